@@ -1,0 +1,90 @@
+"""The `yizhan` command (also `python -m core`).
+
+Core commands live here; each domain and channel adds its own group from its package, listed in
+`COMMANDS` (this module, like `core.app`, is part of the composition root).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+
+import click
+from aiohttp import web
+
+from .app import create_app
+from .context import AppContext
+from .logging import configure_logging
+from .settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# (module, attribute): click commands or groups that other packages contribute.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("locations.cli", "stations"),
+    ("locations.cli", "coverage"),
+)
+
+
+@click.group()
+def cli() -> None:
+    """驿站通: find an open union rest station, join the union, ask for help."""
+    configure_logging(get_settings().log_level)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: HOST setting).")
+@click.option("--port", type=int, default=None, help="Port (default: PORT setting).")
+@click.option("--demo", is_flag=True, help="Load the synthetic demo stations when none exist.")
+def serve(host: str | None, port: int | None, demo: bool) -> None:
+    """Upgrade the schema and serve every HTTP surface."""
+    settings = get_settings()
+
+    async def prepare() -> None:
+        context = AppContext.from_settings(settings)
+        await context.db.upgrade()
+        if demo:
+            from locations.cli import load_demo_if_empty
+
+            await load_demo_if_empty(context)
+        await context.close()
+
+    asyncio.run(prepare())
+    app = create_app(AppContext.from_settings(settings))
+    web.run_app(app, host=host or settings.host, port=port or settings.port, access_log=None)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest revision."""
+
+    async def run() -> None:
+        context = AppContext.from_settings(get_settings())
+        await context.db.upgrade()
+        await context.close()
+
+    asyncio.run(run())
+    click.echo("数据库已是最新结构。")
+
+
+def _register() -> None:
+    for module, attr in COMMANDS:
+        try:
+            command = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:  # a channel not installed must not break the CLI
+            log.debug("command %s.%s unavailable: %s", module, attr, exc)
+            continue
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli()

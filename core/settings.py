@@ -1,0 +1,65 @@
+"""Settings from the environment and `.env` (see `.env.example` for every one of them)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    # Storage
+    database_url: str = "sqlite+aiosqlite:///yizhan.db"
+    redis_url: str | None = None
+    redis_prefix: str = "yz:"
+
+    # HTTP server
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    # How often each process looks for station changes made by another process.
+    station_refresh_seconds: float = 0.5
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+
+    # WeChat Official Account and mini-program
+    wechat_token: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_appid: str | None = None
+    wechat_secret: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    miniprogram_appid: str | None = None
+    miniprogram_secret: SecretStr | None = None
+
+    # Personal data: Fernet keys, comma separated, newest first (rotation).
+    pii_key: SecretStr | None = None
+
+    # Geocoding of import rows that have an address but no coordinates.
+    geocoder: str = "none"  # none | baidu | nominatim
+    geocoder_key: SecretStr | None = None
+    geocoder_api_base: str | None = None  # e.g. http://127.0.0.1:9000 for a local fake
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept the URLs people usually write and pick the async driver for them."""
+        for plain, driver in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain):]
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""handlers (see DESIGN.md)."""

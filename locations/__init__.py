@@ -1,0 +1,85 @@
+"""Stations: the registry, coordinate systems, opening hours, and nearest-open search."""
+
+from collections.abc import Collection
+from datetime import datetime
+
+from ._coords import (
+    CoordSystem,
+    Point,
+    distance_m,
+    from_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    to_wgs84,
+    wgs84_to_gcj02,
+)
+from ._finder import StationFinder
+from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
+from ._index import (
+    EBIKE_M_PER_MIN,
+    ROUTE_FACTOR,
+    WALK_M_PER_MIN,
+    Match,
+    StationIndex,
+    StationRecord,
+    walk_radius_m,
+)
+from ._models import BuildMode, Station, StationKind, StationStatus, StationStatusChange
+from ._registry import StationInput, UpsertSummary, set_status, status_history, upsert_stations
+from ._services import BY_CODE, SERVICES, Service, service_code
+
+
+def nearest_open(
+    index: StationIndex,
+    point: Point,
+    *,
+    at: datetime,
+    services: Collection[str] = (),
+    limit: int = 5,
+    max_distance: float | None = None,
+) -> list[Match]:
+    """Active stations open at `at` offering every service in `services`, nearest first."""
+    return index.nearest(
+        point, at=at, services=services, limit=limit, max_distance_m=max_distance
+    )
+
+
+__all__ = [
+    "BY_CODE",
+    "EBIKE_M_PER_MIN",
+    "ROUTE_FACTOR",
+    "SERVICES",
+    "WALK_M_PER_MIN",
+    "BuildMode",
+    "CoordSystem",
+    "HoursError",
+    "Match",
+    "OpeningState",
+    "Point",
+    "Service",
+    "Station",
+    "StationFinder",
+    "StationIndex",
+    "StationInput",
+    "StationKind",
+    "StationRecord",
+    "StationStatus",
+    "StationStatusChange",
+    "UpsertSummary",
+    "distance_m",
+    "from_wgs84",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "is_open",
+    "is_working_day",
+    "nearest_open",
+    "opening_state",
+    "service_code",
+    "set_status",
+    "status_history",
+    "to_wgs84",
+    "upsert_stations",
+    "validate_hours",
+    "walk_radius_m",
+    "wgs84_to_gcj02",
+]

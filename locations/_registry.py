@@ -1,0 +1,136 @@
+"""Writing stations: bulk upsert by `code` (imports, demo) and status changes with history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import Database
+
+from ._models import Station, StationStatus, StationStatusChange, utcnow
+
+_CHUNK = 2000
+
+
+@dataclass(slots=True)
+class StationInput:
+    """A validated station as it comes from an import or the demo; position in WGS-84."""
+
+    code: str
+    name: str
+    lat: float
+    lng: float
+    address: str = ""
+    league: str = ""
+    county: str = ""
+    kind: str = "standard"
+    build_mode: str = "self"
+    host_type: str = ""
+    area_m2: float | None = None
+    opening_hours: str = "24/7"
+    services: list[str] = field(default_factory=list)
+    most_beautiful: bool = False
+    smart_24h: bool = False
+    phone: str = ""
+    status: str = StationStatus.ACTIVE
+    synthetic: bool = False
+
+
+@dataclass(slots=True)
+class UpsertSummary:
+    created: int = 0
+    updated: int = 0
+    status_changes: int = 0
+
+
+async def upsert_stations(
+    db: Database, stations: Sequence[StationInput], *, source: str
+) -> UpsertSummary:
+    """Create new codes, update known ones in place; all in one transaction."""
+    summary = UpsertSummary()
+    async with db.transaction() as session:
+        known = {
+            code: (sid, status)
+            for sid, code, status in (
+                await session.execute(select(Station.id, Station.code, Station.status))
+            ).all()
+        }
+        now = utcnow()
+        for start in range(0, len(stations), _CHUNK):
+            chunk = stations[start : start + _CHUNK]
+            new_rows, changed_rows, history = [], [], []
+            for item in chunk:
+                values = asdict(item)
+                if item.code in known:
+                    sid, old_status = known[item.code]
+                    if old_status == StationStatus.REVOKED:
+                        values["status"] = StationStatus.REVOKED  # revocation is final
+                    changed_rows.append({"id": sid, **values, "updated_at": now})
+                    if old_status != values["status"]:
+                        history.append((sid, old_status, values["status"]))
+                else:
+                    new_rows.append({**values, "created_at": now, "updated_at": now})
+            if new_rows:
+                created = await session.execute(
+                    insert(Station).returning(Station.id, Station.code, Station.status), new_rows
+                )
+                for sid, code, status in created.all():
+                    known[code] = (sid, status)
+                    history.append((sid, None, status))
+            if changed_rows:
+                await session.execute(update(Station), changed_rows)
+            await _record_history(session, history, source=source)
+            summary.created += len(new_rows)
+            summary.updated += len(changed_rows)
+            summary.status_changes += sum(1 for h in history if h[1] is not None)
+    return summary
+
+
+async def set_status(
+    db: Database, code: str, status: StationStatus, *, reason: str, source: str
+) -> bool:
+    """Suspend, revoke or reactivate one station. False when the code is unknown or a revoked
+    station would come back (revocation is final; import it under a new code instead)."""
+    async with db.transaction() as session:
+        row = (await session.execute(select(Station).where(Station.code == code))).scalar_one_or_none()
+        if row is None or row.status == StationStatus.REVOKED:
+            return False
+        if row.status != status:
+            await _record_history(session, [(row.id, row.status, status)], source=source, reason=reason)
+            row.status = status
+            row.updated_at = utcnow()
+    return True
+
+
+async def status_history(db: Database, code: str) -> list[StationStatusChange]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(StationStatusChange)
+            .join(Station, Station.id == StationStatusChange.station_id)
+            .where(Station.code == code)
+            .order_by(StationStatusChange.id)
+        )
+        return list(rows.scalars())
+
+
+async def _record_history(
+    session: AsyncSession,
+    changes: list[tuple[int | None, str | None, str]],
+    *,
+    source: str,
+    reason: str = "",
+) -> None:
+    if not changes:
+        return
+    now = utcnow()
+    await session.execute(
+        insert(StationStatusChange),
+        [
+            {"station_id": sid, "old_status": old, "new_status": new, "reason": reason,
+             "source": source[:100], "changed_at": now}
+            for sid, old, new in changes
+        ],
+    )

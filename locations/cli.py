@@ -1,0 +1,137 @@
+"""`yizhan stations …` and `yizhan coverage`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from core.context import AppContext
+from core.settings import get_settings
+
+from ._models import StationStatus
+from ._registry import set_status, upsert_stations
+
+DEMO_SEED = 2025
+
+
+async def load_demo_if_empty(context: AppContext) -> int:
+    """Load the synthetic demo set when no station exists yet; returns how many were loaded."""
+    from sqlalchemy import func, select
+
+    from ._demo import demo_stations
+    from ._models import Station
+
+    async with context.db.session() as session:
+        if (await session.execute(select(func.count()).select_from(Station))).scalar_one():
+            return 0
+    stations = demo_stations(seed=DEMO_SEED)
+    await upsert_stations(context.db, stations, source="demo")
+    await context.store.incr("locations:version")
+    return len(stations)
+
+
+def _run(coro_fn):  # type: ignore[no-untyped-def]
+    async def wrapper() -> object:
+        context = AppContext.from_settings(get_settings())
+        try:
+            await context.db.upgrade()
+            return await coro_fn(context)
+        finally:
+            await context.close()
+
+    return asyncio.run(wrapper())
+
+
+@click.group()
+def stations() -> None:
+    """Stations: import, demo data, status changes."""
+
+
+@stations.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some are bad.")
+def import_(file: Path, skip_invalid: bool) -> None:
+    """Import stations from a CSV or GeoJSON FILE (code is the key: re-import updates)."""
+    from ._import import read_station_file
+
+    async def run(context: AppContext) -> int:
+        result = await read_station_file(file, settings=context.settings, progress=True)
+        for problem in result.problems:
+            click.echo(f"第 {problem.row} 行：{problem.reason}", err=True)
+        if result.problems and not skip_invalid:
+            click.echo(
+                f"共 {len(result.problems)} 行有误，未导入任何驿站。改正后重试，"
+                "或加 --skip-invalid 只导入正确的行。",
+                err=True,
+            )
+            return 1
+        summary = await upsert_stations(context.db, result.stations, source=f"import:{file.name}")
+        await context.store.incr("locations:version")
+        click.echo(
+            f"导入完成：新增 {summary.created} 个，更新 {summary.updated} 个，"
+            f"状态变更 {summary.status_changes} 个，跳过 {len(result.problems)} 行。"
+        )
+        return 0
+
+    raise SystemExit(_run(run))
+
+
+@stations.command("demo")
+@click.option("--seed", type=int, default=DEMO_SEED, show_default=True)
+def demo(seed: int) -> None:
+    """Load the synthetic demo set (codes start with DEMO-; the same seed gives the same set)."""
+    from ._demo import demo_stations
+
+    async def run(context: AppContext) -> None:
+        items = demo_stations(seed=seed)
+        summary = await upsert_stations(context.db, items, source=f"demo:{seed}")
+        await context.store.incr("locations:version")
+        click.echo(f"演示驿站（合成数据）：新增 {summary.created} 个，更新 {summary.updated} 个。")
+
+    _run(run)
+
+
+def _status_command(name: str, status: StationStatus, done: str) -> click.Command:
+    @click.command(name)
+    @click.argument("code")
+    @click.option("--reason", default="", help="Why (kept in the station's history).")
+    def command(code: str, reason: str) -> None:
+        async def run(context: AppContext) -> bool:
+            ok = await set_status(context.db, code, status, reason=reason, source="cli")
+            if ok:
+                await context.store.incr("locations:version")
+            return ok
+
+        if not _run(run):
+            raise click.ClickException(f"没有找到可{done}的驿站 {code}（已撤销的驿站不能恢复）。")
+        click.echo(f"驿站 {code} 已{done}。")
+
+    command.help = f"Mark a station {status.value}."
+    return command
+
+
+stations.add_command(_status_command("suspend", StationStatus.SUSPENDED, "暂停"))
+stations.add_command(_status_command("revoke", StationStatus.REVOKED, "撤销"))
+stations.add_command(_status_command("activate", StationStatus.ACTIVE, "恢复"))
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def coverage(fmt: str) -> None:
+    """Report against the notice's targets (内政办发〔2025〕4号)."""
+    from ._coverage import coverage_report
+    from ._finder import StationFinder
+
+    async def run(context: AppContext) -> None:
+        finder = StationFinder(context.db, context.store, context.clock)
+        await finder.reload()
+        report = coverage_report(finder.index.stations)
+        if fmt == "json":
+            click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            click.echo(report.to_text())
+
+    _run(run)

@@ -1,0 +1,156 @@
+"""`/api/v1/stations/…` and `/api/v1/services`: finding stations. Coordinates in and out are in
+the system the client names (`coord`, default GCJ-02, what `wx.openLocation` needs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from core.context import CONTEXT
+from core.http import Problem, json_response
+from locations import (
+    BY_CODE,
+    SERVICES,
+    CoordSystem,
+    Match,
+    StationRecord,
+    from_wgs84,
+    opening_state,
+    to_wgs84,
+)
+
+
+class NearbyQuery(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    coord: CoordSystem = CoordSystem.GCJ02
+    service: list[str] = Field(default_factory=list)
+    open_now: bool = True
+    limit: int = Field(default=5, ge=1, le=50)
+    max_distance_m: float | None = Field(default=None, gt=0, le=500_000)
+
+    @field_validator("service")
+    @classmethod
+    def _known_services(cls, codes: list[str]) -> list[str]:
+        unknown = [c for c in codes if c not in BY_CODE]
+        if unknown:
+            raise ValueError(f"不认识的服务项目：{'、'.join(unknown)}")
+        return codes
+
+
+_FIELD_NAMES = {
+    "lat": "纬度 lat",
+    "lng": "经度 lng",
+    "coord": "坐标系 coord（gcj02、wgs84 或 bd09）",
+    "service": "服务项目 service",
+    "open_now": "open_now（true 或 false）",
+    "limit": "数量 limit（1–50）",
+    "max_distance_m": "最远距离 max_distance_m",
+}
+
+
+def invalid_query(exc: ValidationError) -> Problem:
+    """A 422 naming, in Chinese, every parameter that was wrong."""
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        message = str(error.get("ctx", {}).get("error", "")) or "缺少或格式不对"
+        problems.append({"name": name, "reason": f"{_FIELD_NAMES.get(name, name)}：{message}"})
+    detail = "；".join(p["reason"] for p in problems)
+    return Problem(422, "查询参数有误", detail, invalid_params=problems)
+
+
+def station_json(station: StationRecord, coord: CoordSystem) -> dict[str, Any]:
+    lat, lng = from_wgs84(station.point, coord)
+    return {
+        "id": station.id,
+        "code": station.code,
+        "name": station.name,
+        "address": station.address,
+        "league": station.league,
+        "county": station.county,
+        "location": {"lat": round(lat, 7), "lng": round(lng, 7)},
+        "opening_hours": station.opening_hours,
+        "services": list(station.services),
+        "kind": station.kind,
+        "build_mode": station.build_mode,
+        "host_type": station.host_type,
+        "most_beautiful": station.most_beautiful,
+        "smart_24h": station.smart_24h,
+        "phone": station.phone,
+        "status": station.status,
+    }
+
+
+def match_json(match: Match, coord: CoordSystem) -> dict[str, Any]:
+    state = match.state
+    return {
+        **station_json(match.station, coord),
+        "distance_m": round(match.distance_m),
+        "walk_minutes": match.walk_minutes,
+        "ebike_minutes": match.ebike_minutes,
+        "open_now": state.is_open,
+        "open_24h": state.always_open,
+        "open_until": state.until.isoformat() if state.until else None,
+        "opens_at": state.opens_at.isoformat() if state.opens_at else None,
+        "reported_closed": match.reported_closed,
+    }
+
+
+async def nearby(request: web.Request) -> web.Response:
+    raw: dict[str, Any] = {k: v for k, v in request.query.items() if k != "service"}
+    raw["service"] = request.query.getall("service", [])
+    try:
+        query = NearbyQuery.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_query(exc) from None
+    context = request.app[CONTEXT]
+    point = to_wgs84(query.lat, query.lng, query.coord)
+    matches = context.finder.nearest_open(
+        point,
+        services=query.service,
+        limit=query.limit,
+        max_distance=query.max_distance_m,
+        open_now=query.open_now,
+    )
+    return json_response(
+        {"coord": query.coord.value, "stations": [match_json(m, query.coord) for m in matches]}
+    )
+
+
+async def detail(request: web.Request) -> web.Response:
+    try:
+        station_id = int(request.match_info["station_id"])
+        coord = CoordSystem(request.query.get("coord", CoordSystem.GCJ02))
+    except ValueError:
+        raise Problem(400, "请求有误", "驿站编号应为数字，坐标系为 gcj02、wgs84 或 bd09。") from None
+    context = request.app[CONTEXT]
+    station = context.finder.get(station_id)
+    if station is None:
+        raise Problem(404, "没有找到这个驿站", "它可能已撤销，请查找附近的其他驿站。")
+    state = opening_state(station.opening_hours, context.clock.now())
+    body = station_json(station, coord)
+    body.update(
+        coord=coord.value,
+        open_now=state.is_open and station.status == "active",
+        open_until=state.until.isoformat() if state.until else None,
+        opens_at=state.opens_at.isoformat() if state.opens_at else None,
+    )
+    return json_response(body)
+
+
+async def services(_request: web.Request) -> web.Response:
+    return json_response(
+        {"services": [
+            {"code": s.code, "name": s.label, "name_en": s.label_en, "basic": s.basic}
+            for s in SERVICES
+        ]}
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/stations/nearby", nearby)
+    app.router.add_get("/api/v1/stations/{station_id}", detail)
+    app.router.add_get("/api/v1/services", services)

@@ -1,0 +1,106 @@
+"""Test fixtures: the fully wired app, in-process, against each storage backend.
+
+`backend` runs every test that uses it twice: on SQLite + the in-process store, and on
+PostgreSQL + Redis. The second needs those servers; outside CI it is skipped when they are down,
+under `CI=true` it must run (a missing server fails the test). Each test run gets its own
+PostgreSQL schema and Redis key prefix, so parallel runs on one machine do not collide.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from core import CHINA_TZ, AppContext, Database, FrozenClock, MemoryStore, RedisStore, Settings
+from core.app import create_app
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+RUN_ID = uuid.uuid4().hex[:10]
+
+# A Tuesday morning that is an ordinary working day.
+WORKDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
+
+
+async def _served_available() -> bool:
+    db = Database(POSTGRES_URL)
+    store = RedisStore(REDIS_URL)
+    try:
+        return await db.ping() and await store.ping()
+    finally:
+        await db.close()
+        await store.close()
+
+
+@pytest.fixture(params=["embedded", "served"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[..., AppContext]]:
+    """A factory of `AppContext`s sharing one database and store (several "processes")."""
+    contexts: list[AppContext] = []
+    if request.param == "served":
+        if not await _served_available():
+            if IN_CI:
+                pytest.fail("CI=true but PostgreSQL or Redis is not reachable")
+            pytest.skip("PostgreSQL or Redis not running")
+        schema = f"t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        prefix = f"test:{schema}:"
+        settings = Settings(database_url=POSTGRES_URL, redis_url=REDIS_URL, redis_prefix=prefix)
+
+        def make(**overrides: object) -> AppContext:
+            ctx = AppContext(
+                settings=settings.model_copy(update=overrides),
+                db=Database(POSTGRES_URL, schema=schema),
+                store=RedisStore(REDIS_URL, prefix),
+                clock=FrozenClock(WORKDAY_MORNING),
+            )
+            contexts.append(ctx)
+            return ctx
+
+        yield make
+        cleanup = Database(POSTGRES_URL)
+        async with cleanup.engine.begin() as conn:
+            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await cleanup.close()
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'yizhan.db'}"
+        settings = Settings(database_url=url, redis_url=None)
+        shared_store = MemoryStore()
+
+        def make(**overrides: object) -> AppContext:
+            ctx = AppContext(
+                settings=settings.model_copy(update=overrides),
+                db=Database(url),
+                store=shared_store,
+                clock=FrozenClock(WORKDAY_MORNING),
+            )
+            contexts.append(ctx)
+            return ctx
+
+        yield make
+    for ctx in contexts:
+        await ctx.db.close()
+
+
+@pytest.fixture
+async def context(backend: Callable[..., AppContext]) -> AsyncIterator[AppContext]:
+    """One started context (schema upgraded, finder running)."""
+    ctx = backend()
+    await ctx.start()
+    yield ctx
+    await ctx.finder.stop()
+
+
+@pytest.fixture
+async def client(
+    backend: Callable[..., AppContext], aiohttp_client: Callable[..., object]
+) -> TestClient:  # type: ignore[type-arg]
+    """An HTTP client of the fully wired app (its context is `client.app[CONTEXT]`)."""
+    return await aiohttp_client(create_app(backend()))  # type: ignore[no-any-return, operator]
