@@ -16,15 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .context import CONTEXT, AppContext
 from .http import HttpMetrics, json_response, problem_middleware
 
-SURFACES: tuple[str, ...] = (
-    "miniprogram_api",
-)
+SURFACES: tuple[str, ...] = ("miniprogram_api",)
 
 
 def create_app(context: AppContext, *, surfaces: tuple[str, ...] = SURFACES) -> web.Application:
     metrics = HttpMetrics(context.registry)
     app = web.Application(
-        middlewares=[metrics.middleware(), problem_middleware],
+        middlewares=[metrics.middleware(), problem_middleware],  # outermost first
         client_max_size=context.settings.max_body_bytes,
     )
     app[CONTEXT] = context

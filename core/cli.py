@@ -77,7 +77,10 @@ def _register() -> None:
     for module, attr in COMMANDS:
         try:
             command = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as exc:  # a channel not installed must not break the CLI
+        except (
+            ImportError,
+            AttributeError,
+        ) as exc:  # a channel not installed must not break the CLI
             log.debug("command %s.%s unavailable: %s", module, attr, exc)
             continue
         cli.add_command(command)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,12 @@ class Problem(Exception):
     """An HTTP error with a Chinese title and detail a worker or staff member can act on."""
 
     def __init__(
-        self, status: int, title: str, detail: str = "", *, headers: dict[str, str] | None = None,
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(f"{status} {title}: {detail}")
@@ -74,12 +80,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         title = _STANDARD_TITLES.get(exc.status, exc.reason)
-        return Problem(exc.status, title, headers={
-            k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")
-        }).response()
+        return Problem(
+            exc.status,
+            title,
+            headers={k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")},
+        ).response()
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return Problem(500, "服务器开小差了", "请稍后再试；急事请拨打工会服务热线 12351。").response()
+        return Problem(
+            500, "服务器开小差了", "请稍后再试；急事请拨打工会服务热线 12351。"
+        ).response()
 
 
 class HttpMetrics:
@@ -88,11 +98,14 @@ class HttpMetrics:
             "yizhan_http_requests", "HTTP requests", ["route", "status"], registry=registry
         )
         self.latency = Histogram(
-            "yizhan_http_request_seconds", "HTTP request latency", ["route"], registry=registry,
+            "yizhan_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
             started = time.perf_counter()

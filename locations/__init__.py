@@ -39,9 +39,7 @@ def nearest_open(
     max_distance: float | None = None,
 ) -> list[Match]:
     """Active stations open at `at` offering every service in `services`, nearest first."""
-    return index.nearest(
-        point, at=at, services=services, limit=limit, max_distance_m=max_distance
-    )
+    return index.nearest(point, at=at, services=services, limit=limit, max_distance_m=max_distance)
 
 
 __all__ = [

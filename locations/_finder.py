@@ -16,6 +16,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from core.clock import Clock
 from core.db import Database
@@ -82,10 +83,14 @@ class StationFinder:
             version = await self._current_version()
             async with self._db.session() as session:
                 rows = (
-                    await session.execute(
-                        select(Station).where(Station.status != StationStatus.REVOKED)
+                    (
+                        await session.execute(
+                            select(Station).where(col(Station.status) != StationStatus.REVOKED)
+                        )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
             records = [record_of(r) for r in rows]
             started = time.perf_counter()
             index = await asyncio.to_thread(StationIndex.build, records)

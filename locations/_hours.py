@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
-from opening_hours import OpeningHours, ParserError, State
+from opening_hours import OpeningHours, ParserError, State  # type: ignore[attr-defined]
 
 from core.clock import CHINA_TZ
 
@@ -89,7 +89,9 @@ def validate_hours(expression: str) -> str:
     try:
         _compiled(text, date.today().year)
     except (ParserError, ValueError) as exc:
-        raise HoursError(f"营业时间“{text}”无法识别，请用 OpenStreetMap 格式，如 24/7 或 Mo-Fr 08:00-20:00") from exc
+        raise HoursError(
+            f"营业时间“{text}”无法识别，请用 OpenStreetMap 格式，如 24/7 或 Mo-Fr 08:00-20:00"
+        ) from exc
     return text
 
 

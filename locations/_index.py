@@ -115,9 +115,7 @@ class StationIndex:
         lat = np.fromiter((s.point.lat for s in self.stations), float, n)
         lng = np.fromiter((s.point.lng for s in self.stations), float, n)
         vectors = unit_vectors(lat, lng) if n else np.empty((0, 3))
-        self._masks = np.fromiter(
-            (service_mask(s.services) for s in self.stations), np.int64, n
-        )
+        self._masks = np.fromiter((service_mask(s.services) for s in self.stations), np.int64, n)
         expr_ids: dict[str, int] = {}
         self._expr = np.fromiter(
             (expr_ids.setdefault(s.opening_hours, len(expr_ids)) for s in self.stations),
@@ -200,7 +198,9 @@ class StationIndex:
             checked, k = k, min(size, k * 4)
         ranked = sorted(found, key=lambda c: (c[0], self.stations[c[1]].id))[:limit]
         if len(ranked) < limit:
-            ranked += sorted(later, key=lambda c: (c[0], self.stations[c[1]].id))[: limit - len(ranked)]
+            ranked += sorted(later, key=lambda c: (c[0], self.stations[c[1]].id))[
+                : limit - len(ranked)
+            ]
         demoted_set = set(demoted)
         return [self._match(pos, chord, at, demoted_set) for chord, pos in ranked]
 
@@ -226,7 +226,11 @@ class StationIndex:
     ) -> Match | None:
         """When nothing is open nearby: the station within reach that opens first."""
         candidates = self.nearest(
-            point, at=at, services=services, limit=50, max_distance_m=max_distance_m,
+            point,
+            at=at,
+            services=services,
+            limit=50,
+            max_distance_m=max_distance_m,
             open_now=False,
         )
         upcoming = [m for m in candidates if m.state.is_open or m.state.opens_at is not None]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import insert, select, update
+from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
@@ -52,16 +54,20 @@ async def upsert_stations(
     """Create new codes, update known ones in place; all in one transaction."""
     summary = UpsertSummary()
     async with db.transaction() as session:
-        known = {
-            code: (sid, status)
+        known: dict[str, tuple[int, str]] = {
+            code: (sid or 0, status)
             for sid, code, status in (
-                await session.execute(select(Station.id, Station.code, Station.status))
+                await session.execute(
+                    select(col(Station.id), col(Station.code), col(Station.status))
+                )
             ).all()
         }
         now = utcnow()
         for start in range(0, len(stations), _CHUNK):
             chunk = stations[start : start + _CHUNK]
-            new_rows, changed_rows, history = [], [], []
+            new_rows: list[dict[str, Any]] = []
+            changed_rows: list[dict[str, Any]] = []
+            history: list[tuple[int, str | None, str]] = []
             for item in chunk:
                 values = asdict(item)
                 if item.code in known:
@@ -75,11 +81,14 @@ async def upsert_stations(
                     new_rows.append({**values, "created_at": now, "updated_at": now})
             if new_rows:
                 created = await session.execute(
-                    insert(Station).returning(Station.id, Station.code, Station.status), new_rows
+                    insert(Station).returning(
+                        col(Station.id), col(Station.code), col(Station.status)
+                    ),
+                    new_rows,
                 )
-                for sid, code, status in created.all():
-                    known[code] = (sid, status)
-                    history.append((sid, None, status))
+                for new_id, code, status in created.all():
+                    known[code] = (new_id or 0, status)
+                    history.append((new_id or 0, None, status))
             if changed_rows:
                 await session.execute(update(Station), changed_rows)
             await _record_history(session, history, source=source)
@@ -95,11 +104,15 @@ async def set_status(
     """Suspend, revoke or reactivate one station. False when the code is unknown or a revoked
     station would come back (revocation is final; import it under a new code instead)."""
     async with db.transaction() as session:
-        row = (await session.execute(select(Station).where(Station.code == code))).scalar_one_or_none()
+        row = (
+            await session.execute(select(Station).where(col(Station.code) == code))
+        ).scalar_one_or_none()
         if row is None or row.status == StationStatus.REVOKED:
             return False
         if row.status != status:
-            await _record_history(session, [(row.id, row.status, status)], source=source, reason=reason)
+            await _record_history(
+                session, [(row.id or 0, row.status, status)], source=source, reason=reason
+            )
             row.status = status
             row.updated_at = utcnow()
     return True
@@ -109,16 +122,16 @@ async def status_history(db: Database, code: str) -> list[StationStatusChange]:
     async with db.session() as session:
         rows = await session.execute(
             select(StationStatusChange)
-            .join(Station, Station.id == StationStatusChange.station_id)
-            .where(Station.code == code)
-            .order_by(StationStatusChange.id)
+            .join(Station, col(Station.id) == col(StationStatusChange.station_id))
+            .where(col(Station.code) == code)
+            .order_by(col(StationStatusChange.id))
         )
         return list(rows.scalars())
 
 
 async def _record_history(
     session: AsyncSession,
-    changes: list[tuple[int | None, str | None, str]],
+    changes: list[tuple[int, str | None, str]],
     *,
     source: str,
     reason: str = "",
@@ -129,8 +142,14 @@ async def _record_history(
     await session.execute(
         insert(StationStatusChange),
         [
-            {"station_id": sid, "old_status": old, "new_status": new, "reason": reason,
-             "source": source[:100], "changed_at": now}
+            {
+                "station_id": sid,
+                "old_status": old,
+                "new_status": new,
+                "reason": reason,
+                "source": source[:100],
+                "changed_at": now,
+            }
             for sid, old, new in changes
         ],
     )

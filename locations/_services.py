@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -48,7 +49,7 @@ def service_code(token: str) -> str | None:
     return _BY_LABEL.get(token)
 
 
-def service_mask(codes: frozenset[str] | set[str] | list[str] | tuple[str, ...]) -> int:
+def service_mask(codes: Iterable[str]) -> int:
     mask = 0
     for code in codes:
         mask |= SERVICE_BIT[code]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -15,6 +17,7 @@ from ._models import StationStatus
 from ._registry import set_status, upsert_stations
 
 DEMO_SEED = 2025
+T = TypeVar("T")
 
 
 async def load_demo_if_empty(context: AppContext) -> int:
@@ -33,8 +36,10 @@ async def load_demo_if_empty(context: AppContext) -> int:
     return len(stations)
 
 
-def _run(coro_fn):  # type: ignore[no-untyped-def]
-    async def wrapper() -> object:
+def _run(coro_fn: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run one command against the configured database (schema upgraded first)."""
+
+    async def wrapper() -> T:
         context = AppContext.from_settings(get_settings())
         try:
             await context.db.upgrade()

@@ -125,7 +125,9 @@ async def detail(request: web.Request) -> web.Response:
         station_id = int(request.match_info["station_id"])
         coord = CoordSystem(request.query.get("coord", CoordSystem.GCJ02))
     except ValueError:
-        raise Problem(400, "请求有误", "驿站编号应为数字，坐标系为 gcj02、wgs84 或 bd09。") from None
+        raise Problem(
+            400, "请求有误", "驿站编号应为数字，坐标系为 gcj02、wgs84 或 bd09。"
+        ) from None
     context = request.app[CONTEXT]
     station = context.finder.get(station_id)
     if station is None:
@@ -143,10 +145,12 @@ async def detail(request: web.Request) -> web.Response:
 
 async def services(_request: web.Request) -> web.Response:
     return json_response(
-        {"services": [
-            {"code": s.code, "name": s.label, "name_en": s.label_en, "basic": s.basic}
-            for s in SERVICES
-        ]}
+        {
+            "services": [
+                {"code": s.code, "name": s.label, "name_en": s.label_en, "basic": s.basic}
+                for s in SERVICES
+            ]
+        }
     )
 
 

@@ -42,7 +42,9 @@ async def _served_available() -> bool:
 
 
 @pytest.fixture(params=["embedded", "served"])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[..., AppContext]]:
+async def backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[..., AppContext]]:
     """A factory of `AppContext`s sharing one database and store (several "processes")."""
     contexts: list[AppContext] = []
     if request.param == "served":

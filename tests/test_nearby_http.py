@@ -16,8 +16,7 @@ async def _setup(client: TestClient) -> None:  # type: ignore[type-arg]
     await add_stations(
         ctx,
         station("NEAR", LAT + 0.001, LNG, services=["rest", "drinking_water"]),
-        station("MID", LAT + 0.003, LNG, services=["rest", "meal_heating"],
-                most_beautiful=True),
+        station("MID", LAT + 0.003, LNG, services=["rest", "meal_heating"], most_beautiful=True),
         station("FAR", LAT + 0.010, LNG, services=["rest", "meal_heating", "haircut"]),
         station("SHUT", LAT + 0.0005, LNG, opening_hours="Mo-Fr 20:00-22:00"),
         station("GONE", LAT, LNG + 0.0001, status="revoked"),
@@ -27,7 +26,9 @@ async def _setup(client: TestClient) -> None:  # type: ignore[type-arg]
 
 async def test_nearest_first_with_distance_and_walk_time(client: TestClient) -> None:  # type: ignore[type-arg]
     await _setup(client)
-    resp = await client.get("/api/v1/stations/nearby", params={"lat": LAT, "lng": LNG, "coord": "wgs84"})
+    resp = await client.get(
+        "/api/v1/stations/nearby", params={"lat": LAT, "lng": LNG, "coord": "wgs84"}
+    )
     assert resp.status == 200
     body = await resp.json()
     assert body["coord"] == "wgs84"
@@ -56,8 +57,13 @@ async def test_gcj02_is_the_default_both_ways(client: TestClient) -> None:  # ty
 
 async def test_service_filter_repeats_and_all_must_match(client: TestClient) -> None:  # type: ignore[type-arg]
     await _setup(client)
-    params = [("lat", LAT), ("lng", LNG), ("coord", "wgs84"),
-              ("service", "meal_heating"), ("service", "haircut")]
+    params = [
+        ("lat", LAT),
+        ("lng", LNG),
+        ("coord", "wgs84"),
+        ("service", "meal_heating"),
+        ("service", "haircut"),
+    ]
     body = await (await client.get("/api/v1/stations/nearby", params=params)).json()
     assert [s["code"] for s in body["stations"]] == ["FAR"]
 
@@ -108,8 +114,12 @@ async def test_services_catalogue(client: TestClient) -> None:  # type: ignore[t
     body = await (await client.get("/api/v1/services")).json()
     codes = [s["code"] for s in body["services"]]
     assert len(codes) == 17 and codes[0] == "policy_info"
-    assert {"code": "ebike_charging", "name": "电动车充换电", "name_en": "E-bike charging",
-            "basic": False} in body["services"]
+    assert {
+        "code": "ebike_charging",
+        "name": "电动车充换电",
+        "name_en": "E-bike charging",
+        "basic": False,
+    } in body["services"]
 
 
 async def test_healthz_and_metrics(client: TestClient) -> None:  # type: ignore[type-arg]
