@@ -90,11 +90,19 @@ def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
 
 
 def bd09_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
-    """Baidu's published closed-form inverse (its own error is below a metre)."""
+    """Baidu's published closed-form inverse, refined by fixed-point iteration: the closed form
+    alone is up to ~12 cm off, so a stored point shown in BD-09 and read back would drift."""
     x, y = lng - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
-    return z * math.sin(theta), z * math.cos(theta)
+    glat, glng = z * math.sin(theta), z * math.cos(theta)
+    for _ in range(10):
+        blat, blng = gcj02_to_bd09(glat, glng)
+        dlat, dlng = blat - lat, blng - lng
+        glat, glng = glat - dlat, glng - dlng
+        if abs(dlat) < 1e-10 and abs(dlng) < 1e-10:
+            break
+    return glat, glng
 
 
 def to_wgs84(lat: float, lng: float, system: CoordSystem | str) -> Point:

@@ -78,7 +78,14 @@ def _compiled(expression: str, year: int) -> OpeningHours:
     text = expression
     if _PH.search(text):
         text = _PH.sub(_holiday_selector(range(year - 1, year + 2)), text)
-    return OpeningHours(text)
+    try:
+        return OpeningHours(text)
+    except (ParserError, ValueError) as exc:
+        # The parser's error must not leave this module: an expression that skipped validation
+        # would otherwise reach search as a vendor exception instead of a Chinese HoursError.
+        raise HoursError(
+            f"营业时间“{expression}”无法识别，请用 OpenStreetMap 格式，如 24/7 或 Mo-Fr 08:00-20:00"
+        ) from exc
 
 
 def validate_hours(expression: str) -> str:
@@ -86,12 +93,7 @@ def validate_hours(expression: str) -> str:
     text = (expression or "").strip()
     if not text:
         raise HoursError("营业时间为空")
-    try:
-        _compiled(text, date.today().year)
-    except (ParserError, ValueError) as exc:
-        raise HoursError(
-            f"营业时间“{text}”无法识别，请用 OpenStreetMap 格式，如 24/7 或 Mo-Fr 08:00-20:00"
-        ) from exc
+    _compiled(text, date.today().year)  # HoursError, in Chinese, when it does not parse
     return text
 
 
