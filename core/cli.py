@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("locations.cli", "stations"),
     ("locations.cli", "coverage"),
+    ("membership.cli", "unions"),
+    ("membership.cli", "staff"),
+    ("core.outbox", "outbox"),
 )
 
 

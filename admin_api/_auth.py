@@ -1,0 +1,46 @@
+"""Staff authentication for `/admin/v1`: `Authorization: Bearer <token>` → the staff member.
+
+`require_staff(request)` answers 401 (problem+json, Chinese) without a valid token;
+`require_union(staff, union_id)` answers 403 for another union's records.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.context import CONTEXT
+from core.http import Problem
+from membership import StaffInfo, staff_for_token
+
+_REQUEST_KEY = web.RequestKey("staff", StaffInfo)
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401, "未通过身份验证", detail,
+        headers={"WWW-Authenticate": 'Bearer realm="yizhan-admin"'},
+    )
+
+
+async def require_staff(request: web.Request) -> StaffInfo:
+    """The staff member behind the request's bearer token (cached on the request)."""
+    cached = request.get(_REQUEST_KEY)
+    if cached is not None:
+        return cached
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise _unauthorized("请在请求头 Authorization 中带上工作人员令牌（Bearer …）。")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("令牌格式不对，应为 “Authorization: Bearer 令牌”。")
+    staff = await staff_for_token(request.app[CONTEXT].db, token.strip())
+    if staff is None:
+        raise _unauthorized("令牌无效或已停用，请向管理员索取新的令牌。")
+    request[_REQUEST_KEY] = staff
+    return staff
+
+
+def require_union(staff: StaffInfo, union_id: int | None) -> None:
+    """403 unless the staff member serves this union."""
+    if not staff.serves(union_id):
+        raise Problem(403, "没有权限", "这条记录属于其他工会，您只能查看和处理本工会的记录。")

@@ -1,0 +1,45 @@
+"""`/admin/v1`: bearer tokens of staff; 401 problem+json in Chinese otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp.test_utils import TestClient
+
+from core import CONTEXT, AppContext, create_app
+from membership import add_staff, deactivate_staff
+from tests.unions import load_unions
+
+
+async def admin_client(
+    backend: Callable[..., AppContext], aiohttp_client: Callable[..., object]
+) -> TestClient:  # type: ignore[type-arg]
+    client: TestClient = await aiohttp_client(  # type: ignore[operator]
+        create_app(backend(), surfaces=("admin_api",))
+    )
+    return client
+
+
+async def test_staff_token_and_refusals(
+    backend: Callable[..., AppContext], aiohttp_client: Callable[..., object]
+) -> None:
+    client = await admin_client(backend, aiohttp_client)
+    ctx = client.app[CONTEXT]
+    ids = await load_unions(ctx)
+    info, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+
+    ok = await client.get("/admin/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status == 200
+    assert await ok.json() == {"id": info.id, "name": "王芳", "union_ids": [ids["HH-XC"]]}
+
+    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": f"Bearer {token}x"}):
+        resp = await client.get("/admin/v1/me", headers=headers)
+        assert resp.status == 401
+        assert resp.content_type == "application/problem+json"
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        body = await resp.json()
+        assert body["title"] == "未通过身份验证" and "令牌" in body["detail"]
+
+    await deactivate_staff(ctx.db, info.id)
+    gone = await client.get("/admin/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert gone.status == 401
