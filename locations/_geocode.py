@@ -1,0 +1,217 @@
+"""Finding a position for an import row that has an address but no coordinates.
+
+The work is done by geopy's geocoders over its aiohttp adapter, so a long list of addresses never
+blocks the event loop. Which geocoder is used is a setting (`GEOCODER`: none | baidu | nominatim,
+`GEOCODER_KEY`, `GEOCODER_API_BASE` to point at another host, e.g. a local fake in tests).
+
+- Baidu (geocoding v3) answers in BD-09 (its default `bd09ll`); we convert to WGS-84.
+- Nominatim answers in WGS-84.
+
+A position that is only as good as a town, district or city centre is refused: placing a station
+there would send a worker kilometres the wrong way. Such rows, and rows the geocoder cannot find,
+are reported to the person importing, never guessed. Each distinct address is asked once per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from geopy.adapters import AioHTTPAdapter
+from geopy.exc import (
+    GeocoderAuthenticationFailure,
+    GeocoderInsufficientPrivileges,
+    GeocoderQuotaExceeded,
+    GeocoderServiceError,
+    GeocoderTimedOut,
+    GeocoderUnavailable,
+)
+from geopy.geocoders import BaiduV3, Nominatim
+from tqdm import tqdm
+
+from core.settings import Settings
+
+from ._coords import CoordSystem, Point, out_of_china, to_wgs84
+
+USER_AGENT = "yizhan-station-import/0.1"
+TIMEOUT_S = 10.0
+# Baidu's levels (地址类型) that only say which area an address is in, not where it is.
+_BAIDU_COARSE = frozenset({"国家", "省", "城市", "区县", "乡镇", "商圈", "UNKNOWN", "NoClass"})
+# Nominatim place_rank below this is a town or larger (19-20 is a village or suburb).
+_NOMINATIM_MIN_RANK = 19
+# The public Nominatim allows one request per second (its usage policy); own servers are not
+# throttled.
+_PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
+# Network failures in a row after which the service is taken for down and not asked again.
+_MAX_NETWORK_FAILURES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """The WGS-84 position found for an address, or why there is none (Chinese)."""
+
+    point: Point | None
+    reason: str = ""
+
+
+class _BaiduV3At(BaiduV3):
+    """geopy's BaiduV3 has api.map.baidu.com built in; this one can be pointed elsewhere."""
+
+    def __init__(self, api_key: str, *, base: str | None, **kwargs: Any) -> None:
+        super().__init__(api_key, **kwargs)
+        if base:
+            self.api = base.rstrip("/") + self.api_path
+            self.reverse_api = base.rstrip("/") + self.reverse_path
+
+
+class _Stop(Exception):
+    """The geocoder cannot be used any more in this run (bad key, quota, service down)."""
+
+
+class AddressGeocoder:
+    """One configured geocoder for one import run (use with `async with`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.kind = settings.geocoder.strip().lower()
+        self._key = settings.geocoder_key.get_secret_value() if settings.geocoder_key else ""
+        self._base = settings.geocoder_api_base
+        self._geocoder: Any = None
+        self._domain, self._scheme = _PUBLIC_NOMINATIM, "https"
+        if self._base:
+            parts = urlsplit(self._base)
+            self._domain = parts.netloc + parts.path.rstrip("/")
+            self._scheme = parts.scheme or "https"
+        # Only the public Nominatim is throttled; Baidu and own servers take a few at a time.
+        self.sequential = self.kind == "nominatim" and self._domain == _PUBLIC_NOMINATIM
+        self._interval = 1.0 if self.sequential else 0.0
+        self._last = 0.0
+        self._gate = asyncio.Lock()
+        self._network_failures = 0
+        self.stopped: str | None = None  # why the service is no longer asked, if it is not
+
+    def unusable_reason(self) -> str | None:
+        """Why this configuration cannot geocode at all (Chinese), or None."""
+        if self.kind in ("", "none"):
+            return "没有经纬度，系统也没有配置地址定位服务（GEOCODER），无法按地址定位；请补上经纬度"
+        if self.kind not in ("baidu", "nominatim"):
+            return f"地址定位服务“{self.kind}”不认识（GEOCODER 可选 baidu 或 nominatim），请补上经纬度"
+        if self.kind == "baidu" and not self._key:
+            return "用百度地图按地址定位需要密钥（GEOCODER_KEY），目前没有配置；请补上经纬度"
+        return None
+
+    async def __aenter__(self) -> AddressGeocoder:
+        common: dict[str, Any] = {
+            "timeout": TIMEOUT_S,
+            "user_agent": USER_AGENT,
+            "adapter_factory": AioHTTPAdapter,
+        }
+        if self.kind == "baidu":
+            self._geocoder = _BaiduV3At(self._key, base=self._base, scheme=self._scheme, **common)
+        else:
+            self._geocoder = Nominatim(domain=self._domain, scheme=self._scheme, **common)
+        await self._geocoder.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._geocoder.__aexit__(*exc)
+
+    async def locate(self, query: str) -> Located:
+        if self.stopped:
+            return Located(None, self.stopped)
+        try:
+            await self._pace()
+            located = await self._ask(query)
+        except (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges) as exc:
+            self._stop(f"地址定位服务拒绝了密钥（{exc}），请检查 GEOCODER_KEY；本行未能定位")
+            return Located(None, self.stopped or "")
+        except GeocoderQuotaExceeded:
+            self._stop("地址定位服务的调用额度已用完，请明天再试或补上经纬度；本行未能定位")
+            return Located(None, self.stopped or "")
+        except (GeocoderUnavailable, GeocoderTimedOut) as exc:
+            self._network_failures += 1
+            reason = f"地址定位服务连不上（{type(exc).__name__}），请稍后重试或补上经纬度"
+            if self._network_failures >= _MAX_NETWORK_FAILURES:
+                self._stop(reason)
+            return Located(None, reason)
+        except GeocoderServiceError:
+            # Baidu reports "no result" as status 1, which geopy raises as a service error.
+            located = None
+        self._network_failures = 0
+        if located is None:
+            return Located(None, f"按地址“{query}”找不到位置，请写详细地址或补上经纬度")
+        return located
+
+    def _stop(self, reason: str) -> None:
+        if self.stopped is None:
+            self.stopped = reason
+
+    async def _pace(self) -> None:
+        if not self._interval:
+            return
+        async with self._gate:
+            wait = self._last + self._interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last = time.monotonic()
+
+    async def _ask(self, query: str) -> Located | None:
+        if self.kind == "baidu":
+            found = await self._geocoder.geocode(query, exactly_one=True)
+            if found is None:
+                return None
+            level = str(found.raw.get("level") or "UNKNOWN")
+            if level in _BAIDU_COARSE:
+                return Located(None, f"地址“{query}”只能定位到{level}一级，太粗，请写详细地址或补上经纬度")
+            point = to_wgs84(found.latitude, found.longitude, CoordSystem.BD09)
+        else:
+            found = await self._geocoder.geocode(query, exactly_one=True, country_codes="cn")
+            if found is None:
+                return None
+            if int(found.raw.get("place_rank") or 0) < _NOMINATIM_MIN_RANK:
+                return Located(None, f"地址“{query}”只能定位到城镇一级，太粗，请写详细地址或补上经纬度")
+            point = Point(found.latitude, found.longitude)
+        if out_of_china(point.lat, point.lng):
+            return Located(None, f"地址“{query}”被定位到了中国境外，请核对地址或补上经纬度")
+        return Located(point)
+
+
+async def geocode_addresses(
+    queries: Iterable[str],
+    *,
+    settings: Settings,
+    progress: bool = False,
+    concurrency: int = 3,
+) -> dict[str, Located]:
+    """Each distinct address once, a few at a time; every address gets a `Located` answer."""
+    unique = list(dict.fromkeys(q for q in queries if q))
+    if not unique:
+        return {}
+    geocoder = AddressGeocoder(settings)
+    unusable = geocoder.unusable_reason()
+    if unusable:
+        return {q: Located(None, unusable) for q in unique}
+    results: dict[str, Located] = {}
+    if geocoder.sequential:
+        concurrency = 1
+    bar = tqdm(total=len(unique), desc="按地址定位", unit="处", file=sys.stderr, disable=not progress)
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for query in unique:
+        queue.put_nowait(query)
+
+    async def worker() -> None:
+        while not queue.empty():
+            query = queue.get_nowait()
+            results[query] = await geocoder.locate(query)
+            bar.update(1)
+
+    try:
+        async with geocoder:
+            await asyncio.gather(*(worker() for _ in range(min(concurrency, len(unique)))))
+    finally:
+        bar.close()
+    return results

@@ -1,0 +1,1 @@
+"""Fakes of outside APIs: small aiohttp servers that speak the real protocol."""
