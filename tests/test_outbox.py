@@ -23,7 +23,8 @@ async def _ready(backend: Callable[..., AppContext]) -> AppContext:
 
 async def _rows(ctx: AppContext) -> list[OutboxMessage]:
     async with ctx.db.session() as session:
-        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type])).scalars())
+        query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        return list((await session.execute(query)).scalars())
 
 
 class Recorder:
