@@ -1,12 +1,34 @@
-"""The REST API for the WeChat mini-program (and anyone else): `/api/v1/…`."""
+"""The REST API for the WeChat mini-program (and anyone else): `/api/v1/…`.
+
+For route modules: `api_route` (add a route and document it), `read_body` / `read_query`
+(validated input), `require_user` (the logged-in `MiniUser` or 401), `phone_number` (the
+`getPhoneNumber` code exchange), `check_text` (WeChat's content check).
+"""
 
 from aiohttp import web
 
-from . import _stations
+from . import _auth, _openapi, _stations
+from ._auth import MiniUser, check_text, phone_number, require_user, session_key
+from ._ratelimit import RateLimits, rate_limit
+from ._routes import api_route, read_body, read_query
 
 
 def setup(app: web.Application) -> None:
+    app.middlewares.append(rate_limit)
+    _auth.setup(app)
     _stations.setup(app)
+    _openapi.setup(app)
 
 
-__all__ = ["setup"]
+__all__ = [
+    "MiniUser",
+    "RateLimits",
+    "api_route",
+    "check_text",
+    "phone_number",
+    "read_body",
+    "read_query",
+    "require_user",
+    "session_key",
+    "setup",
+]

@@ -21,13 +21,18 @@ from locations import (
     to_wgs84,
 )
 
+from ._routes import api_route
+
 
 class NearbyQuery(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    coord: CoordSystem = CoordSystem.GCJ02
-    service: list[str] = Field(default_factory=list)
-    open_now: bool = True
+    lat: float = Field(ge=-90, le=90, description="纬度")
+    lng: float = Field(ge=-180, le=180, description="经度")
+    coord: CoordSystem = Field(default=CoordSystem.GCJ02, description="坐标系，默认 gcj02")
+    service: list[str] = Field(
+        default_factory=list, description="服务项目代码，可重复，须全部提供",
+        json_schema_extra={"items": {"enum": [s.code for s in SERVICES]}},
+    )
+    open_now: bool = Field(default=True, description="只要现在开放的驿站")
     limit: int = Field(default=5, ge=1, le=50)
     max_distance_m: float | None = Field(default=None, gt=0, le=500_000)
 
@@ -38,6 +43,72 @@ class NearbyQuery(BaseModel):
         if unknown:
             raise ValueError(f"不认识的服务项目：{'、'.join(unknown)}")
         return codes
+
+
+class StationPath(BaseModel):
+    station_id: int = Field(description="驿站编号")
+
+
+class DetailQuery(BaseModel):
+    coord: CoordSystem = Field(default=CoordSystem.GCJ02, description="坐标系，默认 gcj02")
+
+
+class LatLng(BaseModel):
+    lat: float
+    lng: float
+
+
+class StationOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    address: str
+    league: str
+    county: str
+    location: LatLng
+    opening_hours: str
+    services: list[str]
+    kind: str
+    build_mode: str
+    host_type: str
+    most_beautiful: bool
+    smart_24h: bool
+    phone: str
+    status: str
+
+
+class MatchOut(StationOut):
+    distance_m: int
+    walk_minutes: int
+    ebike_minutes: int
+    open_now: bool
+    open_24h: bool
+    open_until: str | None
+    opens_at: str | None
+    reported_closed: bool
+
+
+class NearbyResponse(BaseModel):
+    coord: CoordSystem
+    stations: list[MatchOut]
+
+
+class StationDetail(StationOut):
+    coord: CoordSystem
+    open_now: bool
+    open_until: str | None
+    opens_at: str | None
+
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    basic: bool
+
+
+class ServicesResponse(BaseModel):
+    services: list[ServiceOut]
 
 
 _FIELD_NAMES = {
@@ -155,6 +226,11 @@ async def services(_request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/api/v1/stations/nearby", nearby)
-    app.router.add_get("/api/v1/stations/{station_id}", detail)
-    app.router.add_get("/api/v1/services", services)
+    api_route(app, "GET", "/api/v1/stations/nearby", nearby, query=NearbyQuery,
+              response=NearbyResponse, tags=("stations",),
+              summary="附近现在开放的驿站，由近到远")
+    api_route(app, "GET", "/api/v1/stations/{station_id}", detail, path=StationPath,
+              query=DetailQuery, response=StationDetail, errors=(404,), tags=("stations",),
+              summary="驿站详情")
+    api_route(app, "GET", "/api/v1/services", services, response=ServicesResponse,
+              tags=("stations",), summary="服务项目目录")

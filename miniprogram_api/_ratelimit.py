@@ -1,0 +1,67 @@
+"""Per-IP and per-user request limits for `/api/v1`, counted in the shared store so every
+server process sees the same numbers. Over the limit: 429 with `Retry-After`.
+
+Fixed one-minute windows: simple, one `INCR` per key per request, and a burst at a window edge
+is at most twice the limit, which is fine for protecting the WeChat quotas behind us. Mobile
+carriers put many phones behind one address, so the per-IP limit is the looser one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from core.context import CONTEXT
+from core.http import Problem
+from core.store import StoreError
+
+from ._auth import bearer_openid
+from ._routes import Handler
+
+log = logging.getLogger(__name__)
+COMPONENT = "miniprogram_rate_limits"
+PREFIX = "/api/v1/"
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    per_ip: int = 600
+    per_user: int = 120
+    window_s: int = 60
+
+
+async def _over(request: web.Request, key: str, limit: int, window: int) -> float | None:
+    """Seconds to wait when `key` went over `limit` in this window, else None."""
+    store = request.app[CONTEXT].store
+    count = await store.incr(key, ttl=window)
+    if count <= limit:
+        return None
+    return await store.ttl(key) or float(window)
+
+
+@web.middleware
+async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(PREFIX):
+        return await handler(request)
+    context = request.app[CONTEXT]
+    limits = context.components.get(COMPONENT) or RateLimits()
+    window = int(context.clock.now().timestamp()) // limits.window_s
+    checks = [(f"rl:ip:{request.remote or '-'}:{window}", limits.per_ip)]
+    openid = bearer_openid(request)
+    if openid is not None:
+        checks.append((f"rl:user:{openid}:{window}", limits.per_user))
+    try:
+        for key, limit in checks:
+            wait = await _over(request, key, limit, limits.window_s)
+            if wait is not None:
+                raise Problem(
+                    429, "请求太频繁，请稍后再试", f"请 {math.ceil(wait)} 秒后再试。",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
+    except StoreError:
+        # Losing the counters must not lock every worker out of the station map.
+        log.warning("rate-limit store unavailable; letting the request through")
+    return await handler(request)
