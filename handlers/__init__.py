@@ -1,1 +1,117 @@
-"""handlers (see DESIGN.md)."""
+"""The conversation, shared by every channel: a `Message` in, a list of replies out.
+
+Adapters (Telegram, WeChat, the terminal) build a `Message` — positions already in WGS-84 —
+call `conversation_for(context).handle(message)` and render the replies (`Text` with inline
+`Button`s and an optional reply `Keyboard`, `Place` pins). Nothing here knows a wire format.
+
+Adding a dialog (enrollment, feedback, legal aid, …) — a module of your own, e.g.
+`handlers/enrollment.py`::
+
+    from handlers import Data, InState, Message, Router, Text, TextIs, every_language
+
+    router = Router("enrollment")
+
+    @router.message(TextIs(*every_language("一键入会")))       # the menu button
+    async def begin(state, t):
+        await state.set("enroll:name")                     # per-user, in the store, with a TTL
+        return Text(t("请告诉我您的姓名。"))
+
+    @router.message(InState("enroll:name"), KindIs("text"))
+    async def got_name(message: Message, state, enrollments):  # `enrollments`: see below
+        await state.update(name=message.text)
+        ...
+
+then add one line, `"handlers.enrollment",` to `DIALOGS` in `handlers/dialogs.py`. Dialog
+routers are tried after /start, /help and /cancel (which always work and clear the state), and
+before station search and the placeholder entry points, so your router takes its button over.
+A router-wide filter keeps a dialog's handlers together: `Router("x", filters=[InState("x")])`.
+
+Filters: `Command("start")` (gives `args`), `TextIs(...)`, `Regex(...)` (gives `match`),
+`KindIs("text" | "location" | "button" | "contact")`, `Data("prefix:")` (button data; gives
+`payload`), `InState("name")`, any `fn(message) -> bool | dict` via `Predicate`, combined with
+`&`, `|`, `~`. A dict returned by a filter becomes injectable. Raise `Skip` in a handler to let
+the next matching handler try.
+
+Injection by parameter name: `message`, `state` (`DialogState`), `t` (translator: Chinese
+message id → the user's language), `lang` ("zh" | "en"), `user_key`, `context`, `settings`,
+`db`, `store`, `clock`, `finder`, anything a filter returned, every entry of
+`AppContext.components`, and your own components::
+
+    from handlers import provide
+
+    @provide("enrollments")
+    def _enrollments(context):          # called once per Conversation, with the AppContext
+        return EnrollmentService(context.db, context.clock)
+
+Messages of one user are handled one at a time (a lock in the store, across processes).
+User-facing text is Chinese; wrap it in `t(...)` and add the English to
+`handlers/locale/en/LC_MESSAGES/messages.po`.
+"""
+
+from ._cards import HOTLINE
+from ._conversation import PROVIDERS, Conversation, build_root, conversation_for, provide
+from ._i18n import Translator, language_of, translator
+from ._menu import every_language, main_keyboard
+from ._messages import (
+    REMOVE_KEYBOARD,
+    Button,
+    Channel,
+    Contact,
+    Keyboard,
+    KeyButton,
+    Message,
+    Place,
+    Reply,
+    Text,
+)
+from ._router import (
+    Command,
+    Data,
+    Filter,
+    InState,
+    KindIs,
+    Predicate,
+    Regex,
+    Router,
+    Skip,
+    TextIs,
+)
+from ._state import STATE_TTL, Busy, DialogState, UserLock
+
+__all__ = [
+    "HOTLINE",
+    "PROVIDERS",
+    "REMOVE_KEYBOARD",
+    "STATE_TTL",
+    "Busy",
+    "Button",
+    "Channel",
+    "Command",
+    "Contact",
+    "Conversation",
+    "Data",
+    "DialogState",
+    "Filter",
+    "InState",
+    "KeyButton",
+    "Keyboard",
+    "KindIs",
+    "Message",
+    "Place",
+    "Predicate",
+    "Regex",
+    "Reply",
+    "Router",
+    "Skip",
+    "Text",
+    "TextIs",
+    "Translator",
+    "UserLock",
+    "build_root",
+    "conversation_for",
+    "every_language",
+    "language_of",
+    "main_keyboard",
+    "provide",
+    "translator",
+]

@@ -1,0 +1,154 @@
+"""How a station is shown: the details text, the pin, and the buttons under it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+from locations import SERVICES, CoordSystem, Match, Point, StationRecord, from_wgs84
+
+from ._i18n import Translator
+from ._messages import Button, Place, Text
+from ._words import service_label
+
+HOTLINE = "12351"  # the national trade-union hotline for workers
+
+# Services offered as filter buttons, most asked-for first.
+FILTER_CODES = ("toilet_guidance", "meal_heating", "drinking_water", "phone_charging",
+                "ebike_charging", "first_aid", "rain_gear", "rest")
+_SERVICE_INDEX = {s.code: i for i, s in enumerate(SERVICES)}
+
+
+def encode_services(codes: tuple[str, ...] | list[str]) -> str:
+    """Service codes as catalogue positions ("3.4"): callback data must fit in 64 bytes."""
+    return ".".join(str(_SERVICE_INDEX[c]) for c in codes)
+
+
+def decode_services(token: str) -> list[str]:
+    codes = []
+    for part in token.split("."):
+        if part.isdigit() and int(part) < len(SERVICES):
+            codes.append(SERVICES[int(part)].code)
+    return codes
+
+
+def encode_point(point: Point) -> str:
+    return f"{point.lat:.5f},{point.lng:.5f}"  # ≈ 1 m, plenty for "search from here"
+
+
+def decode_point(token: str) -> Point | None:
+    try:
+        lat, lng = (float(x) for x in token.split(","))
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return Point(lat, lng)
+
+
+def distance_text(metres: float, t: Translator) -> str:
+    if metres < 1000:
+        return t("{m} 米").format(m=int(round(metres, -1)) or 10)
+    return t("{km} 公里").format(km=f"{metres / 1000:.1f}")
+
+
+def hours_text(match: Match, now: datetime, t: Translator) -> str:
+    state = match.state
+    if state.always_open:
+        return t("24小时营业")
+    if state.is_open:
+        if state.until is None:
+            return t("营业中")
+        if state.until.date() == now.date():
+            return t("营业至 {time}").format(time=state.until.strftime("%H:%M"))
+        return t("营业至次日 {time}").format(time=state.until.strftime("%H:%M"))
+    return opens_text(match, now, t)
+
+
+def opens_text(match: Match, now: datetime, t: Translator) -> str:
+    opens = match.state.opens_at
+    if opens is None:
+        return t("暂停开放")
+    days = (opens.date() - now.date()).days
+    clock = opens.strftime("%H:%M")
+    if days == 0:
+        return t("今天 {time} 开门").format(time=clock)
+    if days == 1:
+        return t("明天 {time} 开门").format(time=clock)
+    return t("{date} {time} 开门").format(date=opens.strftime("%m-%d"), time=clock)
+
+
+def station_text(match: Match, now: datetime, t: Translator, language: str) -> str:
+    s = match.station
+    badges = []
+    if s.most_beautiful:
+        badges.append(t("最美驿站"))
+    if s.smart_24h:
+        badges.append(t("24小时"))
+    title = s.name + "".join(f" 【{b}】" for b in badges)
+    lines = [
+        title,
+        t("地址：{address}").format(address=s.address),
+        t("距离 {distance}，步行约 {walk} 分钟，骑电动车约 {ebike} 分钟").format(
+            distance=distance_text(match.distance_m, t), walk=match.walk_minutes,
+            ebike=match.ebike_minutes),
+        hours_text(match, now, t),
+    ]
+    if s.services:
+        sep = ", " if language == "en" else "、"
+        labels = sep.join(service_label(c, language) for c in s.services if c in _SERVICE_INDEX)
+        lines.append(t("服务：{services}").format(services=labels))
+    if s.phone:
+        lines.append(t("电话：{phone}").format(phone=s.phone))
+    if match.reported_closed:
+        lines.append(t("有职工反映这里刚才没开门，去之前可以先打个电话。"))
+    return "\n".join(lines)
+
+
+def place_of(station: StationRecord) -> Place:
+    return Place(station.name, station.address, station.point, station.id)
+
+
+def navigation_buttons(station: StationRecord, t: Translator) -> tuple[Button, ...]:
+    """Links that open each map app at the station, in the coordinate system it expects."""
+    name = station.name
+    glat, glng = from_wgs84(station.point, CoordSystem.GCJ02)
+    blat, blng = from_wgs84(station.point, CoordSystem.BD09)
+    amap = "https://uri.amap.com/marker?" + urlencode({
+        "position": f"{glng:.6f},{glat:.6f}", "name": name, "coordinate": "gaode",
+        "callnative": 1, "src": "yizhan"})
+    tencent = "https://apis.map.qq.com/uri/v1/marker?" + urlencode({
+        "marker": f"coord:{glat:.6f},{glng:.6f};title:{name};addr:{station.address}",
+        "referer": "yizhan"}, quote_via=quote, safe=":;,")
+    baidu = "https://api.map.baidu.com/marker?" + urlencode({
+        "location": f"{blat:.6f},{blng:.6f}", "title": name, "content": station.address,
+        "coord_type": "bd09ll", "output": "html", "src": "yizhan"})
+    return (Button(t("高德地图"), url=amap), Button(t("腾讯地图"), url=tencent),
+            Button(t("百度地图"), url=baidu))
+
+
+def station_buttons(match: Match, origin: Point, services: list[str], offset: int,
+                    t: Translator) -> tuple[tuple[Button, ...], ...]:
+    here = encode_point(origin)
+    wanted = encode_services(services)
+    return (
+        (Button(t("下一个驿站"), data=f"n:{here}:{offset + 1}:{wanted}"),
+         Button(t("按服务筛选"), data=f"f:{here}")),
+        navigation_buttons(match.station, t),
+    )
+
+
+def filter_buttons(origin: Point, t: Translator, language: str) -> tuple[tuple[Button, ...], ...]:
+    here = encode_point(origin)
+    buttons = [Button(service_label(code, language), data=f"n:{here}:0:{encode_services([code])}")
+               for code in FILTER_CODES]
+    return tuple(tuple(buttons[i:i + 4]) for i in range(0, len(buttons), 4))
+
+
+def station_reply(match: Match, origin: Point, services: list[str], offset: int,
+                  now: datetime, t: Translator, language: str) -> list[Place | Text]:
+    return [
+        place_of(match.station),
+        Text(station_text(match, now, t, language),
+             buttons=station_buttons(match, origin, services, offset, t)),
+    ]

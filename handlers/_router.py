@@ -1,0 +1,293 @@
+"""Routers, filters and dependency injection, in the spirit of aiogram 3.
+
+A `Router` holds handlers (async functions) and child routers. For a message, a router tries its
+own handlers in the order they were registered, then its children in the order they were
+included; the first handler whose filters all pass is called. A filter returns False (no match),
+True (match) or a dict (match, and these values become injectable for the handler, e.g. the
+service codes a text asked for).
+
+Handlers declare what they need by parameter name: `message`, `state`, `finder`, `store`,
+`clock`, `context`, `t` (the translator for the user's language), anything a filter returned, and
+any component registered with `handlers.provide` or put in `AppContext.components`.
+A handler with `**kwargs` receives everything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._messages import Kind, Message, Reply
+
+FilterResult = bool | dict[str, Any]
+HandlerResult = Reply | Sequence[Reply] | None
+HandlerFn = Callable[..., Awaitable[HandlerResult]]
+
+
+class Skip(Exception):
+    """Raised by a handler that, after looking closer, is not the right one: try the next."""
+
+
+class Filter:
+    """A condition on a message. Combine with `&`, `|` and `~`."""
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        raise NotImplementedError
+
+    def __and__(self, other: Filter) -> Filter:
+        return _All((self, other))
+
+    def __or__(self, other: Filter) -> Filter:
+        return _Any((self, other))
+
+    def __invert__(self) -> Filter:
+        return _Not(self)
+
+
+@dataclass(frozen=True)
+class _All(Filter):
+    parts: tuple[Filter, ...]
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        found: dict[str, Any] = {}
+        for part in self.parts:
+            result = await part.check(message, {**data, **found})
+            if not result:
+                return False
+            if isinstance(result, dict):
+                found.update(result)
+        return found or True
+
+
+@dataclass(frozen=True)
+class _Any(Filter):
+    parts: tuple[Filter, ...]
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        for part in self.parts:
+            result = await part.check(message, data)
+            if result:
+                return result
+        return False
+
+
+@dataclass(frozen=True)
+class _Not(Filter):
+    inner: Filter
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        return not await self.inner.check(message, data)
+
+
+@dataclass(frozen=True)
+class Predicate(Filter):
+    """Wraps a plain function `fn(message) -> bool | dict` (sync or async)."""
+
+    fn: Callable[[Message], Any]
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        result = self.fn(message)
+        if inspect.isawaitable(result):
+            result = await result
+        return result if isinstance(result, dict) else bool(result)
+
+
+@dataclass(frozen=True)
+class Command(Filter):
+    """`/start`, `/start@yizhan_bot payload`; gives `args` (the text after the command)."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str) -> None:
+        object.__setattr__(self, "names", tuple(n.lstrip("/").lower() for n in names))
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        text = (message.text or "").strip()
+        if not text.startswith("/"):
+            return False
+        head, _, args = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return {"command": name, "args": args.strip()} if name in self.names else False
+
+
+@dataclass(frozen=True)
+class TextIs(Filter):
+    """The whole text (trimmed) is one of `words` — for keyboard buttons and fixed phrases."""
+
+    words: frozenset[str]
+
+    def __init__(self, *words: str) -> None:
+        object.__setattr__(self, "words", frozenset(w.strip().lower() for w in words))
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        return message.text is not None and message.text.strip().lower() in self.words
+
+
+@dataclass(frozen=True)
+class Regex(Filter):
+    """The text matches `pattern` (searched, not anchored); gives `match`."""
+
+    pattern: re.Pattern[str]
+
+    def __init__(self, pattern: str | re.Pattern[str], flags: int = 0) -> None:
+        compiled = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
+        object.__setattr__(self, "pattern", compiled)
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        if message.text is None:
+            return False
+        found = self.pattern.search(message.text)
+        return {"match": found} if found else False
+
+
+@dataclass(frozen=True)
+class KindIs(Filter):
+    """The message carries this kind of content ("text", "location", "button", "contact")."""
+
+    kinds: frozenset[str]
+
+    def __init__(self, *kinds: Kind) -> None:
+        object.__setattr__(self, "kinds", frozenset(kinds))
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        return message.kind in self.kinds
+
+
+@dataclass(frozen=True)
+class Data(Filter):
+    """A button press whose data starts with `prefix`; gives `payload` (the rest)."""
+
+    prefix: str
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        if message.data is None or not message.data.startswith(self.prefix):
+            return False
+        return {"payload": message.data[len(self.prefix):]}
+
+
+@dataclass(frozen=True)
+class InState(Filter):
+    """The user's dialog state. `InState("enroll")` matches "enroll" and "enroll:…";
+    `InState(None)` matches a user in no dialog; `InState("*")` any dialog."""
+
+    names: tuple[str | None, ...]
+
+    def __init__(self, *names: str | None) -> None:
+        object.__setattr__(self, "names", names)
+
+    async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
+        current: str | None = data.get("raw_state")
+        for name in self.names:
+            if name is None and current is None:
+                return True
+            if name == "*" and current is not None:
+                return True
+            if name and current and (current == name or current.startswith(name + ":")):
+                return True
+        return False
+
+
+def _as_filter(item: Filter | Callable[[Message], Any]) -> Filter:
+    return item if isinstance(item, Filter) else Predicate(item)
+
+
+@dataclass
+class HandlerObject:
+    fn: HandlerFn
+    filters: tuple[Filter, ...]
+    params: frozenset[str] = field(init=False)
+    takes_all: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        signature = inspect.signature(self.fn)
+        self.params = frozenset(
+            name for name, p in signature.parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
+        self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+        self._required = frozenset(
+            name for name, p in signature.parameters.items()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
+
+    async def match(self, message: Message, data: dict[str, Any]) -> dict[str, Any] | None:
+        found: dict[str, Any] = {}
+        for flt in self.filters:
+            result = await flt.check(message, {**data, **found})
+            if not result:
+                return None
+            if isinstance(result, dict):
+                found.update(result)
+        return found
+
+    async def call(self, data: dict[str, Any]) -> HandlerResult:
+        if self.takes_all:
+            return await self.fn(**data)
+        missing = self._required - data.keys()
+        if missing:
+            raise LookupError(
+                f"{self.fn.__qualname__} asks for {sorted(missing)}, which nobody provides"
+            )
+        return await self.fn(**{k: v for k, v in data.items() if k in self.params})
+
+
+class Router:
+    """Handlers and child routers; `filters` given here apply to every handler below."""
+
+    def __init__(self, name: str = "", *, filters: Iterable[Filter] = ()) -> None:
+        self.name = name
+        self.filters = tuple(filters)
+        self.handlers: list[HandlerObject] = []
+        self.children: list[Router] = []
+
+    def __repr__(self) -> str:
+        return f"Router({self.name!r})"
+
+    def message(
+        self, *filters: Filter | Callable[[Message], Any]
+    ) -> Callable[[HandlerFn], HandlerFn]:
+        """Decorator: register `fn` for messages passing every filter."""
+
+        def register(fn: HandlerFn) -> HandlerFn:
+            if not inspect.iscoroutinefunction(fn):
+                raise TypeError(f"{fn.__qualname__}: handlers must be async functions")
+            self.handlers.append(HandlerObject(fn, tuple(_as_filter(f) for f in filters)))
+            return fn
+
+        return register
+
+    def include(self, *routers: Router) -> Router:
+        for router in routers:
+            if router is self:
+                raise ValueError("a router cannot include itself")
+            self.children.append(router)
+        return self
+
+    async def matches(
+        self, message: Message, data: dict[str, Any]
+    ) -> AsyncIterator[tuple[HandlerObject, dict[str, Any]]]:
+        """Handlers that accept the message, depth-first in registration order, lazily (the
+        caller stops at the first that does not raise `Skip`)."""
+        found: dict[str, Any] = {}
+        for flt in self.filters:
+            result = await flt.check(message, data)
+            if not result:
+                return
+            if isinstance(result, dict):
+                found.update(result)
+        scoped = {**data, **found}
+        for handler in self.handlers:
+            extra = await handler.match(message, scoped)
+            if extra is not None:
+                yield handler, {**scoped, **extra}
+        for child in self.children:
+            async for hit in child.matches(message, scoped):
+                yield hit
+
+    def walk(self) -> Iterable[Router]:
+        yield self
+        for child in self.children:
+            yield from child.walk()

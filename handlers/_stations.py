@@ -1,0 +1,178 @@
+"""Finding stations: a shared location, typed needs ("厕所", "热饭"), place names, and the
+buttons under a station (next one, filter by service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.clock import Clock
+from core.store import Store
+from locations import Point, StationFinder
+
+from ._cards import (
+    HOTLINE,
+    decode_point,
+    decode_services,
+    encode_services,
+    filter_buttons,
+    navigation_buttons,
+    opens_text,
+    place_of,
+    station_reply,
+    station_text,
+)
+from ._i18n import Translator
+from ._menu import every_language, main_keyboard
+from ._messages import Message, Reply, Text
+from ._router import Command, Data, KindIs, Predicate, Router, TextIs
+from ._words import PlaceHit, asks_nearby, find_place, service_label, services_in
+
+router = Router("stations")
+
+NEARBY_RADIUS_M = 10_000  # "nothing open nearby" means within this distance
+LAST_LOCATION_TTL = 2 * 3600.0  # a courier moves; an old position is worse than asking again
+WANTED_TTL = 10 * 60.0  # services asked for before sharing a location
+
+
+def _last_key(user_key: str) -> str:
+    return f"lastloc:{user_key}"
+
+
+async def remember_location(store: Store, user_key: str, point: Point) -> None:
+    await store.set(_last_key(user_key), f"{point.lat},{point.lng}", ttl=LAST_LOCATION_TTL)
+
+
+async def last_location(store: Store, user_key: str) -> Point | None:
+    raw = await store.get(_last_key(user_key))
+    if not raw:
+        return None
+    lat, lng = raw.split(",")
+    return Point(float(lat), float(lng))
+
+
+def _labels(services: list[str], lang: str) -> str:
+    sep = ", " if lang == "en" else "、"
+    return sep.join(service_label(c, lang) for c in services)
+
+
+async def answer_near(
+    finder: StationFinder, clock: Clock, t: Translator, lang: str, origin: Point,
+    services: list[str], *, offset: int = 0, place: str | None = None,
+) -> list[Reply]:
+    """The `offset`-th nearest open station offering `services`, or what to do when none is."""
+    now = clock.now()
+    matches = finder.nearest_open(origin, at=now, services=services, limit=offset + 1,
+                                  max_distance=NEARBY_RADIUS_M)
+    if len(matches) > offset:
+        replies = station_reply(matches[offset], origin, services, offset, now, t, lang)
+        heading = []
+        if place:
+            heading.append(t("{place}附近：").format(place=place))
+        if services:
+            heading.append(t("提供“{services}”的开放驿站：").format(services=_labels(services, lang)))
+        if heading:
+            text = replies[1]
+            assert isinstance(text, Text)
+            replies[1] = Text("".join(heading) + "\n" + text.text, buttons=text.buttons)
+        return replies
+    if offset > 0:
+        return [Text(t("附近没有更多开放的驿站了。有困难可以拨打职工服务热线 {hotline}。")
+                     .format(hotline=HOTLINE))]
+    return nothing_open(finder, clock, t, lang, origin, services)
+
+
+def nothing_open(finder: StationFinder, clock: Clock, t: Translator, lang: str, origin: Point,
+                 services: list[str]) -> list[Reply]:
+    now = clock.now()
+    if services:
+        head = t("附近 10 公里内暂时没有提供“{services}”的开放驿站。").format(
+            services=_labels(services, lang))
+    else:
+        head = t("附近 10 公里内暂时没有开放的驿站。")
+    hotline = t("有困难可以拨打职工服务热线 {hotline}。").format(hotline=HOTLINE)
+    soonest = finder.soonest_opening(origin, at=now, services=services)
+    if soonest is None:
+        return [Text(f"{head}\n{hotline}")]
+    body = t("最早开门的是这一个（{when}）：").format(when=opens_text(soonest, now, t))
+    text = f"{head}\n{body}\n\n{station_text(soonest, now, t, lang)}\n\n{hotline}"
+    return [place_of(soonest.station), Text(text, buttons=(navigation_buttons(soonest.station, t),))]
+
+
+def ask_for_location(t: Translator) -> Text:
+    return Text(
+        t("请点下方“发送位置”，把您的位置发给我，马上帮您找最近的开放驿站。"
+          "也可以直接输入地名，比如“包头”。"),
+        keyboard=main_keyboard(t),
+    )
+
+
+async def _wanted(store: Store, user_key: str) -> list[str]:
+    raw = await store.get(f"wanted:{user_key}")
+    if raw:
+        await store.delete(f"wanted:{user_key}")
+    return decode_services(raw) if raw else []
+
+
+@router.message(KindIs("location"))
+async def on_location(message: Message, store: Store, finder: StationFinder, clock: Clock,
+                      t: Translator, lang: str, user_key: str) -> list[Reply]:
+    assert message.location is not None
+    await remember_location(store, user_key, message.location)
+    services = await _wanted(store, user_key)
+    return await answer_near(finder, clock, t, lang, message.location, services)
+
+
+def read_request(message: Message) -> dict[str, Any] | bool:
+    """A typed request: services asked for, a place named, or a plain "nearby"."""
+    text = (message.text or "").strip()
+    if not text or text.startswith("/"):
+        return False
+    services, place = services_in(text), find_place(text)
+    if not services and place is None and not asks_nearby(text):
+        return False
+    return {"services": services, "place": place}
+
+
+@router.message(Command("near") | TextIs(*every_language("附近驿站")))
+async def near(store: Store, finder: StationFinder, clock: Clock, t: Translator, lang: str,
+               user_key: str) -> list[Reply]:
+    origin = await last_location(store, user_key)
+    if origin is None:
+        return [ask_for_location(t)]
+    return await answer_near(finder, clock, t, lang, origin, [])
+
+
+@router.message(KindIs("text"), Predicate(read_request))
+async def typed_request(services: list[str], place: PlaceHit | None, store: Store,
+                        finder: StationFinder, clock: Clock, t: Translator, lang: str,
+                        user_key: str) -> list[Reply]:
+    if place is not None:
+        return await answer_near(finder, clock, t, lang, place.point, services, place=place.name)
+    origin = await last_location(store, user_key)
+    if origin is None:
+        if services:  # apply them to the location the worker is about to share
+            await store.set(f"wanted:{user_key}", encode_services(services), ttl=WANTED_TTL)
+        return [ask_for_location(t)]
+    return await answer_near(finder, clock, t, lang, origin, services)
+
+
+@router.message(Data("n:"))
+async def next_station(payload: str, finder: StationFinder, clock: Clock, t: Translator,
+                       lang: str) -> list[Reply]:
+    """`n:<lat>,<lng>:<offset>:<services>` — the button carries its search, so it works even
+    after the last location expired."""
+    parts = payload.split(":")
+    origin = decode_point(parts[0]) if parts else None
+    if origin is None or len(parts) != 3 or not parts[1].isdigit():
+        return [Text(t("这个按钮已经过期了，请重新发送位置或输入要找的内容。"))]
+    offset = min(int(parts[1]), 20)
+    services = decode_services(parts[2]) if parts[2] else []
+    return await answer_near(finder, clock, t, lang, origin, services, offset=offset)
+
+
+@router.message(Data("f:"))
+async def choose_filter(payload: str, t: Translator, lang: str) -> list[Reply]:
+    origin = decode_point(payload)
+    if origin is None:
+        return [Text(t("这个按钮已经过期了，请重新发送位置或输入要找的内容。"))]
+    return [Text(t("需要什么服务？"), buttons=filter_buttons(origin, t, lang))]

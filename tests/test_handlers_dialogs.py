@@ -1,0 +1,186 @@
+"""The dialog framework other modules build on: routers, state, injection, one-at-a-time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from core import AppContext
+from handlers import (
+    PROVIDERS,
+    Command,
+    Conversation,
+    Data,
+    DialogState,
+    InState,
+    KindIs,
+    Message,
+    Reply,
+    Router,
+    Skip,
+    Text,
+    TextIs,
+    build_root,
+    every_language,
+    provide,
+)
+from handlers._state import STATE_TTL
+
+
+def msg(text: str | None = None, *, data: str | None = None, user: str = "w1",
+        channel: str = "console") -> Message:
+    return Message(channel=channel, user_id=user, chat_id=user, text=text, data=data)
+
+
+def only_text(replies: list[Reply]) -> str:
+    assert len(replies) == 1 and isinstance(replies[0], Text), replies
+    return replies[0].text
+
+
+def _survey_router() -> Router:
+    """A two-step dialog written the way a teammate would write enrollment."""
+    router = Router("survey")
+
+    @router.message(TextIs(*every_language("一键入会")))
+    async def begin(state: DialogState) -> Text:
+        await state.set("survey:name")
+        return Text("请问您的姓名？")
+
+    dialog = Router("survey-steps", filters=[InState("survey")])
+
+    @dialog.message(InState("survey:name"), KindIs("text"))
+    async def got_name(message: Message, state: DialogState) -> Text:
+        await state.set("survey:job", {"name": message.text})
+        return Text("您做什么工作？")
+
+    @dialog.message(InState("survey:job"), KindIs("text"))
+    async def got_job(message: Message, state: DialogState, greeter: Callable[[str], str]) -> Text:
+        name = state.data["name"]
+        await state.clear()
+        return Text(greeter(f"{name}（{message.text}）"))
+
+    router.include(dialog)
+    return router
+
+
+def _conversation(ctx: AppContext, *extra: Router) -> Conversation:
+    root = build_root(dialogs=())
+    # Insert the dialogs where DIALOGS would put them: right after the commands router.
+    root.children[1:1] = list(extra)
+    return Conversation(ctx, root=root)
+
+
+async def test_dialog_router_takes_over_its_entry_point_and_keeps_state(
+    backend: Callable[..., AppContext],
+) -> None:
+    PROVIDERS.pop("greeter", None)
+
+    @provide("greeter")
+    def _greeter(context: AppContext) -> Callable[[str], str]:
+        return lambda who: f"欢迎{who}！"
+
+    try:
+        first, second = backend(), backend()  # two processes sharing database and store
+        a, b = _conversation(first, _survey_router()), _conversation(second, _survey_router())
+        assert only_text(await a.handle(msg("一键入会"))) == "请问您的姓名？"
+        # A text that would otherwise be a station search ("厕所") goes to the dialog…
+        assert only_text(await b.handle(msg("厕所"))) == "您做什么工作？"
+        # …and the state lives in the store with a TTL, so either process continues it.
+        ttl = await first.store.ttl("dialog:console:w1")
+        assert ttl is not None and 0 < ttl <= STATE_TTL
+        assert only_text(await a.handle(msg("外卖"))) == "欢迎厕所（外卖）！"
+        assert await first.store.get("dialog:console:w1") is None
+        # Other users and channels never see someone else's dialog.
+        await a.handle(msg("一键入会"))
+        assert "马上就上线" not in only_text(await a.handle(msg("一键入会", user="w2")))
+        assert "没太明白" in only_text(await a.handle(msg("张三", channel="wechat")))
+    finally:
+        PROVIDERS.pop("greeter", None)
+
+
+async def test_cancel_and_start_leave_any_dialog(backend: Callable[..., AppContext]) -> None:
+    conversation = _conversation(backend(), _survey_router())
+    await conversation.handle(msg("一键入会"))
+    assert only_text(await conversation.handle(msg("/cancel"))) == "好的，已取消。"
+    assert "没太明白" in only_text(await conversation.handle(msg("张三")))
+    await conversation.handle(msg("一键入会"))
+    assert "驿站通" in only_text(await conversation.handle(msg("/start")))
+    assert "没太明白" in only_text(await conversation.handle(msg("张三")))
+    assert only_text(await conversation.handle(msg("取消"))) == "现在没有正在进行的填写。"
+
+
+async def test_without_a_registered_dialog_the_entry_point_is_a_placeholder(
+    backend: Callable[..., AppContext],
+) -> None:
+    body = only_text(await Conversation(backend()).handle(msg("一键入会")))
+    assert "马上就上线" in body and "12351" in body
+
+
+async def test_one_message_at_a_time_per_user_across_processes(
+    backend: Callable[..., AppContext],
+) -> None:
+    running: list[str] = []
+    overlaps: list[tuple[str, ...]] = []
+    router = Router("slow")
+
+    @router.message(Command("slow"))
+    async def slow(message: Message, args: str) -> Text:
+        running.append(message.user_id)
+        if running.count(message.user_id) > 1:
+            overlaps.append(tuple(running))
+        await asyncio.sleep(0.05)
+        running.remove(message.user_id)
+        return Text(args)
+
+    a, b = _conversation(backend(), router), _conversation(backend(), router)
+    started = asyncio.get_running_loop().time()
+    results = await asyncio.gather(
+        a.handle(msg("/slow 1")), b.handle(msg("/slow 2")), a.handle(msg("/slow 3")),
+        b.handle(msg("/slow x", user="other")),
+    )
+    elapsed = asyncio.get_running_loop().time() - started
+    assert sorted(only_text(r) for r in results) == ["1", "2", "3", "x"]
+    assert overlaps == []  # w1's three messages never ran together…
+    assert elapsed >= 0.15  # …so they took three turns
+    assert elapsed < 1.5  # while "other" did not wait for w1
+
+
+async def test_skip_passes_to_the_next_handler_and_filters_inject(
+    backend: Callable[..., AppContext],
+) -> None:
+    router = Router("picky")
+
+    @router.message(Data("vote:"))
+    async def only_yes(payload: str) -> Text:
+        if payload != "yes":
+            raise Skip
+        return Text("赞成")
+
+    @router.message(Data("vote:") & ~Data("vote:yes"))
+    async def other(payload: str) -> Text:
+        return Text(f"其他：{payload}")
+
+    conversation = _conversation(backend(), router)
+    assert only_text(await conversation.handle(msg(data="vote:yes"))) == "赞成"
+    assert only_text(await conversation.handle(msg(data="vote:no"))) == "其他：no"
+
+
+async def test_a_failing_handler_gets_an_apology_not_a_crash(
+    backend: Callable[..., AppContext],
+) -> None:
+    router = Router("broken")
+
+    @router.message(Command("boom"))
+    async def boom() -> Text:
+        raise RuntimeError("bug")
+
+    @router.message(Command("needy"))
+    async def needy(nobody_provides_this: object) -> Text:
+        return Text("never")
+
+    conversation = _conversation(backend(), router)
+    for text in ("/boom", "/needy"):
+        body = only_text(await conversation.handle(msg(text)))
+        assert "抱歉" in body and "12351" in body
+    # The lock was released: the user can go on.
+    assert "驿站通" in only_text(await conversation.handle(msg("/start")))
