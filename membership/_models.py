@@ -72,3 +72,51 @@ class StaffUnion(SQLModel, table=True):
 
     staff_id: int = Field(foreign_key="staff_members.id", primary_key=True)
     union_id: int = Field(foreign_key="unions.id", primary_key=True)
+
+
+class Enrollment(SQLModel, table=True):
+    """One person's application to join. Name, phone and ID number are stored encrypted
+    (`*_enc`); `phone_hash` / `id_hash` are keyed hashes, unique, so one person has one
+    enrollment even when two processes race."""
+
+    __tablename__ = "enrollments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    union_id: int = Field(foreign_key="unions.id", index=True)
+    status: str = Field(default=EnrollmentStatus.SUBMITTED, max_length=16, index=True)
+    revision: int = 1  # bumped on each resubmission; staff buttons carry it
+    name_enc: str = Field(max_length=500)
+    phone_enc: str = Field(max_length=500)
+    phone_hash: str = Field(max_length=64, unique=True)
+    phone_verified_via: str = Field(max_length=32)  # telegram_contact | miniprogram_code | …
+    id_number_enc: str | None = Field(default=None, max_length=500)
+    id_hash: str | None = Field(default=None, max_length=64, unique=True)
+    occupation: str = Field(max_length=32)
+    employer: str = Field(max_length=100)
+    league: str = Field(default="", max_length=50)
+    county: str = Field(default="", max_length=50)
+    # Where the worker applied from and is told the outcome: telegram chat id, openid, …
+    channel: str = Field(max_length=16)
+    channel_user: str = Field(max_length=100, index=True)
+    consent_version: str = Field(max_length=20)
+    consent_at: datetime = Field(sa_column=_ts())
+    id_consent_version: str | None = Field(default=None, max_length=20)
+    id_consent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    member_number: str | None = Field(default=None, max_length=20, unique=True)
+    reject_reason: str = Field(default="", max_length=500)
+    decided_by: str = Field(default="", max_length=100)  # "staff:12", "telegram:12345"
+    submitted_at: datetime = Field(sa_column=_ts())
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class EnrollmentEvent(SQLModel, table=True):
+    """What happened to an enrollment, for the record (no personal data in here)."""
+
+    __tablename__ = "enrollment_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: int = Field(foreign_key="enrollments.id", index=True)
+    action: str = Field(max_length=16)  # submitted | resubmitted | approved | rejected
+    actor: str = Field(default="", max_length=100)
+    note: str = Field(default="", max_length=500)
+    at: datetime = Field(sa_column=_ts())

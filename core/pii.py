@@ -1,0 +1,120 @@
+"""Personal data at rest: encryption, a keyed hash for finding duplicates, and masking.
+
+Keys: `PII_KEY` holds Fernet keys, comma separated, newest first. New values are encrypted with
+the first key; any listed key decrypts (MultiFernet), so rotation is: put a new key in front,
+run `yizhan pii rotate` (re-encrypts every value with the new key and recomputes the keyed
+hashes), then drop the old key.
+
+The keyed hash (HMAC-SHA256) lets us find "same phone" or "same ID number" without storing
+either. Its key is derived (HKDF) from the *last* listed key, so adding a new key in front does
+not change any hash; after the old key is dropped, `yizhan pii rotate` recomputes them all.
+
+Development without `PII_KEY`: a key is derived from the database URL and a fixed label, and a
+warning is logged once. That keeps two processes on one database agreeing on the key, and keeps
+plaintext out of the database file, but anyone with the source can derive it: production must
+set `PII_KEY` (generate one with `yizhan pii keygen`).
+
+Exceptions: `PiiError` (a value that none of the keys can decrypt, or a malformed key).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+_DEV_LABEL = b"yizhan development PII key - not for production"
+
+
+class PiiError(Exception):
+    """Personal data could not be encrypted or decrypted with the configured keys."""
+
+
+class PiiCipher:
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise PiiError("没有可用的 PII_KEY")
+        try:
+            fernets = [Fernet(k.strip().encode()) for k in keys]
+        except (ValueError, TypeError) as exc:
+            raise PiiError("PII_KEY 格式不对：每个密钥应为 Fernet 密钥（yizhan pii keygen 生成）") from exc
+        self._fernet = MultiFernet(fernets)
+        self._hash_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"yizhan pii lookup hash"
+        ).derive(base64.urlsafe_b64decode(keys[-1].strip().encode()))
+
+    def encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except (InvalidToken, ValueError) as exc:
+            raise PiiError("个人信息无法解密：PII_KEY 里缺少当初加密用的密钥") from exc
+
+    def rotate(self, token: str) -> str:
+        """The same value encrypted with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise PiiError("个人信息无法解密：PII_KEY 里缺少当初加密用的密钥") from exc
+
+    def digest(self, kind: str, value: str) -> str:
+        """Keyed hash of a normalised value; `kind` keeps phones and ID numbers apart."""
+        message = f"{kind}:{value.strip().upper()}".encode()
+        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def _dev_key(database_url: str) -> str:
+    raw = hashlib.sha256(_DEV_LABEL + b"\0" + database_url.encode()).digest()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+@lru_cache(maxsize=16)
+def _cipher(keys: tuple[str, ...]) -> PiiCipher:
+    return PiiCipher(list(keys))
+
+
+def cipher_for(settings: Settings) -> PiiCipher:
+    """The cipher for these settings (cached per key list)."""
+    if settings.pii_key is not None and settings.pii_key.get_secret_value().strip():
+        keys = tuple(k for k in settings.pii_key.get_secret_value().split(",") if k.strip())
+        return _cipher(keys)
+    if _dev_key(settings.database_url) not in _warned:
+        _warned.add(_dev_key(settings.database_url))
+        log.warning(
+            "PII_KEY 未设置：个人信息用由数据库地址派生的开发密钥加密，仅供开发使用。"
+            "生产环境请设置 PII_KEY（yizhan pii keygen 生成）。"
+        )
+    return _cipher((_dev_key(settings.database_url),))
+
+
+_warned: set[str] = set()
+
+
+def mask_phone(phone: str) -> str:
+    """`13812345678` → `138****5678`."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "*" * len(phone)
+
+
+def mask_id_number(number: str) -> str:
+    """`15010219900101123X` → `1501**********123X`."""
+    return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}" if len(number) > 8 else "****"
+
+
+def mask_name(name: str) -> str:
+    """`张三丰` → `张**`: for places where the person need not be recognised (logs, lists)."""
+    return name[:1] + "*" * (len(name) - 1) if name else ""
