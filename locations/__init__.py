@@ -13,6 +13,8 @@ from ._coords import (
     to_wgs84,
     wgs84_to_gcj02,
 )
+from ._coverage import CoverageReport, coverage_report
+from ._demo import demo_stations
 from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
 from ._index import (
@@ -26,6 +28,16 @@ from ._index import (
 )
 from ._models import BuildMode, Station, StationKind, StationStatus, StationStatusChange
 from ._registry import StationInput, UpsertSummary, set_status, status_history, upsert_stations
+from ._seats import (
+    COUNTIES,
+    LEAGUES,
+    PLACES,
+    Place,
+    find_places,
+    league_of,
+    nearest_seat,
+    urban_places,
+)
 from ._services import BY_CODE, SERVICES, Service, service_code
 
 
@@ -44,15 +56,20 @@ def nearest_open(
 
 __all__ = [
     "BY_CODE",
+    "COUNTIES",
     "EBIKE_M_PER_MIN",
+    "LEAGUES",
+    "PLACES",
     "ROUTE_FACTOR",
     "SERVICES",
     "WALK_M_PER_MIN",
     "BuildMode",
     "CoordSystem",
+    "CoverageReport",
     "HoursError",
     "Match",
     "OpeningState",
+    "Place",
     "Point",
     "Service",
     "Station",
@@ -64,19 +81,25 @@ __all__ = [
     "StationStatus",
     "StationStatusChange",
     "UpsertSummary",
+    "coverage_report",
+    "demo_stations",
     "distance_m",
+    "find_places",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "is_open",
     "is_working_day",
+    "league_of",
     "nearest_open",
+    "nearest_seat",
     "opening_state",
     "service_code",
     "set_status",
     "status_history",
     "to_wgs84",
     "upsert_stations",
+    "urban_places",
     "validate_hours",
     "walk_radius_m",
     "wgs84_to_gcj02",

@@ -1,0 +1,293 @@
+"""How the stations measure up to the notice's targets (内政办发〔2025〕4号).
+
+- At least 3,000 stations region-wide.
+- At least 15 % 最美驿站 and at least 15 % 24-hour unmanned smart stations.
+- In every league/city's main urban area, 15-minute walk service circles with cross coverage
+  (步行15分钟服务圈交叉覆盖): every point within a 15-minute walk of at least two stations.
+
+How the walk is measured: 15 minutes at 4 km/h along streets, with streets taken as 1.2 times
+the straight line (`walk_radius_m(15)`, about 833 m in a straight line). The main urban area of a
+league/city is the union of discs around the seats of its main urban districts (`Place.urban`,
+2.5–3 km each, see `_seats.py`), sampled on a 200 m grid. The notice says the cross coverage is
+to be "basically" achieved (基本实现); we count an area as meeting it when at least 90 % of its
+sample points are within a 15-minute walk of two or more stations.
+
+Only active stations count. Counting uses a cKDTree over unit vectors (ball-point counts), so a
+report over thousands of stations takes well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ._index import (
+    ROUTE_FACTOR,
+    WALK_M_PER_MIN,
+    StationRecord,
+    m_to_chord,
+    unit_vectors,
+    walk_radius_m,
+)
+from ._seats import LEAGUES, Place, league_of, urban_places
+
+TARGET_STATIONS = 3000
+TARGET_SHARE = 0.15
+WALK_MINUTES = 15
+CROSS_TARGET = 0.90  # share of urban sample points that must be cross-covered (基本实现)
+GRID_STEP_M = 200.0
+UNKNOWN_LEAGUE = "未注明盟市"
+_M_PER_DEG = 111_195.0
+
+
+def _mark(ok: bool) -> str:
+    return "✓ 达标" if ok else "✗ 未达标"
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LeagueCount:
+    league: str
+    stations: int
+    most_beautiful: int
+    smart_24h: int
+
+    @property
+    def most_beautiful_share(self) -> float:
+        return _share(self.most_beautiful, self.stations)
+
+    @property
+    def smart_24h_share(self) -> float:
+        return _share(self.smart_24h, self.stations)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "league": self.league,
+            "stations": self.stations,
+            "most_beautiful": self.most_beautiful,
+            "most_beautiful_share": round(self.most_beautiful_share, 4),
+            "most_beautiful_met": self.most_beautiful_share >= TARGET_SHARE,
+            "smart_24h": self.smart_24h,
+            "smart_24h_share": round(self.smart_24h_share, 4),
+            "smart_24h_met": self.smart_24h_share >= TARGET_SHARE,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UrbanCoverage:
+    league: str
+    districts: tuple[str, ...]
+    radius_m: tuple[float, ...]  # of each district's disc, same order
+    sample_points: int
+    covered: int  # points with ≥ 1 station within a 15-minute walk
+    cross_covered: int  # points with ≥ 2
+
+    @property
+    def covered_share(self) -> float:
+        return _share(self.covered, self.sample_points)
+
+    @property
+    def cross_covered_share(self) -> float:
+        return _share(self.cross_covered, self.sample_points)
+
+    @property
+    def met(self) -> bool:
+        return self.sample_points > 0 and self.cross_covered_share >= CROSS_TARGET
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "league": self.league,
+            "districts": list(self.districts),
+            "radius_m": list(self.radius_m),
+            "sample_points": self.sample_points,
+            "covered_share": round(self.covered_share, 4),
+            "cross_covered_share": round(self.cross_covered_share, 4),
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageReport:
+    stations: int
+    most_beautiful: int
+    smart_24h: int
+    leagues: tuple[LeagueCount, ...]
+    urban: tuple[UrbanCoverage, ...]
+    walk_radius_m: float
+
+    @property
+    def most_beautiful_share(self) -> float:
+        return _share(self.most_beautiful, self.stations)
+
+    @property
+    def smart_24h_share(self) -> float:
+        return _share(self.smart_24h, self.stations)
+
+    @property
+    def stations_met(self) -> bool:
+        return self.stations >= TARGET_STATIONS
+
+    @property
+    def all_met(self) -> bool:
+        return (
+            self.stations_met
+            and self.most_beautiful_share >= TARGET_SHARE
+            and self.smart_24h_share >= TARGET_SHARE
+            and all(u.met for u in self.urban)
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "notice": "内政办发〔2025〕4号",
+            "counted": "active stations only",
+            "stations": {"count": self.stations, "target": TARGET_STATIONS,
+                         "met": self.stations_met},
+            "most_beautiful": {
+                "count": self.most_beautiful, "share": round(self.most_beautiful_share, 4),
+                "target_share": TARGET_SHARE,
+                "met": self.most_beautiful_share >= TARGET_SHARE,
+            },
+            "smart_24h": {
+                "count": self.smart_24h, "share": round(self.smart_24h_share, 4),
+                "target_share": TARGET_SHARE, "met": self.smart_24h_share >= TARGET_SHARE,
+            },
+            "leagues": [lc.to_dict() for lc in self.leagues],
+            "urban": {
+                "walk_minutes": WALK_MINUTES,
+                "walk_speed_kmh": round(WALK_M_PER_MIN * 60 / 1000, 2),
+                "route_factor": ROUTE_FACTOR,
+                "walk_radius_m": round(self.walk_radius_m, 1),
+                "area": "union of discs around the seats of each league/city's main urban districts",
+                "grid_step_m": GRID_STEP_M,
+                "cross_target_share": CROSS_TARGET,
+                "areas": [u.to_dict() for u in self.urban],
+            },
+            "all_met": self.all_met,
+        }
+
+    def to_text(self) -> str:
+        lines = [
+            "工会驿站建设对照《内政办发〔2025〕4号》目标（只统计在用驿站）",
+            "",
+            f"驿站总数：{self.stations:,} 家（目标 ≥ {TARGET_STATIONS:,} 家）  {_mark(self.stations_met)}",
+            _share_line("最美驿站", self.most_beautiful, self.most_beautiful_share),
+            _share_line("24小时无人值守智能化驿站", self.smart_24h, self.smart_24h_share),
+            "",
+            "各盟市（通知目标按全区计，各盟市占比供参考）：",
+            f"  {_pad('盟市')}  驿站  最美驿站占比  24小时智能驿站占比",
+        ]
+        for lc in self.leagues:
+            beautiful, smart = lc.most_beautiful_share, lc.smart_24h_share
+            lines.append(
+                f"  {_pad(lc.league)}{lc.stations:>6}  {beautiful:>8.1%} {_tick(beautiful)}"
+                f"  {smart:>12.1%} {_tick(smart)}"
+            )
+        lines += [
+            "",
+            f"主城区步行 {WALK_MINUTES} 分钟服务圈：按步行 {WALK_M_PER_MIN * 60 / 1000:.0f} 公里/小时、"
+            f"道路绕行系数 {ROUTE_FACTOR}，{WALK_MINUTES} 分钟折合直线 {self.walk_radius_m:.0f} 米；",
+            f"主城区取各主城区（区、市、旗）政府驻地周围的圆形范围，每 {GRID_STEP_M:.0f} 米取一个样点；",
+            f"交叉覆盖指样点步行 {WALK_MINUTES} 分钟内有 2 家及以上驿站，"
+            f"≥ {CROSS_TARGET:.0%} 的样点交叉覆盖视为基本实现。",
+        ]
+        for u in self.urban:
+            radius = "、".join(f"{d}{r / 1000:g}公里" for d, r in zip(u.districts, u.radius_m, strict=True))
+            lines.append(
+                f"  {u.league}（{radius}）：{u.sample_points:,} 个样点，"
+                f"覆盖 {u.covered_share:.1%}，交叉覆盖 {u.cross_covered_share:.1%}  {_mark(u.met)}"
+            )
+        lines += ["", "总体：" + ("全部目标达标。" if self.all_met else "尚有目标未达标，见上方 ✗ 项。")]
+        return "\n".join(lines)
+
+
+def _pad(name: str, width: int = 5) -> str:
+    """Pad with ideographic spaces so Chinese names line up in a terminal."""
+    return name + "\u3000" * max(0, width - len(name))
+
+
+def _tick(share: float) -> str:
+    return "✓" if share >= TARGET_SHARE else "✗"
+
+
+def _share_line(label: str, count: int, share: float) -> str:
+    target = f"目标 ≥ {TARGET_SHARE:.0%}"
+    return f"{label}：{count:,} 家，占 {share:.1%}（{target}）  {_mark(share >= TARGET_SHARE)}"
+
+
+@lru_cache(maxsize=1024)
+def _league_name(raw: str) -> str:
+    found = league_of(raw) if raw.strip() else None
+    return found.name if found else UNKNOWN_LEAGUE
+
+
+def urban_sample_points(league: Place, step_m: float = GRID_STEP_M) -> np.ndarray:
+    """(lat, lng) rows of a regular grid over the league/city's main urban area."""
+    districts = urban_places(league.name)
+    if not districts:
+        return np.empty((0, 2))
+    lat0, lng0 = league.point.lat, league.point.lng
+    m_per_deg_lng = _M_PER_DEG * math.cos(math.radians(lat0))
+    cx = np.array([(d.point.lng - lng0) * m_per_deg_lng for d in districts])
+    cy = np.array([(d.point.lat - lat0) * _M_PER_DEG for d in districts])
+    cr = np.array([d.urban_radius_m for d in districts])
+    xs = np.arange(math.floor((cx - cr).min() / step_m), math.ceil((cx + cr).max() / step_m) + 1)
+    ys = np.arange(math.floor((cy - cr).min() / step_m), math.ceil((cy + cr).max() / step_m) + 1)
+    gx, gy = np.meshgrid(xs * step_m, ys * step_m)
+    x, y = gx.ravel(), gy.ravel()
+    inside = (np.hypot(x[:, None] - cx, y[:, None] - cy) <= cr).any(axis=1)
+    return np.column_stack((lat0 + y[inside] / _M_PER_DEG, lng0 + x[inside] / m_per_deg_lng))
+
+
+def coverage_report(stations: Sequence[StationRecord]) -> CoverageReport:
+    """Measure `stations` (only the active ones count) against the notice's targets."""
+    active = [s for s in stations if s.status == "active"]
+    per_league: dict[str, list[int]] = {lg.name: [0, 0, 0] for lg in LEAGUES}
+    for s in active:
+        tally = per_league.setdefault(_league_name(s.league), [0, 0, 0])
+        tally[0] += 1
+        tally[1] += s.most_beautiful
+        tally[2] += s.smart_24h
+    leagues = tuple(
+        LeagueCount(name, *c) for name, c in per_league.items() if c[0] or name != UNKNOWN_LEAGUE
+    )
+    radius = walk_radius_m(WALK_MINUTES)
+    from scipy.spatial import cKDTree  # only the report needs scipy; keep imports light
+
+    tree = None
+    if active:
+        lat = np.fromiter((s.point.lat for s in active), float, len(active))
+        lng = np.fromiter((s.point.lng for s in active), float, len(active))
+        tree = cKDTree(unit_vectors(lat, lng))
+    urban = []
+    for league in LEAGUES:
+        points = urban_sample_points(league)
+        if tree is not None and len(points):
+            counts = tree.query_ball_point(
+                unit_vectors(points[:, 0], points[:, 1]), m_to_chord(radius), return_length=True
+            )
+        else:
+            counts = np.zeros(len(points), dtype=int)
+        districts = urban_places(league.name)
+        urban.append(UrbanCoverage(
+            league=league.name,
+            districts=tuple(d.name for d in districts),
+            radius_m=tuple(d.urban_radius_m for d in districts),
+            sample_points=len(points),
+            covered=int((counts >= 1).sum()),
+            cross_covered=int((counts >= 2).sum()),
+        ))
+    return CoverageReport(
+        stations=len(active),
+        most_beautiful=sum(s.most_beautiful for s in active),
+        smart_24h=sum(s.smart_24h for s in active),
+        leagues=leagues,
+        urban=tuple(urban),
+        walk_radius_m=radius,
+    )
