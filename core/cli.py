@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("locations.cli", "coverage"),
     ("membership.cli", "unions"),
     ("membership.cli", "staff"),
+    ("membership.cli", "pii"),
     ("core.outbox", "outbox"),
 )
 

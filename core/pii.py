@@ -3,11 +3,13 @@
 Keys: `PII_KEY` holds Fernet keys, comma separated, newest first. New values are encrypted with
 the first key; any listed key decrypts (MultiFernet), so rotation is: put a new key in front,
 run `yizhan pii rotate` (re-encrypts every value with the new key and recomputes the keyed
-hashes), then drop the old key.
+hashes), then drop the old key. During the change a race of two first-time enrollments of one
+person, one hashed under each key, could slip past the unique index; rotate in a quiet hour.
 
 The keyed hash (HMAC-SHA256) lets us find "same phone" or "same ID number" without storing
-either. Its key is derived (HKDF) from the *last* listed key, so adding a new key in front does
-not change any hash; after the old key is dropped, `yizhan pii rotate` recomputes them all.
+either. Each key has its own hash key (HKDF of the Fernet key); new hashes use the newest, and
+lookups try the hashes of every listed key (`lookup_digests`), so duplicates are still found
+while a rotation is under way; `yizhan pii rotate` recomputes the stored hashes with the newest.
 
 Development without `PII_KEY`: a key is derived from the database URL and a fixed label, and a
 warning is logged once. That keeps two processes on one database agreeing on the key, and keeps
@@ -48,9 +50,11 @@ class PiiCipher:
         except (ValueError, TypeError) as exc:
             raise PiiError("PII_KEY 格式不对：每个密钥应为 Fernet 密钥（yizhan pii keygen 生成）") from exc
         self._fernet = MultiFernet(fernets)
-        self._hash_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"yizhan pii lookup hash"
-        ).derive(base64.urlsafe_b64decode(keys[-1].strip().encode()))
+        self._hash_keys = [
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"yizhan pii lookup hash")
+            .derive(base64.urlsafe_b64decode(k.strip().encode()))
+            for k in keys
+        ]
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
@@ -69,9 +73,17 @@ class PiiCipher:
             raise PiiError("个人信息无法解密：PII_KEY 里缺少当初加密用的密钥") from exc
 
     def digest(self, kind: str, value: str) -> str:
-        """Keyed hash of a normalised value; `kind` keeps phones and ID numbers apart."""
+        """Keyed hash (newest key) of a normalised value; `kind` keeps phones and IDs apart."""
+        return self._digest(self._hash_keys[0], kind, value)
+
+    def lookup_digests(self, kind: str, value: str) -> list[str]:
+        """The value's hash under every listed key, newest first: what a lookup must match."""
+        return [self._digest(key, kind, value) for key in self._hash_keys]
+
+    @staticmethod
+    def _digest(key: bytes, kind: str, value: str) -> str:
         message = f"{kind}:{value.strip().upper()}".encode()
-        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def generate_key() -> str:

@@ -203,16 +203,18 @@ async def _validate(context: AppContext, app: Application) -> _Clean:
 
 
 async def _existing(
-    context: AppContext, phone_hash: str, id_hash: str | None
+    context: AppContext, phone: str, id_number: str | None
 ) -> tuple[Enrollment, bool] | None:
     """The enrollment holding this phone or ID number, and whether it matched by phone."""
-    conditions = [col(Enrollment.phone_hash) == phone_hash]
-    if id_hash:
-        conditions.append(col(Enrollment.id_hash) == id_hash)
+    cipher = cipher_for(context.settings)
+    phone_hashes = cipher.lookup_digests("phone", phone)
+    conditions = [col(Enrollment.phone_hash).in_(phone_hashes)]
+    if id_number:
+        conditions.append(col(Enrollment.id_hash).in_(cipher.lookup_digests("id", id_number)))
     async with context.db.session() as session:
         rows = (await session.execute(select(Enrollment).where(or_(*conditions)))).scalars().all()
     for row in rows:
-        if row.phone_hash == phone_hash:
+        if row.phone_hash in phone_hashes:
             return row, True
     return (rows[0], False) if rows else None
 
@@ -229,7 +231,7 @@ async def enroll(context: AppContext, app: Application) -> EnrollResult:
     cipher = cipher_for(context.settings)
     phone_hash = cipher.digest("phone", clean.phone)
     id_hash = cipher.digest("id", clean.id_number) if clean.id_number else None
-    found = await _existing(context, phone_hash, id_hash)
+    found = await _existing(context, clean.phone, clean.id_number)
     if found is not None:
         return EnrollResult(await _view(context, found[0]), created=False, same_person=found[1])
     now = context.clock.now().astimezone(UTC)
@@ -253,7 +255,7 @@ async def enroll(context: AppContext, app: Application) -> EnrollResult:
             view = view_of(row, clean.union, cipher)
             await forward_to_staff(session, view, clean.union)
     except IntegrityError:
-        found = await _existing(context, phone_hash, id_hash)
+        found = await _existing(context, clean.phone, clean.id_number)
         if found is None:  # the constraint that failed was not ours to explain
             raise
         return EnrollResult(await _view(context, found[0]), created=False, same_person=found[1])
@@ -273,11 +275,12 @@ async def resubmit(context: AppContext, enrollment_id: int, app: Application) ->
     try:
         async with context.db.transaction() as session:
             row = await session.get(Enrollment, enrollment_id, with_for_update=True)
-            if row is None or row.phone_hash != phone_hash:
+            if row is None or row.phone_hash not in cipher.lookup_digests("phone", clean.phone):
                 raise EnrollmentNotFound("没有找到用这个手机号提交的入会申请。")
             if row.status == EnrollmentStatus.APPROVED:
                 raise EnrollmentLocked(f"您已经是工会会员了（会员号 {row.member_number}），无需重新提交。")
             row.union_id = clean.union.id
+            row.phone_hash = phone_hash
             row.name_enc = cipher.encrypt(clean.name)
             row.id_number_enc = cipher.encrypt(clean.id_number) if clean.id_number else None
             row.id_hash = id_hash
@@ -323,8 +326,7 @@ async def enrollment_of(context: AppContext, channel: str, channel_user: str) ->
 
 async def enrollment_for_phone(context: AppContext, phone: str) -> EnrollmentView | None:
     """The enrollment of a (verified) phone number, whatever channel it came from."""
-    digest = cipher_for(context.settings).digest("phone", clean_mobile(phone))
-    found = await _existing(context, digest, None)
+    found = await _existing(context, clean_mobile(phone), None)
     return await _view(context, found[0]) if found else None
 
 

@@ -1,0 +1,123 @@
+"""core.pii and membership validation: encryption with rotation, keyed hashes, masking, checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from core import AppContext, mask_pii
+from core.logging import PiiMaskingFilter
+from core.pii import PiiCipher, PiiError, cipher_for, generate_key, mask_id_number, mask_phone
+from membership import (
+    Application,
+    InvalidField,
+    clean_id_number,
+    clean_mobile,
+    clean_name,
+    enroll,
+    enrollment_for_phone,
+)
+from membership._keys import rotate_enrollment_keys
+from membership._validation import id_check_char
+from tests.unions import load_unions
+
+TODAY = date(2026, 11, 24)
+
+
+def test_encrypt_decrypt_and_rotation() -> None:
+    old, new = generate_key(), generate_key()
+    before = PiiCipher([old])
+    token = before.encrypt("13812345678")
+    assert "13812345678" not in token and before.decrypt(token) == "13812345678"
+    during = PiiCipher([new, old])
+    assert during.decrypt(token) == "13812345678"
+    rotated = during.rotate(token)
+    after = PiiCipher([new])
+    assert after.decrypt(rotated) == "13812345678"
+    with pytest.raises(PiiError):
+        after.decrypt(token)
+    # Lookups during the change find hashes made under either key.
+    assert before.digest("phone", "13812345678") in during.lookup_digests("phone", "13812345678")
+    assert after.digest("phone", "13812345678") == during.digest("phone", "13812345678")
+    assert before.digest("phone", "x") != before.digest("id", "x")
+    with pytest.raises(PiiError, match="格式不对"):
+        PiiCipher(["not-a-key"])
+
+
+def test_masks() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id_number("15010219900101123X") == "1501**********123X"
+    assert mask_pii("电话13812345678，证件15010219900101123X") == (
+        "电话138****5678，证件1501**********123X"
+    )
+
+
+def test_log_lines_are_masked() -> None:
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "phone %s", ("13812345678",), None)
+    PiiMaskingFilter().filter(record)
+    assert record.getMessage() == "phone 138****5678"
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_digit_accepts_exactly_one_last_character(first17: str) -> None:
+    good = first17 + id_check_char(first17)
+    for last in "0123456789X":
+        number = first17 + last
+        try:
+            clean_id_number(number, today=TODAY)
+        except InvalidField as exc:
+            assert number != good or "出生日期" in exc.message or "周岁" in exc.message
+        else:
+            assert number == good
+
+
+def test_id_number_messages() -> None:
+    assert clean_id_number("11010519491231002x", today=TODAY) == "11010519491231002X"
+    cases = {
+        "1101051949123100": "18 位",
+        "110105194902300028": "出生日期不存在",  # 30 February
+        "110105203001010027": "出生日期不对",  # born in 2030
+        "110105194912310021": "校验不通过",
+        "11010520150101" + "0010": "周岁",
+    }
+    for raw, expected in cases.items():
+        if expected == "周岁":
+            raw = raw[:17] + id_check_char(raw[:17])
+        with pytest.raises(InvalidField, match=expected):
+            clean_id_number(raw, today=TODAY)
+
+
+def test_mobile_and_name() -> None:
+    assert clean_mobile("+86 138-1234-5678") == "13812345678"
+    for bad in ("12812345678", "1381234567", "138123456789", "电话"):
+        with pytest.raises(InvalidField, match="11 位"):
+            clean_mobile(bad)
+    assert clean_name(" 阿拉坦•巴根 ") == "阿拉坦·巴根"
+    assert clean_name("李 雷") == "李 雷"
+    for bad, why in (("张", "2–30"), ("张3", "不要带数字"), ("·张三", "不要带数字"), ("", "填写")):
+        with pytest.raises(InvalidField, match=why):
+            clean_name(bad)
+
+
+async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) -> None:
+    old, new = generate_key(), generate_key()
+    ctx = backend(pii_key=SecretStr(old))
+    await ctx.db.upgrade()
+    await load_unions(ctx)
+    app = Application(name="王五", phone="13900001111", phone_via="telegram_contact",
+                      occupation="courier", employer="顺丰", league="呼和浩特市", county="新城区",
+                      channel="telegram", channel_user="1", consent=True)
+    first = (await enroll(ctx, app)).enrollment
+    during = backend(pii_key=SecretStr(f"{new},{old}"))
+    assert (await enroll(during, app)).enrollment.id == first.id  # still found mid-rotation
+    assert await rotate_enrollment_keys(during.db, cipher_for(during.settings)) == 1
+    after = backend(pii_key=SecretStr(new))
+    found = await enrollment_for_phone(after, "13900001111")
+    assert found is not None and found.id == first.id and found.name == "王五"
+    assert (await enroll(after, app)).created is False
