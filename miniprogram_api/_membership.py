@@ -1,0 +1,216 @@
+"""`/api/v1/membership…`: 一键入会 from the mini-program.
+
+The phone number is never typed: the client sends the `getPhoneNumber` button code and we ask
+WeChat for the number, so it is verified. The enrollment belongs to the logged-in openid; the
+outcome comes back as a subscribe message and through `GET /api/v1/membership/me`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from core.context import CONTEXT
+from core.http import Problem, json_response
+from locations import CoordSystem, nearest_seat, to_wgs84
+from membership import (
+    ID_POLICY_VERSION,
+    ID_PURPOSE,
+    OCCUPATIONS,
+    POLICY_VERSION,
+    PURPOSE,
+    Application,
+    EnrollmentError,
+    EnrollmentInvalid,
+    EnrollmentLocked,
+    EnrollmentView,
+    enroll,
+    enrollment_of,
+    resubmit,
+)
+
+from ._auth import MiniUser, phone_number, require_user
+from ._routes import api_route, read_body, read_query
+
+CHANNEL = "miniprogram"
+
+
+class EnrollmentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=40, title="姓名")
+    phone_code: str = Field(min_length=1, max_length=128, title="手机号授权 code",
+                            description="`getPhoneNumber` 按钮返回的 code")
+    occupation: str = Field(min_length=1, max_length=20, title="职业",
+                            description="职业代码或名称，见 /api/v1/membership/options")
+    employer: str = Field(min_length=1, max_length=100, title="工作单位或平台")
+    league: str = Field(min_length=1, max_length=50, title="盟市")
+    county: str = Field(default="", max_length=50, title="旗县区")
+    id_number: str = Field(default="", max_length=30, title="身份证号")
+    consent: bool = Field(title="同意个人信息使用说明")
+    consent_version: str = Field(title="所同意的说明版本", max_length=20)
+    id_consent: bool = Field(default=False, title="同意提供身份证号")
+
+
+class ResubmitIn(BaseModel):
+    name: str = Field(min_length=1, max_length=40, title="姓名")
+    occupation: str = Field(min_length=1, max_length=20, title="职业")
+    employer: str = Field(min_length=1, max_length=100, title="工作单位或平台")
+    league: str = Field(min_length=1, max_length=50, title="盟市")
+    county: str = Field(default="", max_length=50, title="旗县区")
+    id_number: str = Field(default="", max_length=30, title="身份证号")
+    consent: bool = Field(title="同意个人信息使用说明")
+    consent_version: str = Field(title="所同意的说明版本", max_length=20)
+    id_consent: bool = Field(default=False, title="同意提供身份证号")
+
+
+class OptionsQuery(BaseModel):
+    lat: float | None = Field(default=None, ge=-90, le=90, title="纬度 lat")
+    lng: float | None = Field(default=None, ge=-180, le=180, title="经度 lng")
+    coord: CoordSystem = Field(default=CoordSystem.GCJ02, title="坐标系 coord")
+
+
+class MembershipOut(BaseModel):
+    id: int
+    status: str = Field(description="submitted 审核中 · approved 已入会 · rejected 未通过")
+    status_label: str
+    union: str
+    member_number: str | None
+    reject_reason: str | None
+    name: str
+    phone: str = Field(description="打码后的手机号")
+    id_number: str | None = Field(description="打码后的身份证号")
+    occupation: str
+    employer: str
+    league: str
+    county: str
+    can_resubmit: bool
+    message: str
+
+
+class EnrollOut(MembershipOut):
+    created: bool = Field(description="false：此手机号或身份证号已有入会申请，返回的是原来那份")
+
+
+class OptionsOut(BaseModel):
+    occupations: list[dict[str, str]]
+    policy_version: str
+    purpose: str
+    id_policy_version: str
+    id_purpose: str
+    suggested: dict[str, str] | None
+
+
+_LABELS = {"submitted": "审核中", "approved": "已入会", "rejected": "未通过"}
+
+
+def membership_json(e: EnrollmentView, *, private: bool = True) -> dict[str, Any]:
+    """The worker's own view. `private=False` (found by ID number under another phone) shows
+    only the status, never another person's details."""
+    from membership import outcome_text
+
+    body: dict[str, Any] = {
+        "id": e.id, "status": e.status, "status_label": _LABELS.get(e.status, e.status),
+        "union": e.union_name, "member_number": None, "reject_reason": None, "name": "",
+        "phone": "", "id_number": None, "occupation": "", "employer": "", "league": "",
+        "county": "", "can_resubmit": False, "message": "这个身份证号已经申请过入会。如有疑问请拨打 12351。",
+    }
+    if private:
+        body.update(
+            member_number=e.member_number, reject_reason=e.reject_reason or None, name=e.name,
+            phone=e.masked_phone, id_number=e.masked_id_number, occupation=e.occupation,
+            employer=e.employer, league=e.league, county=e.county,
+            can_resubmit=e.status != "approved", message=outcome_text(e),
+        )
+    return body
+
+
+def _problem(exc: EnrollmentError) -> Problem:
+    if isinstance(exc, EnrollmentInvalid):
+        return Problem(422, "入会信息有误", str(exc), invalid_params=[
+            {"name": k, "reason": v} for k, v in exc.problems.items()
+        ])
+    if isinstance(exc, EnrollmentLocked):
+        return Problem(409, "您已经是会员了", str(exc))
+    return Problem(404, "没有找到您的入会申请", str(exc))
+
+
+def _check_policy(version: str) -> None:
+    if version != POLICY_VERSION:
+        raise Problem(409, "说明已更新", "个人信息使用说明有更新，请重新阅读并同意后再提交。",
+                      policy_version=POLICY_VERSION)
+
+
+def _application(user: MiniUser, body: EnrollmentIn | ResubmitIn, phone: str) -> Application:
+    return Application(
+        name=body.name, phone=phone, phone_via="miniprogram_code", occupation=body.occupation,
+        employer=body.employer, league=body.league, county=body.county, channel=CHANNEL,
+        channel_user=user.openid, consent=body.consent, id_number=body.id_number,
+        id_consent=body.id_consent,
+    )
+
+
+async def create(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    body = await read_body(request, EnrollmentIn)
+    _check_policy(body.consent_version)
+    context = request.app[CONTEXT]
+    phone = await phone_number(request, body.phone_code)
+    try:
+        result = await enroll(context, _application(user, body, phone))
+    except EnrollmentError as exc:
+        raise _problem(exc) from None
+    out = {**membership_json(result.enrollment, private=result.same_person),
+           "created": result.created}
+    return json_response(out, status=201 if result.created else 200)
+
+
+async def me(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    found = await enrollment_of(request.app[CONTEXT], CHANNEL, user.openid)
+    if found is None:
+        raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")
+    return json_response(membership_json(found))
+
+
+async def correct(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    body = await read_body(request, ResubmitIn)
+    _check_policy(body.consent_version)
+    context = request.app[CONTEXT]
+    found = await enrollment_of(context, CHANNEL, user.openid)
+    if found is None:
+        raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")
+    try:
+        # The phone stays the one verified at first submission.
+        updated = await resubmit(context, found.id, _application(user, body, found.phone))
+    except EnrollmentError as exc:
+        raise _problem(exc) from None
+    return json_response(membership_json(updated))
+
+
+async def options(request: web.Request) -> web.Response:
+    query = read_query(request, OptionsQuery)
+    suggested = None
+    if query.lat is not None and query.lng is not None:
+        seat = nearest_seat(to_wgs84(query.lat, query.lng, query.coord))
+        suggested = {"league": seat.league, "county": seat.name}
+    return json_response(OptionsOut(
+        occupations=[{"code": c, "name": n} for c, n in OCCUPATIONS.items()],
+        policy_version=POLICY_VERSION, purpose=PURPOSE, id_policy_version=ID_POLICY_VERSION,
+        id_purpose=ID_PURPOSE, suggested=suggested,
+    ).model_dump())
+
+
+def setup(app: web.Application) -> None:
+    tags = ("membership",)
+    api_route(app, "GET", "/api/v1/membership/options", options, query=OptionsQuery,
+              response=OptionsOut, tags=tags,
+              summary="入会表单的选项：职业、个人信息使用说明、按位置建议的盟市旗县")
+    api_route(app, "POST", "/api/v1/membership", create, body=EnrollmentIn, response=EnrollOut,
+              auth=True, errors=(401, 409, 503), tags=tags, summary="一键入会：提交入会申请")
+    api_route(app, "GET", "/api/v1/membership/me", me, response=MembershipOut, auth=True,
+              errors=(401, 404), tags=tags, summary="我的会员：入会状态和会员号")
+    api_route(app, "PUT", "/api/v1/membership/me", correct, body=ResubmitIn,
+              response=MembershipOut, auth=True, errors=(401, 404, 409), tags=tags,
+              summary="修改后重新提交（审核中或未通过时）")
