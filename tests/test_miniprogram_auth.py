@@ -32,16 +32,16 @@ async def _whoami(request: web.Request) -> web.Response:
 @pytest.fixture
 async def api(
     fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
-) -> TestClient:  # type: ignore[type-arg]
+) -> TestClient:
     ctx = backend(**wechat_settings(fake))
     ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=1000, per_user=8)
     app = create_app(ctx)
     # A route like the ones teammates add, to see the helper from the outside.
     api_route(app, "GET", "/api/v1/test/whoami", _whoami, auth=True, summary="test")
-    return await aiohttp_client(app)  # type: ignore[no-any-return]
+    return await aiohttp_client(app)
 
 
-async def _login(api: TestClient, fake: FakeWeChat, code: str = "c1") -> str:  # type: ignore[type-arg]
+async def _login(api: TestClient, fake: FakeWeChat, code: str = "c1") -> str:
     fake.codes[code] = (f"o-{code}", "SECRET-SESSION-KEY")
     resp = await api.post("/api/v1/auth/login", json={"code": code})
     assert resp.status == 200, await resp.text()
@@ -52,7 +52,7 @@ async def _login(api: TestClient, fake: FakeWeChat, code: str = "c1") -> str:  #
     return str(body["token"])
 
 
-async def test_login_then_bearer_gives_the_user(api: TestClient, fake: FakeWeChat) -> None:  # type: ignore[type-arg]
+async def test_login_then_bearer_gives_the_user(api: TestClient, fake: FakeWeChat) -> None:
     token = await _login(api, fake)
     resp = await api.get("/api/v1/test/whoami", headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 200
@@ -62,7 +62,7 @@ async def test_login_then_bearer_gives_the_user(api: TestClient, fake: FakeWeCha
 
 
 async def test_missing_wrong_or_tampered_tokens_get_401(
-    api: TestClient, fake: FakeWeChat  # type: ignore[type-arg]
+    api: TestClient, fake: FakeWeChat
 ) -> None:
     token = await _login(api, fake)
     head, payload, mac = token.split(".")
@@ -77,18 +77,18 @@ async def test_missing_wrong_or_tampered_tokens_get_401(
         assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_expired_session_and_logout(api: TestClient, fake: FakeWeChat) -> None:  # type: ignore[type-arg]
+async def test_expired_session_and_logout(api: TestClient, fake: FakeWeChat) -> None:
     ctx = api.app[CONTEXT]
     token = await _login(api, fake)
     auth = {"Authorization": f"Bearer {token}"}
-    ctx.clock.advance(timedelta(days=8))  # type: ignore[attr-defined]
+    ctx.clock.advance(timedelta(days=8))
     assert (await api.get("/api/v1/test/whoami", headers=auth)).status == 401
-    ctx.clock.advance(timedelta(days=-8))  # type: ignore[attr-defined]
+    ctx.clock.advance(timedelta(days=-8))
     assert (await api.post("/api/v1/auth/logout", headers=auth)).status == 204
     assert (await api.get("/api/v1/test/whoami", headers=auth)).status == 401
 
 
-async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None:  # type: ignore[type-arg]
+async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None:
     resp = await api.post("/api/v1/auth/login", json={"code": "never-issued"})
     assert resp.status == 400
     assert "重新打开小程序" in (await resp.json())["detail"]
@@ -104,7 +104,7 @@ async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None: 
 
 
 async def test_wechat_down_is_503_not_500(
-    api: TestClient, fake: FakeWeChat  # type: ignore[type-arg]
+    api: TestClient, fake: FakeWeChat
 ) -> None:
     await fake.close()
     resp = await api.post("/api/v1/auth/login", json={"code": "c1"})
@@ -113,7 +113,7 @@ async def test_wechat_down_is_503_not_500(
 
 
 async def test_per_user_rate_limit_answers_429_with_retry_after(
-    api: TestClient, fake: FakeWeChat  # type: ignore[type-arg]
+    api: TestClient, fake: FakeWeChat
 ) -> None:
     token = await _login(api, fake)
     auth = {"Authorization": f"Bearer {token}"}

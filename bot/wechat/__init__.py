@@ -1,5 +1,8 @@
 """WeChat: the Official Account channel (`GET|POST /wechat`) and the WeChat server API client
-shared with the mini-program API (`wechat_clients(app).official` / `.mini`)."""
+shared with the mini-program API (`wechat_clients(app).official` / `.mini`).
+
+Other packages may queue a message to a worker who wrote to the Official Account in the last
+48 hours with `core.outbox.enqueue(session, OUTBOX_KIND, openid, {"text": …}, dedupe_key)`."""
 
 from ._api import (
     AccessTokens,
@@ -16,14 +19,22 @@ from ._api import (
     WeChatUnavailable,
 )
 from ._clients import WeChatClients, wechat_clients
+from ._render import render
+from ._security import CallbackRejected, SafeMode, check_query, parse_xml, sign
+from ._webhook import ACCOUNT, OUTBOX_KIND, OfficialAccount, setup
 
 __all__ = [
+    "ACCOUNT",
+    "OUTBOX_KIND",
     "AccessTokens",
+    "CallbackRejected",
     "ContentCheck",
     "InvalidCode",
     "InvalidCredential",
     "MiniSession",
+    "OfficialAccount",
     "OutOfWindow",
+    "SafeMode",
     "Verdict",
     "WeChatApi",
     "WeChatApiError",
@@ -31,5 +42,10 @@ __all__ = [
     "WeChatError",
     "WeChatNotConfigured",
     "WeChatUnavailable",
+    "check_query",
+    "parse_xml",
+    "render",
+    "setup",
+    "sign",
     "wechat_clients",
 ]
