@@ -1,0 +1,162 @@
+"""`TelegramBot`: one update in, replies durably queued out — shared by the webhook and polling.
+
+An update is claimed in the shared store by its `update_id` before anything happens, so a
+duplicate (Telegram re-sends when our answer was slow or lost) is caught in every process; the
+claim turns into a day-long "done" mark only after the replies are committed to the outbox, and
+is dropped when handling fails, so Telegram's retry is handled instead of being lost.
+
+Replies go to the outbox (`core.outbox`) as one row per update — the pin and its details in
+order — delivered by the dispatcher with retries; a call that already went out is remembered in
+the store, so a retry after a partial failure does not send the pin twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from core.context import AppContext
+from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueue
+from handlers import conversation_for
+
+from ._client import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
+from ._render import Call, calls_for, message_of
+
+log = logging.getLogger(__name__)
+
+KIND = "telegram"  # outbox kind
+UPDATE_TTL = 24 * 3600.0  # Telegram keeps an unanswered update for at most 24 hours
+CLAIM_TTL = 60.0  # a process that died while handling an update gives it up after this
+LIVE_REFRESH_SECONDS = 180.0  # a live location answers again at most this often per user
+PROGRESS_TTL = 7 * 24 * 3600.0
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+class TelegramBot:
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self._http: httpx.AsyncClient | None = None
+        self._client: TelegramClient | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def client(self) -> TelegramClient | None:
+        """The Bot API client; None while no TELEGRAM_BOT_TOKEN is configured."""
+        settings = self.context.settings
+        if self._client is None and settings.telegram_bot_token is not None:
+            self._http = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
+            self._client = TelegramClient(
+                self._http, settings.telegram_bot_token.get_secret_value(),
+                base_url=settings.telegram_api_base)
+        return self._client
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._http is not None:
+            await self._http.aclose()
+        self._http = self._client = None
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    async def process(self, update: dict[str, Any]) -> Outcome:
+        update_id = update.get("update_id")
+        if not isinstance(update_id, int):
+            return Outcome.IGNORED
+        store = self.context.store
+        key = f"tg:update:{update_id}"
+        if not await store.set(key, "busy", ttl=CLAIM_TTL, only_new=True):
+            return Outcome.DUPLICATE
+        try:
+            outcome = await self._handle(update, update_id)
+        except BaseException:
+            await store.delete(key)  # let Telegram's retry of this update through
+            raise
+        await store.set(key, "done", ttl=UPDATE_TTL)
+        return outcome
+
+    async def _handle(self, update: dict[str, Any], update_id: int) -> Outcome:
+        parsed = message_of(update)
+        if parsed is None:
+            return Outcome.IGNORED
+        message, _ = parsed
+        if message.kind == "button":
+            self._answer_callback(message.message_id)
+        if message.live and not await self.context.store.set(
+            f"tg:live:{message.user_id}", "1", ttl=LIVE_REFRESH_SECONDS, only_new=True
+        ):
+            return Outcome.IGNORED  # a live location moves every few seconds: refresh rarely
+        replies = await conversation_for(self.context).handle(message)
+        calls = calls_for(message.chat_id, replies)
+        if calls:
+            await self.queue(message.chat_id, calls, dedupe_key=f"update:{update_id}")
+        return Outcome.HANDLED
+
+    def _answer_callback(self, query_id: str) -> None:
+        """Stop the button's spinner at once. Not queued: it only matters for a few seconds,
+        and a lost one costs the worker nothing."""
+        client = self.client()
+        if client is None or not query_id:
+            return
+
+        async def answer() -> None:
+            try:
+                await client.call("answerCallbackQuery", {"callback_query_id": query_id})
+            except TelegramError as exc:
+                log.info("telegram: answerCallbackQuery failed: %s", exc)
+
+        task = asyncio.create_task(answer())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def queue(self, chat_id: str, calls: list[Call], *, dedupe_key: str | None) -> bool:
+        """Commit `calls` to the outbox as one ordered delivery; False if already queued."""
+        async with self.context.db.transaction() as session:
+            added = await enqueue(session, KIND, chat_id, {"calls": calls}, dedupe_key=dedupe_key)
+        dispatcher_of(self.context).wake()
+        return added
+
+    # -- outbound (the outbox sender) ------------------------------------------------------
+
+    async def send(self, row: OutboxMessage) -> dict[str, Any] | None:
+        client = self.client()
+        if client is None:
+            raise RetryLater("TELEGRAM_BOT_TOKEN 未配置")
+        calls: list[Call] = list(row.payload.get("calls", []))
+        store = self.context.store
+        progress = f"tg:sent:{row.id}"
+        done = int(await store.get(progress) or 0)
+        sent: list[Any] = []
+        for position in range(done, len(calls)):
+            call = calls[position]
+            try:
+                result = await client.call(call["method"], call["params"])
+            except TelegramRetry as exc:
+                raise RetryLater(str(exc), retry_after=exc.retry_after) from exc
+            except TelegramRejected as exc:
+                if exc.status in (401, 403, 404):  # bot blocked, chat gone, bad token
+                    raise GiveUp(str(exc)) from exc
+                log.warning("telegram: dropped one call to a chat: %s", exc)
+                result = None
+            await store.set(progress, str(position + 1), ttl=PROGRESS_TTL)
+            sent.append(result.get("message_id") if isinstance(result, dict) else None)
+        return {"message_ids": sent}
+
+
+def bot_of(context: AppContext) -> TelegramBot:
+    """The process's bot; its outbox sender is registered on first use."""
+    bot = context.components.get("telegram")
+    if not isinstance(bot, TelegramBot):
+        bot = context.components["telegram"] = TelegramBot(context)
+        dispatcher_of(context).register(KIND, bot.send)
+    return bot

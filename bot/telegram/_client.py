@@ -1,0 +1,140 @@
+"""The Telegram Bot API client: `POST {base}/bot{token}/{method}` with a JSON body.
+
+It keeps to Telegram's limits by itself (about one message a second per chat, with a short
+burst so a pin and its details go out together, and 30 a second overall), waits out a 429's
+`parameters.retry_after`, and retries 5xx and network errors with backoff. What is still failing
+after that is raised as `TelegramRetry` (try later) or `TelegramRejected` (will never work); the
+outbox turns those into a later attempt or a dead row.
+
+Exceptions: `TelegramError` and its two subclasses; httpx errors never leave this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class TelegramError(Exception):
+    """A Bot API call did not succeed."""
+
+
+class TelegramRetry(TelegramError):
+    """Worth trying again later (rate limit, Telegram or network down)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class TelegramRejected(TelegramError):
+    """Telegram refused the call for good (bad request, bot blocked, chat gone)."""
+
+    def __init__(self, reason: str, *, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class TokenBucket:
+    """`rate` tokens a second, up to `burst` saved; `take()` waits for one."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def delay(self) -> float:
+        """Take a token, returning how long the caller must wait before using it."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class RateLimiter:
+    """Per-chat and overall buckets (in this process; Telegram's own 429s cover the rest)."""
+
+    def __init__(self, *, per_chat: float = 1.0, chat_burst: float = 3.0,
+                 overall: float = 30.0, max_chats: int = 10_000) -> None:
+        self.per_chat, self.chat_burst = per_chat, chat_burst
+        self.overall = TokenBucket(overall, overall)
+        self._chats: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._max_chats = max_chats
+
+    async def wait(self, chat_id: str | None) -> None:
+        delay = self.overall.delay()
+        if chat_id is not None:
+            bucket = self._chats.get(chat_id)
+            if bucket is None:
+                bucket = self._chats[chat_id] = TokenBucket(self.per_chat, self.chat_burst)
+                if len(self._chats) > self._max_chats:  # forget the quietest chats
+                    self._chats.popitem(last=False)
+            else:
+                self._chats.move_to_end(chat_id)
+            delay = max(delay, bucket.delay())
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+# Methods that put a message into a chat: these count against the per-chat limit.
+_CHAT_MESSAGES = frozenset({"sendMessage", "sendVenue", "sendLocation", "sendPhoto",
+                            "editMessageText", "editMessageReplyMarkup"})
+
+
+class TelegramClient:
+    def __init__(
+        self, http: httpx.AsyncClient, token: str, *, base_url: str = "https://api.telegram.org",
+        limiter: RateLimiter | None = None, attempts: int = 4, backoff: float = 0.5,
+        max_retry_after: float = 30.0,
+    ) -> None:
+        self._http, self._token = http, token
+        self._base = base_url.rstrip("/")
+        self.limiter = limiter or RateLimiter()
+        self._attempts, self._backoff = attempts, backoff
+        self._max_retry_after = max_retry_after  # longer waits go back to the outbox
+
+    def _url(self, method: str) -> str:
+        return f"{self._base}/bot{self._token}/{method}"
+
+    async def call(self, method: str, params: dict[str, Any] | None = None, *,
+                   timeout: float = 10.0) -> Any:
+        """Call `method`; the `result` of Telegram's answer."""
+        params = params or {}
+        chat = str(params["chat_id"]) if method in _CHAT_MESSAGES and "chat_id" in params else None
+        last: TelegramRetry | None = None
+        for attempt in range(self._attempts):
+            await self.limiter.wait(chat)
+            try:
+                response = await self._http.post(self._url(method), json=params, timeout=timeout)
+                body = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                # The token is part of the URL: never log the request itself.
+                last = TelegramRetry(f"{method}: {type(exc).__name__}")
+                await asyncio.sleep(self._backoff * 2 ** attempt)
+                continue
+            if response.status_code == 200 and body.get("ok"):
+                return body.get("result")
+            description = str(body.get("description", response.reason_phrase))
+            if response.status_code == 429:
+                retry_after = float((body.get("parameters") or {}).get("retry_after", 1))
+                last = TelegramRetry(f"{method}: {description}", retry_after=retry_after)
+                if retry_after > self._max_retry_after:
+                    raise last
+                log.info("telegram: %s throttled, retrying after %.0f s", method, retry_after)
+                await asyncio.sleep(retry_after)
+                continue
+            if response.status_code >= 500:
+                last = TelegramRetry(f"{method}: {response.status_code} {description}")
+                await asyncio.sleep(self._backoff * 2 ** attempt)
+                continue
+            raise TelegramRejected(f"{method}: {response.status_code} {description}",
+                                   status=response.status_code)
+        assert last is not None
+        raise last
