@@ -16,7 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .context import CONTEXT, AppContext
 from .http import HttpMetrics, json_response, problem_middleware
 
-SURFACES: tuple[str, ...] = ("core.outbox", "miniprogram_api", "admin_api")
+SURFACES: tuple[str, ...] = (
+    "core.outbox", "bot.staff", "bot.wechat", "miniprogram_api", "admin_api",
+    "bot.telegram",
+)
 
 
 def create_app(context: AppContext, *, surfaces: tuple[str, ...] = SURFACES) -> web.Application:

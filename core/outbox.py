@@ -25,7 +25,8 @@ Guarantees
 - One row is delivered by one dispatcher at a time: a claim sets `claimed_by` and a lease
   (`lease_until`). PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
   with a conditional UPDATE that only succeeds while the row is still due.
-- A dispatcher killed mid-delivery leaves its rows "sending"; once the lease expires another
+- Stopping (`stop()`, SIGTERM) lets messages already on the wire finish and be recorded.
+  A dispatcher killed mid-delivery leaves its rows "sending"; once the lease expires another
   dispatcher claims them again. The window between the remote side accepting a message and our
   commit of "sent" is the one place a duplicate can still happen (no chat API offers
   idempotency keys); it is a few milliseconds per message.
@@ -201,6 +202,7 @@ class Dispatcher:
         self.senders: dict[str, Sender] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Future[Any]] = set()
         self.delivered = 0
         self.failed = 0
 
@@ -218,12 +220,18 @@ class Dispatcher:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.run_forever(), name="outbox-dispatcher")
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """Stop claiming; give deliveries in flight `grace` seconds to finish, then cut them."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._inflight:
+            _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)
+            for batch in pending:
+                batch.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def run_forever(self) -> None:
         while True:
@@ -249,7 +257,12 @@ class Dispatcher:
             async with gate:
                 await self._deliver(message)
 
-        await asyncio.gather(*(one(m) for m in claimed))
+        # Shielded: stopping the loop lets messages already on the wire finish and be recorded
+        # (a cancelled request may still have reached the chat; cancelling it would send twice).
+        batch = asyncio.ensure_future(asyncio.gather(*(one(m) for m in claimed)))
+        self._inflight.add(batch)
+        batch.add_done_callback(self._inflight.discard)
+        await asyncio.shield(batch)
         return len(claimed)
 
     async def drain(self, *, timeout: float = 30.0) -> None:

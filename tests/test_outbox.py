@@ -162,7 +162,7 @@ async def test_killed_mid_delivery_is_recovered_after_the_lease(backend: Callabl
     first.register("chat", hangs)
     first.start()
     await asyncio.wait_for(stuck.wait(), 5)
-    await first.stop()  # the process dies with the message in flight
+    await first.stop(grace=0.1)  # the process dies with the message in flight
     row = (await _rows(ctx))[0]
     assert row.status == "sending" and row.claimed_by == first.owner
 

@@ -1,0 +1,59 @@
+"""Senders that reach union staff chats through the outbox: Telegram groups (Bot API) and WeCom
+group robots (webhook). `setup(app)` registers them on the process's dispatcher; the settings
+are `TELEGRAM_BOT_TOKEN` / `TELEGRAM_API_BASE` and `WECOM_API_BASE`.
+
+Outbox kinds: "telegram" (recipient: chat id) and "wecom_robot" (recipient: the robot's key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from aiohttp import web
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.context import CONTEXT, AppContext
+from core.outbox import dispatcher_of
+
+from ._telegram import TelegramClient, TelegramSender, markup
+from ._wecom import WeComRobot
+
+
+class StaffChatSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
+
+def register_senders(context: AppContext, *, wecom_api_base: str | None = None) -> None:
+    """Put the staff-chat senders on the dispatcher (kept if another module registered one)."""
+    dispatcher = dispatcher_of(context)
+    http = context.components.get("staff_http")
+    if http is None:
+        http = httpx.AsyncClient(timeout=10.0)
+        context.components["staff_http"] = http
+    base = wecom_api_base or StaffChatSettings().wecom_api_base
+    dispatcher.register("wecom_robot", WeComRobot(http, base_url=base), replace=False)
+    token = context.settings.telegram_bot_token
+    if token is not None:
+        client = TelegramClient(http, token.get_secret_value(),
+                                base_url=context.settings.telegram_api_base)
+        dispatcher.register("telegram", TelegramSender(client), replace=False)
+
+
+def setup(app: web.Application) -> None:
+    context = app[CONTEXT]
+    register_senders(context)
+
+    async def closing(app: web.Application) -> AsyncIterator[None]:
+        yield
+        http = context.components.pop("staff_http", None)
+        if http is not None:
+            await http.aclose()
+
+    app.cleanup_ctx.append(closing)
+
+
+__all__ = ["StaffChatSettings", "TelegramSender", "WeComRobot", "markup", "register_senders",
+           "setup"]

@@ -1,0 +1,102 @@
+"""What staff chats and workers are sent about a case: Chinese text and buttons, as outbox
+payloads (`{"text": …, "buttons": [[{"text", "data"}]]}`) that every sender understands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._models import (
+    FEEDBACK_CATEGORIES,
+    LEGAL_CATEGORIES,
+    STATUS_LABELS,
+    URGENT_LEGAL,
+    Case,
+    CaseKind,
+    CaseStatus,
+)
+
+HOTLINES = "工会服务热线 12351，法律援助热线 12348"
+URGENT_NOTE = f"如情况紧急，请立即拨打{HOTLINES}（也可拨打 110 / 120）。"
+
+
+def category_label(kind: str, category: str) -> str:
+    table = LEGAL_CATEGORIES if kind == CaseKind.LEGAL_AID else FEEDBACK_CATEGORIES
+    return table.get(category, category)
+
+
+def kind_label(kind: str) -> str:
+    return "法律援助" if kind == CaseKind.LEGAL_AID else "驿站反馈"
+
+
+def status_label(status: str) -> str:
+    known = {s.value: s for s in CaseStatus}
+    return STATUS_LABELS[known[status]] if status in known else status
+
+
+def is_urgent(case: Case) -> bool:
+    return case.kind == CaseKind.LEGAL_AID and case.category in URGENT_LEGAL
+
+
+def staff_card(case: Case, *, station_name: str = "", escalated_from: str = "") -> dict[str, Any]:
+    head = "【超时未认领，已升级】" if escalated_from else "【新求助】"
+    lines = [f"{head}{case.number} · {kind_label(case.kind)} · "
+             f"{category_label(case.kind, case.category)}" + (" · 紧急" if is_urgent(case) else "")]
+    if escalated_from:
+        lines.append(f"原由{escalated_from}负责，超过时限仍无人认领。")
+    if station_name:
+        lines.append(f"驿站：{station_name}")
+    where = "，".join(x for x in (case.area_name, case.place_text) if x)
+    if where:
+        lines.append(f"地点：{where}")
+    if case.description:
+        lines.append(f"内容：{case.description}")
+    if case.photo_ref:
+        lines.append("附有照片。")
+    lines.append("工人同意工会联系。" if case.consent_contact
+                 else "工人未同意电话联系，请通过本系统回复。")
+    return {
+        "text": "\n".join(lines),
+        "number": case.number,
+        "case_id": case.id,
+        "buttons": [[
+            {"text": "认领", "data": f"case:claim:{case.id}"},
+            {"text": "回复", "data": f"case:reply:{case.id}"},
+            {"text": "办结", "data": f"case:resolve:{case.id}"},
+        ]],
+        # Chats without buttons (WeCom robots) point staff to the admin API instead.
+        "footer": f"请在驿站通工作台处理，编号 {case.number}。",
+    }
+
+
+def worker_claimed(case: Case, union_name: str, staff_name: str) -> dict[str, Any]:
+    who = f"{union_name}的{staff_name}" if staff_name else union_name
+    return {"text": f"您的求助 {case.number} 已由{who}受理，会尽快和您联系。"}
+
+
+def worker_reply(case: Case, union_name: str, text: str) -> dict[str, Any]:
+    return {"text": f"关于您的求助 {case.number}，{union_name or '工会'}回复：\n{text}"}
+
+
+def worker_resolved(case: Case, outcome: str) -> dict[str, Any]:
+    return {"text": f"您的求助 {case.number} 已办结：{outcome}\n谢谢您的反馈，有事随时找工会。"}
+
+
+def worker_reopened(case: Case) -> dict[str, Any]:
+    return {"text": f"您的求助 {case.number} 已重新打开，工会会继续跟进。"}
+
+
+def worker_duplicate(case: Case, other_number: str) -> dict[str, Any]:
+    return {"text": f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。"}
+
+
+def acknowledgement(case: Case, *, routed_to: str) -> str:
+    """What the worker is told at once, on every channel."""
+    lines = [f"已收到，您的求助编号是 {case.number}。"]
+    if routed_to:
+        lines.append(f"已转给{routed_to}，有进展会第一时间告诉您。")
+    else:
+        lines.append("工会工作人员会尽快处理，有进展会告诉您。")
+    if case.kind == CaseKind.LEGAL_AID:
+        lines.append(URGENT_NOTE if is_urgent(case) else f"也可拨打{HOTLINES}咨询。")
+    lines.append("可随时在“我的求助”里查看进度。")
+    return "\n".join(lines)
