@@ -193,7 +193,7 @@ def _extra_sites(rng: random.Random, n: int) -> list[_Site]:
 
 
 def _host_name(rng: random.Random, host: str, street: str, site: _Site) -> str:
-    county = site.county.short_name
+    county, short = site.county.name, site.county.short_name
     match host:
         case "政务大厅":
             return f"{site.county.name}政务服务中心"
@@ -203,7 +203,7 @@ def _host_name(rng: random.Random, host: str, street: str, site: _Site) -> str:
             return f"{rng.choice(_TELECOMS)}{street}营业厅"
         case "电力营业厅":
             grid = "国网蒙东电力" if site.county.league in _EAST else "内蒙古电力"
-            return f"{grid}{county}{street}供电营业厅"
+            return f"{grid}{county}{street}营业厅"
         case "广电营业厅":
             return f"内蒙古广电网络{county}营业厅"
         case "党群服务中心":
@@ -215,7 +215,7 @@ def _host_name(rng: random.Random, host: str, street: str, site: _Site) -> str:
         case "酒店":
             return f"{rng.choice(_HOTELS)}{street}店"
         case "加油站" if site.setting == "road":
-            return f"{rng.choice(('中国石油', '中国石化'))}{county}至{site.note}公路加油站"
+            return f"{rng.choice(('中国石油', '中国石化'))}{short}至{site.note}公路加油站"
         case "加油站":
             return f"{rng.choice(('中国石油', '中国石化'))}{street}加油站"
         case "公交首末站":
@@ -223,7 +223,7 @@ def _host_name(rng: random.Random, host: str, street: str, site: _Site) -> str:
         case "长途客运站":
             return f"{county}长途汽车站"
         case "高速服务区":
-            return f"{_HIGHWAYS[site.county.league]}{county}服务区"
+            return f"{_HIGHWAYS[site.county.league]}{short}服务区"
         case "物流场站":
             return f"{county}{rng.choice(('物流园', '公路港', '货运场站'))}"
         case "快递网点":
@@ -271,7 +271,7 @@ def _station(rng: random.Random, site: _Site, seq: int) -> StationInput:
         kind = "micro" if rng.random() < 0.3 else "standard"
     beautiful = kind == "standard" and rng.random() < 0.26
     if mobile:
-        name = f"{county.short_name}总工会流动驿站（演示）"
+        name = f"{county.name}总工会流动驿站（演示）"
         hours = rng.choice(("Mo-Fr 10:00-15:00; PH off", "Mo-Sa 09:00-16:00"))
         area = float(rng.randint(8, 14))
     else:
