@@ -412,6 +412,11 @@ class Referrals:
 
     # -- reading ---------------------------------------------------------------------------
 
+    async def get_for(self, case_id: int, staff: Staff) -> Case:
+        """The case, if it belongs to one of the staff member's unions (else NotAllowed)."""
+        async with self.db.session() as session:
+            return await self._load_for(session, case_id, staff)
+
     async def get(self, case_id: int) -> Case | None:
         async with self.db.session() as session:
             return await session.get(Case, case_id)

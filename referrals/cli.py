@@ -1,0 +1,41 @@
+"""`yizhan regions import FILE`: administrative boundaries for routing cases by county."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from core.context import AppContext
+from core.settings import get_settings
+from locations import CoordSystem
+
+from ._regions import RegionError, import_boundaries
+
+
+@click.group()
+def regions() -> None:
+    """Administrative boundaries (which county's union answers a case)."""
+
+
+@regions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--coord", type=click.Choice([c.value for c in CoordSystem]), default="gcj02",
+              show_default=True, help="Coordinate system of the file (published maps: gcj02).")
+def import_command(file: Path, coord: str) -> None:
+    """Replace the boundaries with FILE (GeoJSON with adcode, name, level, parent)."""
+
+    async def run() -> int:
+        context = AppContext.from_settings(get_settings())
+        try:
+            await context.db.upgrade()
+            return await import_boundaries(context.db, file, CoordSystem(coord))
+        finally:
+            await context.close()
+
+    try:
+        count = asyncio.run(run())
+    except RegionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已导入 {count} 个行政区边界，求助会按所在旗县区转给当地工会。")
