@@ -28,6 +28,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("membership.cli", "staff"),
     ("membership.cli", "pii"),
     ("core.outbox", "outbox"),
+    ("referrals.cli", "regions"),
 )
 
 
