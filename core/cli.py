@@ -29,6 +29,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("membership.cli", "pii"),
     ("core.outbox", "outbox"),
     ("referrals.cli", "regions"),
+    ("bot.telegram.cli", "bot"),
+    ("bot.console", "chat"),
 )
 
 

@@ -1,0 +1,130 @@
+"""`yizhan chat`: the conversation in a terminal, on the same handlers as Telegram and WeChat.
+
+Type text as a worker would; `@40.84,111.75` shares a location (WGS-84 latitude, longitude);
+`#2` presses inline button 2 of the last answer. Works with no tokens: an empty database gets
+the synthetic demo stations first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from typing import TextIO
+
+import click
+
+from core.context import AppContext
+from core.settings import get_settings
+from handlers import Button, Conversation, Message, Place, Reply, Text, conversation_for
+from locations import Point
+
+_LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
+_PRESS = re.compile(r"^#(\d+)$")
+_QUIT = frozenset({"quit", "exit", "退出", "/quit"})
+USAGE = ("输入文字和驿站通聊天；@纬度,经度 发送位置（如 @40.84,111.75）；#序号 点按钮；"
+         "quit 退出。")
+
+
+def parse_location(text: str) -> Point | None:
+    found = _LOCATION.match(text.strip())
+    if not found:
+        return None
+    lat, lng = float(found.group(1)), float(found.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return Point(lat, lng)
+
+
+def render(replies: list[Reply]) -> tuple[str, list[Button]]:
+    """The replies as terminal text, and the data buttons `#n` can press (numbered from 1)."""
+    lines: list[str] = []
+    pressable: list[Button] = []
+    for reply in replies:
+        if isinstance(reply, Place):
+            lines.append(f"📍 {reply.title}｜{reply.address}"
+                         f"（{reply.point.lat:.5f}, {reply.point.lng:.5f}）")
+        elif isinstance(reply, Text):
+            lines.append(reply.text)
+            for row in reply.buttons:
+                cells = []
+                for button in row:
+                    if button.url:
+                        lines.append(f"  {button.label}：{button.url}")
+                    else:
+                        pressable.append(button)
+                        cells.append(f"[#{len(pressable)} {button.label}]")
+                if cells:
+                    lines.append("  " + " ".join(cells))
+            if reply.keyboard is not None and reply.keyboard.rows:
+                keys = " ".join(f"[{k.label}]" for row in reply.keyboard.rows for k in row)
+                lines.append(f"  键盘：{keys}")
+    return "\n".join(lines), pressable
+
+
+async def run_session(context: AppContext, stdin: TextIO, *, user: str = "local",
+                      language: str = "zh") -> None:
+    conversation: Conversation = conversation_for(context)
+    buttons: list[Button] = []
+
+    async def say(**content: object) -> None:
+        nonlocal buttons
+        message = Message(channel="console", user_id=user, chat_id=user, language=language,
+                          **content)  # type: ignore[arg-type]
+        text, pressable = render(await conversation.handle(message))
+        buttons = pressable or buttons
+        click.echo(text)
+
+    await say(text="/start")
+    click.echo(USAGE)
+    while True:
+        click.echo("> ", nl=False)
+        line = stdin.readline()  # blocking is fine: a terminal has one user
+        if not line:
+            click.echo()
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line.lower() in _QUIT:
+            return
+        if line.startswith("@"):
+            point = parse_location(line)
+            if point is None:
+                click.echo("位置格式不对。请输入 @纬度,经度，例如 @40.84,111.75")
+                continue
+            await say(location=point)
+            continue
+        pressed = _PRESS.match(line)
+        if pressed:
+            number = int(pressed.group(1))
+            if not 1 <= number <= len(buttons):
+                click.echo("没有这个按钮，请看上面方括号里的序号。")
+                continue
+            await say(data=buttons[number - 1].data)
+            continue
+        await say(text=line)
+
+
+async def _main(user: str, language: str) -> None:
+    from locations.cli import load_demo_if_empty
+
+    context = AppContext.from_settings(get_settings())
+    try:
+        await context.db.upgrade()
+        loaded = await load_demo_if_empty(context)
+        if loaded:
+            click.echo(f"数据库里还没有驿站，已载入 {loaded} 个演示驿站（虚构数据）。")
+        await context.start(upgrade=False)
+        await run_session(context, sys.stdin, user=user, language=language)
+    finally:
+        await context.close()
+
+
+@click.command("chat")
+@click.option("--lang", "language", default="zh", show_default=True,
+              help="Language of the answers: zh or en.")
+@click.option("--user", default="local", show_default=True, help="Who you are in the chat.")
+def chat(language: str, user: str) -> None:
+    """Talk to the bot in the terminal: type text, or @40.84,111.75 to share a location."""
+    asyncio.run(_main(user, language))
