@@ -6,4 +6,5 @@ placeholder entry points — so a dialog that answers "一键入会" takes that 
 """
 
 DIALOGS: tuple[str, ...] = (
+    "handlers.enrollment",
 )

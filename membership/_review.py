@@ -88,13 +88,27 @@ def staff_buttons(view: EnrollmentView) -> dict[str, object]:
     ]]}
 
 
+def telegram_payload(
+    chat_id: str, text: str, reply_markup: dict[str, object] | None = None
+) -> dict[str, object]:
+    """A "telegram" outbox payload both senders read: the staff-chat sender takes `text` and
+    `reply_markup`, the bot's sender the ordered Bot API `calls`."""
+    params: dict[str, object] = {"chat_id": chat_id, "text": text}
+    payload: dict[str, object] = {"text": text}
+    if reply_markup is not None:
+        params["reply_markup"] = payload["reply_markup"] = reply_markup
+    payload["calls"] = [{"method": "sendMessage", "params": params}]
+    return payload
+
+
 async def forward_to_staff(session: AsyncSession, view: EnrollmentView, union: UnionInfo) -> None:
     """Queue the application for the union's staff chat(s), in the caller's transaction."""
     key = f"enrollment:{view.id}:{view.revision}"
     text = staff_text(view, union)
     if union.telegram_chat_id:
         await enqueue(session, "telegram", union.telegram_chat_id,
-                      {"text": text, "reply_markup": staff_buttons(view)}, dedupe_key=key)
+                      telegram_payload(union.telegram_chat_id, text, staff_buttons(view)),
+                      dedupe_key=key)
     if union.wecom_robot_key:
         body = f"{text}\n请在工作台 /admin/v1/enrollments/{view.id} 审核。"
         await enqueue(session, "wecom_robot", union.wecom_robot_key,
@@ -114,8 +128,8 @@ def outcome_text(view: EnrollmentView) -> str:
 async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
     key = f"enrollment:{view.id}:{view.revision}:{view.status}"
     if view.channel == "telegram":
-        await enqueue(session, "telegram", view.channel_user, {"text": outcome_text(view)},
-                      dedupe_key=key)
+        await enqueue(session, "telegram", view.channel_user,
+                      telegram_payload(view.channel_user, outcome_text(view)), dedupe_key=key)
     elif view.channel in ("miniprogram", "wechat"):
         data = {"status": "已通过" if view.status == EnrollmentStatus.APPROVED else "未通过",
                 "member_number": view.member_number or "", "reason": view.reject_reason,

@@ -32,6 +32,8 @@ MIN_AGE = 16  # the legal working age; younger people cannot join a trade union
 
 def clean_name(raw: str) -> str:
     name = re.sub(r"\s+", " ", raw.strip()).replace("•", "·").replace("．", "·")
+    # "张 三" (a Telegram first and last name joined) is 张三; "Li Lei" keeps its space.
+    name = re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", name)
     if not name:
         raise InvalidField("name", "请填写您的姓名。")
     if len(name) < 2 or len(name) > 30:

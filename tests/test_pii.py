@@ -99,7 +99,7 @@ def test_mobile_and_name() -> None:
         with pytest.raises(InvalidField, match="11 位"):
             clean_mobile(bad)
     assert clean_name(" 阿拉坦•巴根 ") == "阿拉坦·巴根"
-    assert clean_name("李 雷") == "李 雷"
+    assert clean_name("李 雷") == "李雷" and clean_name("Li  Lei") == "Li Lei"
     for bad, why in (("张", "2–30"), ("张3", "不要带数字"), ("·张三", "不要带数字"), ("", "填写")):
         with pytest.raises(InvalidField, match=why):
             clean_name(bad)

@@ -1,0 +1,381 @@
+"""一键入会 in the chat: the worker's dialog, "我的会员", and the staff chat's approve/reject buttons.
+
+With the location known the worker taps four times after "一键入会": share their own contact
+(the button says they agree to the stated purpose: that is the consent, recorded with the policy
+version), pick an occupation, pick an employer or platform, confirm. The name comes from the
+shared contact and can be changed on the summary; an ID number is asked for only when the
+union that will review requires it, with its own consent.
+
+Personal data kept in the dialog state (in the store) is encrypted like in the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.context import AppContext
+from core.pii import cipher_for, mask_phone
+from core.store import Store
+from locations import Point, find_places, nearest_seat
+from membership import (
+    CALLBACK_PREFIX,
+    ID_PURPOSE,
+    OCCUPATIONS,
+    PURPOSE,
+    REJECT_REASONS,
+    Application,
+    EnrollmentError,
+    EnrollmentView,
+    InvalidField,
+    approve,
+    assign_union,
+    clean_id_number,
+    clean_mobile,
+    clean_name,
+    enroll,
+    enrollment_for_phone,
+    enrollment_of,
+    outcome_text,
+    reject,
+    resubmit,
+    staff_for_telegram_user,
+    unions_for_telegram_chat,
+)
+
+from ._i18n import Translator
+from ._menu import every_language, main_keyboard
+from ._messages import REMOVE_KEYBOARD, Button, Keyboard, KeyButton, Message, Text
+from ._router import Command, Data, InState, KindIs, Router, TextIs
+from ._state import DialogState
+from ._stations import last_location
+
+router = Router("enrollment")
+
+# Employers offered as buttons per occupation; anything else can be typed.
+EMPLOYERS: dict[str, tuple[str, ...]] = {
+    "courier": ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "京东物流", "极兔速递", "中国邮政"),
+    "food_delivery": ("美团", "饿了么", "达达快送"),
+    "truck_driver": ("货拉拉", "满帮", "运输公司"),
+    "ride_hailing": ("滴滴出行", "高德打车", "曹操出行"),
+}
+SELF_EMPLOYED = "个人/灵活就业"
+_CB = "join:"
+
+
+def _staff_prefix(action: str) -> str:
+    return f"{CALLBACK_PREFIX}:{action}:"
+
+
+def status_text(t: Translator, e: EnrollmentView) -> str:
+    if e.status == "approved":
+        return t("您是{union}的会员。\n会员号：{number}\n姓名：{name}\n手机：{phone}").format(
+            union=e.union_name, number=e.member_number, name=e.name, phone=e.masked_phone)
+    if e.status == "rejected":
+        return t("您的入会申请暂未通过。\n原因：{reason}\n点“一键入会”可以修改后重新提交。").format(
+            reason=e.reject_reason)
+    return t("您的入会申请（{union}）正在审核，结果会第一时间告诉您。").format(union=e.union_name)
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+@router.message(Command("member") | TextIs(*every_language("我的会员")))
+async def my_membership(message: Message, context: AppContext, t: Translator) -> Text:
+    found = await enrollment_of(context, message.channel, message.chat_id)
+    if found is None:
+        return Text(t("您还没有申请入会。点“一键入会”，一分钟就能办好。"), keyboard=main_keyboard(t))
+    return Text(status_text(t, found), keyboard=main_keyboard(t))
+
+
+@router.message(Command("join") | TextIs(*every_language("一键入会")))
+async def begin(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
+    found = await enrollment_of(context, message.channel, message.chat_id)
+    if found is not None and found.status == "approved":
+        await state.clear()
+        return Text(status_text(t, found), keyboard=main_keyboard(t))
+    await state.set("join:contact", {})
+    intro = t("加入工会，享受会员服务。我们只收集办理入会需要的信息，{purpose}\n"
+              "点下方按钮即表示您同意，并分享您本人的手机号。").format(purpose=t(PURPOSE))
+    if found is not None:
+        intro = status_text(t, found) + "\n\n" + t("要修改信息，请先点下方按钮验证手机号。")
+    keyboard = Keyboard(((KeyButton(t("同意并分享手机号"), request="contact"),),
+                         (KeyButton(t("取消")),)), one_time=True)
+    return Text(intro, keyboard=keyboard)
+
+
+@router.message(InState("join:contact"), KindIs("contact"))
+async def got_contact(
+    message: Message, context: AppContext, state: DialogState, store: Store, user_key: str,
+    t: Translator,
+) -> Text | list[Text]:
+    assert message.contact is not None
+    if not message.contact.own:
+        return Text(t("请点下方按钮分享您自己的手机号，不要转发别人的名片。"))
+    try:
+        phone = clean_mobile(message.contact.phone)
+    except InvalidField:
+        return Text(t("目前只能用中国大陆手机号入会。如有疑问请拨打 12351。"),
+                    keyboard=main_keyboard(t))
+    existing = await enrollment_for_phone(context, phone)
+    if existing is not None and existing.status == "approved":
+        await state.clear()
+        return Text(status_text(t, existing), keyboard=main_keyboard(t))
+    cipher = cipher_for(context.settings)
+    data: dict[str, Any] = {
+        "phone": cipher.encrypt(phone), "name": cipher.encrypt(message.contact.name or ""),
+        "enrollment_id": existing.id if existing else None,
+    }
+    if existing is not None:  # correcting: start from what they sent last time
+        data.update(name=cipher.encrypt(existing.name), occupation=existing.occupation,
+                    employer=existing.employer, league=existing.league, county=existing.county)
+    point = await last_location(store, user_key)
+    if point is not None and existing is None:
+        data.update(_place_of(point))
+    await state.set("join:occupation", data)
+    rows = _pairs([Button(label, data=f"{_CB}occ:{code}") for code, label in OCCUPATIONS.items()])
+    ask = t("手机号 {phone} 已验证。您做什么工作？").format(phone=mask_phone(phone))
+    return [Text(ask, keyboard=REMOVE_KEYBOARD), Text(t("请选择职业："), buttons=rows)]
+
+
+@router.message(InState("join:contact"), KindIs("text"))
+async def contact_typed(t: Translator) -> Text:
+    return Text(t("为了核实手机号，请点下方“同意并分享手机号”按钮，不用手动输入。"))
+
+
+@router.message(InState("join"), Data(f"{_CB}occ:"))
+async def got_occupation(payload: str, state: DialogState, t: Translator) -> Text:
+    if payload not in OCCUPATIONS:
+        return Text(t("这个选项已过期，请重新选择。"))
+    await state.set("join:employer")
+    await state.update(occupation=payload)
+    choices = [*EMPLOYERS.get(payload, ()), SELF_EMPLOYED]
+    rows = _pairs([Button(name, data=f"{_CB}emp:{i}") for i, name in enumerate(choices)])
+    return Text(t("在哪个单位或平台工作？选一个，或直接输入单位名称。"), buttons=rows)
+
+
+@router.message(InState("join:employer"), Data(f"{_CB}emp:"))
+async def employer_button(
+    payload: str, context: AppContext, state: DialogState, t: Translator
+) -> Text:
+    choices = [*EMPLOYERS.get(state.data.get("occupation", ""), ()), SELF_EMPLOYED]
+    if not payload.isdigit() or int(payload) >= len(choices):
+        return Text(t("这个选项已过期，请重新选择。"))
+    await state.update(employer=choices[int(payload)])
+    return await next_step(context, state, t)
+
+
+@router.message(InState("join:employer"), KindIs("text"))
+async def employer_typed(
+    message: Message, context: AppContext, state: DialogState, t: Translator
+) -> Text:
+    employer = (message.text or "").strip()
+    if not employer or len(employer) > 100:
+        return Text(t("请输入 100 字以内的单位或平台名称。"))
+    await state.update(employer=employer)
+    return await next_step(context, state, t)
+
+
+@router.message(InState("join:name"), KindIs("text"))
+async def got_name(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
+    try:
+        name = clean_name(message.text or "")
+    except InvalidField as exc:
+        return Text(t(exc.message))
+    await state.update(name=cipher_for(context.settings).encrypt(name), name_ok=True)
+    return await next_step(context, state, t)
+
+
+@router.message(InState("join:place"), KindIs("location"))
+async def got_location(message: Message, context: AppContext, state: DialogState,
+                       t: Translator) -> Text:
+    assert message.location is not None
+    place = _place_of(message.location)
+    await state.update(league=place["league"], county=place["county"])
+    return await next_step(context, state, t)
+
+
+@router.message(InState("join:place"), KindIs("text"))
+async def got_place(message: Message, context: AppContext, state: DialogState,
+                    t: Translator) -> Text:
+    places = find_places(message.text or "")
+    if not places:
+        return Text(t("没有找到这个地方，请输入旗县区名称，如“赛罕区”“东胜区”，或发送位置。"))
+    place = places[0]
+    county = place.name if place.level == "county" else ""
+    await state.update(league=place.league, county=county)
+    return await next_step(context, state, t)
+
+
+@router.message(InState("join:id"), Data(f"{_CB}idok"))
+async def id_consent(state: DialogState, t: Translator) -> Text:
+    await state.update(id_consent=True)
+    return Text(t("请输入您的 18 位身份证号："))
+
+
+@router.message(InState("join:id"), KindIs("text"))
+async def got_id(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
+    if not state.data.get("id_consent"):
+        return Text(t("请先点“同意提供身份证号”。"))
+    try:
+        number = clean_id_number(message.text or "", today=context.clock.now().date())
+    except InvalidField as exc:
+        return Text(t(exc.message))
+    await state.update(id_number=cipher_for(context.settings).encrypt(number))
+    return await next_step(context, state, t)
+
+
+@router.message(InState("join"), Data(f"{_CB}edit:"))
+async def edit(payload: str, state: DialogState, t: Translator) -> Text:
+    if payload == "name":
+        await state.set("join:name")
+        return Text(t("请输入您身份证上的姓名："))
+    await state.set("join:place")
+    await state.update(league="", county="")
+    return _ask_place(t)
+
+
+@router.message(InState("join:confirm"), Data(f"{_CB}submit"))
+async def submit(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
+    app = _application(context, message, state.data)
+    enrollment_id = state.data.get("enrollment_id")
+    try:
+        if enrollment_id:
+            view = await resubmit(context, int(enrollment_id), app)
+            created = True
+        else:
+            result = await enroll(context, app)
+            view, created = result.enrollment, result.created
+    except EnrollmentError as exc:
+        return Text(t("还有信息需要改正：{problems}").format(problems=str(exc)))
+    await state.clear()
+    if not created:
+        return Text(status_text(t, view), keyboard=main_keyboard(t))
+    return Text(outcome_text(view), keyboard=main_keyboard(t))
+
+
+async def next_step(context: AppContext, state: DialogState, t: Translator) -> Text:
+    """Ask for what is still missing, or show the summary with the submit button."""
+    data, cipher = state.data, cipher_for(context.settings)
+    name = cipher.decrypt(data["name"]) if data.get("name") else ""
+    try:
+        name = clean_name(name)
+    except InvalidField:
+        await state.set("join:name")
+        return Text(t("请输入您身份证上的姓名："))
+    if not data.get("league"):
+        await state.set("join:place")
+        return _ask_place(t)
+    union = await assign_union(context.db, league=data["league"], county=data.get("county", ""),
+                               occupation=data.get("occupation", ""),
+                               employer=data.get("employer", ""))
+    if union is None:
+        await state.clear()
+        return Text(t("这个地区暂时还没有可以受理入会的工会，请拨打 12351 咨询。"),
+                    keyboard=main_keyboard(t))
+    if union.requires_id_number and not data.get("id_number"):
+        await state.set("join:id")
+        return Text(t("{union}要求核验身份证号。{purpose}").format(
+            union=union.name, purpose=t(ID_PURPOSE)),
+            buttons=((Button(t("同意提供身份证号"), data=f"{_CB}idok"),),))
+    await state.set("join:confirm")
+    lines = [
+        t("请核对："),
+        t("姓名：{v}").format(v=name),
+        t("手机：{v}").format(v=mask_phone(cipher.decrypt(data["phone"]))),
+        t("职业：{v}").format(v=OCCUPATIONS.get(data.get("occupation", ""), "")),
+        t("单位/平台：{v}").format(v=data.get("employer", "")),
+        t("地区：{v}").format(v=data["league"] + data.get("county", "")),
+        t("审核工会：{v}").format(v=union.name),
+    ]
+    return Text("\n".join(lines), buttons=(
+        (Button(t("✅ 确认提交"), data=f"{_CB}submit"),),
+        (Button(t("改姓名"), data=f"{_CB}edit:name"), Button(t("改地区"), data=f"{_CB}edit:place")),
+    ))
+
+
+def _ask_place(t: Translator) -> Text:
+    keyboard = Keyboard(((KeyButton(t("发送位置"), request="location"),),), one_time=True)
+    return Text(t("您在哪个旗县区工作？请发送位置，或输入地名（如“赛罕区”）。"), keyboard=keyboard)
+
+
+def _place_of(point: Point) -> dict[str, str]:
+    seat = nearest_seat(point)
+    return {"league": seat.league, "county": seat.name}
+
+
+def _pairs(buttons: list[Button]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+
+
+def _application(context: AppContext, message: Message, data: dict[str, Any]) -> Application:
+    cipher = cipher_for(context.settings)
+    return Application(
+        name=cipher.decrypt(data["name"]) if data.get("name") else "",
+        phone=cipher.decrypt(data["phone"]), phone_via=f"{message.channel}_contact",
+        occupation=data.get("occupation", ""), employer=data.get("employer", ""),
+        league=data.get("league", ""), county=data.get("county", ""), channel=message.channel,
+        channel_user=message.chat_id, consent=True,
+        id_number=cipher.decrypt(data["id_number"]) if data.get("id_number") else "",
+        id_consent=bool(data.get("id_consent")),
+    )
+
+
+# -- staff, in their union's chat ------------------------------------------------------------
+
+
+async def _staff_scope(message: Message, context: AppContext) -> tuple[frozenset[int], str]:
+    """The unions this chat acts for, and who pressed (a linked staff member, else the account)."""
+    unions = await unions_for_telegram_chat(context.db, message.chat_id)
+    staff = await staff_for_telegram_user(context.db, message.user_id)
+    actor = f"staff:{staff.id}" if staff else f"{message.channel}:{message.user_id}"
+    return frozenset(u.id for u in unions), actor
+
+
+def _target(payload: str) -> tuple[int, int] | None:
+    parts = payload.split(":")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+@router.message(Data(_staff_prefix("approve")))
+async def staff_approve(payload: str, message: Message, context: AppContext, t: Translator) -> Text:
+    target, (union_ids, actor) = _target(payload), await _staff_scope(message, context)
+    if target is None or not union_ids:
+        return Text(t("这个按钮只能在工会工作群里使用。"))
+    try:
+        decision = await approve(context, target[0], actor=actor, union_ids=union_ids,
+                                 revision=target[1])
+    except EnrollmentError as exc:
+        return Text(f"#{target[0]}：{exc}")
+    e = decision.enrollment
+    done = t("已通过") if decision.changed else t("早已通过")
+    return Text(f"✅ #{e.id} {done}，{t('会员号')} {e.member_number}")
+
+
+@router.message(Data(_staff_prefix("reject")))
+async def staff_reject(payload: str, message: Message, context: AppContext, t: Translator) -> Text:
+    target, (union_ids, _actor) = _target(payload), await _staff_scope(message, context)
+    if target is None or not union_ids:
+        return Text(t("这个按钮只能在工会工作群里使用。"))
+    rows = tuple(
+        (Button(t(reason), data=f"{_staff_prefix('why')}{target[0]}:{target[1]}:{i}"),)
+        for i, reason in enumerate(REJECT_REASONS)
+    )
+    return Text(t("#{id} 不通过的原因是？（其他原因请在工作台填写）").format(id=target[0]),
+                buttons=rows)
+
+
+@router.message(Data(_staff_prefix("why")))
+async def staff_reason(payload: str, message: Message, context: AppContext, t: Translator) -> Text:
+    target, (union_ids, actor) = _target(payload), await _staff_scope(message, context)
+    index = payload.split(":")[-1]
+    if target is None or not union_ids or not index.isdigit() or int(index) >= len(REJECT_REASONS):
+        return Text(t("这个按钮只能在工会工作群里使用。"))
+    reason = REJECT_REASONS[int(index)]
+    try:
+        decision = await reject(context, target[0], reason, actor=actor, union_ids=union_ids,
+                                revision=target[1])
+    except EnrollmentError as exc:
+        return Text(f"#{target[0]}：{exc}")
+    return Text(f"❌ #{decision.enrollment.id} {t('未通过')}：{reason}")

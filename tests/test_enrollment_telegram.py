@@ -1,0 +1,215 @@
+"""一键入会 through the Telegram webhook and a fake Bot API: four taps with the location known,
+the staff chat's buttons, the worker told the outcome, reject → correct → resubmit, another
+union's chat refused, and no plaintext phone in what staff get, the logs or the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+
+from core import CONTEXT, AppContext
+from core.app import create_app
+from core.logging import PiiMaskingFilter
+from core.outbox import counts
+from membership import enrollment_of
+from tests.fakes.telegram import Call, FakeTelegram
+from tests.unions import load_unions
+
+SECRET = "webhook-Secret_123"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+PHONE = "13812345678"
+XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84
+
+
+class Chat:
+    """A Telegram user (or a staff group) talking to the bot through the webhook."""
+
+    def __init__(self, client: TestClient, fake: FakeTelegram, user: int,  # type: ignore[type-arg]
+                 chat: int | None = None) -> None:
+        self.client, self.fake, self.user = client, fake, user
+        self.chat = chat if chat is not None else user
+        self.taps = 0
+
+    async def _post(self, kind: str, body: dict[str, Any]) -> list[Call]:
+        Chat.update_id += 1
+        before = len(self.fake.sent("sendMessage"))
+        update = {"update_id": Chat.update_id, kind: body}
+        resp = await self.client.post("/telegram/webhook", json=update, headers=HEADERS)
+        assert resp.status == 200, await resp.text()
+        await self.fake.wait_for(before + 1, "sendMessage")
+        await delivered(self.client)
+        calls = self.fake.sent("sendMessage")
+        return [c for c in calls[before:] if c.params["chat_id"] == str(self.chat)]
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {"message_id": Chat.update_id, "date": 1764000000,
+                "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
+                "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
+                **content}
+
+    async def say(self, text: str) -> str:
+        calls = await self._post("message", self._message(text=text))
+        return "\n".join(c.params["text"] for c in calls)
+
+    async def location(self, lat: float, lng: float) -> None:
+        await self._post("message", self._message(location={"latitude": lat, "longitude": lng}))
+
+    async def share_contact(self, phone: str, *, own: bool = True, name: str = "张三") -> str:
+        self.taps += 1
+        contact = {"phone_number": phone, "first_name": name,
+                   "user_id": self.user if own else self.user + 1}
+        calls = await self._post("message", self._message(contact=contact))
+        return "\n".join(c.params["text"] for c in calls)
+
+    async def press(self, data: str) -> Call:
+        self.taps += 1
+        query = {"id": f"cb{Chat.update_id}", "from": {"id": self.user, "is_bot": False,
+                                                       "first_name": "师傅"},
+                 "chat_instance": "1", "data": data,
+                 "message": {"message_id": 7, "date": 1764000000,
+                             "chat": {"id": self.chat, "type": "private"}}}
+        calls = await self._post("callback_query", query)
+        return calls[-1]
+
+    update_id = 0
+
+
+async def delivered(client: TestClient) -> None:  # type: ignore[type-arg]
+    """Wait until the outbox has sent everything queued so far."""
+    async with asyncio.timeout(10):
+        while set(await counts(client.app[CONTEXT].db)) - {"sent", "dead"}:
+            await asyncio.sleep(0.02)
+
+
+def buttons(call: Call) -> dict[str, str]:
+    rows = call.params.get("reply_markup", {}).get("inline_keyboard", [])
+    return {b["text"]: b.get("callback_data", "") for row in rows for b in row}
+
+
+def last_to(fake: FakeTelegram, chat: str) -> Call:
+    return [c for c in fake.sent("sendMessage") if c.params["chat_id"] == chat][-1]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def bot(backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
+              fake: FakeTelegram) -> TestClient:  # type: ignore[type-arg]
+    ctx = backend(telegram_bot_token=SecretStr(fake.token),
+                  telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
+    client: TestClient = await aiohttp_client(create_app(ctx))  # type: ignore[type-arg]
+    await load_unions(client.app[CONTEXT])
+    return client
+
+
+async def _enroll_courier(worker: Chat, fake: FakeTelegram, phone: str = PHONE) -> str:
+    """Location known: 一键入会, then contact, occupation, employer, submit."""
+    await worker.location(*XINCHENG)
+    intro = await worker.say("一键入会")
+    assert "同意" in intro
+    keyboard = last_to(fake, str(worker.chat)).params["reply_markup"]["keyboard"]
+    assert keyboard[0][0]["request_contact"] is True
+    worker.taps = 0
+    await worker.share_contact("+86" + phone)
+    occ = last_to(fake, str(worker.chat))
+    employer = await worker.press(buttons(occ)["快递员"])
+    summary = await worker.press(buttons(employer)["顺丰速运"])
+    assert "呼和浩特市新城区" in summary.params["text"]  # suggested from the location
+    assert "呼和浩特市快递行业工会" in summary.params["text"]
+    done = await worker.press(buttons(summary)["✅ 确认提交"])
+    return str(done.params["text"])
+
+
+async def test_four_taps_then_staff_approve_in_their_chat(
+    bot: TestClient, fake: FakeTelegram, caplog: pytest.LogCaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    caplog.handler.addFilter(PiiMaskingFilter())  # as configure_logging does in production
+    caplog.set_level(logging.DEBUG)
+    worker = Chat(bot, fake, 42)
+    done = await _enroll_courier(worker, fake)
+    assert worker.taps == 4
+    assert "已提交" in done
+
+    await delivered(bot)
+    staff_msg = fake.sent("sendMessage")
+    to_staff = [c for c in fake.sent("sendMessage") if c.params["chat_id"] == "-1004"]
+    assert len(to_staff) == 1
+    assert "138****5678" in to_staff[0].params["text"] and PHONE not in str(staff_msg)
+    approve = buttons(to_staff[0])["✅ 通过"]
+
+    outsider = Chat(bot, fake, 900, chat=-1006)  # 包头市总工会's chat
+    refused = await outsider.press(approve)
+    assert "不归您的工会" in refused.params["text"]
+
+    staff = Chat(bot, fake, 901, chat=-1004)
+    answer = await staff.press(approve)
+    assert "已通过" in answer.params["text"] and "NM2026-" in answer.params["text"]
+    await delivered(bot)
+    notice = fake.sent("sendMessage")
+    told = [c.params["text"] for c in notice if c.params["chat_id"] == "42"]
+    assert any("恭喜" in text and "NM2026-" in text for text in told)
+    again = await staff.press(approve)
+    assert "早已通过" in again.params["text"]
+
+    mine = await worker.say("/member")
+    assert "会员号：NM2026-" in mine
+    assert "您是呼和浩特市快递行业工会的会员" in await worker.say("一键入会")
+    assert PHONE not in caplog.text
+
+
+async def test_reject_then_correct_and_resubmit(bot: TestClient, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    worker = Chat(bot, fake, 44)
+    await _enroll_courier(worker, fake, phone="13700001111")
+    staff = Chat(bot, fake, 901, chat=-1004)
+    first = [c for c in fake.sent("sendMessage") if c.params["chat_id"] == "-1004"][-1]
+    reasons = await staff.press(buttons(first)["❌ 不通过"])
+    rejected = await staff.press(buttons(reasons)["信息不完整或有误，请核对后重新提交"])
+    assert "未通过" in rejected.params["text"]
+    await delivered(bot)
+    assert "暂未通过" in await worker.say("我的会员")
+
+    status = await worker.say("一键入会")
+    assert "暂未通过" in status and "验证手机号" in status
+    await worker.share_contact("13700001111")
+    employer = await worker.press(buttons(last_to(fake, "44"))["快递员"])
+    summary = await worker.press(buttons(employer)["中国邮政"])
+    done = await worker.press(buttons(summary)["✅ 确认提交"])
+    assert "已提交" in done.params["text"]
+    ctx = bot.app[CONTEXT]
+    mine = await enrollment_of(ctx, "telegram", "44")
+    assert mine is not None and mine.revision == 2 and mine.employer == "中国邮政"
+    # Staff get the corrected one with buttons of the new revision; the old buttons are stale.
+    newest = [c for c in fake.sent("sendMessage") if c.params["chat_id"] == "-1004"
+              and "重新提交" in c.params["text"]]
+    assert newest and buttons(newest[-1])["✅ 通过"].endswith(f"{mine.id}:2")
+    stale = await staff.press(buttons(first)["✅ 通过"])
+    assert "重新提交" in stale.params["text"]
+
+
+async def test_contact_of_someone_else_and_bad_name_are_handled(
+    bot: TestClient, fake: FakeTelegram,  # type: ignore[type-arg]
+) -> None:
+    worker = Chat(bot, fake, 46)
+    await worker.say("一键入会")
+    assert "自己的手机号" in await worker.share_contact(PHONE, own=False)
+    await worker.share_contact("13600002222", name="🚚快跑")
+    employer = await worker.press(buttons(last_to(fake, "46"))["环卫工人"])
+    ask_name = await worker.press(buttons(employer)["个人/灵活就业"])
+    assert "姓名" in ask_name.params["text"]
+    assert "不要带数字" in await worker.say("王5")
+    place = await worker.say("王五")
+    assert "旗县区" in place  # no location shared yet
+    summary = await worker.say("赛罕区")
+    assert "呼和浩特市赛罕区" in summary and "王五" in summary
+    assert await enrollment_of(bot.app[CONTEXT], "telegram", "46") is None  # nothing yet
