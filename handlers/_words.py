@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import locations
-from locations import BY_CODE, SERVICES, Point
+from locations import BY_CODE, SERVICES, Point, find_places
 
 # Everyday words → service code. Catalogue labels ("热饭", "如厕指引", …) are added below.
 SYNONYMS: dict[str, str] = {
@@ -86,32 +85,15 @@ class PlaceHit:
     point: Point  # WGS-84
 
 
-# Until `locations.find_places` (the table of league and county seats) is available: the seats
-# the help text names, so place search works end to end. Approximate WGS-84 centres.
-_FALLBACK_PLACES: tuple[tuple[str, str, float, float], ...] = (
-    ("赛罕区", "呼和浩特市赛罕区", 40.8072, 111.7019),
-    ("新城区", "呼和浩特市新城区", 40.8583, 111.6655),
-    ("呼和浩特", "呼和浩特市", 40.8426, 111.7492),
-    ("包头", "包头市", 40.6575, 109.8405),
-    ("东胜", "鄂尔多斯市东胜区", 39.8166, 109.9632),
-    ("鄂尔多斯", "鄂尔多斯市", 39.6086, 109.7812),
-)
-
-
 def find_place(text: str) -> PlaceHit | None:
-    """The most specific league, city or county named in `text`, or None."""
-    lookup = getattr(locations, "find_places", None)
-    if lookup is not None:
-        hits = list(lookup(text))
-        if not hits:
-            return None
-        best = hits[0]
-        point = getattr(best, "point", None) or Point(best.lat, best.lng)
-        return PlaceHit(getattr(best, "full_name", None) or best.name, point)
-    for key, name, lat, lng in _FALLBACK_PLACES:  # most specific first
-        if key in text:
-            return PlaceHit(name, Point(lat, lng))
-    return None
+    """The most specific league, city or county named in `text` ("呼和浩特 赛罕区" → 赛罕区),
+    searched from its seat; None when the text names no place."""
+    hits = find_places(text)
+    if not hits:
+        return None
+    best = hits[0]  # most specific first
+    name = best.name if best.level == "league" else f"{best.league}{best.name}"
+    return PlaceHit(name, best.point)
 
 
 def service_label(code: str, language: str) -> str:

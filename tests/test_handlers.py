@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from core import AppContext
-from handlers import Conversation, Message, Place, Reply, Text
+from handlers import Conversation, Message, Place, Reply, Text, build_root
 from locations import CoordSystem, Point, distance_m, from_wgs84
 from tests.stations import HOHHOT, add_stations, station
 
@@ -205,8 +205,10 @@ async def test_english_speakers_get_english(context: AppContext) -> None:
     start = (await conversation.handle(msg("/start", language="en")))[0]
     assert isinstance(start, Text) and start.text.startswith("Hello")
     assert start.keyboard is not None and start.keyboard.rows[0][0].label == "Send location"
-    # English buttons work, and English users may type Chinese too.
-    joined = await conversation.handle(msg("Join the union", language="en"))
+    # English buttons work (here on the placeholder, before any dialog registers), and English
+    # users may type Chinese too.
+    bare = Conversation(context, root=build_root(dialogs=()))
+    joined = await bare.handle(msg("Join the union", language="en"))
     assert "12351" in texts(joined) and "coming" in texts(joined)
     assert place(await conversation.handle(msg("厕所", language="en"))).title == "如厕驿站"
 
@@ -220,8 +222,10 @@ async def test_start_help_and_entry_points(context: AppContext) -> None:
     for entry in ("发送位置", "一键入会", "反馈问题", "法律援助", "我的会员", "我的求助"):
         assert entry in labels
     assert "/near" in texts(await conversation.handle(msg("/help")))
+    # Until a dialog registers for an entry point, it answers honestly with the hotline.
+    bare = Conversation(context, root=build_root(dialogs=()))
     for entry in ("一键入会", "反馈问题", "法律援助", "我的会员", "我的求助"):
-        body = texts(await conversation.handle(msg(entry)))
+        body = texts(await bare.handle(msg(entry)))
         assert "马上就上线" in body and "12351" in body
     assert "没太明白" in texts(await conversation.handle(msg("今天天气怎么样")))
 

@@ -112,8 +112,27 @@ async def test_cancel_and_start_leave_any_dialog(backend: Callable[..., AppConte
 async def test_without_a_registered_dialog_the_entry_point_is_a_placeholder(
     backend: Callable[..., AppContext],
 ) -> None:
-    body = only_text(await Conversation(backend()).handle(msg("一键入会")))
+    bare = Conversation(backend(), root=build_root(dialogs=()))
+    body = only_text(await bare.handle(msg("一键入会")))
     assert "马上就上线" in body and "12351" in body
+
+
+# A module listed by dotted name (as in handlers/dialogs.py) is loaded through its `router`.
+router = Router("listed")
+
+
+@router.message(TextIs("我的求助"))
+async def my_cases() -> Text:
+    return Text("您有 0 条求助。")
+
+
+async def test_a_dialog_listed_by_module_name_is_mounted(
+    backend: Callable[..., AppContext],
+) -> None:
+    listed = Conversation(backend(), root=build_root(dialogs=["tests.test_handlers_dialogs"]))
+    assert only_text(await listed.handle(msg("我的求助"))) == "您有 0 条求助。"
+    # …after the commands, which still work, and before the station search.
+    assert "驿站通" in only_text(await listed.handle(msg("/start")))
 
 
 async def test_one_message_at_a_time_per_user_across_processes(
