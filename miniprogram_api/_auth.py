@@ -154,7 +154,8 @@ async def login(request: web.Request) -> web.Response:
     try:
         session = await wechat_clients(request.app).mini.code2session(body.code)
     except InvalidCode:
-        raise Problem(400, "登录凭证无效", "登录凭证已过期或已用过，请重新打开小程序。") from None
+        # 401, not 400: the request was well-formed, the credential in it was not good.
+        raise Problem(401, "登录凭证无效", "登录凭证已过期或已用过，请重新打开小程序。") from None
     except WeChatError as exc:
         raise _wechat_problem(exc) from None
     sid = secrets.token_urlsafe(18)
@@ -192,7 +193,7 @@ async def check_text(
 def setup(app: web.Application) -> None:
     wechat_clients(app)
     api_route(app, "POST", "/api/v1/auth/login", login, body=LoginRequest,
-              response=LoginResponse, errors=(503,), tags=("auth",),
+              response=LoginResponse, errors=(401, 503), tags=("auth",),
               summary="用 wx.login 的 code 登录，换取会话令牌")
     api_route(app, "POST", "/api/v1/auth/logout", logout, auth=True, tags=("auth",),
               summary="退出登录")

@@ -90,7 +90,7 @@ async def test_expired_session_and_logout(api: TestClient, fake: FakeWeChat) -> 
 
 async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None:
     resp = await api.post("/api/v1/auth/login", json={"code": "never-issued"})
-    assert resp.status == 400
+    assert resp.status == 401
     assert "重新打开小程序" in (await resp.json())["detail"]
     resp = await api.post("/api/v1/auth/login", json={})
     assert resp.status == 422
@@ -100,7 +100,7 @@ async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None:
     # A used code cannot be replayed.
     await _login(api, fake, "c2")
     again = await api.post("/api/v1/auth/login", json={"code": "c2"})
-    assert again.status == 400
+    assert again.status == 401
 
 
 async def test_wechat_down_is_503_not_500(
