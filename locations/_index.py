@@ -338,7 +338,7 @@ class StationIndex:
             keep &= (self._masks[found] & need) == need
         if open_now:
             keep &= self._open_mask(found, at)
-        hits = np.flatnonzero(keep)
+        hits = keep.nonzero()[0]
         cand, d2 = found[hits], d2[hits]
         outside2 = outside * outside
         if demoted is not None:
