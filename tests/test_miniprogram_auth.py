@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from core import CONTEXT, AppContext
 from core.app import create_app
-from miniprogram_api import RateLimits, api_route, require_user
+from miniprogram_api import RateLimits, api_route, check_text, phone_number, require_user
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 
 
@@ -29,6 +29,15 @@ async def _whoami(request: web.Request) -> web.Response:
     return web.json_response({"openid": user.openid})
 
 
+async def _echo_checked(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    body = await request.json()
+    verdict = await check_text(request, user, body["text"])
+    phone = await phone_number(request, body["phone_code"]) if "phone_code" in body else None
+    return web.json_response({"verdict": verdict.verdict.value, "checked": verdict.checked,
+                              "phone": phone})
+
+
 @pytest.fixture
 async def api(
     fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
@@ -38,6 +47,7 @@ async def api(
     app = create_app(ctx)
     # A route like the ones teammates add, to see the helper from the outside.
     api_route(app, "GET", "/api/v1/test/whoami", _whoami, auth=True, summary="test")
+    api_route(app, "POST", "/api/v1/test/checked", _echo_checked, auth=True, summary="test")
     return await aiohttp_client(app)
 
 
@@ -139,3 +149,26 @@ async def test_per_ip_rate_limit(
     assert statuses == [200, 200, 200, 429]
     # Outside /api/v1 nothing is limited.
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_content_check_and_phone_helpers_for_route_modules(
+    api: TestClient, fake: FakeWeChat
+) -> None:
+    token = await _login(api, fake)
+    auth = {"Authorization": f"Bearer {token}"}
+    fake.verdicts = {"代开发票": "risky"}
+    fake.phones = {"pc-1": "13912345678"}
+    ok = await api.post("/api/v1/test/checked", headers=auth,
+                        json={"text": "驿站门口的灯坏了", "phone_code": "pc-1"})
+    assert await ok.json() == {"verdict": "pass", "checked": True, "phone": "13912345678"}
+    sent = next(body for path, _, body in fake.calls if path == "/wxa/msg_sec_check")
+    assert sent["openid"] == "o-c1"  # checked as the logged-in user
+    risky = await api.post("/api/v1/test/checked", headers=auth, json={"text": "代开发票"})
+    assert (await risky.json())["verdict"] == "risky"
+    fake.sec_check_down = True
+    held = await api.post("/api/v1/test/checked", headers=auth, json={"text": "驿站门口的灯坏了"})
+    assert await held.json() == {"verdict": "review", "checked": False, "phone": None}
+    bad_phone = await api.post("/api/v1/test/checked", headers=auth,
+                               json={"text": "x", "phone_code": "expired"})
+    assert bad_phone.status == 400
+    assert "获取手机号" in (await bad_phone.json())["detail"]
