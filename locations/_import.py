@@ -31,6 +31,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,7 @@ class _RowReader:
         records = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
         columns: list[str | None] | None = None
         for row, record in _progress(records, text.count("\n") + 1, progress):
-            if not any(cell.strip() for cell in record):
+            if not "".join(record).strip():
                 continue  # blank lines are still counted, as a spreadsheet would
             if columns is None:
                 columns = self._header(row, record)
@@ -198,7 +199,7 @@ class _RowReader:
                     return
                 continue
             extra = [cell for cell in record[len(columns):] if cell.strip()]
-            values = {name: cell for name, cell in zip(columns, record, strict=False) if name}
+            values = {name: cell.strip() for name, cell in zip(columns, record, strict=False) if name}
             self.add(row, values, extra_cells=len(extra))
         if columns is None:
             self.parsed.problems.append(RowProblem(1, "文件里没有表头，没有驿站可导入"))
@@ -249,7 +250,7 @@ class _RowReader:
             for key, value in properties.items() if isinstance(properties, dict) else ():
                 name = _HEADER_FIELD.get(_key(str(key)))
                 if name and name not in values:
-                    values[name] = value
+                    values[name] = value if isinstance(value, list) else _text(value)
             geometry = feature.get("geometry")
             geometry_error = None
             if geometry is not None:
@@ -259,7 +260,7 @@ class _RowReader:
                 elif not isinstance(coordinates, list) or len(coordinates) < 2:
                     geometry_error = "点的坐标应写成 [经度, 纬度]"
                 else:
-                    values["lng"], values["lat"] = coordinates[0], coordinates[1]
+                    values["lng"], values["lat"] = _text(coordinates[0]), _text(coordinates[1])
             self.add(row, values, geometry_error=geometry_error)
 
     # --- one row ---------------------------------------------------------------------------
@@ -268,12 +269,13 @@ class _RowReader:
         self, row: int, values: dict[str, Any], *, extra_cells: int = 0,
         geometry_error: str | None = None,
     ) -> None:
+        """One row; `values` are stripped strings by field name (services may be a list)."""
         reasons: list[str] = []
         if extra_cells:
             reasons.append(f"这一行比表头多出 {extra_cells} 格，可能是地址等内容里有逗号却没加引号")
         if geometry_error:
             reasons.append(geometry_error)
-        text = {name: _text(values.get(name)) for name in _MAX_LEN}
+        text = {name: values.get(name, "") for name in _MAX_LEN}
         for name, limit in _MAX_LEN.items():
             if len(text[name]) > limit:
                 reasons.append(f"{_LABELS[name]}太长（最多 {limit} 个字）")
@@ -290,10 +292,10 @@ class _RowReader:
         position = _position(values, reasons)
         if position is None and len(reasons) == before and not text["address"]:
             reasons.append("没有经纬度，也没有地址，无法定位")
-        most_beautiful = _choice_bool(values.get("most_beautiful"), "最美驿站", reasons)
-        smart_24h = _choice_bool(values.get("smart_24h"), "24小时智能驿站", reasons)
-        area = _area(values.get("area_m2"), reasons)
-        kind = _choice(values.get("kind"), _KINDS, "类型", "standard 标准、micro 微型 或 mobile 流动",
+        most_beautiful = _choice_bool(values.get("most_beautiful", ""), "最美驿站", reasons)
+        smart_24h = _choice_bool(values.get("smart_24h", ""), "24小时智能驿站", reasons)
+        area = _area(values.get("area_m2", ""), reasons)
+        kind = _choice(values.get("kind", ""), _KINDS, "类型", "standard 标准、micro 微型 或 mobile 流动",
                        reasons)
         if kind is None and area is not None:
             kind = "micro" if area < STANDARD_MIN_AREA_M2 else "standard"
@@ -301,12 +303,12 @@ class _RowReader:
             reasons.append(f"标准驿站面积应不少于 5 平方米，这里是 {area:g}")
         elif kind == "micro" and area is not None and area >= STANDARD_MIN_AREA_M2:
             reasons.append(f"微型驿站面积应小于 5 平方米，这里是 {area:g}")
-        build_mode = _choice(values.get("build_mode"), _BUILD_MODES, "建设方式",
+        build_mode = _choice(values.get("build_mode", ""), _BUILD_MODES, "建设方式",
                              "self 自建 或 joint 共建", reasons)
-        status = _choice(values.get("status"), _STATUSES, "状态",
+        status = _choice(values.get("status", ""), _STATUSES, "状态",
                          "active 正常、suspended 暂停 或 revoked 撤销", reasons)
         hours = self._opening_hours(text["opening_hours"], smart_24h, reasons)
-        services = _services(values.get("services"), reasons)
+        services = _services(values.get("services", ""), reasons)
         if reasons:
             self.parsed.problems.append(RowProblem(row, "；".join(reasons)))
             return
@@ -355,9 +357,8 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _choice(value: Any, table: dict[str, str], label: str, allowed: str, reasons: list[str]
+def _choice(raw: str, table: dict[str, str], label: str, allowed: str, reasons: list[str]
             ) -> str | None:
-    raw = _text(value)
     if not raw:
         return None
     found = table.get(raw.lower())
@@ -366,10 +367,8 @@ def _choice(value: Any, table: dict[str, str], label: str, allowed: str, reasons
     return found
 
 
-def _choice_bool(value: Any, label: str, reasons: list[str]) -> bool:
-    if isinstance(value, bool):
-        return value
-    raw = _text(value).lower()
+def _choice_bool(value: str, label: str, reasons: list[str]) -> bool:
+    raw = value.lower()
     if raw in _TRUE:
         return True
     if raw not in _FALSE:
@@ -377,14 +376,14 @@ def _choice_bool(value: Any, label: str, reasons: list[str]) -> bool:
     return False
 
 
-def _area(value: Any, reasons: list[str]) -> float | None:
-    raw = _AREA_UNITS.sub("", _text(value))
+def _area(value: str, reasons: list[str]) -> float | None:
+    raw = _AREA_UNITS.sub("", value) if value else ""
     if not raw:
         return None
     try:
         area = float(raw)
     except ValueError:
-        reasons.append(f"面积“{_text(value)}”不是数字（单位平方米）")
+        reasons.append(f"面积“{value}”不是数字（单位平方米）")
         return None
     if not (0 < area <= MAX_AREA_M2):  # also false for NaN
         reasons.append(f"面积 {raw} 平方米不合理（应大于 0、不超过 {MAX_AREA_M2:g}）")
@@ -392,11 +391,18 @@ def _area(value: Any, reasons: list[str]) -> float | None:
     return area
 
 
-def _services(value: Any, reasons: list[str]) -> list[str]:
+def _services(value: str | list[Any], reasons: list[str]) -> list[str]:
     if isinstance(value, list):
-        tokens = [_text(v) for v in value]
+        codes, unknown = _service_codes(tuple(_text(v) for v in value))
     else:
-        tokens = _SERVICE_SPLIT.split(_text(value))
+        codes, unknown = _service_codes(tuple(_SERVICE_SPLIT.split(value)))
+    if unknown:
+        reasons.append(f"不认识的服务项目：{'、'.join(unknown)}（请用服务编码或中文名，如 rest 或 休息）")
+    return list(codes)  # a fresh list: the cached one is shared
+
+
+@lru_cache(maxsize=8192)  # real files repeat a few service lists many times
+def _service_codes(tokens: tuple[str, ...]) -> tuple[list[str], list[str]]:
     codes: list[str] = []
     unknown: list[str] = []
     for token in filter(None, tokens):
@@ -405,22 +411,21 @@ def _services(value: Any, reasons: list[str]) -> list[str]:
             unknown.append(token)
         elif code not in codes:
             codes.append(code)
-    if unknown:
-        reasons.append(f"不认识的服务项目：{'、'.join(unknown)}（请用服务编码或中文名，如 rest 或 休息）")
-    return codes
+    return codes, unknown
 
 
 def _position(values: dict[str, Any], reasons: list[str]) -> tuple[float, float] | None:
     """(lat, lng) in WGS-84; None when the row has no coordinates (or they are bad: reasons)."""
-    lat_raw, lng_raw = _text(values.get("lat")), _text(values.get("lng"))
+    lat_raw, lng_raw = values.get("lat", ""), values.get("lng", "")
     if not lat_raw and not lng_raw:
         return None
     if not lat_raw or not lng_raw:
         reasons.append("只填了经度、没有纬度" if lng_raw else "只填了纬度、没有经度")
         return None
-    system = _COORDS.get(_key(_text(values.get("coord"))) or "wgs84")
+    coord = values.get("coord", "")
+    system = _COORDS.get(_key(coord) or "wgs84") if coord else CoordSystem.WGS84
     if system is None:
-        reasons.append(f"坐标系“{_text(values.get('coord'))}”不认识（可填 wgs84、gcj02 或 bd09）")
+        reasons.append(f"坐标系“{coord}”不认识（可填 wgs84、gcj02 或 bd09）")
     numbers = []
     for label, raw in (("纬度", lat_raw), ("经度", lng_raw)):
         try:
@@ -433,16 +438,16 @@ def _position(values: dict[str, Any], reasons: list[str]) -> tuple[float, float]
     lat, lng = numbers
     if not (math.isfinite(lat) and math.isfinite(lng)) or system is None:
         return None
+    if -90 <= lat <= 90 and -180 <= lng <= 180 and not out_of_china(lat, lng):
+        point = to_wgs84(lat, lng, system)
+        return point.lat, point.lng
     swapped = "，是不是把经度和纬度填反了？" if not out_of_china(lng, lat) else ""
     if not -90 <= lat <= 90:
         reasons.append(f"纬度 {lat:g} 超出范围（-90 到 90）{swapped}")
     elif not -180 <= lng <= 180:
         reasons.append(f"经度 {lng:g} 超出范围（-180 到 180）{swapped}")
-    elif out_of_china(lat, lng):
-        reasons.append(f"坐标（纬度 {lat:g}，经度 {lng:g}）不在中国境内{swapped}")
     else:
-        point = to_wgs84(lat, lng, system)
-        return point.lat, point.lng
+        reasons.append(f"坐标（纬度 {lat:g}，经度 {lng:g}）不在中国境内{swapped}")
     return None
 
 
