@@ -122,3 +122,12 @@ def test_geojson_through_the_command(tmp_path: Path, db_url: str) -> None:
     assert result.exit_code == 0, result.output
     s = stations_in(db_url)["BT-1"]
     assert (s.lat, s.lng, s.services) == (40.6574, 109.8403, ["rest", "phone_charging"])
+
+
+def test_a_large_file_shows_a_progress_bar_on_stderr(tmp_path: Path, db_url: str) -> None:
+    rows = [row(f"P{i:05d}", lat=f"{40.5 + i / 100_000:.5f}") for i in range(2500)]
+    result = run_import(write(tmp_path / "big.csv", HEADER, *rows))
+    assert result.exit_code == 0, result.output
+    assert "读取驿站: 100%" in result.stderr and "2501/2501" in result.stderr  # with the header
+    assert "读取驿站" not in result.stdout  # the summary line stays clean for scripts
+    assert len(stations_in(db_url)) == 2500

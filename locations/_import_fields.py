@@ -1,0 +1,186 @@
+"""Columns of a station import file: header aliases and the parser of each field.
+
+Each parser takes the cell as a stripped string (a GeoJSON list for services), returns the value,
+and appends a Chinese reason to `reasons` when it cannot — so one row collects all its faults.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any
+
+from ._coords import CoordSystem, out_of_china, to_wgs84
+from ._services import service_code
+
+MAX_AREA_M2 = 10_000.0
+STANDARD_MIN_AREA_M2 = 5.0
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("编码", "编号", "驿站编码", "驿站编号", "站点编码"),
+    "name": ("名称", "驿站名称", "站点名称"),
+    "address": ("地址", "详细地址", "驿站地址"),
+    "league": ("盟市", "盟/市", "所属盟市", "city"),
+    "county": ("旗县区", "旗县", "区县", "旗县（市、区）", "所属旗县区", "district"),
+    "lat": ("纬度", "latitude"),
+    "lng": ("经度", "longitude", "lon", "long"),
+    "coord": ("坐标系", "crs", "coord_system"),
+    "kind": ("类型", "驿站类型"),
+    "build_mode": ("建设方式", "建设模式"),
+    "host_type": ("共建单位类型", "依托单位类型", "共建单位", "host"),
+    "area_m2": ("面积", "使用面积", "面积㎡", "面积m2", "面积m²", "area"),
+    "opening_hours": ("开放时间", "营业时间", "服务时间", "hours"),
+    "services": ("服务项目", "服务", "服务内容"),
+    "most_beautiful": ("最美驿站", "是否最美驿站"),
+    "smart_24h": ("24小时智能驿站", "24小时无人值守智能化驿站", "智能驿站", "是否24小时智能驿站"),
+    "phone": ("电话", "联系电话", "telephone"),
+    "status": ("状态", "驿站状态"),
+}
+# Chinese labels in messages, and the longest text a column takes (the table's limits).
+LABELS = {"code": "编码", "name": "名称", "address": "地址", "league": "盟市", "county": "旗县区",
+          "lat": "纬度", "lng": "经度", "host_type": "共建单位类型", "phone": "电话",
+          "opening_hours": "开放时间"}
+MAX_LEN = {"code": 64, "name": 200, "address": 500, "league": 50, "county": 50,
+           "host_type": 50, "phone": 40, "opening_hours": 500}
+
+KINDS = {"standard": "standard", "标准": "standard", "标准驿站": "standard",
+         "micro": "micro", "微型": "micro", "微型驿站": "micro",
+         "mobile": "mobile", "流动": "mobile", "流动驿站": "mobile"}
+BUILD_MODES = {"self": "self", "自建": "self", "joint": "joint", "共建": "joint", "联建": "joint"}
+STATUSES = {"active": "active", "正常": "active", "启用": "active", "运行": "active",
+            "suspended": "suspended", "暂停": "suspended", "停用": "suspended",
+            "revoked": "revoked", "撤销": "revoked", "撤除": "revoked"}
+_COORDS = {"wgs84": CoordSystem.WGS84, "gps": CoordSystem.WGS84,
+           "gcj02": CoordSystem.GCJ02, "gcj02ll": CoordSystem.GCJ02, "国测局": CoordSystem.GCJ02,
+           "高德": CoordSystem.GCJ02, "腾讯": CoordSystem.GCJ02,
+           "bd09": CoordSystem.BD09, "bd09ll": CoordSystem.BD09, "百度": CoordSystem.BD09}
+_TRUE = frozenset({"true", "1", "是", "yes", "y", "t", "√"})
+_FALSE = frozenset({"false", "0", "否", "no", "n", "f", ""})
+_SERVICE_SPLIT = re.compile(r"[;；、,，\s]+")
+_HOURS_FIX = str.maketrans({"：": ":", "；": ";", "，": ",", "－": "-", "—": "-", "–": "-",
+                            "～": "-", "~": "-", "至": "-", "　": " "})
+_ALWAYS = frozenset({"24小时", "全天", "全天24小时", "24h", "0-24", "00:00-24:00"})
+_AREA_UNITS = re.compile(r"\s*(㎡|m²|m2|平方米|平米)\s*$", re.IGNORECASE)
+
+
+def header_key(header: str) -> str:
+    """Headers compared without case, spaces, '*' (required marks), '_' or '-'."""
+    return re.sub(r"[\s*_\-\ufeff]", "", header).lower()
+
+
+HEADER_FIELD: dict[str, str] = {
+    header_key(alias): name for name, aliases in ALIASES.items() for alias in (name, *aliases)
+}
+
+
+# --- field parsers: each returns the value and appends a Chinese reason when it cannot -------
+
+
+def normalize_hours(raw: str) -> str:
+    """Hours as people type them in Chinese (full-width colons and dashes, 全天) made OSM-like."""
+    fixed = " ".join(raw.translate(_HOURS_FIX).split())
+    return "24/7" if fixed in _ALWAYS else fixed
+
+
+def as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a code written as a JSON number
+    return str(value).strip()
+
+
+def choice(
+    raw: str, table: dict[str, str], label: str, allowed: str, reasons: list[str]
+) -> str | None:
+    if not raw:
+        return None
+    found = table.get(raw.lower())
+    if found is None:
+        reasons.append(f"{label}“{raw}”不认识（可填 {allowed}）")
+    return found
+
+
+def choice_bool(value: str, label: str, reasons: list[str]) -> bool:
+    raw = value.lower()
+    if raw in _TRUE:
+        return True
+    if raw not in _FALSE:
+        reasons.append(f"{label}一栏“{value}”看不懂（可填 是/否、true/false 或 1/0）")
+    return False
+
+
+def parse_area(value: str, reasons: list[str]) -> float | None:
+    raw = _AREA_UNITS.sub("", value) if value else ""
+    if not raw:
+        return None
+    try:
+        area = float(raw)
+    except ValueError:
+        reasons.append(f"面积“{value}”不是数字（单位平方米）")
+        return None
+    if not (0 < area <= MAX_AREA_M2):  # also false for NaN
+        reasons.append(f"面积 {raw} 平方米不合理（应大于 0、不超过 {MAX_AREA_M2:g}）")
+        return None
+    return area
+
+
+def parse_services(value: str | list[Any], reasons: list[str]) -> list[str]:
+    if isinstance(value, list):
+        codes, unknown = _service_codes(tuple(as_text(v) for v in value))
+    else:
+        codes, unknown = _service_codes(tuple(_SERVICE_SPLIT.split(value)))
+    if unknown:
+        reasons.append(f"不认识的服务项目：{'、'.join(unknown)}（请用服务编码或中文名，如 rest 或 休息）")
+    return list(codes)  # a fresh list: the cached one is shared
+
+
+@lru_cache(maxsize=8192)  # real files repeat a few service lists many times
+def _service_codes(tokens: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    codes: list[str] = []
+    unknown: list[str] = []
+    for token in filter(None, tokens):
+        code = service_code(token)
+        if code is None:
+            unknown.append(token)
+        elif code not in codes:
+            codes.append(code)
+    return codes, unknown
+
+
+def parse_position(values: dict[str, Any], reasons: list[str]) -> tuple[float, float] | None:
+    """(lat, lng) in WGS-84; None when the row has no coordinates (or they are bad: reasons)."""
+    lat_raw, lng_raw = values.get("lat", ""), values.get("lng", "")
+    if not lat_raw and not lng_raw:
+        return None
+    if not lat_raw or not lng_raw:
+        reasons.append("只填了经度、没有纬度" if lng_raw else "只填了纬度、没有经度")
+        return None
+    coord = values.get("coord", "")
+    system = _COORDS.get(header_key(coord) or "wgs84") if coord else CoordSystem.WGS84
+    if system is None:
+        reasons.append(f"坐标系“{coord}”不认识（可填 wgs84、gcj02 或 bd09）")
+    numbers = []
+    for label, raw in (("纬度", lat_raw), ("经度", lng_raw)):
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            reasons.append(f"{label}“{raw}”不是数字")
+        numbers.append(number)
+    lat, lng = numbers
+    if not (math.isfinite(lat) and math.isfinite(lng)) or system is None:
+        return None
+    if -90 <= lat <= 90 and -180 <= lng <= 180 and not out_of_china(lat, lng):
+        point = to_wgs84(lat, lng, system)
+        return point.lat, point.lng
+    swapped = "，是不是把经度和纬度填反了？" if not out_of_china(lng, lat) else ""
+    if not -90 <= lat <= 90:
+        reasons.append(f"纬度 {lat:g} 超出范围（-90 到 90）{swapped}")
+    elif not -180 <= lng <= 180:
+        reasons.append(f"经度 {lng:g} 超出范围（-180 到 180）{swapped}")
+    else:
+        reasons.append(f"坐标（纬度 {lat:g}，经度 {lng:g}）不在中国境内{swapped}")
+    return None
