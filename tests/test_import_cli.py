@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from core import Database, get_settings
 from core.cli import cli
-from locations import Station, status_history
+from locations import Point, Station, distance_m, from_wgs84, status_history
+from tests.fakes.geocoder import FakeGeocoder, Place
 
 HEADER = "编码,名称,地址,盟市,旗县区,纬度,经度,开放时间,服务项目,状态"
 
@@ -131,3 +133,45 @@ def test_a_large_file_shows_a_progress_bar_on_stderr(tmp_path: Path, db_url: str
     assert "读取驿站: 100%" in result.stderr and "2501/2501" in result.stderr  # with the header
     assert "读取驿站" not in result.stdout  # the summary line stays clean for scripts
     assert len(stations_in(db_url)) == 2500
+
+
+@pytest.fixture
+def geocoder() -> Iterator[FakeGeocoder]:
+    """The fake geocoder on its own thread: the command runs its own event loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> FakeGeocoder:
+        return await FakeGeocoder().start()
+
+    fake = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.close(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_address_only_rows_are_geocoded_with_the_configured_baidu(
+    tmp_path: Path, db_url: str, geocoder: FakeGeocoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEOCODER", "baidu")
+    monkeypatch.setenv("GEOCODER_KEY", "test-ak")
+    monkeypatch.setenv("GEOCODER_API_BASE", geocoder.base_url)
+    get_settings.cache_clear()
+    xinhua = Point(40.8175, 111.6610)
+    geocoder.baidu["呼和浩特市新城区新华大街1号"] = Place(*from_wgs84(xinhua, "bd09"))
+    header = "编码,名称,地址,盟市,旗县区,纬度,经度,开放时间"
+    good = "G1,新华广场驿站,新华大街1号,呼和浩特市,新城区,,,24/7"
+    lost = "G2,找不到的驿站,无名路,呼和浩特市,新城区,,,24/7"
+
+    result = run_import(write(tmp_path / "a.csv", header, good, lost))
+    assert result.exit_code != 0
+    assert "第 3 行：按地址“呼和浩特市新城区无名路”找不到位置" in result.stderr
+    assert stations_in(db_url) == {}
+
+    result = run_import(write(tmp_path / "b.csv", header, good))
+    assert result.exit_code == 0, result.output
+    s = stations_in(db_url)["G1"]
+    assert distance_m(Point(s.lat, s.lng), xinhua) < 1.0
