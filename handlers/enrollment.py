@@ -59,6 +59,9 @@ EMPLOYERS: dict[str, tuple[str, ...]] = {
     "ride_hailing": ("滴滴出行", "高德打车", "曹操出行"),
 }
 SELF_EMPLOYED = "个人/灵活就业"
+# Channels where a worker can share their own, verified number; elsewhere (WeChat Official
+# Account, the terminal) the mini-program's phone button does it.
+CONTACT_CHANNELS = frozenset({"telegram"})
 _CB = "join:"
 
 
@@ -93,6 +96,9 @@ async def begin(message: Message, context: AppContext, state: DialogState, t: Tr
     if found is not None and found.status == "approved":
         await state.clear()
         return Text(status_text(t, found), keyboard=main_keyboard(t))
+    if message.channel not in CONTACT_CHANNELS:
+        return Text(t("请打开“驿站通”小程序，点“一键入会”：手机号一键授权，不用手动填写。"),
+                    keyboard=main_keyboard(t))
     await state.set("join:contact", {})
     intro = t("加入工会，享受会员服务。我们只收集办理入会需要的信息，{purpose}\n"
               "点下方按钮即表示您同意，并分享您本人的手机号。").format(purpose=t(PURPOSE))

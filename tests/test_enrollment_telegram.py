@@ -213,3 +213,16 @@ async def test_contact_of_someone_else_and_bad_name_are_handled(
     summary = await worker.say("赛罕区")
     assert "呼和浩特市赛罕区" in summary and "王五" in summary
     assert await enrollment_of(bot.app[CONTEXT], "telegram", "46") is None  # nothing yet
+
+
+async def test_channels_without_contact_sharing_are_sent_to_the_mini_program(
+    backend: Callable[..., AppContext],
+) -> None:
+    from handlers import Message, conversation_for
+
+    ctx = backend()
+    await ctx.start()
+    replies = await conversation_for(ctx).handle(
+        Message(channel="wechat", user_id="o-1", chat_id="o-1", text="一键入会"))
+    assert "小程序" in replies[0].text  # type: ignore[union-attr]
+    await ctx.finder.stop()
