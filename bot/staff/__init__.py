@@ -3,6 +3,9 @@ group robots (webhook). `setup(app)` registers them on the process's dispatcher;
 are `TELEGRAM_BOT_TOKEN` / `TELEGRAM_API_BASE` and `WECOM_API_BASE`.
 
 Outbox kinds: "telegram" (recipient: chat id) and "wecom_robot" (recipient: the robot's key).
+Kind "telegram" has one sender, the bot's own (`bot.telegram.bot_of`), which reads both
+documented payload shapes (`bot.telegram.calls_of_payload`); registering a second sender for the
+same kind made rows of the other shape count as sent without a call.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ import httpx
 from aiohttp import web
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.telegram import bot_of
 from core.context import CONTEXT, AppContext
 from core.outbox import dispatcher_of
 
-from ._telegram import TelegramClient, TelegramSender, markup
 from ._wecom import WeComRobot
 
 
@@ -35,11 +38,8 @@ def register_senders(context: AppContext, *, wecom_api_base: str | None = None) 
         context.components["staff_http"] = http
     base = wecom_api_base or StaffChatSettings().wecom_api_base
     dispatcher.register("wecom_robot", WeComRobot(http, base_url=base), replace=False)
-    token = context.settings.telegram_bot_token
-    if token is not None:
-        client = TelegramClient(http, token.get_secret_value(),
-                                base_url=context.settings.telegram_api_base)
-        dispatcher.register("telegram", TelegramSender(client), replace=False)
+    if context.settings.telegram_bot_token is not None:
+        bot_of(context)  # registers the one "telegram" sender
 
 
 def setup(app: web.Application) -> None:
@@ -55,5 +55,4 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(closing)
 
 
-__all__ = ["StaffChatSettings", "TelegramSender", "WeComRobot", "markup", "register_senders",
-           "setup"]
+__all__ = ["StaffChatSettings", "WeComRobot", "register_senders", "setup"]

@@ -12,7 +12,7 @@ from ._client import (
     TelegramRejected,
     TelegramRetry,
 )
-from ._render import calls_for, message_of
+from ._render import calls_for, calls_of_payload, message_of
 from ._webhook import SECRET_HEADER, setup
 from .cli import bot, poll
 
@@ -30,6 +30,7 @@ __all__ = [
     "bot",
     "bot_of",
     "calls_for",
+    "calls_of_payload",
     "message_of",
     "poll",
     "setup",

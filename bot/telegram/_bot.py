@@ -24,7 +24,7 @@ from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueu
 from handlers import conversation_for
 
 from ._client import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
-from ._render import Call, calls_for, message_of
+from ._render import Call, calls_for, calls_of_payload, message_of
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class TelegramBot:
         client = self.client()
         if client is None:
             raise RetryLater("TELEGRAM_BOT_TOKEN 未配置")
-        calls: list[Call] = list(row.payload.get("calls", []))
+        calls: list[Call] = calls_of_payload(row.recipient, row.payload)
         store = self.context.store
         progress = f"tg:sent:{row.id}"
         done = int(await store.get(progress) or 0)
