@@ -47,6 +47,10 @@ _NOMINATIM_MIN_RANK = 19
 # The public Nominatim allows one request per second (its usage policy); own servers are not
 # throttled.
 _PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
+# geopy's message for Baidu's status 1 (which Baidu sends as "无相关结果", no result).
+_BAIDU_NO_RESULT = "Internal server error."
+# Waits before asking again after a quota answer (Baidu's concurrency limit is one).
+_QUOTA_RETRY_DELAYS_S = (1.0, 3.0)
 # Network failures in a row after which the service is taken for down and not asked again.
 _MAX_NETWORK_FAILURES = 3
 
@@ -121,30 +125,40 @@ class AddressGeocoder:
         await self._geocoder.__aexit__(*exc)
 
     async def locate(self, query: str) -> Located:
-        if self.stopped:
-            return Located(None, self.stopped)
-        try:
-            await self._pace()
-            located = await self._ask(query)
-        except (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges) as exc:
-            self._stop(f"地址定位服务拒绝了密钥（{exc}），请检查 GEOCODER_KEY；本行未能定位")
-            return Located(None, self.stopped or "")
-        except GeocoderQuotaExceeded:
-            self._stop("地址定位服务的调用额度已用完，请明天再试或补上经纬度；本行未能定位")
-            return Located(None, self.stopped or "")
-        except (GeocoderUnavailable, GeocoderTimedOut) as exc:
-            self._network_failures += 1
-            reason = f"地址定位服务连不上（{type(exc).__name__}），请稍后重试或补上经纬度"
-            if self._network_failures >= _MAX_NETWORK_FAILURES:
-                self._stop(reason)
-            return Located(None, reason)
-        except GeocoderServiceError:
-            # Baidu reports "no result" as status 1, which geopy raises as a service error.
-            located = None
-        self._network_failures = 0
-        if located is None:
-            return Located(None, f"按地址“{query}”找不到位置，请写详细地址或补上经纬度")
-        return located
+        for delay in (*_QUOTA_RETRY_DELAYS_S, None):
+            if self.stopped:
+                return Located(None, self.stopped)
+            try:
+                await self._pace()
+                located = await self._ask(query)
+            except (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges):
+                self._stop("地址定位服务不接受这个密钥，请检查 GEOCODER_KEY；本行未能定位")
+                continue
+            except GeocoderQuotaExceeded:
+                # Baidu answers "too many at once" and "daily quota used up" alike (geopy makes
+                # both a quota error): wait and retry a few times, then give up for this run.
+                if delay is None:
+                    self._stop("地址定位服务的调用额度已用完，请明天再试或补上经纬度；本行未能定位")
+                else:
+                    await asyncio.sleep(delay)
+                continue
+            except (GeocoderUnavailable, GeocoderTimedOut) as exc:
+                self._network_failures += 1
+                how = "超时" if isinstance(exc, GeocoderTimedOut) else "连接失败"
+                reason = f"地址定位服务连不上（{how}），请稍后重试或补上经纬度"
+                if self._network_failures >= _MAX_NETWORK_FAILURES:
+                    self._stop(reason)
+                return Located(None, reason)
+            except GeocoderServiceError as exc:
+                # Baidu reports "no result" as status 1, which geopy raises as this error.
+                if self.kind != "baidu" or str(exc) != _BAIDU_NO_RESULT:
+                    return Located(None, "地址定位服务出错，请稍后重试或补上经纬度")
+                located = None
+            self._network_failures = 0
+            if located is None:
+                return Located(None, f"按地址“{query}”找不到位置，请写详细地址或补上经纬度")
+            return located
+        return Located(None, self.stopped or "")
 
     def _stop(self, reason: str) -> None:
         if self.stopped is None:

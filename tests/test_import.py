@@ -261,12 +261,23 @@ async def test_a_rejected_key_stops_geocoding_and_reports_every_row(
     assert len(geocoder.requests) <= 3  # not hammered with a key it refused
 
 
-async def test_quota_and_unreachable_geocoder_are_reported(tmp_path: Path, geocoder: FakeGeocoder) -> None:
-    geocoder.quota_exhausted = True
+async def test_too_many_at_once_is_retried_but_a_used_up_quota_is_reported(
+    tmp_path: Path, geocoder: FakeGeocoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("locations._geocode._QUOTA_RETRY_DELAYS_S", (0.0, 0.0))
+    geocoder.baidu["呼和浩特市新城区新华大街1号"] = Place(*from_wgs84(XINHUA, "bd09"))
     path = write(tmp_path, address_rows(("A", "新华大街1号")))
-    result = await read(path, geocoder="baidu", geocoder_key="test-ak",
-                        geocoder_api_base=geocoder.base_url)
-    assert "额度已用完" in result.problems[0].reason
+    settings = {"geocoder": "baidu", "geocoder_key": "test-ak", "geocoder_api_base": geocoder.base_url}
+    geocoder.busy_next = 2
+    result = await read(path, **settings)
+    assert [s.code for s in result.stations] == ["A"] and result.problems == []
+    geocoder.quota_exhausted = True
+    result = await read(path, **settings)
+    assert result.stations == [] and "额度已用完" in result.problems[0].reason
+
+
+async def test_an_unreachable_geocoder_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, address_rows(("A", "新华大街1号")))
     result = await read(path, geocoder="baidu", geocoder_key="test-ak",
                         geocoder_api_base="http://127.0.0.1:9")  # nothing listens there
     assert result.stations == [] and "连不上" in result.problems[0].reason

@@ -5,7 +5,8 @@ Baidu answers in BD-09 (`bd09ll`, its default), so tests put BD-09 positions int
 Behaviour follows the real services:
 - Baidu: a wrong `ak` gets status 200 ("APP不存在，AK有误请检查再重试"); an unknown address gets
   status 1 with "Internal Service Error:无相关结果"; `quota_exhausted` gives status 302
-  ("天配额超限，限制访问") to every call.
+  ("天配额超限，限制访问") to every call; `busy_next` gives the next N calls status 401 (too
+  many at once, "当前并发量已经超过约定并发配额，限制访问").
 - Nominatim: a JSON list, empty when nothing is found; `lat`/`lon` are strings.
 Every request's query parameters are recorded in `requests` (with the path).
 """
@@ -35,6 +36,7 @@ class FakeGeocoder:
         self.baidu: dict[str, Place] = {}  # address -> BD-09 position
         self.nominatim: dict[str, Place] = {}  # query -> WGS-84 position
         self.quota_exhausted = False
+        self.busy_next = 0
         self.requests: list[dict[str, str]] = []
         app = web.Application()
         app.router.add_get("/geocoding/v3/", self._baidu)
@@ -62,6 +64,9 @@ class FakeGeocoder:
             return _json({"status": 200, "message": "APP不存在，AK有误请检查再重试"})
         if self.quota_exhausted:
             return _json({"status": 302, "message": "天配额超限，限制访问"})
+        if self.busy_next > 0:
+            self.busy_next -= 1
+            return _json({"status": 401, "message": "当前并发量已经超过约定并发配额，限制访问"})
         place = self.baidu.get(query.get("address", ""))
         if place is None:
             return _json({"status": 1, "msg": "Internal Service Error:无相关结果", "results": []})
