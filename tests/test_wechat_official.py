@@ -202,6 +202,9 @@ async def test_forged_or_hostile_posts_change_nothing(wx: TestClient) -> None:
     ]:
         got, _ = await _post(wx, body)
         assert got == status, body[:60]
+    # Signed, well-formed, but nonsense inside: no crash, nothing to say.
+    junk = _location(0, 0).replace("0.000000", "abc", 1)
+    assert await _post(wx, junk) == (200, "success")
     # Safe mode with a broken msg_signature.
     crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES_KEY, "wx-official")
     envelope = crypto.encrypt_message(_text("附近驿站"), NONCE, _query(ctx)["timestamp"])

@@ -203,8 +203,12 @@ class WeChatApi:
         if not isinstance(data, dict):
             raise WeChatUnavailable(f"{path}: answer is not a JSON object")
         errcode = data.get("errcode", 0)
-        if errcode not in (0, None):
-            raise _error_for(int(errcode), str(data.get("errmsg", "")))
+        if errcode not in (0, "0", None):
+            try:
+                code = int(errcode)
+            except (TypeError, ValueError):
+                raise WeChatUnavailable(f"{path}: errcode {errcode!r} is not a number") from None
+            raise _error_for(code, str(data.get("errmsg", "")))
         return data
 
     async def fetch_access_token(self) -> tuple[str, float]:

@@ -127,7 +127,11 @@ class OfficialAccount:
         task.add_done_callback(self.pending.discard)
         done, _ = await asyncio.wait({task}, timeout=self.deadline)
         if done:
-            text = task.result()
+            try:
+                text = task.result()
+            except Exception:  # a bug must not make WeChat retry into the same bug
+                log.exception("wechat message from %s failed", openid)
+                text = ""
         else:
             text = WORKING
             task.add_done_callback(lambda t: self._follow_up(t, openid, key))
@@ -159,7 +163,12 @@ class OfficialAccount:
 
     async def _work(self, message: Any, openid: str) -> str:
         """Run the conversation for one WeChat message; "" when nothing should be said."""
-        incoming = await self._incoming(message, openid)
+        try:
+            incoming = await self._incoming(message, openid)
+        except (TypeError, ValueError):
+            # Numbers that are not numbers (a Location_X of "abc"): nothing sensible to answer.
+            log.warning("unreadable %s message from WeChat", message.type)
+            return ""
         if incoming is None:
             return ""
         replies: list[Reply] = await conversation_for(self.context).handle(incoming)
