@@ -7,4 +7,5 @@ placeholder entry points — so a dialog that answers "一键入会" takes that 
 
 DIALOGS: tuple[str, ...] = (
     "handlers.enrollment",
+    "handlers.cases",
 )

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
-from core import CONTEXT, AppContext
+from core import CONTEXT, AppContext, FrozenClock
 from core.app import create_app
 from core.outbox import counts
 from locations import Point
 from membership import add_staff
-from referrals import NewCase, import_boundaries, service_of
+from referrals import Case, NewCase, import_boundaries, service_of
 from tests.fakes.telegram import Call, FakeTelegram
 from tests.stations import add_stations, station
 from tests.unions import load_unions
@@ -37,7 +39,7 @@ class Chat:
 
     update_id = 5000
 
-    def __init__(self, client: TestClient, fake: FakeTelegram, user: int,  # type: ignore[type-arg]
+    def __init__(self, client: TestClient, fake: FakeTelegram, user: int,
                  chat: int | None = None) -> None:
         self.client, self.fake, self.user = client, fake, user
         self.chat = chat if chat is not None else user
@@ -80,7 +82,7 @@ class Chat:
         return (await self.post("callback_query", self.query(data)))[-1]
 
 
-async def delivered(client: TestClient) -> None:  # type: ignore[type-arg]
+async def delivered(client: TestClient) -> None:
     """Wait until the outbox has sent everything queued so far."""
     async with asyncio.timeout(10):
         while set(await counts(client.app[CONTEXT].db)) - {"sent", "dead"}:
@@ -105,10 +107,10 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
-              fake: FakeTelegram) -> TestClient:  # type: ignore[type-arg]
+              fake: FakeTelegram) -> TestClient:
     ctx = backend(telegram_bot_token=SecretStr(fake.token),
                   telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
-    client: TestClient = await aiohttp_client(create_app(ctx))  # type: ignore[type-arg]
+    client: TestClient = await aiohttp_client(create_app(ctx))
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
     assert await import_boundaries(ctx.db, BOUNDARIES) == 116  # `yizhan regions import`
@@ -121,7 +123,7 @@ async def bot(backend: Callable[..., AppContext], aiohttp_client: Callable[..., 
 
 
 async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
-    bot: TestClient, fake: FakeTelegram,  # type: ignore[type-arg]
+    bot: TestClient, fake: FakeTelegram,
 ) -> None:
     """Outbox rows of kind "telegram" in the referrals shape ({"text", "buttons"}) are really
     sent, whichever telegram sender the app registered."""
@@ -136,3 +138,169 @@ async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
     assert len(card) == 1 and got.case.number in card[0].params["text"]
     assert set(buttons(card[0])) == {"认领", "回复", "办结"}
     assert cards
+
+
+async def _feedback(worker: Chat, fake: FakeTelegram, *, consent: str = "可以联系我") -> Call:
+    """Location shared, then 反馈问题 → station → category → a sentence → consent."""
+    await worker.location(*XINCHENG)
+    pick = await worker.say("反馈问题")
+    station_button = next(d for label, d in buttons(pick).items() if "海东路驿站" in label)
+    categories = await worker.press(station_button)
+    assert "新城区海东路驿站" in categories.params["text"]
+    ask = await worker.press(buttons(categories)["该开没开"])
+    ask_consent = await worker.say("下午三点来的，门锁着，牌子上写八点到八点")
+    assert "打电话" in ask_consent.params["text"]
+    return await worker.press(buttons(ask_consent)[consent]) if ask else ask
+
+
+async def test_feedback_dialog_reaches_the_county_chat_and_shows_in_my_cases(
+    bot: TestClient, fake: FakeTelegram,
+) -> None:
+    worker = Chat(bot, fake, 42)
+    done = await _feedback(worker, fake)
+    text = done.params["text"]
+    number = next(w for w in text.replace("。", " ").split() if w.startswith("F") and len(w) == 7)
+    assert "已收到" in text and "新城区总工会" in text
+    card = to_chat(fake, COUNTY_CHAT)
+    assert len(card) == 1
+    assert number in card[0].params["text"] and "新城区海东路驿站" in card[0].params["text"]
+    assert "该开没开" in card[0].params["text"] and "门锁着" in card[0].params["text"]
+    assert "工人同意工会联系" in card[0].params["text"]
+    assert not to_chat(fake, LEAGUE_CHAT)
+    mine = await worker.say("我的求助")
+    assert number in mine.params["text"] and "等待工会认领" in mine.params["text"]
+
+
+async def test_typed_station_name_and_no_consent(bot: TestClient, fake: FakeTelegram) -> None:
+    worker = Chat(bot, fake, 45)
+    ask = await worker.say("反馈问题")
+    assert "驿站名称" in ask.params["text"]  # no location yet
+    missing = await worker.say("火星")
+    assert "没有找到" in missing.params["text"]
+    categories = await worker.say("东风路")
+    assert "新城区东风路驿站" in categories.params["text"]
+    skip = await worker.press(buttons(categories)["没有饮水"])
+    consent = await worker.press(buttons(skip)["跳过"])
+    done = await worker.press(buttons(consent)["不用，在这里回复"])
+    assert "已收到" in done.params["text"]
+    card = to_chat(fake, COUNTY_CHAT)[-1]
+    assert "没有饮水" in card.params["text"] and "未同意电话联系" in card.params["text"]
+
+
+async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_named(
+    bot: TestClient, fake: FakeTelegram,
+) -> None:
+    worker = Chat(bot, fake, 43)
+    topics = await worker.say("法律援助")
+    replies = await worker.post("callback_query", worker.query(buttons(topics)["工伤"]))
+    assert "12351" in replies[0].params["text"] and "12348" in replies[0].params["text"]
+    too_short = await worker.say("摔了")
+    assert "多说几个字" in too_short.params["text"]
+    place = await worker.say("送外卖时在路口摔伤，站点不给报工伤")
+    assert "旗县区" in place.params["text"]
+    consent = await worker.say("赛罕区")
+    done = await worker.press(buttons(consent)["可以联系我"])
+    assert "呼和浩特市总工会" in done.params["text"] and "12351" in done.params["text"]
+    card = to_chat(fake, LEAGUE_CHAT)  # 赛罕区 has no county union in the directory
+    assert len(card) == 1 and "工伤" in card[0].params["text"] and "紧急" in card[0].params["text"]
+    cases = await service_of(bot.app[CONTEXT]).of_worker("telegram", "43")
+    assert [c.area_name for c in cases] == ["赛罕区"] and cases[0].level == "league"
+
+
+async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
+    bot: TestClient, fake: FakeTelegram,
+) -> None:
+    worker = Chat(bot, fake, 42)
+    await _feedback(worker, fake)
+    card = to_chat(fake, COUNTY_CHAT)[0]
+    actions = buttons(card)
+
+    stranger = Chat(bot, fake, 999, chat=int(COUNTY_CHAT))
+    assert "登记" in (await stranger.press(actions["认领"])).params["text"]
+    league_staff = Chat(bot, fake, 502, chat=int(LEAGUE_CHAT))
+    assert "不归您所在的工会" in (await league_staff.press(actions["认领"])).params["text"]
+
+    staff = Chat(bot, fake, 501, chat=int(COUNTY_CHAT))
+    claimed = await staff.press(actions["认领"])
+    assert "王芳 已认领" in claimed.params["text"]
+    told = to_chat(fake, "42")[-1].params["text"]
+    assert "新城区总工会的王芳受理" in told
+
+    prompt = await staff.press(actions["回复"])
+    assert "回复" in prompt.params["text"]
+    answer = await staff.say("已联系站长，明早八点前开门，谢谢您反映")
+    assert "已转给求助人" in answer.params["text"]
+    assert "明早八点前开门" in to_chat(fake, "42")[-1].params["text"]
+
+    outcomes = await staff.press(actions["办结"])
+    resolved = await staff.press(buttons(outcomes)["问题已解决"])
+    assert "已办结" in resolved.params["text"]
+    assert "已办结：问题已解决" in to_chat(fake, "42")[-1].params["text"]
+    again = await staff.press(actions["认领"])
+    assert "已由王芳认领" in again.params["text"] or "已办结" in again.params["text"]
+
+    mine = await worker.say("我的求助")
+    assert "已办结" in mine.params["text"] and "问题已解决" in mine.params["text"]
+    service = service_of(bot.app[CONTEXT])
+    case = (await service.of_worker("telegram", "42"))[0]
+    events = await service.events(case.id or 0)
+    assert [e.action for e in events] == ["created", "routed", "claimed", "replied", "resolved"]
+    assert {e.channel for e in events[2:]} == {"telegram"}
+    assert {e.actor_name for e in events[2:]} == {"王芳"}
+
+
+async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
+    bot: TestClient, fake: FakeTelegram,
+) -> None:
+    ctx = bot.app[CONTEXT]
+    clock = ctx.clock
+    assert isinstance(clock, FrozenClock)
+    worker = Chat(bot, fake, 47)
+    await worker.location(*XINCHENG)
+    topics = await worker.say("法律援助")
+    await worker.post("callback_query", worker.query(buttons(topics)["拖欠工资"]))
+    consent = await worker.say("快递站拖欠我两个月工资一万二")
+    assert "刚才发送的位置" in consent.params["text"]  # no question about the place
+    await worker.press(buttons(consent)["不用，在这里回复"])
+    assert len(to_chat(fake, COUNTY_CHAT)) == 1 and not to_chat(fake, LEAGUE_CHAT)
+
+    service = service_of(ctx)
+    start = clock.now()
+    clock.set(start + timedelta(hours=3, minutes=59))  # 13:59: within 4 working hours
+    assert await service.escalate_due() == 0
+    clock.set(start + timedelta(hours=4))  # Tuesday 14:00
+    assert await service.escalate_due() == 1
+    await delivered(bot)
+    escalated = to_chat(fake, LEAGUE_CHAT)
+    assert len(escalated) == 1 and "超时未认领，已升级" in escalated[0].params["text"]
+    assert "新城区总工会" in escalated[0].params["text"]
+    assert await service.escalate_due() == 0  # nothing twice
+    league_staff = Chat(bot, fake, 502, chat=int(LEAGUE_CHAT))
+    claimed = await league_staff.press(buttons(escalated[0])["认领"])
+    assert "李强 已认领" in claimed.params["text"]
+    assert "呼和浩特市总工会的李强受理" in to_chat(fake, "47")[-1].params["text"]
+
+
+async def test_duplicate_update_makes_no_second_case_or_staff_message(
+    bot: TestClient, fake: FakeTelegram,
+) -> None:
+    worker = Chat(bot, fake, 48)
+    topics = await worker.say("法律援助")
+    desc = await worker.press(buttons(topics)["劳动合同"])
+    assert "12348" not in desc.params["text"]  # not an urgent topic
+    place = await worker.say("公司不和我签劳动合同")
+    consent = await worker.say("新城区")
+    Chat.update_id += 1
+    update_id = Chat.update_id
+    body = worker.query(buttons(consent)["可以联系我"])
+    first = await worker.post("callback_query", body, update_id=update_id)
+    assert "已收到" in first[-1].params["text"] and place
+    sent_before = len(fake.sent())
+    again = await worker.post("callback_query", body, update_id=update_id, expect_reply=False)
+    assert again == [] and len(fake.sent()) == sent_before
+    stale = await worker.press(buttons(consent)["可以联系我"])  # a second tap, a new update
+    assert "过期" in stale.params["text"]
+    async with bot.app[CONTEXT].db.session() as session:
+        count = (await session.execute(select(func.count()).select_from(Case))).scalar()
+    assert count == 1
+    assert len(to_chat(fake, COUNTY_CHAT)) == 1
