@@ -7,7 +7,7 @@ For route modules: `api_route` (add a route and document it), `read_body` / `rea
 
 from aiohttp import web
 
-from . import _auth, _membership, _openapi, _stations
+from . import _auth, _cases, _membership, _openapi, _stations
 from ._auth import MiniUser, check_text, phone_number, require_user, session_key
 from ._ratelimit import RateLimits, rate_limit
 from ._routes import api_route, read_body, read_query
@@ -18,6 +18,7 @@ def setup(app: web.Application) -> None:
     _auth.setup(app)
     _stations.setup(app)
     _membership.setup(app)
+    _cases.setup(app)
     _openapi.setup(app)
 
 
