@@ -304,3 +304,41 @@ async def test_duplicate_update_makes_no_second_case_or_staff_message(
         count = (await session.execute(select(func.count()).select_from(Case))).scalar()
     assert count == 1
     assert len(to_chat(fake, COUNTY_CHAT)) == 1
+
+
+async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(
+    backend: Callable[..., AppContext],
+) -> None:
+    """Channel-agnostic: the conversation alone, as the WeChat adapter drives it."""
+    from handlers import Message, Text, conversation_for
+
+    ctx = backend()
+    await ctx.start()
+    await load_unions(ctx)
+    talk = conversation_for(ctx)
+
+    async def say(text: str | None = None, data: str | None = None) -> Text:
+        replies = await talk.handle(Message(channel="wechat", user_id="o-9", chat_id="o-9",
+                                            text=text, data=data))
+        last = replies[-1]
+        assert isinstance(last, Text)
+        return last
+
+    topics = await say("法律援助")
+    data = {b.label: b.data for row in topics.buttons for b in row}
+    await say(data=data["账号封禁或处罚"])
+    left = await say("附近驿站")  # a menu button mid-form: the form is dropped, not filled in
+    assert "发送位置" in left.text
+    assert await service_of(ctx).of_worker("wechat", "o-9") == []
+
+    await say("法律援助")
+    await say(data=data["账号封禁或处罚"])
+    await say("平台无故封了我的骑手账号，还扣了押金")
+    consent = await say("东胜区")
+    yes = {b.label: b.data for row in consent.buttons for b in row}["可以联系我"]
+    done = await say(data=yes)
+    cases = await service_of(ctx).of_worker("wechat", "o-9")
+    assert len(cases) == 1 and cases[0].number in done.text
+    assert cases[0].area_name == "东胜区" and cases[0].consent_contact
+    assert cases[0].category == "account_penalty"
+    await ctx.finder.stop()
