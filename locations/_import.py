@@ -4,9 +4,9 @@ Every row is checked and every bad row reported with its number and a Chinese re
 person importing can fix the whole file in one go. Row numbers are what a person sees: in a CSV
 the header is row 1 (as in a spreadsheet); in GeoJSON the first feature is row 1.
 
-Columns (English or Chinese headers, see `_import_fields.ALIASES`): code, name, address, league, county, lat,
-lng, coord, kind, build_mode, host_type, area_m2, opening_hours, services, most_beautiful,
-smart_24h, phone, status.
+Columns (English or Chinese headers, see `_import_fields.ALIASES`): code, name, address, league,
+county, lat, lng, coord, kind, build_mode, host_type, area_m2, opening_hours, services,
+most_beautiful, smart_24h, phone, status.
 
 Choices made here, on purpose:
 - `coord` defaults to wgs84: GeoJSON is WGS-84 by definition (RFC 7946), and CSV follows the same
@@ -253,8 +253,8 @@ class _RowReader:
         most_beautiful = choice_bool(values.get("most_beautiful", ""), "最美驿站", reasons)
         smart_24h = choice_bool(values.get("smart_24h", ""), "24小时智能驿站", reasons)
         area = parse_area(values.get("area_m2", ""), reasons)
-        kind = choice(values.get("kind", ""), KINDS, "类型", "standard 标准、micro 微型 或 mobile 流动",
-                       reasons)
+        kind = choice(values.get("kind", ""), KINDS, "类型",
+                      "standard 标准、micro 微型 或 mobile 流动", reasons)
         if kind is None and area is not None:
             kind = "micro" if area < STANDARD_MIN_AREA_M2 else "standard"
         if kind == "standard" and area is not None and area < STANDARD_MIN_AREA_M2:
@@ -262,9 +262,9 @@ class _RowReader:
         elif kind == "micro" and area is not None and area >= STANDARD_MIN_AREA_M2:
             reasons.append(f"微型驿站面积应小于 5 平方米，这里是 {area:g}")
         build_mode = choice(values.get("build_mode", ""), BUILD_MODES, "建设方式",
-                             "self 自建 或 joint 共建", reasons)
+                            "self 自建 或 joint 共建", reasons)
         status = choice(values.get("status", ""), STATUSES, "状态",
-                         "active 正常、suspended 暂停 或 revoked 撤销", reasons)
+                        "active 正常、suspended 暂停 或 revoked 撤销", reasons)
         hours = self._opening_hours(text["opening_hours"], smart_24h, reasons)
         services = parse_services(values.get("services", ""), reasons)
         if reasons:
