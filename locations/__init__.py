@@ -17,6 +17,7 @@ from ._coverage import CoverageReport, coverage_report
 from ._demo import demo_stations
 from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
+from ._import import ImportResult, RowProblem, read_station_file
 from ._index import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
@@ -67,10 +68,12 @@ __all__ = [
     "CoordSystem",
     "CoverageReport",
     "HoursError",
+    "ImportResult",
     "Match",
     "OpeningState",
     "Place",
     "Point",
+    "RowProblem",
     "Service",
     "Station",
     "StationFinder",
@@ -94,6 +97,7 @@ __all__ = [
     "nearest_open",
     "nearest_seat",
     "opening_state",
+    "read_station_file",
     "service_code",
     "set_status",
     "status_history",

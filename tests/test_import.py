@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from core import Settings
-from locations import Point, distance_m, from_wgs84
-from locations._import import ImportResult, read_station_file
+from locations import ImportResult, Point, distance_m, from_wgs84, read_station_file
 from tests.fakes.geocoder import FakeGeocoder, Place
 
 HEADER = ("code,name,address,league,county,lat,lng,coord,kind,build_mode,host_type,area_m2,"
