@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from locations import SERVICES, CoordSystem, Match, Point, StationRecord, from_wgs84
@@ -111,6 +112,14 @@ def place_of(station: StationRecord) -> Place:
 
 def navigation_buttons(station: StationRecord, t: Translator) -> tuple[Button, ...]:
     """Links that open each map app at the station, in the coordinate system it expects."""
+    amap, tencent, baidu = _map_links(station)
+    return (Button(t("高德地图"), url=amap), Button(t("腾讯地图"), url=tencent),
+            Button(t("百度地图"), url=baidu))
+
+
+@lru_cache(maxsize=8192)
+def _map_links(station: StationRecord) -> tuple[str, str, str]:
+    """Cached per station snapshot (a changed station is a new record, so never stale)."""
     name = station.name
     glat, glng = from_wgs84(station.point, CoordSystem.GCJ02)
     blat, blng = from_wgs84(station.point, CoordSystem.BD09)
@@ -123,8 +132,7 @@ def navigation_buttons(station: StationRecord, t: Translator) -> tuple[Button, .
     baidu = "https://api.map.baidu.com/marker?" + urlencode({
         "location": f"{blat:.6f},{blng:.6f}", "title": name, "content": station.address,
         "coord_type": "bd09ll", "output": "html", "src": "yizhan"})
-    return (Button(t("高德地图"), url=amap), Button(t("腾讯地图"), url=tencent),
-            Button(t("百度地图"), url=baidu))
+    return amap, tencent, baidu
 
 
 def station_buttons(match: Match, origin: Point, services: list[str], offset: int,

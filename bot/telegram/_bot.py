@@ -20,10 +20,11 @@ from typing import Any
 import httpx
 
 from core.context import AppContext
-from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueue
+from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of
 from handlers import conversation_for
 
 from ._client import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
+from ._commit import GroupCommit
 from ._render import Call, calls_for, calls_of_payload, message_of
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class TelegramBot:
         self._http: httpx.AsyncClient | None = None
         self._client: TelegramClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._commits = GroupCommit(context.db)
 
     def client(self) -> TelegramClient | None:
         """The Bot API client; None while no TELEGRAM_BOT_TOKEN is configured."""
@@ -121,8 +123,7 @@ class TelegramBot:
 
     async def queue(self, chat_id: str, calls: list[Call], *, dedupe_key: str | None) -> bool:
         """Commit `calls` to the outbox as one ordered delivery; False if already queued."""
-        async with self.context.db.transaction() as session:
-            added = await enqueue(session, KIND, chat_id, {"calls": calls}, dedupe_key=dedupe_key)
+        added = await self._commits.add(KIND, chat_id, {"calls": calls}, dedupe_key)
         dispatcher_of(self.context).wake()
         return added
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from core.context import CONTEXT
 from core.http import Problem, json_response
+from core.outbox import dispatcher_of
 
 from ._bot import bot_of
 
@@ -38,8 +39,12 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 async def _lifespan(app: web.Application) -> AsyncIterator[None]:
-    bot = bot_of(app[CONTEXT])
+    context = app[CONTEXT]
+    bot = bot_of(context)
     yield
+    # The dispatcher (started by the core.outbox surface, stopped after us) may be mid-send:
+    # stop it first so no delivery runs on a closed HTTP client.
+    await dispatcher_of(context).stop()
     await bot.close()
 
 
