@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     miniprogram_appid: str | None = None
     miniprogram_secret: SecretStr | None = None
+    # Subscribe messages (订阅消息) to mini-program users: template ids from the admin console
+    # (unset: those messages are given up, not sent), and which template field shows which value
+    # as `key=field,…` (keys and defaults are listed in bot/wechat/_subscribe.py).
+    miniprogram_template_enrollment: str | None = None
+    miniprogram_template_enrollment_fields: str = (
+        "status=phrase1,member_number=character_string2,union=thing3,reason=thing4"
+    )
+    miniprogram_template_case: str | None = None
+    miniprogram_template_case_fields: str = "number=character_string1,status=phrase2,note=thing3"
+    # Which version of the mini-program a tap on the message opens: formal | trial | developer
+    miniprogram_state: str = "formal"
 
     # Personal data: Fernet keys, comma separated, newest first (rotation).
     pii_key: SecretStr | None = None

@@ -2,7 +2,9 @@
 shared with the mini-program API (`wechat_clients(app).official` / `.mini`).
 
 Other packages may queue a message to a worker who wrote to the Official Account in the last
-48 hours with `core.outbox.enqueue(session, OUTBOX_KIND, openid, {"text": …}, dedupe_key)`."""
+48 hours with `core.outbox.enqueue(session, OUTBOX_KIND, openid, {"text": …}, dedupe_key)`, and
+a subscribe message to a mini-program user with `enqueue(session, SUBSCRIBE_KIND, openid,
+{"template": …, "data": …, "page": …}, dedupe_key)` (payload and templates: `_subscribe.py`)."""
 
 from ._api import (
     AccessTokens,
@@ -21,11 +23,13 @@ from ._api import (
 from ._clients import WeChatClients, wechat_clients
 from ._render import render
 from ._security import CallbackRejected, SafeMode, check_query, parse_xml, sign
+from ._subscribe import SUBSCRIBE_KIND, SubscribeSender, TemplateConfigError
 from ._webhook import ACCOUNT, OUTBOX_KIND, OfficialAccount, setup
 
 __all__ = [
     "ACCOUNT",
     "OUTBOX_KIND",
+    "SUBSCRIBE_KIND",
     "AccessTokens",
     "CallbackRejected",
     "ContentCheck",
@@ -35,6 +39,8 @@ __all__ = [
     "OfficialAccount",
     "OutOfWindow",
     "SafeMode",
+    "SubscribeSender",
+    "TemplateConfigError",
     "Verdict",
     "WeChatApi",
     "WeChatApiError",

@@ -34,6 +34,7 @@ from ._api import OutOfWindow, WeChatError, WeChatNotConfigured
 from ._clients import WeChatClients, wechat_clients
 from ._render import CHOICES_TTL, choice_data, encode_choices, render
 from ._security import MAX_BODY_BYTES, CallbackRejected, SafeMode, check_query, parse_xml
+from ._subscribe import SUBSCRIBE_KIND, SubscribeSender
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,9 @@ def setup(app: web.Application) -> None:
     account = OfficialAccount(context, app)
     app[ACCOUNT] = account
     dispatcher_of(context).register(OUTBOX_KIND, customer_service_sender(wechat_clients(app)))
+    # Mini-program users are told outcomes by subscribe message, with the mini-program's token.
+    dispatcher_of(context).register(
+        SUBSCRIBE_KIND, SubscribeSender.from_settings(wechat_clients(app).mini, context.settings))
     app.router.add_get("/wechat", account.verify)
     app.router.add_post("/wechat", account.receive)
 

@@ -1,8 +1,9 @@
 """A fake WeChat server API (api.weixin.qq.com), speaking the real paths, parameters and errcodes.
 
 Serves: `GET /cgi-bin/token`, `GET /sns/jscode2session`, `POST /wxa/business/getuserphonenumber`,
-`POST /wxa/msg_sec_check`, `POST /cgi-bin/message/custom/send`. Every call is recorded in
-`calls` as `(path, query, json body)`.
+`POST /wxa/msg_sec_check`, `POST /cgi-bin/message/custom/send`,
+`POST /cgi-bin/message/subscribe/send`. Every call is recorded in `calls` as
+`(path, query, json body)`.
 
 Knobs a test turns:
 - `apps`: appid → secret; a wrong pair gets errcode 40125 "invalid appsecret".
@@ -14,6 +15,11 @@ Knobs a test turns:
 - `revoke_tokens()`: every issued token becomes invalid (40001), as when someone fetched a new
   one elsewhere; `token_delay` slows `cgi-bin/token` so concurrent refreshes overlap.
 - `window_closed`: openids whose 48-hour customer-service window is over (45015).
+- Subscribe messages: accepted ones land in `subscribed` (the body plus the sending `appid`).
+  `refused`: openids that refused or have no subscription left (43101); `foreign`: openids of
+  another app (40003); `templates`: when set, other template ids get 40037; `subscribe_errcode`
+  answers every send with that errcode (e.g. 45009); `released_pages`: when set, other pages get
+  41030. Values longer than WeChat allows for their field type, or empty, get 47003.
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ class FakeWeChat:
         self.token_delay = 0.0
         self.calls: list[tuple[str, dict[str, str], Any]] = []
         self.sent: list[dict[str, Any]] = []
+        self.subscribed: list[dict[str, Any]] = []
+        self.refused: set[str] = set()
+        self.foreign: set[str] = set()
+        self.templates: set[str] | None = None
+        self.released_pages: set[str] | None = None
+        self.subscribe_errcode: int | None = None
         self._valid: dict[str, str] = {}  # token → appid
         self._serial = itertools.count(1)
         self._used_codes: set[str] = set()
@@ -46,6 +58,7 @@ class FakeWeChat:
         app.router.add_post("/wxa/business/getuserphonenumber", self._phone)
         app.router.add_post("/wxa/msg_sec_check", self._sec_check)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
+        app.router.add_post("/cgi-bin/message/subscribe/send", self._subscribe_send)
         self._server = TestServer(app, host="127.0.0.1")
 
     @property
@@ -147,6 +160,40 @@ class FakeWeChat:
         self.sent.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    async def _subscribe_send(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        app = self._token_app(request)
+        if isinstance(app, web.Response):
+            return app
+
+        def error(code: int, msg: str) -> web.Response:
+            return web.json_response({"errcode": code, "errmsg": f"{msg} rid: fake"})
+
+        if self.subscribe_errcode is not None:
+            return error(self.subscribe_errcode, "forced by the test")
+        touser, template_id = body.get("touser"), body.get("template_id")
+        if not touser or touser in self.foreign:
+            return error(40003, "invalid openid")
+        if not template_id or (self.templates is not None and template_id not in self.templates):
+            return error(40037, "invalid template_id")
+        if self.released_pages is not None and body.get("page") not in (None, *self.released_pages):
+            return error(41030, "invalid page")
+        for field, entry in (body.get("data") or {}).items():
+            value = entry.get("value") if isinstance(entry, dict) else None
+            kind = field.rstrip("0123456789")
+            if not isinstance(value, str) or not value:
+                return error(47003, f"argument invalid! data.{field}.value is empty")
+            if len(value) > SUBSCRIBE_LIMITS.get(kind, 10_000):
+                return error(47003, f"argument invalid! data.{field}.value invalid")
+        if touser in self.refused:
+            return error(43101, "user refuse to accept the msg")
+        self.subscribed.append({**body, "appid": app})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": next(self._serial)})
+
+
+# What WeChat's subscribe/send accepts per field type (characters).
+SUBSCRIBE_LIMITS = {"thing": 20, "phrase": 5, "name": 10, "character_string": 32, "number": 32,
+                    "letter": 32, "symbol": 5}
 
 WECHAT_TOKEN = "yizhan-test-token"
 # 43 characters, as WeChat's EncodingAESKey.
