@@ -89,6 +89,25 @@ def worker_duplicate(case: Case, other_number: str) -> dict[str, Any]:
     return {"text": f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。"}
 
 
+# Short enough for a subscribe message's phrase field (5 Chinese characters at most).
+SHORT_STATUS = {CaseStatus.NEW: "已受理", CaseStatus.CLAIMED: "处理中",
+                CaseStatus.RESOLVED: "已办结", CaseStatus.DUPLICATE: "已合并"}
+_SUBSCRIBE_NOTES = {"claimed": "工会已认领，会尽快联系您", "reopened": "已重新打开，工会继续跟进"}
+
+
+def worker_subscribe(case: Case, action: str, detail: str, text: str) -> dict[str, Any]:
+    """The same step as a mini-program subscribe message (outbox kind "wechat_subscribe"; keys
+    and template fields are described in bot/wechat/_subscribe.py). `text` is kept whole for
+    staff; the card shows a short note and opens the case in the mini-program."""
+    note = _SUBSCRIBE_NOTES.get(action) or (
+        f"与 {detail} 为同一件事" if action == "duplicate" else detail) or text
+    status = next((v for k, v in SHORT_STATUS.items() if k.value == case.status), case.status)
+    return {"template": "case_update",
+            "data": {"number": case.number, "kind": kind_label(case.kind), "status": status,
+                     "note": note},
+            "page": f"pages/cases/detail?id={case.id}", "text": text}
+
+
 def acknowledgement(case: Case, *, routed_to: str) -> str:
     """What the worker is told at once, on every channel."""
     lines = [f"已收到，您的求助编号是 {case.number}。"]

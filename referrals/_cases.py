@@ -37,8 +37,10 @@ from ._regions import Area, AreaFinder
 from ._routing import LEVEL_LABELS, Target, next_up, route
 from ._sla import add_working_hours
 
-# Channels whose users can be messaged first (the mini-program user looks at "我的求助").
-PUSH_CHANNELS = frozenset({"telegram", "wechat"})
+# Channels whose users can be messaged first, and the outbox kind that reaches them (the
+# Official Account by customer-service message, the mini-program by subscribe message).
+PUSH_KINDS = {"telegram": "telegram", "wechat": "wechat_text", "miniprogram": "wechat_subscribe"}
+PUSH_CHANNELS = frozenset(PUSH_KINDS)
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_TEXT = 1000
 
@@ -239,9 +241,13 @@ class Referrals:
     async def _tell_worker(
         self, session: AsyncSession, case: Case, event: CaseEvent, payload: dict[str, Any]
     ) -> bool:
-        if case.channel not in PUSH_CHANNELS:
+        kind = PUSH_KINDS.get(case.channel)
+        if kind is None:
             return False
-        return await enqueue(session, case.channel, case.worker_ref, payload,
+        if kind == "wechat_subscribe":
+            payload = cards.worker_subscribe(case, event.action, event.detail,
+                                             str(payload.get("text", "")))
+        return await enqueue(session, kind, case.worker_ref, payload,
                              f"case:{case.id}:event:{event.id}")
 
     # -- staff actions ---------------------------------------------------------------------

@@ -20,8 +20,9 @@ from bot.wechat._subscribe import field_value, parse_fields
 from core import CONTEXT, AppContext
 from core.app import create_app
 from core.outbox import OutboxMessage, dispatcher_of
-from locations import wgs84_to_gcj02
+from locations import Point, wgs84_to_gcj02
 from membership import POLICY_VERSION, add_staff
+from referrals import NewCase, service_of
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
 
@@ -253,6 +254,31 @@ async def test_case_steps_reach_a_mini_program_worker(
     assert second["data"]["phrase2"] == {"value": "已办结"}
     assert second["data"]["thing3"]["value"] == outcome[:19] + "…"
     assert second["page"] == f"pages/cases/detail?id={case['id']}"
+
+
+async def test_case_steps_reach_an_official_account_worker_by_customer_service_message(
+    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+) -> None:
+    """The Official Account has no subscribe template here: its users get the text (kind
+    `wechat_text`) within WeChat's 48-hour window."""
+    api = await _api(backend, aiohttp_client, fake)
+    ctx = api.app[CONTEXT]
+    lat, lng = 40.8580, 111.6655
+    made = await service_of(ctx).submit(NewCase(
+        kind="legal_aid", category="unpaid_wages", channel="wechat", worker_ref="o-official",
+        description="老板拖欠三个月工资", point=Point(lat, lng)))
+    _, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+    claimed = await api.post(f"/admin/v1/cases/{made.case.id}/claim",
+                             headers={"Authorization": f"Bearer {token}"})
+    assert (await claimed.json())["worker_notified"] is True
+    await dispatcher_of(ctx).drain()
+    for _ in range(200):
+        if fake.sent:
+            break
+        await asyncio.sleep(0.05)
+    [sent] = fake.sent
+    assert sent["touser"] == "o-official" and made.case.number in sent["text"]["content"]
+    assert fake.subscribed == []
 
 
 async def test_a_misread_field_map_stops_start_up(
