@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -240,16 +239,14 @@ async def run(args: argparse.Namespace) -> None:
                   f" {rps_app:>7.0f} | {pct(lat_bare, .5) * 1e3:>6.2f}ms"
                   f" {pct(lat_bare, .99) * 1e3:>6.2f}ms {rps_bare:>7.0f} |"
                   f" {rps_app / rps_bare:>5.2f} | {fail_app}/{fail_bare}")
-        # Every handled update queued a venue and a details message: wait for the outbox.
+        # Every handled update queued a venue and a details message. Delivery is held to
+        # Telegram's ~30 messages/s by the client, so measure its rate, not its completion.
         expected = 2 * (200 + next_id - 1_000)
-        started = time.perf_counter()
-        while time.perf_counter() - started < 120:
-            if await delivered(telegram) >= expected:
-                break
-            await asyncio.sleep(0.2)
-        print(f"outbox: {await delivered(telegram):,} of {expected:,} Bot API calls delivered, "
-              f"{time.perf_counter() - started:.1f} s after the last request"
-              f" (mean latency {statistics.fmean(lat_app) * 1e3:.2f} ms at the last level)")
+        before = await delivered(telegram)
+        await asyncio.sleep(5)
+        after = await delivered(telegram)
+        print(f"outbox: {after:,} of {expected:,} Bot API calls delivered so far, "
+              f"{(after - before) / 5:.0f}/s (the client keeps to Telegram's 30/s)")
     finally:
         for proc in procs:
             proc.terminate()
