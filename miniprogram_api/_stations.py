@@ -20,6 +20,7 @@ from locations import (
     opening_state,
     to_wgs84,
 )
+from referrals import closed_reports_of
 
 from ._routes import api_route
 
@@ -185,6 +186,8 @@ async def nearby(request: web.Request) -> web.Response:
         limit=query.limit,
         max_distance=query.max_distance_m,
         open_now=query.open_now,
+        # Stations two workers just reported closed rank after open alternatives.
+        demoted=await closed_reports_of(context).demoted(),
     )
     return json_response(
         {"coord": query.coord.value, "stations": [match_json(m, query.coord) for m in matches]}

@@ -129,3 +129,27 @@ async def test_healthz_and_metrics(client: TestClient) -> None:  # type: ignore[
     await client.get("/api/v1/services")
     metrics = await (await client.get("/metrics")).text()
     assert 'yizhan_http_requests_total{route="/api/v1/services",status="200"}' in metrics
+
+
+async def test_station_reported_closed_ranks_after_open_ones(client: TestClient) -> None:  # type: ignore[type-arg]
+    """Two different workers report NEAR closed within two hours during its opening hours:
+    the nearby list puts it after the open alternatives and says so."""
+    from datetime import timedelta
+
+    from referrals import NewCase, service_of
+
+    await _setup(client)
+    ctx = client.app[CONTEXT]
+    near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
+    for worker in ("w1", "w2"):
+        await service_of(ctx).submit(
+            NewCase(kind="feedback", category="closed", channel="wechat", worker_ref=worker,
+                    station_id=near.id)
+        )
+        ctx.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
+    params = {"lat": LAT, "lng": LNG, "coord": "wgs84"}
+    body = await (await client.get("/api/v1/stations/nearby", params=params)).json()
+    codes = [s["code"] for s in body["stations"]]
+    assert codes == ["MID", "FAR", "NEAR"]
+    assert body["stations"][-1]["reported_closed"] is True
+    assert not any(s["reported_closed"] for s in body["stations"][:-1])
