@@ -34,6 +34,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers and one writer work at once; foreign keys are off by default in SQLite.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL keeps every commit across a crash or kill of the process; only a power
+    # loss can drop the last commits. It saves an fsync per commit (~3 ms → ~0.1 ms here), which
+    # is what a webhook writing its replies to the outbox pays on every update.
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()

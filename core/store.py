@@ -101,7 +101,12 @@ class RedisStore:
     """The shared store on Redis; every key carries `prefix` so several apps can share a DB."""
 
     def __init__(self, url: str, prefix: str = "yz:") -> None:
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        # A blocking pool: past `max_connections`, callers wait for a free connection (up to
+        # `timeout` s) instead of failing with "Too many connections" under a burst.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=64, timeout=5
+        )
+        self._redis = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
 
     def _k(self, key: str) -> str:
