@@ -102,7 +102,10 @@ def station_text(match: Match, now: datetime, t: Translator, language: str) -> s
     if s.phone:
         lines.append(t("电话：{phone}").format(phone=s.phone))
     if match.reported_closed:
-        lines.append(t("有职工反映这里刚才没开门，去之前可以先打个电话。"))
+        # Right under the name: a worker must see it before walking there.
+        warning = (t("⚠ 有人反映可能未开放，去之前最好先打个电话。") if s.phone
+                   else t("⚠ 有人反映可能未开放。"))
+        lines.insert(1, warning)
     return "\n".join(lines)
 
 

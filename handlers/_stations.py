@@ -3,11 +3,14 @@ buttons under a station (next one, filter by service)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from core.clock import Clock
+from core.context import AppContext
 from core.store import Store
 from locations import Point, StationFinder
+from referrals import closed_reports_of
 
 from ._cards import (
     HOTLINE,
@@ -55,14 +58,21 @@ def _labels(services: list[str], lang: str) -> str:
     return sep.join(service_label(c, lang) for c in services)
 
 
+async def demoted_stations(context: AppContext) -> frozenset[int]:
+    """Stations two workers just reported closed: searches rank them after open alternatives."""
+    return await closed_reports_of(context).demoted()
+
+
 async def answer_near(
     finder: StationFinder, clock: Clock, t: Translator, lang: str, origin: Point,
     services: list[str], *, offset: int = 0, place: str | None = None,
+    demoted: Collection[int] = (),
 ) -> list[Reply]:
-    """The `offset`-th nearest open station offering `services`, or what to do when none is."""
+    """The `offset`-th nearest open station offering `services`, or what to do when none is.
+    `demoted` is the same for every page, so "next station" walks one consistent order."""
     now = clock.now()
     matches = finder.nearest_open(origin, at=now, services=services, limit=offset + 1,
-                                  max_distance=NEARBY_RADIUS_M)
+                                  max_distance=NEARBY_RADIUS_M, demoted=demoted)
     if len(matches) > offset:
         replies = station_reply(matches[offset], origin, services, offset, now, t, lang)
         heading = []
@@ -115,11 +125,13 @@ async def _wanted(store: Store, user_key: str) -> list[str]:
 
 @router.message(KindIs("location"))
 async def on_location(message: Message, store: Store, finder: StationFinder, clock: Clock,
-                      t: Translator, lang: str, user_key: str) -> list[Reply]:
+                      t: Translator, lang: str, user_key: str,
+                      context: AppContext) -> list[Reply]:
     assert message.location is not None
     await remember_location(store, user_key, message.location)
     services = await _wanted(store, user_key)
-    return await answer_near(finder, clock, t, lang, message.location, services)
+    return await answer_near(finder, clock, t, lang, message.location, services,
+                             demoted=await demoted_stations(context))
 
 
 def read_request(message: Message) -> dict[str, Any] | bool:
@@ -135,30 +147,32 @@ def read_request(message: Message) -> dict[str, Any] | bool:
 
 @router.message(Command("near") | TextIs(*every_language("附近驿站")))
 async def near(store: Store, finder: StationFinder, clock: Clock, t: Translator, lang: str,
-               user_key: str) -> list[Reply]:
+               user_key: str, context: AppContext) -> list[Reply]:
     origin = await last_location(store, user_key)
     if origin is None:
         return [ask_for_location(t)]
-    return await answer_near(finder, clock, t, lang, origin, [])
+    return await answer_near(finder, clock, t, lang, origin, [], demoted=await demoted_stations(context))
 
 
 @router.message(KindIs("text"), Predicate(read_request))
 async def typed_request(services: list[str], place: PlaceHit | None, store: Store,
                         finder: StationFinder, clock: Clock, t: Translator, lang: str,
-                        user_key: str) -> list[Reply]:
+                        user_key: str, context: AppContext) -> list[Reply]:
     if place is not None:
-        return await answer_near(finder, clock, t, lang, place.point, services, place=place.name)
+        return await answer_near(finder, clock, t, lang, place.point, services, place=place.name,
+                                 demoted=await demoted_stations(context))
     origin = await last_location(store, user_key)
     if origin is None:
         if services:  # apply them to the location the worker is about to share
             await store.set(f"wanted:{user_key}", encode_services(services), ttl=WANTED_TTL)
         return [ask_for_location(t)]
-    return await answer_near(finder, clock, t, lang, origin, services)
+    return await answer_near(finder, clock, t, lang, origin, services,
+                             demoted=await demoted_stations(context))
 
 
 @router.message(Data("n:"))
 async def next_station(payload: str, finder: StationFinder, clock: Clock, t: Translator,
-                       lang: str) -> list[Reply]:
+                       lang: str, context: AppContext) -> list[Reply]:
     """`n:<lat>,<lng>:<offset>:<services>` — the button carries its search, so it works even
     after the last location expired."""
     parts = payload.split(":")
@@ -167,7 +181,8 @@ async def next_station(payload: str, finder: StationFinder, clock: Clock, t: Tra
         return [Text(t("这个按钮已经过期了，请重新发送位置或输入要找的内容。"))]
     offset = min(int(parts[1]), 20)
     services = decode_services(parts[2]) if parts[2] else []
-    return await answer_near(finder, clock, t, lang, origin, services, offset=offset)
+    return await answer_near(finder, clock, t, lang, origin, services, offset=offset,
+                             demoted=await demoted_stations(context))
 
 
 @router.message(Data("f:"))
