@@ -46,6 +46,12 @@ message id → the user's language), `lang` ("zh" | "en"), `user_key`, `context`
 Messages of one user are handled one at a time (a lock in the store, across processes).
 User-facing text is Chinese; wrap it in `t(...)` and add the English to
 `handlers/locale/en/LC_MESSAGES/messages.po`.
+
+For channels, beside `conversation_for`: `user_key(channel, user_id)` names a user the way the
+conversation does (its dialog state, lock and last location are kept under it), and
+`remember_location(store, user_key, point)` / `last_location(store, user_key)` keep the worker's
+last WGS-84 position for typed requests ("厕所", "附近驿站") — e.g. when a channel learns the
+position without a message to answer (WeChat's silent location report).
 """
 
 from ._cards import HOTLINE
@@ -76,7 +82,8 @@ from ._router import (
     Skip,
     TextIs,
 )
-from ._state import STATE_TTL, Busy, DialogState, UserLock
+from ._state import STATE_TTL, Busy, DialogState, UserLock, user_key
+from ._stations import last_location, remember_location
 
 __all__ = [
     "HOTLINE",
@@ -111,7 +118,10 @@ __all__ = [
     "conversation_for",
     "every_language",
     "language_of",
+    "last_location",
     "main_keyboard",
     "provide",
+    "remember_location",
     "translator",
+    "user_key",
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from core import AppContext
 from handlers import (
     PROVIDERS,
+    STATE_TTL,
     Command,
     Conversation,
     Data,
@@ -24,7 +25,6 @@ from handlers import (
     every_language,
     provide,
 )
-from handlers._state import STATE_TTL
 
 
 def msg(text: str | None = None, *, data: str | None = None, user: str = "w1",

@@ -22,12 +22,7 @@ from wechatpy.replies import TextReply
 from core.context import CONTEXT, AppContext
 from core.http import Problem
 from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueue
-from handlers import Message, Reply, conversation_for
-
-# The periodic LOCATION event must write the very key the conversation reads. These two are not
-# exported by `handlers` yet; switch to `from handlers import …` once they are.
-from handlers._state import user_key
-from handlers._stations import remember_location
+from handlers import Message, Reply, conversation_for, remember_location, user_key
 from locations import CoordSystem, to_wgs84
 
 from ._api import OutOfWindow, WeChatError, WeChatNotConfigured
