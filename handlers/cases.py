@@ -289,9 +289,9 @@ async def my_cases(message: Message, context: AppContext, t: Translator) -> Text
     lines = [t("您最近的求助：")]
     for case in cases:
         local = case.created_at.astimezone(CHINA_TZ)
-        lines.append(f"· {case.number} {kind_label(case.kind)}·"
-                     f"{category_label(case.kind, case.category)}（{local:%m-%d}）："
-                     f"{status_label(case.status)}")
+        lines.append(f"· {case.number} {t(kind_label(case.kind))}·"
+                     f"{t(category_label(case.kind, case.category))}（{local:%m-%d}）："
+                     f"{t(status_label(case.status))}")
         if case.outcome:
             lines.append(t("  处理结果：{outcome}").format(outcome=case.outcome))
     return Text("\n".join(lines), keyboard=main_keyboard(t))
@@ -368,7 +368,8 @@ async def staff_resolve_button(message: Message, payload: str, context: AppConte
     index = payload.rsplit(":", 1)[-1]
     if not index.isdigit() or int(index) >= len(OUTCOMES):
         return Text(t("这个按钮已经过期了，请重新点“办结”。"))
-    return await _resolve(message, payload, t(OUTCOMES[int(index)]), context, state, t)
+    # The worker reads the outcome: store the Chinese one whatever the staff member's language.
+    return await _resolve(message, payload, OUTCOMES[int(index)], context, state, t)
 
 
 async def _resolve(message: Message, payload: str, outcome: str, context: AppContext,

@@ -138,7 +138,8 @@ async def got_contact(
     if point is not None and existing is None:
         data.update(_place_of(point))
     await state.set("join:occupation", data)
-    rows = _pairs([Button(label, data=f"{_CB}occ:{code}") for code, label in OCCUPATIONS.items()])
+    rows = _pairs([Button(t(label), data=f"{_CB}occ:{code}")
+                   for code, label in OCCUPATIONS.items()])
     ask = t("手机号 {phone} 已验证。您做什么工作？").format(phone=mask_phone(phone))
     return [Text(ask, keyboard=REMOVE_KEYBOARD), Text(t("请选择职业："), buttons=rows)]
 
@@ -155,7 +156,8 @@ async def got_occupation(payload: str, state: DialogState, t: Translator) -> Tex
     await state.set("join:employer")
     await state.update(occupation=payload)
     choices = [*EMPLOYERS.get(payload, ()), SELF_EMPLOYED]
-    rows = _pairs([Button(name, data=f"{_CB}emp:{i}") for i, name in enumerate(choices)])
+    # Brand names stay as they are; the label is translated, the Chinese value is stored.
+    rows = _pairs([Button(t(name), data=f"{_CB}emp:{i}") for i, name in enumerate(choices)])
     return Text(t("在哪个单位或平台工作？选一个，或直接输入单位名称。"), buttons=rows)
 
 
@@ -288,7 +290,7 @@ async def next_step(context: AppContext, state: DialogState, t: Translator) -> T
         t("请核对："),
         t("姓名：{v}").format(v=name),
         t("手机：{v}").format(v=mask_phone(cipher.decrypt(data["phone"]))),
-        t("职业：{v}").format(v=OCCUPATIONS.get(data.get("occupation", ""), "")),
+        t("职业：{v}").format(v=_label(t, OCCUPATIONS.get(data.get("occupation", ""), ""))),
         t("单位/平台：{v}").format(v=data.get("employer", "")),
         t("地区：{v}").format(v=data["league"] + data.get("county", "")),
         t("审核工会：{v}").format(v=union.name),
@@ -297,6 +299,10 @@ async def next_step(context: AppContext, state: DialogState, t: Translator) -> T
         (Button(t("✅ 确认提交"), data=f"{_CB}submit"),),
         (Button(t("改姓名"), data=f"{_CB}edit:name"), Button(t("改地区"), data=f"{_CB}edit:place")),
     ))
+
+
+def _label(t: Translator, label: str) -> str:
+    return t(label) if label else ""  # gettext("") is the catalogue header, not ""
 
 
 def _ask_place(t: Translator) -> Text:
