@@ -31,8 +31,8 @@ async def fake() -> AsyncIterator[FakeWeChat]:
 
 
 @pytest.fixture
-async def api(backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
-              fake: FakeWeChat) -> TestClient:
+async def api(fake: FakeWeChat, backend: Callable[..., AppContext],
+              aiohttp_client: Callable[..., Any]) -> TestClient:
     client: TestClient = await aiohttp_client(
         create_app(backend(**wechat_settings(fake))))
     ctx = client.app[CONTEXT]

@@ -104,8 +104,8 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
-              fake: FakeTelegram) -> TestClient:  # type: ignore[type-arg]
+async def bot(fake: FakeTelegram, backend: Callable[..., AppContext],
+              aiohttp_client: Callable[..., Any]) -> TestClient:  # type: ignore[type-arg]
     ctx = backend(telegram_bot_token=SecretStr(fake.token),
                   telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
     client: TestClient = await aiohttp_client(create_app(ctx))  # type: ignore[type-arg]

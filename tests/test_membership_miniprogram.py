@@ -60,7 +60,7 @@ async def _outbox(api: TestClient) -> list[OutboxMessage]:  # type: ignore[type-
 
 
 async def test_options_suggest_the_place_from_a_location(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _client(backend, aiohttp_client, fake)
     lat, lng = wgs84_to_gcj02(40.8580, 111.6655)  # 新城区 seat, as wx.getLocation gives it
@@ -72,7 +72,7 @@ async def test_options_suggest_the_place_from_a_location(
 
 
 async def test_enroll_duplicate_reject_correct_approve(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _client(backend, aiohttp_client, fake)
     me = await _login(api, fake, "o-lina")
@@ -135,7 +135,7 @@ async def test_enroll_duplicate_reject_correct_approve(
 
 
 async def test_two_processes_racing_make_one_membership(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     one = await _client(backend, aiohttp_client, fake)
     two: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake))))  # type: ignore[type-arg]

@@ -61,8 +61,8 @@ def _settings(fake: FakeTelegram, secret: str | None = SECRET) -> dict[str, obje
 
 
 @pytest.fixture
-async def app_client(backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
-                     fake: FakeTelegram) -> TestClient:
+async def app_client(fake: FakeTelegram, backend: Callable[..., AppContext],
+                     aiohttp_client: Callable[..., Any]) -> TestClient:
     client: TestClient = await aiohttp_client(create_app(backend(**_settings(fake))))
     await add_stations(
         client.app[CONTEXT],
@@ -115,7 +115,7 @@ async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
 
 
 async def test_without_a_configured_secret_everything_is_refused(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeTelegram,
+    fake: FakeTelegram, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
 ) -> None:
     client = await aiohttp_client(create_app(backend(**_settings(fake, secret=None))))
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}, HEADERS):
@@ -125,8 +125,8 @@ async def test_without_a_configured_secret_everything_is_refused(
 
 
 async def test_repeated_update_id_gets_one_reply_across_processes(
-    app_client: TestClient, backend: Callable[..., AppContext],
-    aiohttp_client: Callable[..., Any], fake: FakeTelegram,
+    app_client: TestClient, fake: FakeTelegram,
+    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
 ) -> None:
     other = await aiohttp_client(create_app(backend(**_settings(fake))))  # a second process
     update = location_update(77, LAT, LNG)

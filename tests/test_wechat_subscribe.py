@@ -97,7 +97,7 @@ async def _settled(api: Client, recipient: str, count: int = 1) -> list[OutboxMe
 
 
 async def test_approval_reaches_the_worker_as_a_subscribe_message(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-lina", "13912345678")
@@ -120,7 +120,7 @@ async def test_approval_reaches_the_worker_as_a_subscribe_message(
 
 
 async def test_a_long_rejection_reason_is_trimmed_to_what_wechat_takes(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-zhao", "13912345679")
@@ -138,7 +138,7 @@ async def test_a_long_rejection_reason_is_trimmed_to_what_wechat_takes(
 
 
 async def test_refused_subscription_is_given_up_not_retried(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.refused.add("o-no")
@@ -158,7 +158,7 @@ async def test_refused_subscription_is_given_up_not_retried(
 
 
 async def test_an_openid_of_another_app_is_given_up(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.foreign.add("o-other")
@@ -170,7 +170,7 @@ async def test_an_openid_of_another_app_is_given_up(
 
 
 async def test_rate_limit_is_retried_later(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-busy", "13912345672")
@@ -183,7 +183,7 @@ async def test_rate_limit_is_retried_later(
 
 
 async def test_a_rejected_token_is_refreshed_and_the_message_sent(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-tok", "13912345673")
@@ -197,7 +197,7 @@ async def test_a_rejected_token_is_refreshed_and_the_message_sent(
 
 
 async def test_a_page_not_yet_released_still_sends_the_message(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.released_pages = {"pages/index/index"}
@@ -209,7 +209,7 @@ async def test_a_page_not_yet_released_still_sends_the_message(
 
 
 async def test_without_a_template_rows_are_given_up_and_logged_once(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat,
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     api = await _api(backend, aiohttp_client, fake, miniprogram_template_enrollment=None)
@@ -226,7 +226,7 @@ async def test_without_a_template_rows_are_given_up_and_logged_once(
 
 
 async def test_case_steps_reach_a_mini_program_worker(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     auth = await _login(api, fake, "o-case")
@@ -257,7 +257,7 @@ async def test_case_steps_reach_a_mini_program_worker(
 
 
 async def test_case_steps_reach_an_official_account_worker_by_customer_service_message(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
     """The Official Account has no subscribe template here: its users get the text (kind
     `wechat_text`) within WeChat's 48-hour window."""
