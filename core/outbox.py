@@ -15,6 +15,10 @@ Public API
   `RetryLater(reason, retry_after=None)` for a failure worth retrying (network, 5xx, Telegram 429
   with `retry_after`) and `GiveUp(reason)` for one that will never succeed (chat not found); any
   other exception counts as retryable.
+- `WORKER_KINDS`: the outbox kind that reaches a worker first on each channel ("telegram" →
+  "telegram", the Official Account "wechat" → "wechat_text" (customer-service text, payload
+  `{"text"}`), the "miniprogram" → "wechat_subscribe"); one table, so every domain that tells
+  a worker something picks the same sender for the same channel.
 - `dispatcher_of(context)`: the process's dispatcher (`context.components["outbox"]`), created
   on first use so every surface's `setup(app)` can register its senders on it.
 - `setup(app)`: a surface that runs the dispatcher in the background for the app's lifetime.
@@ -146,6 +150,12 @@ class GiveUp(OutboxError):
 
 
 Sender = Callable[[OutboxMessage], Awaitable[dict[str, Any] | None]]
+
+# Each channel's user id is only valid for its own app: an Official Account openid means nothing
+# to the mini-program's subscribe API, and the other way round.
+WORKER_KINDS: dict[str, str] = {
+    "telegram": "telegram", "wechat": "wechat_text", "miniprogram": "wechat_subscribe",
+}
 
 
 async def enqueue(

@@ -5,8 +5,10 @@ Messages go through the outbox in the same transaction as the change, so a chat 
 down delays them but loses none, and a button pressed twice sends nothing twice.
 
 Outbox kinds used here: "telegram" (recipient: chat id; payload: Bot API `sendMessage`
-parameters), "wecom_robot" (recipient: robot key; payload: the robot's message body) and
-"wechat_subscribe" (recipient: openid; payload: `template`, `data`, `page`).
+parameters), "wecom_robot" (recipient: robot key; payload: the robot's message body),
+"wechat_text" (recipient: Official Account openid; payload: `text`) and "wechat_subscribe"
+(recipient: mini-program openid; payload: `template`, `data`, `page`), chosen per channel by
+`core.outbox.WORKER_KINDS`.
 Staff chats see masked names and phones only: the outbox keeps its rows, and a group chat is
 no place for a full phone number.
 """
@@ -15,13 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.context import AppContext
-from core.outbox import enqueue
+from core.outbox import WORKER_KINDS, enqueue
 from core.pii import cipher_for
 
 from ._directory import StaffInfo, UnionInfo, get_union
@@ -126,18 +129,25 @@ def outcome_text(view: EnrollmentView) -> str:
 
 
 async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
+    """Tell the worker the outcome on the channel they applied through (the openid of one
+    WeChat app is useless to the other, so the kind follows the channel)."""
     key = f"enrollment:{view.id}:{view.revision}:{view.status}"
-    if view.channel == "telegram":
-        await enqueue(session, "telegram", view.channel_user,
-                      telegram_payload(view.channel_user, outcome_text(view)), dedupe_key=key)
-    elif view.channel in ("miniprogram", "wechat"):
+    kind = WORKER_KINDS.get(view.channel)
+    text = outcome_text(view)
+    payload: dict[str, Any]
+    if kind == "telegram":
+        payload = telegram_payload(view.channel_user, text)
+    elif kind == "wechat_text":
+        payload = {"text": text}
+    elif kind == "wechat_subscribe":
         data = {"status": "已通过" if view.status == EnrollmentStatus.APPROVED else "未通过",
                 "member_number": view.member_number or "", "reason": view.reject_reason,
                 "union": view.union_name}
-        await enqueue(session, "wechat_subscribe", view.channel_user,
-                      {"template": "enrollment_result", "data": data,
-                       "page": "pages/membership/index", "text": outcome_text(view)},
-                      dedupe_key=key)
+        payload = {"template": "enrollment_result", "data": data,
+                   "page": "pages/membership/index", "text": text}
+    else:
+        return  # a channel we cannot message first (the terminal): they ask "我的会员"
+    await enqueue(session, kind, view.channel_user, payload, dedupe_key=key)
 
 
 def wake_outbox(context: AppContext) -> None:

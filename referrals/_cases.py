@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db import Database
-from core.outbox import enqueue
+from core.outbox import WORKER_KINDS, enqueue
 from locations import Point
 
 from . import _cards as cards
@@ -39,7 +39,7 @@ from ._sla import add_working_hours
 
 # Channels whose users can be messaged first, and the outbox kind that reaches them (the
 # Official Account by customer-service message, the mini-program by subscribe message).
-PUSH_KINDS = {"telegram": "telegram", "wechat": "wechat_text", "miniprogram": "wechat_subscribe"}
+PUSH_KINDS = WORKER_KINDS
 PUSH_CHANNELS = frozenset(PUSH_KINDS)
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_TEXT = 1000

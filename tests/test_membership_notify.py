@@ -1,0 +1,101 @@
+"""The enrollment outcome reaches the worker on the app they applied through: an Official
+Account worker by customer-service text (their openid belongs to that app), a mini-program
+worker by subscribe message — through the real senders and the fake WeChat."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from core import AppContext
+from core.app import SURFACES, create_app
+from core.outbox import OutboxMessage, dispatcher_of
+from membership import Application, approve, enroll, reject
+from tests.fakes.wechat import FakeWeChat, wechat_settings
+from tests.unions import load_unions
+
+OPENID = "o-official-worker"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeChat]:
+    server = await FakeWeChat().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def wired(
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+) -> AppContext:
+    ctx = backend(**wechat_settings(fake))
+    surfaces = SURFACES if "bot.wechat" in SURFACES else (*SURFACES, "bot.wechat")
+    await aiohttp_client(create_app(ctx, surfaces=surfaces))  # registers the WeChat senders
+    return ctx
+
+
+def application(channel: str, user: str, **changes: Any) -> Application:
+    base = Application(
+        name="张三", phone="13812345678", phone_via="miniprogram_code", occupation="sanitation",
+        employer="个人", league="呼和浩特市", county="新城区", channel=channel,
+        channel_user=user, consent=True,
+    )
+    return replace(base, **changes)
+
+
+async def delivered(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
+    """The app's own dispatcher runs in the background: wait until it has recorded the send."""
+    for _ in range(200):
+        await dispatcher_of(ctx).drain()
+        rows = await rows_to(ctx, recipient)
+        if rows and all(r.status == "sent" for r in rows):
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(await rows_to(ctx, recipient))
+
+
+async def rows_to(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
+    async with ctx.db.session() as session:
+        return list((await session.execute(select(OutboxMessage).where(
+            col(OutboxMessage.recipient) == recipient).order_by(col(OutboxMessage.id)))).scalars())
+
+
+async def test_official_account_worker_gets_a_text(wired: AppContext, fake: FakeWeChat) -> None:
+    ids = await load_unions(wired)
+    e = (await enroll(wired, application("wechat", OPENID))).enrollment
+    decision = await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
+    number = decision.enrollment.member_number
+    assert number
+    [row] = await delivered(wired, OPENID)
+    assert row.kind == "wechat_text"
+    [sent] = fake.sent
+    assert sent["touser"] == OPENID and sent["msgtype"] == "text"
+    assert number in sent["text"]["content"] and "恭喜" in sent["text"]["content"]
+    assert fake.subscribed == []  # never the mini-program's API with this app's openid
+
+
+async def test_rejection_also_by_text(wired: AppContext, fake: FakeWeChat) -> None:
+    ids = await load_unions(wired)
+    e = (await enroll(wired, application("wechat", OPENID))).enrollment
+    await reject(wired, e.id, "单位填写有误", actor="staff:1",
+                 union_ids=frozenset({ids["HH-XC-NEF"]}))
+    await delivered(wired, OPENID)
+    [sent] = fake.sent
+    assert "单位填写有误" in sent["text"]["content"]
+
+
+async def test_miniprogram_worker_still_gets_a_subscribe_message(
+    wired: AppContext, fake: FakeWeChat
+) -> None:
+    ids = await load_unions(wired)
+    e = (await enroll(wired, application("miniprogram", "o-mini-worker"))).enrollment
+    await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
+    [row] = await rows_to(wired, "o-mini-worker")
+    assert row.kind == "wechat_subscribe" and row.payload["template"] == "enrollment_result"
+    assert fake.sent == []
