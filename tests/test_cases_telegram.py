@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +22,10 @@ from locations import Point
 from membership import add_staff
 from referrals import Case, NewCase, import_boundaries, service_of
 from tests.fakes.telegram import Call, FakeTelegram
+from tests.shared import require_boundaries
 from tests.stations import add_stations, station
 from tests.unions import load_unions
 
-BOUNDARIES = Path("/work/shared/data/nmg_admin_boundaries.geojson")
 SECRET = "webhook-Secret_123"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84: its county union has chat -1002
@@ -113,7 +112,7 @@ async def bot(fake: FakeTelegram, backend: Callable[..., AppContext],
     client: TestClient = await aiohttp_client(create_app(ctx))
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
-    assert await import_boundaries(ctx.db, BOUNDARIES) == 116  # `yizhan regions import`
+    assert await import_boundaries(ctx.db, require_boundaries()) == 116  # `yizhan regions import`
     await add_stations(ctx, station("XC1", 40.8585, 111.6660, name="新城区海东路驿站",
                                     county="新城区", opening_hours="Mo-Su 08:00-20:00"),
                        station("XC2", 40.8600, 111.6700, name="新城区东风路驿站"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,9 +28,9 @@ from locations import (
     validate_hours,
     wgs84_to_gcj02,
 )
+from tests.shared import require_boundaries
 
 Polygons = dict[str, list[Any]]
-BOUNDARIES = Path("/work/shared/data/nmg_admin_boundaries.geojson")
 # Inner Mongolia's bounding box (WGS-84), with a little slack.
 LAT_RANGE, LNG_RANGE = (37.2, 53.5), (97.0, 126.2)
 JOINT_HOSTS = {
@@ -147,9 +146,7 @@ def _inside(rings: list[Any], lng: float, lat: float) -> bool:
 
 @pytest.fixture(scope="module")
 def boundaries() -> Polygons:
-    if not BOUNDARIES.exists():
-        pytest.skip("shared boundary file not available")
-    features = json.loads(BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    features = json.loads(require_boundaries().read_text(encoding="utf-8"))["features"]
     out: Polygons = {}
     for f in features:
         g = f["geometry"]
@@ -182,7 +179,7 @@ def test_table_has_every_league_and_county() -> None:
 
 
 def test_table_matches_the_official_codes_and_seats_lie_in_their_county(boundaries: Polygons) -> None:
-    features = json.loads(BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    features = json.loads(require_boundaries().read_text(encoding="utf-8"))["features"]
     official = {f["properties"]["adcode"]: f["properties"]["name"] for f in features}
     official.pop("150000")
     assert {p.adcode: p.name for p in PLACES} == official

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,9 +29,9 @@ from referrals import (
 )
 from tests.conftest import WORKDAY_MORNING
 from tests.fakes.wecom import FakeWeCom
+from tests.shared import require_boundaries
 from tests.stations import add_stations, station
 
-BOUNDARIES = Path("/work/shared/data/nmg_admin_boundaries.geojson")
 SAIHAN = Point(40.8070, 111.7010)  # 赛罕区 (WGS-84), inside Hohhot
 XINCHENG = Point(40.8580, 111.6650)  # 新城区
 BAOTOU_KUN = Point(40.6580, 109.8420)  # 昆都仑区, 包头
@@ -85,9 +84,8 @@ def legal(worker: str, point: Point, source: str | None = None, **kw: object) ->
 
 async def test_routes_by_boundary_with_league_fallback(backend: Callable[..., AppContext]) -> None:
     ctx, service = await _world(backend)
-    if BOUNDARIES.exists():
-        assert await import_boundaries(ctx.db, BOUNDARIES) == 116
-        service.areas = AreaFinder(ctx.db)
+    assert await import_boundaries(ctx.db, require_boundaries()) == 116
+    service.areas = AreaFinder(ctx.db)
     saihan = await service.submit(legal("w1", SAIHAN))
     assert saihan.case.area_name == "赛罕区" and saihan.routed_to == "赛罕区总工会"
     assert saihan.urgent and "12351" in saihan.acknowledgement and "12348" in saihan.acknowledgement
