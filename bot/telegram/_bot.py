@@ -7,7 +7,8 @@ is dropped when handling fails, so Telegram's retry is handled instead of being 
 
 Replies go to the outbox (`core.outbox`) as one row per update — the pin and its details in
 order — delivered by the dispatcher with retries; a call that already went out is remembered in
-the store, so a retry after a partial failure does not send the pin twice.
+the store, so a retry after a partial failure does not send the pin twice. A call Telegram
+rejects for good (4xx) makes the row dead with the error, never "sent".
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from core.context import AppContext
+from core.logging import mask_pii
 from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of
 from handlers import conversation_for
 
@@ -34,6 +36,7 @@ UPDATE_TTL = 24 * 3600.0  # Telegram keeps an unanswered update for at most 24 h
 CLAIM_TTL = 60.0  # a process that died while handling an update gives it up after this
 LIVE_REFRESH_SECONDS = 180.0  # a live location answers again at most this often per user
 PROGRESS_TTL = 7 * 24 * 3600.0
+_NOT_MODIFIED = "message is not modified"  # Telegram's 400 for an edit to the same content
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 
@@ -145,10 +148,17 @@ class TelegramBot:
             except TelegramRetry as exc:
                 raise RetryLater(str(exc), retry_after=exc.retry_after) from exc
             except TelegramRejected as exc:
-                if exc.status in (401, 403, 404):  # bot blocked, chat gone, bad token
-                    raise GiveUp(str(exc)) from exc
-                log.warning("telegram: dropped one call to a chat: %s", exc)
-                result = None
+                if _NOT_MODIFIED in str(exc):
+                    result = None  # an edit that changes nothing: the chat already shows it
+                else:
+                    # Telegram will never take this call (bad request, bot blocked, chat gone):
+                    # the row goes dead with the reason, for `yizhan outbox status` and staff to
+                    # see, instead of "sent" with the rest of the delivery silently lost. The
+                    # progress mark stays, so the calls before it are never sent again.
+                    log.warning("telegram: outbox #%s gave up at call %d of %d: %s", row.id,
+                                position + 1, len(calls), mask_pii(str(exc)))
+                    raise GiveUp(f"{exc} (call {position + 1} of {len(calls)}, "
+                                 f"{position} sent before it)") from exc
             await store.set(progress, str(position + 1), ttl=PROGRESS_TTL)
             sent.append(result.get("message_id") if isinstance(result, dict) else None)
         return {"message_ids": sent}

@@ -2,7 +2,8 @@
 
 It records every call it accepted (`calls`: method, params, arrival time) and can misbehave on
 request: `fail_next(method, 429, retry_after=2)` answers the next call of that method with the
-real rate-limit answer (`parameters.retry_after`), `fail_next(method, 502)` with a server error.
+real rate-limit answer (`parameters.retry_after`), `fail_next(method, 502)` with a server error,
+`fail_next(method, 400)` with a permanent "Bad Request" (own text with `description=`).
 Failed calls are recorded in `rejected`, not in `calls`, since Telegram did not take them.
 `getUpdates` serves `push(update)`-ed updates from the requested `offset`, and remembers the
 offsets asked for (an offset confirms every update before it).
@@ -19,6 +20,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+_DESCRIPTIONS = {400: "Bad Request: chat not found", 403: "Forbidden: bot was blocked by the user",
+                 429: "Too Many Requests"}
+
 
 @dataclass
 class Call:
@@ -34,7 +38,7 @@ class FakeTelegram:
         self.rejected: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.offsets: list[int | None] = []
-        self._failures: dict[str, deque[tuple[int, float | None]]] = defaultdict(deque)
+        self._failures: dict[str, deque[tuple[int, float | None, str | None]]] = defaultdict(deque)
         self._next_message_id = 1000
         self._arrived = asyncio.Event()
         app = web.Application()
@@ -53,9 +57,9 @@ class FakeTelegram:
         await self._server.close()
 
     def fail_next(self, method: str, status: int, *, retry_after: float | None = None,
-                  times: int = 1) -> None:
+                  times: int = 1, description: str | None = None) -> None:
         for _ in range(times):
-            self._failures[method].append((status, retry_after))
+            self._failures[method].append((status, retry_after, description))
 
     def push(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
@@ -84,11 +88,11 @@ class FakeTelegram:
                 status=400)
         call = Call(method, params, time.monotonic())
         if self._failures[method]:
-            status, retry_after = self._failures[method].popleft()
+            status, retry_after, description = self._failures[method].popleft()
             self.rejected.append(call)
             body: dict[str, Any] = {"ok": False, "error_code": status,
-                                    "description": "Too Many Requests" if status == 429
-                                    else "Internal Server Error"}
+                                    "description": description or _DESCRIPTIONS.get(
+                                        status, "Internal Server Error")}
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
                 body["description"] = f"Too Many Requests: retry after {retry_after}"
