@@ -2,7 +2,8 @@
 
 Public API
 ----------
-- `enqueue(session, kind, recipient, payload, dedupe_key=None) -> bool`
+- `enqueue(session, kind, recipient, payload, dedupe_key=None) -> bool`; for many rows at once
+  `enqueue_many(session, [NewMessage(kind, recipient, payload, dedupe_key), …]) -> list[bool]`
   Call inside the caller's transaction (`async with db.transaction() as session:`), so the record
   the message is about and the message commit together or not at all. A row is unique per
   (kind, recipient, dedupe_key): enqueueing the same key again does nothing and returns False,
@@ -52,10 +53,10 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -158,6 +159,18 @@ WORKER_KINDS: dict[str, str] = {
 }
 
 
+class NewMessage(NamedTuple):
+    """One row for `enqueue_many`; a plain tuple `(kind, recipient, payload, key)` works too."""
+
+    kind: str
+    recipient: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+_ENQUEUE_CHUNK = 500  # rows per INSERT: well under SQLite's and PostgreSQL's parameter limits
+
+
 async def enqueue(
     session: AsyncSession,
     kind: str,
@@ -166,25 +179,50 @@ async def enqueue(
     dedupe_key: str | None = None,
 ) -> bool:
     """Add a message in the caller's transaction; False when (kind, recipient, key) exists."""
-    values = {
-        "kind": kind,
-        "recipient": str(recipient),
-        "dedupe_key": dedupe_key or uuid.uuid4().hex,
-        "payload": payload,
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": utcnow(),
-        "last_error": "",
-        "created_at": utcnow(),
-    }
-    dialect = session.get_bind().dialect.name
+    (added,) = await enqueue_many(session, [NewMessage(kind, recipient, payload, dedupe_key)])
+    return added
+
+
+async def enqueue_many(
+    session: AsyncSession, rows: Sequence[NewMessage | tuple[Any, ...]]
+) -> list[bool]:
+    """`enqueue` for many rows in one statement per few hundred (one round trip instead of one
+    each), in the caller's transaction. One bool per row, in order: False when its
+    (kind, recipient, dedupe_key) already existed — in the table or earlier in `rows`."""
+    if not rows:
+        return []
+    now = utcnow()
+    values = []
+    for row in rows:
+        message = NewMessage(*row)
+        values.append({
+            "kind": message.kind,
+            "recipient": str(message.recipient),
+            "dedupe_key": message.dedupe_key or uuid.uuid4().hex,
+            "payload": message.payload,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+        })
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(
-        index_elements=["kind", "recipient", "dedupe_key"]
-    )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added: set[tuple[str, str, str]] = set()
+    for start in range(0, len(values), _ENQUEUE_CHUNK):
+        # RETURNING lists only the rows the conflict clause let in: that is how each row's
+        # answer is known (executemany's rowcount would only give a total).
+        stmt = insert(table).values(values[start:start + _ENQUEUE_CHUNK]).on_conflict_do_nothing(
+            index_elements=["kind", "recipient", "dedupe_key"]
+        ).returning(table.c.kind, table.c.recipient, table.c.dedupe_key)
+        result = await session.execute(stmt)
+        added.update((str(r[0]), str(r[1]), str(r[2])) for r in result.all())
+    answers = []
+    for value in values:
+        key = (value["kind"], value["recipient"], value["dedupe_key"])
+        answers.append(key in added)
+        added.discard(key)  # a repeat later in `rows` was skipped by the same conflict clause
+    return answers
 
 
 class Dispatcher:
