@@ -8,6 +8,7 @@ the synthetic demo stations first.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from typing import TextIO
@@ -127,4 +128,15 @@ async def _main(user: str, language: str) -> None:
 @click.option("--user", default="local", show_default=True, help="Who you are in the chat.")
 def chat(language: str, user: str) -> None:
     """Talk to the bot in the terminal: type text, or @40.84,111.75 to share a location."""
+    quiet_logs()
     asyncio.run(_main(user, language))
+
+
+def quiet_logs() -> None:
+    """The log shares the screen with the conversation: keep warnings and worse only (schema
+    upgrades, index loads and the like are noise to someone chatting). A stricter LOG_LEVEL
+    still wins."""
+    root = logging.getLogger()
+    root.setLevel(max(root.getEffectiveLevel(), logging.WARNING))
+    for handler in root.handlers:  # also what a library logger set to INFO itself would print
+        handler.setLevel(max(handler.level, logging.WARNING))
