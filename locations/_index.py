@@ -29,6 +29,7 @@ from datetime import datetime
 import numpy as np
 
 from ._coords import EARTH_RADIUS_M, Point
+from ._grid import Grid, Spans
 from ._hours import OpeningState, opening_state
 from ._services import SERVICE_BIT, service_mask
 
@@ -37,7 +38,6 @@ WALK_M_PER_MIN = 4000 / 60  # 4 km/h: 15 minutes ≈ 1 km, the national "15-minu
 EBIKE_M_PER_MIN = 15000 / 60  # 15 km/h, an e-bike in city traffic
 ROUTE_FACTOR = 1.2
 
-_CELL_TARGET = 12  # stations in a typical station's cell: a 3×3 window holds ~100 candidates
 _MAX_RADIUS = 8  # window half-width in cells before falling back to checking every station
 _EAGER_EXPRESSIONS = 512  # up to this many distinct hours: open state per station, per minute
 
@@ -88,6 +88,28 @@ class Match:
     reported_closed: bool = False  # workers said it was closed when it should be open
 
 
+# Matches are built on every search: set the slots directly instead of through the frozen
+# dataclass's __init__ (object.__setattr__ per field), a third of the cost. Same class, same
+# immutability for everyone else.
+_MATCH_SLOTS = tuple(Match.__dict__[name].__set__ for name in (
+    "station", "distance_m", "walk_minutes", "ebike_minutes", "state", "reported_closed"))
+
+
+def _new_match(
+    station: StationRecord, distance_m: float, walk: int, ebike: int, state: OpeningState,
+    reported_closed: bool,
+) -> Match:
+    match = object.__new__(Match)
+    s0, s1, s2, s3, s4, s5 = _MATCH_SLOTS
+    s0(match, station)
+    s1(match, distance_m)
+    s2(match, walk)
+    s3(match, ebike)
+    s4(match, state)
+    s5(match, reported_closed)
+    return match
+
+
 def unit_vectors(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
     la, lo = np.radians(lat), np.radians(lng)
     cos_la = np.cos(la)
@@ -102,103 +124,20 @@ def m_to_chord(metres: float) -> float:
     return 2 * math.sin(min(math.pi, metres / EARTH_RADIUS_M) / 2)
 
 
-class _Grid:
-    """Members of the index (positions) bucketed by lat/lng cell, sorted by cell key."""
-
-    def __init__(self, members: np.ndarray, lat: np.ndarray, lng: np.ndarray) -> None:
-        la, lo = lat[members], lng[members]
-        self.lat0, self.lng0 = float(la.min()), float(lo.min())
-        lat_span = float(la.max()) - self.lat0
-        lng_span = float(lo.max()) - self.lng0
-        # Start from the cell that would hold _CELL_TARGET if stations were spread evenly, then
-        # shrink it while a typical station's cell holds far more (stations cluster in cities).
-        area = max(lat_span, 1e-3) * max(lng_span, 1e-3)
-        cell = math.sqrt(area * _CELL_TARGET / len(members))
-        for _ in range(4):
-            keys = self._keys_for(la, lo, cell)
-            _, counts = np.unique(keys, return_counts=True)
-            typical = float((counts.astype(np.float64) ** 2).sum()) / len(members)
-            if typical <= 2 * _CELL_TARGET or cell < 1e-4:
-                break
-            cell /= math.sqrt(typical / _CELL_TARGET)
-        self.cell = cell
-        self.ncols = int(lng_span / cell) + 1
-        self.nrows = int(lat_span / cell) + 1
-        keys = self._keys_for(la, lo, cell)
-        order = np.argsort(keys, kind="stable")
-        self.keys = keys[order]
-        self.members = members[order]
-        # Longitudes are not wrapped: a grid wider than 180° would get the bound wrong.
-        self.wraps = lng_span > 180
-
-    def _keys_for(self, la: np.ndarray, lo: np.ndarray, cell: float) -> np.ndarray:
-        ncols = int((float(lo.max()) - self.lng0) / cell) + 1
-        rows = ((la - self.lat0) / cell).astype(np.int64)
-        cols = ((lo - self.lng0) / cell).astype(np.int64)
-        return rows * ncols + cols
-
-    def __len__(self) -> int:
-        return len(self.members)
-
-    def window(self, lat: float, lng: float, r: int) -> tuple[np.ndarray, float, bool]:
-        """Members in the cells within `r` of the query's cell; the smallest chord to anything
-        outside them; whether the window covers the whole grid."""
-        cy = math.floor((lat - self.lat0) / self.cell)
-        cx = math.floor((lng - self.lng0) / self.cell)
-        rlo, rhi = max(cy - r, 0), min(cy + r, self.nrows - 1)
-        clo, chi = max(cx - r, 0), min(cx + r, self.ncols - 1)
-        whole = rlo == 0 and clo == 0 and rhi == self.nrows - 1 and chi == self.ncols - 1
-        if rlo > rhi or clo > chi:
-            found = self.members[:0]
-        elif rhi == rlo or chi - clo == self.ncols - 1:  # one contiguous run of keys
-            lo, hi = self.keys.searchsorted((rlo * self.ncols + clo, rhi * self.ncols + chi + 1))
-            found = self.members[lo:hi]
-        else:
-            # One searchsorted for every row's start and end (Python lists: numpy's per-call
-            # overhead, not the work, is what costs here).
-            edges = [row * self.ncols + clo for row in range(rlo, rhi + 1)]
-            edges += [e + chi - clo + 1 for e in edges]
-            cut = self.keys.searchsorted(edges).tolist()
-            half = len(edges) // 2
-            members = self.members
-            found = np.concatenate(
-                [members[cut[i] : cut[half + i]] for i in range(half)]
-            )
-        if whole:
-            return found, math.inf, True
-        # Shortest angle to a point in a cell outside the window, per side (radians): along a
-        # meridian for rows; for columns, the distance to the meridian plane at the window edge.
-        dlat = math.inf  # degrees
-        if rlo > 0:
-            dlat = min(dlat, max(0.0, lat - (self.lat0 + rlo * self.cell)))
-        if rhi < self.nrows - 1:
-            dlat = min(dlat, max(0.0, self.lat0 + (rhi + 1) * self.cell - lat))
-        dlng = math.inf  # degrees
-        if clo > 0:
-            dlng = min(dlng, max(0.0, lng - (self.lng0 + clo * self.cell)))
-        if chi < self.ncols - 1:
-            dlng = min(dlng, max(0.0, self.lng0 + (chi + 1) * self.cell - lng))
-        angle = math.radians(min(dlat, 180.0))
-        if dlng < math.inf:
-            plane = math.cos(math.radians(lat)) * math.sin(math.radians(min(dlng, 90.0)))
-            angle = min(angle, math.asin(min(1.0, abs(plane))))
-        return found, 2 * math.sin(angle / 2), False
-
-
 @dataclass
 class StationIndex:
     """Active stations, searchable by distance, services and opening hours."""
 
     stations: list[StationRecord]
-    _vectors: np.ndarray = field(init=False, repr=False)
     _ids: np.ndarray = field(init=False, repr=False)
     _masks: np.ndarray = field(init=False, repr=False)
     _expr: np.ndarray = field(init=False, repr=False)
     _expressions: list[str] = field(init=False, repr=False)
-    _all: _Grid | None = field(init=False, repr=False)
-    _by_service: dict[str, _Grid] = field(init=False, repr=False)
+    _all: Grid | None = field(init=False, repr=False)
+    _by_service: dict[str, Grid] = field(init=False, repr=False)
     _minute: int = field(init=False, repr=False)
     _open: np.ndarray = field(init=False, repr=False)  # per expression: -1 unknown, 0, 1
+    _open_sig: bytes = field(init=False, repr=False)
     _states: dict[int, OpeningState] = field(init=False, repr=False)
     _open_station: np.ndarray | None = field(init=False, repr=False)
 
@@ -212,7 +151,7 @@ class StationIndex:
         points = [s.point for s in stations]
         lat = np.fromiter((p.lat for p in points), np.float64, n)
         lng = np.fromiter((p.lng for p in points), np.float64, n)
-        self._vectors = unit_vectors(lat, lng) if n else np.empty((0, 3))
+        vectors = unit_vectors(lat, lng) if n else np.empty((0, 3))
         self._ids = np.fromiter((s.id for s in stations), np.int64, n)
         # Many stations share a service set and an expression: look each up once.
         mask_of: dict[tuple[str, ...], int] = {}
@@ -230,14 +169,15 @@ class StationIndex:
             (expr_ids.setdefault(s.opening_hours, len(expr_ids)) for s in stations), np.int32, n
         )
         self._expressions = list(expr_ids)
-        self._all = _Grid(np.arange(n), lat, lng) if n else None
+        self._all = Grid(np.arange(n), lat, lng, vectors) if n else None
         self._by_service = {}
         for code, bit in SERVICE_BIT.items():
             members = np.flatnonzero(self._masks & bit)
             if len(members):
-                self._by_service[code] = _Grid(members, lat, lng)
+                self._by_service[code] = Grid(members, lat, lng, vectors)
         self._minute = -1
         self._open = np.empty(0, np.int8)
+        self._open_sig = b""
         self._states = {}
         self._open_station = None
 
@@ -257,7 +197,21 @@ class StationIndex:
                 # so a query pays one array lookup for the open filter.
                 for e in range(len(self._expressions)):
                     self._open[e] = self._state(e, at).is_open
-                self._open_station = self._open[self._expr] == 1
+                sig = self._open.tobytes()
+                if sig != self._open_sig or self._open_station is None:
+                    self._open_sig = sig
+                    self._open_station = self._open[self._expr] == 1
+
+    def _penalty(self, grid: Grid) -> np.ndarray | None:
+        """Per member of `grid`, in its order: 0 when open now, 16 when closed (added to squared
+        chords, which never exceed 4). Rebuilt only when which expressions are open changes,
+        a few times a day. None when open state is settled lazily (many expressions)."""
+        if self._open_station is None:
+            return None
+        if grid.pen is None or grid.pen_sig != self._open_sig:
+            grid.pen = np.where(self._open_station[grid.pos], 0, 16).astype(np.int8)
+            grid.pen_sig = self._open_sig
+        return grid.pen
 
     def _open_mask(self, positions: np.ndarray, at: datetime) -> np.ndarray:
         """Open at `at` (the synced minute), for each position."""
@@ -278,7 +232,7 @@ class StationIndex:
             state = self._states[expr] = opening_state(self._expressions[expr], at)
         return state
 
-    def _grid_for(self, services: Collection[str]) -> _Grid | None:
+    def _grid_for(self, services: Collection[str]) -> Grid | None:
         if not services:
             return self._all
         grids = [self._by_service.get(code) for code in services]
@@ -305,90 +259,37 @@ class StationIndex:
         grid = self._grid_for(services)
         if grid is None:
             return []
-        need = service_mask(services) if len(services) > 1 else 0
-        la, lo = math.radians(point.lat), math.radians(point.lng)
-        query = np.array((math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la)))
-        bound = m_to_chord(max_distance_m) if max_distance_m is not None else math.inf
-        demoted_ids = np.fromiter(demoted, np.int64) if demoted else None
+        lat, lng = point.lat, point.lng
+        la, lo = math.radians(lat), math.radians(lng)
+        cos_la = math.cos(la)
+        query = np.array((cos_la * math.cos(lo), cos_la * math.sin(lo), math.sin(la)))
+        bound2 = m_to_chord(max_distance_m) ** 2 if max_distance_m is not None else math.inf
+        late = frozenset(demoted) if demoted else frozenset()
         self._sync(at)
+        search = _Search(self, grid, query, at, limit, bound2, late, open_now,
+                         service_mask(services) if len(services) > 1 else 0)
         r = 1
         while True:
             if r > _MAX_RADIUS or grid.wraps:
-                found, outside, whole = grid.members, math.inf, True
+                spans, outside, whole = [(0, len(grid))], math.inf, True
             else:
-                found, outside, whole = grid.window(point.lat, point.lng, r)
-            chosen = self._rank(found, query, at, need, bound, open_now, demoted_ids, limit,
-                                outside, whole or bound < outside)
+                spans, outside, whole = grid.window(lat, lng, r)
+            chosen = search.rank(spans, outside, whole or bound2 < outside * outside)
             if chosen is not None:
                 break
-            r *= 2
-        return [self._match(pos, chord, self._state(int(self._expr[pos]), at), demoted_ids)
-                for pos, chord in chosen]
-
-    def _rank(
-        self, found: np.ndarray, query: np.ndarray, at: datetime, need: int, bound: float,
-        open_now: bool, demoted: np.ndarray | None, limit: int, outside: float, final: bool,
-    ) -> list[tuple[int, float]] | None:
-        """The answer among `found` as (position, chord), or None when something outside the
-        window (nearer than `outside`) could still belong in it."""
-        diff = self._vectors[found] - query
-        d2 = np.einsum("ij,ij->i", diff, diff)  # squared chords: no sqrt until the end
-        keep = d2 <= bound * bound
-        if need:
-            keep &= (self._masks[found] & need) == need
-        if open_now:
-            keep &= self._open_mask(found, at)
-        hits = keep.nonzero()[0]
-        cand, d2 = found[hits], d2[hits]
-        outside2 = outside * outside
-        if demoted is not None:
-            late = np.isin(self._ids[cand], demoted)
-            if late.any():
-                ranked = self._ranked(cand[~late], d2[~late], limit)
-                if len(ranked) < limit:
-                    if not final:
-                        return None  # an unseen alternative would rank before a demoted one
-                    ranked += self._ranked(cand[late], d2[late], limit - len(ranked))
-                elif not final and not ranked[-1][1] < outside2:
-                    return None
-                return [(pos, math.sqrt(x)) for pos, x in ranked]
-        if len(cand) < limit and not final:
-            return None
-        ranked = self._ranked(cand, d2, limit)
-        if ranked and not final and not ranked[-1][1] < outside2:
-            return None
-        return [(pos, math.sqrt(x)) for pos, x in ranked]
-
-    def _ranked(self, cand: np.ndarray, d2: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        """The `limit` nearest of `cand` as (position, squared chord), ties by station id."""
-        if len(cand) > limit:
-            if len(cand) > 256:  # a full scan: partition first, sort only the head
-                head = np.argpartition(d2, limit)[: limit + 1]
-                order = head[d2[head].argsort()]
-            else:
-                order = d2.argsort()
-            kth = d2[order[limit - 1]]
-            # A tie across the cut must be settled by id: take every station at that distance.
-            chosen = np.flatnonzero(d2 <= kth) if d2[order[limit]] == kth else order[:limit]
-            cand, d2 = cand[chosen], d2[chosen]
-        picked = list(zip(cand.tolist(), d2.tolist(), strict=True))
-        stations = self.stations
-        picked.sort(key=lambda c: (c[1], stations[c[0]].id))
-        return picked[:limit]
-
-    def _match(
-        self, pos: int, chord: float, state: OpeningState, demoted: np.ndarray | None
-    ) -> Match:
-        station = self.stations[pos]
-        metres = chord_to_m(chord)
-        return Match(
-            station=station,
-            distance_m=metres,
-            walk_minutes=walk_minutes(metres),
-            ebike_minutes=ebike_minutes(metres),
-            state=state,
-            reported_closed=demoted is not None and station.id in demoted,
-        )
+            # Widen to the cells that surely hold the `limit`-th station found so far (every
+            # cell edge of a window of half-width r is at least r cells from the query), or
+            # double when too few were found.
+            r = max(2 * r if search.reach is None else grid.cells_for(search.reach, lat), r + 1)
+        stations, expr, state = self.stations, self._expr, self._state
+        matches = []
+        for d2, sid, pos in chosen:
+            metres = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(d2) / 2))
+            matches.append(_new_match(
+                stations[pos], metres, walk_minutes(metres), ebike_minutes(metres),
+                state(expr.item(pos), at), sid in late,
+            ))
+        return matches
 
     def soonest_opening(
         self,
@@ -407,3 +308,116 @@ class StationIndex:
         if not upcoming:
             return None
         return min(upcoming, key=lambda m: (m.state.opens_at or at, m.distance_m))
+
+
+_FAIL = 16.0  # added to the squared chord of a station a filter rejects: real ones are ≤ 4
+
+
+class _Search:
+    """One query's ranking over windows of one grid."""
+
+    __slots__ = ("at", "bound2", "grid", "index", "late", "lazy_open", "limit", "need", "pen",
+                 "query", "reach")
+
+    def __init__(
+        self, index: StationIndex, grid: Grid, query: np.ndarray, at: datetime, limit: int,
+        bound2: float, late: frozenset[int], open_now: bool, need: int,
+    ) -> None:
+        self.index, self.grid, self.query, self.at = index, grid, query, at
+        self.limit, self.bound2, self.late, self.need = limit, bound2, late, need
+        self.pen = index._penalty(grid) if open_now else None
+        self.lazy_open = open_now and self.pen is None
+        self.reach: float | None = None  # squared chord of the limit-th found, when too far
+
+    def rank(self, spans: Spans, outside: float, final: bool) -> list[tuple[float, int, int]] | None:
+        """The answer among the members in `spans` as (squared chord, id, position), or None
+        when something outside the window (nearer than `outside`) could still belong in it."""
+        grid, limit = self.grid, self.limit
+        if len(spans) == 1:
+            a, b = spans[0]
+            d = grid.xyz[a:b] - self.query
+            pen = self.pen[a:b] if self.pen is not None else None
+        elif spans:
+            d = np.concatenate([grid.xyz[a:b] for a, b in spans]) - self.query
+            pen = np.concatenate([self.pen[a:b] for a, b in spans]) if self.pen is not None else None
+        else:
+            d, pen = grid.xyz[:0], None
+        d2 = np.einsum("ij,ij->i", d, d)  # squared chords: no sqrt until the end
+        if pen is not None:
+            d2 += pen
+        if self.need or self.lazy_open:
+            self._filter(spans, d2)
+        # Demoted stations rank after the others: look at enough to see past all of them.
+        want = limit + len(self.late)
+        m = len(d2)
+        if m > want:
+            if m > 256:  # a wide window: partition first, sort only the head
+                head = np.argpartition(d2, want)[: want + 1]
+                sel = head[d2[head].argsort()]
+            else:
+                sel = d2.argsort()[: want + 1]
+            top = d2[sel].tolist()
+            if top[want] == top[want - 1] and top[want] < _FAIL:
+                # A tie across the cut must be settled by id: take every station at that distance.
+                sel = np.flatnonzero(d2 <= top[want])
+                top = d2[sel].tolist()
+            else:
+                del top[want:]
+                sel = sel[:want]
+            idx = sel.tolist()
+        else:
+            top, idx = d2.tolist(), list(range(m))
+        bound2 = min(self.bound2, _FAIL - 1)
+        positions = _positions(grid, spans, idx)
+        stations = self.index.stations
+        found = [(x, stations[p].id, p) for x, p in zip(top, positions, strict=True) if x <= bound2]
+        found.sort()
+        outside2 = outside * outside
+        late = self.late
+        if late:
+            # `found` holds `limit` + len(late) stations, or all the window has: if fewer than
+            # `limit` of them are not demoted, the window has no more.
+            ahead = [f for f in found if f[1] not in late]
+            if len(ahead) >= limit:
+                found = ahead
+            elif not final:
+                return None  # an unseen alternative would rank before a demoted one
+            else:
+                found = ahead + [f for f in found if f[1] in late]
+        if len(found) < limit and not final:
+            return None
+        del found[limit:]
+        if found and not final and not found[-1][0] < outside2:
+            self.reach = found[-1][0]
+            return None
+        return found
+
+    def _filter(self, spans: Spans, d2: np.ndarray) -> None:
+        """The rarer filters: several services; open state when it is not settled per station
+        (more distinct expressions than _EAGER_EXPRESSIONS)."""
+        grid, index = self.grid, self.index
+        pos = np.concatenate([grid.pos[a:b] for a, b in spans]) if spans else grid.pos[:0]
+        if self.need:
+            d2[(index._masks[pos] & self.need) != self.need] += _FAIL
+        if self.lazy_open:
+            d2[~index._open_mask(pos, self.at)] += _FAIL
+
+
+def _positions(grid: Grid, spans: Spans, idx: list[int]) -> list[int]:
+    """Station positions of the window-local indices `idx` (the window is `spans` laid end to
+    end)."""
+    item = grid.pos.item
+    if len(spans) == 1:
+        start = spans[0][0]
+        return [item(start + i) for i in idx]
+    bases, seen = [], 0
+    for a, b in spans:
+        seen += b - a
+        bases.append((seen, b - seen))  # window indices below `seen` are at index + (b - seen)
+    out = []
+    for i in idx:
+        for end, shift in bases:
+            if i < end:
+                out.append(item(i + shift))
+                break
+    return out
