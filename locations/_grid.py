@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-CELL_TARGET = 8  # stations in a typical station's cell: a 3×3 window holds ~70 candidates
+CELL_TARGET = 12  # stations in a typical station's cell: a 3×3 window holds ~100 candidates
 
 Spans = list[tuple[int, int]]
 

@@ -333,20 +333,24 @@ class _Search:
         """The answer among the members in `spans` as (squared chord, id, position), or None
         when something outside the window (nearer than `outside`) could still belong in it."""
         grid, limit = self.grid, self.limit
+        pen = self.pen
         if len(spans) == 1:
             a, b = spans[0]
-            d = grid.xyz[a:b] - self.query
-            pen = self.pen[a:b] if self.pen is not None else None
+            d, pos = grid.xyz[a:b] - self.query, grid.pos[a:b]
+            if pen is not None:
+                pen = pen[a:b]
         elif spans:
             d = np.concatenate([grid.xyz[a:b] for a, b in spans]) - self.query
-            pen = np.concatenate([self.pen[a:b] for a, b in spans]) if self.pen is not None else None
+            pos = np.concatenate([grid.pos[a:b] for a, b in spans])
+            if pen is not None:
+                pen = np.concatenate([pen[a:b] for a, b in spans])
         else:
-            d, pen = grid.xyz[:0], None
+            d, pos, pen = grid.xyz[:0], grid.pos[:0], None
         d2 = np.einsum("ij,ij->i", d, d)  # squared chords: no sqrt until the end
         if pen is not None:
             d2 += pen
         if self.need or self.lazy_open:
-            self._filter(spans, d2)
+            self._filter(pos, d2)
         # Demoted stations rank after the others: look at enough to see past all of them.
         want = limit + len(self.late)
         m = len(d2)
@@ -364,11 +368,10 @@ class _Search:
             else:
                 del top[want:]
                 sel = sel[:want]
-            idx = sel.tolist()
+            positions = pos[sel].tolist()
         else:
-            top, idx = d2.tolist(), list(range(m))
+            top, positions = d2.tolist(), pos.tolist()
         bound2 = min(self.bound2, _FAIL - 1)
-        positions = _positions(grid, spans, idx)
         stations = self.index.stations
         found = [(x, stations[p].id, p) for x, p in zip(top, positions, strict=True) if x <= bound2]
         found.sort()
@@ -392,32 +395,12 @@ class _Search:
             return None
         return found
 
-    def _filter(self, spans: Spans, d2: np.ndarray) -> None:
+    def _filter(self, pos: np.ndarray, d2: np.ndarray) -> None:
         """The rarer filters: several services; open state when it is not settled per station
         (more distinct expressions than _EAGER_EXPRESSIONS)."""
-        grid, index = self.grid, self.index
-        pos = np.concatenate([grid.pos[a:b] for a, b in spans]) if spans else grid.pos[:0]
+        index = self.index
         if self.need:
             d2[(index._masks[pos] & self.need) != self.need] += _FAIL
         if self.lazy_open:
             d2[~index._open_mask(pos, self.at)] += _FAIL
 
-
-def _positions(grid: Grid, spans: Spans, idx: list[int]) -> list[int]:
-    """Station positions of the window-local indices `idx` (the window is `spans` laid end to
-    end)."""
-    item = grid.pos.item
-    if len(spans) == 1:
-        start = spans[0][0]
-        return [item(start + i) for i in idx]
-    bases, seen = [], 0
-    for a, b in spans:
-        seen += b - a
-        bases.append((seen, b - seen))  # window indices below `seen` are at index + (b - seen)
-    out = []
-    for i in idx:
-        for end, shift in bases:
-            if i < end:
-                out.append(item(i + shift))
-                break
-    return out
