@@ -36,7 +36,7 @@ class AppContext:
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, schema=settings.database_schema),
             store=open_store(settings.redis_url, settings.redis_prefix),
             clock=clock or SystemClock(),
         )

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = "sqlite+aiosqlite:///yizhan.db"
+    # PostgreSQL only: keep every table in this schema (several deployments, or test runs,
+    # sharing one database); created on upgrade.
+    database_schema: str | None = None
     redis_url: str | None = None
     redis_prefix: str = "yz:"
 

@@ -1,6 +1,6 @@
 """Senders that reach union staff chats through the outbox: Telegram groups (Bot API) and WeCom
 group robots (webhook). `setup(app)` registers them on the process's dispatcher; the settings
-are `TELEGRAM_BOT_TOKEN` / `TELEGRAM_API_BASE` and `WECOM_API_BASE`.
+are `TELEGRAM_BOT_TOKEN` / `TELEGRAM_API_BASE` and `WECOM_API_BASE` / `WECOM_FREQ_WAIT`.
 
 Outbox kinds: "telegram" (recipient: chat id) and "wecom_robot" (recipient: the robot's key).
 Kind "telegram" has one sender, the bot's own (`bot.telegram.bot_of`), which reads both
@@ -27,6 +27,8 @@ class StaffChatSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    # Seconds to hold a robot after its rate-limit answer (45009); the limit is per minute.
+    wecom_freq_wait: float = 60.0
 
 
 def register_senders(context: AppContext, *, wecom_api_base: str | None = None) -> None:
@@ -36,8 +38,10 @@ def register_senders(context: AppContext, *, wecom_api_base: str | None = None) 
     if http is None:
         http = httpx.AsyncClient(timeout=10.0)
         context.components["staff_http"] = http
-    base = wecom_api_base or StaffChatSettings().wecom_api_base
-    dispatcher.register("wecom_robot", WeComRobot(http, base_url=base), replace=False)
+    chat_settings = StaffChatSettings()
+    base = wecom_api_base or chat_settings.wecom_api_base
+    robot = WeComRobot(http, base_url=base, freq_wait=chat_settings.wecom_freq_wait)
+    dispatcher.register("wecom_robot", robot, replace=False)
     if context.settings.telegram_bot_token is not None:
         bot_of(context)  # registers the one "telegram" sender
 
