@@ -22,14 +22,14 @@ class Grid:
 
     __slots__ = (
         "ch",
+        "closed",
+        "closed_sig",
         "cw",
         "keys",
         "lat0",
         "lng0",
         "ncols",
         "nrows",
-        "pen",
-        "pen_sig",
         "pos",
         "wraps",
         "xyz",
@@ -66,8 +66,8 @@ class Grid:
         self.xyz = np.ascontiguousarray(vectors[self.pos])
         # Longitudes are not wrapped: a grid wider than 180° would get the bound wrong.
         self.wraps = lng_span > 180
-        self.pen: np.ndarray | None = None  # per member: 0 open, 16 closed (see StationIndex)
-        self.pen_sig = b""
+        self.closed: np.ndarray | None = None  # per member: closed now (see StationIndex)
+        self.closed_sig = b""
 
     def _keys_for(
         self, la: np.ndarray, lo: np.ndarray, ch: float, cw: float, lng_span: float

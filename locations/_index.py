@@ -42,12 +42,16 @@ _MAX_RADIUS = 8  # window half-width in cells before falling back to checking ev
 _EAGER_EXPRESSIONS = 512  # up to this many distinct hours: open state per station, per minute
 
 
+_WALK = ROUTE_FACTOR / WALK_M_PER_MIN  # minutes per straight-line metre
+_EBIKE = ROUTE_FACTOR / EBIKE_M_PER_MIN
+
+
 def walk_minutes(distance_m: float) -> int:
-    return max(1, round(distance_m * ROUTE_FACTOR / WALK_M_PER_MIN))
+    return max(1, round(distance_m * _WALK))
 
 
 def ebike_minutes(distance_m: float) -> int:
-    return max(1, round(distance_m * ROUTE_FACTOR / EBIKE_M_PER_MIN))
+    return max(1, round(distance_m * _EBIKE))
 
 
 def walk_radius_m(minutes: float) -> float:
@@ -202,16 +206,16 @@ class StationIndex:
                     self._open_sig = sig
                     self._open_station = self._open[self._expr] == 1
 
-    def _penalty(self, grid: Grid) -> np.ndarray | None:
-        """Per member of `grid`, in its order: 0 when open now, 16 when closed (added to squared
-        chords, which never exceed 4). Rebuilt only when which expressions are open changes,
-        a few times a day. None when open state is settled lazily (many expressions)."""
+    def _closed(self, grid: Grid) -> np.ndarray | None:
+        """Per member of `grid`, in its order: closed now. Rebuilt only when which expressions
+        are open changes, a few times a day. None when open state is settled lazily (many
+        expressions)."""
         if self._open_station is None:
             return None
-        if grid.pen is None or grid.pen_sig != self._open_sig:
-            grid.pen = np.where(self._open_station[grid.pos], 0, 16).astype(np.int8)
-            grid.pen_sig = self._open_sig
-        return grid.pen
+        if grid.closed is None or grid.closed_sig != self._open_sig:
+            grid.closed = ~self._open_station[grid.pos]
+            grid.closed_sig = self._open_sig
+        return grid.closed
 
     def _open_mask(self, positions: np.ndarray, at: datetime) -> np.ndarray:
         """Open at `at` (the synced minute), for each position."""
@@ -235,6 +239,9 @@ class StationIndex:
     def _grid_for(self, services: Collection[str]) -> Grid | None:
         if not services:
             return self._all
+        if len(services) == 1:
+            for code in services:
+                return self._by_service.get(code)
         grids = [self._by_service.get(code) for code in services]
         if any(g is None for g in grids):
             return None  # nobody offers one of them (or it is not a service at all)
@@ -281,13 +288,15 @@ class StationIndex:
             # cell edge of a window of half-width r is at least r cells from the query), or
             # double when too few were found.
             r = max(2 * r if search.reach is None else grid.cells_for(search.reach, lat), r + 1)
-        stations, expr, state = self.stations, self._expr, self._state
+        stations, expr, states = self.stations, self._expr, self._states
         matches = []
         for d2, sid, pos in chosen:
             metres = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(d2) / 2))
-            matches.append(_new_match(
-                stations[pos], metres, walk_minutes(metres), ebike_minutes(metres),
-                state(expr.item(pos), at), sid in late,
+            e = expr.item(pos)
+            state = states.get(e) or self._state(e, at)
+            matches.append(_new_match(  # walk_minutes and ebike_minutes, inlined
+                stations[pos], metres, max(1, round(metres * _WALK)), max(1, round(metres * _EBIKE)),
+                state, sid in late,
             ))
         return matches
 
@@ -310,76 +319,96 @@ class StationIndex:
         return min(upcoming, key=lambda m: (m.state.opens_at or at, m.distance_m))
 
 
-_FAIL = 16.0  # added to the squared chord of a station a filter rejects: real ones are ≤ 4
+_FAIL = -9.0  # the cosine given to a station a filter rejects: real ones are ≥ -1
+# Bound on |(2 - 2·cosine) - squared chord| for our unit vectors: a few float64 roundings in the
+# dot product and in the vectors' norms (≈ 2e-15), with room to spare.
+_EPS = 1e-14
 
 
 class _Search:
-    """One query's ranking over windows of one grid."""
+    """One query's ranking over windows of one grid.
 
-    __slots__ = ("at", "bound2", "grid", "index", "late", "lazy_open", "limit", "need", "pen",
-                 "query", "reach")
+    Candidates are ranked by cosine (one matrix-vector product: the cheapest numpy call there
+    is), then the few at the head get their squared chord computed exactly in Python, which is
+    what the answer is ordered by (ties by id) and what its distances come from. The cosine
+    ranking is off by at most _EPS in squared chord, so the head is widened whenever a station
+    past it could still be within _EPS of the last one kept.
+    """
+
+    __slots__ = (
+        "at",
+        "bound2",
+        "closed",
+        "grid",
+        "index",
+        "late",
+        "lazy_open",
+        "limit",
+        "need",
+        "q",
+        "query",
+        "reach",
+    )
 
     def __init__(
         self, index: StationIndex, grid: Grid, query: np.ndarray, at: datetime, limit: int,
         bound2: float, late: frozenset[int], open_now: bool, need: int,
     ) -> None:
         self.index, self.grid, self.query, self.at = index, grid, query, at
+        self.q = query.tolist()
         self.limit, self.bound2, self.late, self.need = limit, bound2, late, need
-        self.pen = index._penalty(grid) if open_now else None
-        self.lazy_open = open_now and self.pen is None
+        self.closed = index._closed(grid) if open_now else None
+        self.lazy_open = open_now and self.closed is None
         self.reach: float | None = None  # squared chord of the limit-th found, when too far
 
     def rank(self, spans: Spans, outside: float, final: bool) -> list[tuple[float, int, int]] | None:
         """The answer among the members in `spans` as (squared chord, id, position), or None
         when something outside the window (nearer than `outside`) could still belong in it."""
-        grid, limit = self.grid, self.limit
-        pen = self.pen
+        grid, limit, closed = self.grid, self.limit, self.closed
         if len(spans) == 1:
             a, b = spans[0]
-            d, pos = grid.xyz[a:b] - self.query, grid.pos[a:b]
-            if pen is not None:
-                pen = pen[a:b]
+            xyz, pos = grid.xyz[a:b], grid.pos[a:b]
+            if closed is not None:
+                closed = closed[a:b]
         elif spans:
-            d = np.concatenate([grid.xyz[a:b] for a, b in spans]) - self.query
+            xyz = np.concatenate([grid.xyz[a:b] for a, b in spans])
             pos = np.concatenate([grid.pos[a:b] for a, b in spans])
-            if pen is not None:
-                pen = np.concatenate([pen[a:b] for a, b in spans])
+            if closed is not None:
+                closed = np.concatenate([closed[a:b] for a, b in spans])
         else:
-            d, pos, pen = grid.xyz[:0], grid.pos[:0], None
-        d2 = np.einsum("ij,ij->i", d, d)  # squared chords: no sqrt until the end
-        if pen is not None:
-            d2 += pen
+            xyz, pos, closed = grid.xyz[:0], grid.pos[:0], None
+        cos = xyz.dot(self.query)
+        if closed is not None:
+            cos[closed] = _FAIL
         if self.need or self.lazy_open:
-            self._filter(pos, d2)
+            self._filter(pos, cos)
         # Demoted stations rank after the others: look at enough to see past all of them.
         want = limit + len(self.late)
-        m = len(d2)
+        m = len(cos)
         if m > want:
             if m > 256:  # a wide window: partition first, sort only the head
-                head = np.argpartition(d2, want)[: want + 1]
-                sel = head[d2[head].argsort()]
+                head = np.argpartition(cos, m - want - 1)[m - want - 1:]
+                sel = head[cos[head].argsort()[::-1]]
             else:
-                sel = d2.argsort()[: want + 1]
-            top = d2[sel].tolist()
-            if top[want] == top[want - 1] and top[want] < _FAIL:
-                # A tie across the cut must be settled by id: take every station at that distance.
-                sel = np.flatnonzero(d2 <= top[want])
-                top = d2[sel].tolist()
-            else:
-                del top[want:]
-                sel = sel[:want]
-            positions = pos[sel].tolist()
+                sel = cos.argsort()[::-1][: want + 1]  # the want + 1 largest, largest first
+            edge = cos[sel[want]]  # the best cosine left out (the head keeps `want`)
+            sel = sel[:want]
         else:
-            top, positions = d2.tolist(), pos.tolist()
-        bound2 = min(self.bound2, _FAIL - 1)
-        stations = self.index.stations
-        found = [(x, stations[p].id, p) for x, p in zip(top, positions, strict=True) if x <= bound2]
+            sel, edge = slice(None), _FAIL
+        found = self._exact(xyz[sel], pos[sel], cos[sel])
         found.sort()
-        outside2 = outside * outside
+        # Anything left out has a squared chord of at least 2 - 2·edge - _EPS: if that could
+        # reach the want-th kept (or the distance bound, when fewer are kept), take them all.
+        if edge > -1.5:
+            worst = found[want - 1][0] if len(found) >= want else self.bound2
+            if 2 - 2 * edge - _EPS <= worst:
+                sel = np.flatnonzero(cos >= max(1 - (worst + _EPS) / 2, -1.5))
+                found = self._exact(xyz[sel], pos[sel], cos[sel])
+                found.sort()
         late = self.late
         if late:
-            # `found` holds `limit` + len(late) stations, or all the window has: if fewer than
-            # `limit` of them are not demoted, the window has no more.
+            # `found` holds the `want` nearest or all the window has: if fewer than `limit` of
+            # them are not demoted, the window has no more.
             ahead = [f for f in found if f[1] not in late]
             if len(ahead) >= limit:
                 found = ahead
@@ -390,17 +419,32 @@ class _Search:
         if len(found) < limit and not final:
             return None
         del found[limit:]
-        if found and not final and not found[-1][0] < outside2:
+        if found and not final and not found[-1][0] < outside * outside:
             self.reach = found[-1][0]
             return None
         return found
 
-    def _filter(self, pos: np.ndarray, d2: np.ndarray) -> None:
+    def _exact(
+        self, xyz: np.ndarray, pos: np.ndarray, cos: np.ndarray
+    ) -> list[tuple[float, int, int]]:
+        """(squared chord, id, position) of the candidates given that pass the filters and the
+        distance bound; squared chords computed exactly, as brute force would."""
+        qx, qy, qz = self.q
+        bound2, stations = self.bound2, self.index.stations
+        found = []
+        for (x, y, z), c, p in zip(xyz.tolist(), cos.tolist(), pos.tolist(), strict=True):
+            if c > -1.5:
+                dx, dy, dz = x - qx, y - qy, z - qz
+                d2 = dx * dx + dy * dy + dz * dz
+                if d2 <= bound2:
+                    found.append((d2, stations[p].id, p))
+        return found
+
+    def _filter(self, pos: np.ndarray, cos: np.ndarray) -> None:
         """The rarer filters: several services; open state when it is not settled per station
         (more distinct expressions than _EAGER_EXPRESSIONS)."""
         index = self.index
         if self.need:
-            d2[(index._masks[pos] & self.need) != self.need] += _FAIL
+            cos[(index._masks[pos] & self.need) != self.need] = _FAIL
         if self.lazy_open:
-            d2[~index._open_mask(pos, self.at)] += _FAIL
-
+            cos[~index._open_mask(pos, self.at)] = _FAIL
