@@ -39,6 +39,7 @@ EBIKE_M_PER_MIN = 15000 / 60  # 15 km/h, an e-bike in city traffic
 ROUTE_FACTOR = 1.2
 
 _MAX_RADIUS = 8  # window half-width in cells before falling back to checking every station
+_OWN_GRID_SHARE = 0.5  # services offered by at most this share of stations get their own grid
 _EAGER_EXPRESSIONS = 512  # up to this many distinct hours: open state per station, per minute
 
 
@@ -139,6 +140,7 @@ class StationIndex:
     _expressions: list[str] = field(init=False, repr=False)
     _all: Grid | None = field(init=False, repr=False)
     _by_service: dict[str, Grid] = field(init=False, repr=False)
+    _offered: set[str] = field(init=False, repr=False)
     _minute: int = field(init=False, repr=False)
     _open: np.ndarray = field(init=False, repr=False)  # per expression: -1 unknown, 0, 1
     _open_sig: bytes = field(init=False, repr=False)
@@ -175,10 +177,16 @@ class StationIndex:
         self._expressions = list(expr_ids)
         self._all = Grid(np.arange(n), lat, lng, vectors) if n else None
         self._by_service = {}
+        self._offered = set()
         for code, bit in SERVICE_BIT.items():
             members = np.flatnonzero(self._masks & bit)
             if len(members):
-                self._by_service[code] = Grid(members, lat, lng, vectors)
+                self._offered.add(code)
+                # A service most stations offer is searched in the grid of all stations with a
+                # filter (a window holds about as many that qualify); a grid of its own would
+                # copy most of the index for little gain.
+                if len(members) <= _OWN_GRID_SHARE * n:
+                    self._by_service[code] = Grid(members, lat, lng, vectors)
         self._minute = -1
         self._open = np.empty(0, np.int8)
         self._open_sig = b""
@@ -236,16 +244,20 @@ class StationIndex:
             state = self._states[expr] = opening_state(self._expressions[expr], at)
         return state
 
-    def _grid_for(self, services: Collection[str]) -> Grid | None:
+    def _grid_for(self, services: Collection[str]) -> tuple[Grid | None, int]:
+        """The grid to search and the service mask its members must still be checked against."""
         if not services:
-            return self._all
+            return self._all, 0
         if len(services) == 1:
             for code in services:
-                return self._by_service.get(code)
-        grids = [self._by_service.get(code) for code in services]
-        if any(g is None for g in grids):
-            return None  # nobody offers one of them (or it is not a service at all)
-        return min(grids, key=len)  # type: ignore[arg-type]
+                grid = self._by_service.get(code)
+                if grid is not None:
+                    return grid, 0
+        if not self._offered.issuperset(services):
+            return None, 0  # nobody offers one of them (or it is not a service at all)
+        grids = [g for g in map(self._by_service.get, services) if g is not None]
+        grid = min(grids, key=len) if grids else self._all
+        return grid, service_mask(services)
 
     def nearest(
         self,
@@ -263,7 +275,7 @@ class StationIndex:
         the others."""
         if limit <= 0:
             return []
-        grid = self._grid_for(services)
+        grid, need = self._grid_for(services)
         if grid is None:
             return []
         lat, lng = point.lat, point.lng
@@ -273,8 +285,7 @@ class StationIndex:
         bound2 = m_to_chord(max_distance_m) ** 2 if max_distance_m is not None else math.inf
         late = frozenset(demoted) if demoted else frozenset()
         self._sync(at)
-        search = _Search(self, grid, query, at, limit, bound2, late, open_now,
-                         service_mask(services) if len(services) > 1 else 0)
+        search = _Search(self, grid, query, at, limit, bound2, late, open_now, need)
         r = 1
         while True:
             if r > _MAX_RADIUS or grid.wraps:
