@@ -63,7 +63,7 @@ class FlakyChats:
         return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> FlakyChats:
-        await self._server.start_server()
+        await self._server.start_server(shutdown_timeout=1)  # never hold a teardown
         return self
 
     async def close(self) -> None:

@@ -48,7 +48,7 @@ class FakeGeocoder:
         return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> FakeGeocoder:
-        await self._server.start_server()
+        await self._server.start_server(shutdown_timeout=1)  # never hold a teardown
         return self
 
     async def close(self) -> None:

@@ -50,7 +50,7 @@ class FakeTelegram:
         return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> FakeTelegram:
-        await self._server.start_server()
+        await self._server.start_server(shutdown_timeout=1)  # never hold a teardown
         return self
 
     async def close(self) -> None:

@@ -66,7 +66,7 @@ class FakeWeChat:
         return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> FakeWeChat:
-        await self._server.start_server()
+        await self._server.start_server(shutdown_timeout=1)  # never hold a teardown
         return self
 
     async def close(self) -> None:

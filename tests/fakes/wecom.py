@@ -42,7 +42,7 @@ class FakeWeCom:
         return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> FakeWeCom:
-        await self._server.start_server()
+        await self._server.start_server(shutdown_timeout=1)  # never hold a teardown
         return self
 
     async def close(self) -> None:
