@@ -383,6 +383,8 @@ class Dispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         sender = self.senders.get(message.kind)
+        if not await self._renew_lease(message):
+            return  # our claim ran out while the row queued here, and another dispatcher took it
         try:
             if sender is None:
                 raise RetryLater(f"no sender for kind {message.kind!r} in this process")
@@ -397,6 +399,17 @@ class Dispatcher:
             await self._finish_failed(message, f"{type(exc).__name__}: {exc}")
         else:
             await self._finish_sent(message, result)
+
+    async def _renew_lease(self, message: OutboxMessage) -> bool:
+        """Restart the lease as the send begins. A claimed row may wait behind the concurrency
+        gate and a chat's rate limit longer than its lease; without this, another dispatcher
+        could claim it meanwhile and both would send it."""
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        async with self.db.transaction() as session:
+            renewed = await session.execute(
+                update(table).where(self._mine(message)).values(lease_until=self.now() + self.lease)
+            )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
     def _mine(self, message: OutboxMessage) -> Any:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -186,3 +186,26 @@ async def test_unregistered_kinds_wait_for_their_sender(backend: Callable[..., A
     assert await dispatcher.run_once() == 0  # another process may have the WeChat sender
     row = (await _rows(ctx))[0]
     assert row.status == "pending" and row.attempts == 0
+
+
+async def test_a_row_whose_claim_ran_out_before_sending_is_not_sent_twice(
+    backend: Callable[..., AppContext],
+) -> None:
+    """A claimed row can wait (concurrency gate, a chat's rate limit) longer than its lease.
+    If another dispatcher took it over meanwhile, the first must not send it too."""
+    ctx = await _ready(backend)
+    async with ctx.db.transaction() as session:
+        await enqueue(session, "chat", "-100", {"text": "新求助"}, "case:8")
+    slow, fast = Recorder(), Recorder()
+    first = Dispatcher(ctx.db, lease_seconds=0.2)
+    first.register("chat", slow)
+    (claimed,) = await first._claim()  # claimed, then stuck in a queue past the lease
+    await asyncio.sleep(0.3)
+    second = Dispatcher(ctx.db, lease_seconds=5)
+    second.register("chat", fast)
+    assert await second.run_once() == 1
+    await first._deliver(claimed)  # its turn finally comes
+    assert fast.sent == [("-100", {"text": "新求助"})]
+    assert slow.sent == []
+    (row,) = await _rows(ctx)
+    assert row.status == "sent"
