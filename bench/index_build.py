@@ -49,6 +49,7 @@ def child(size: int) -> None:
         index = StationIndex.build(records)
         times.append(time.perf_counter() - started)
     rss, peak = rss_mb()
+    assert index is not None
     print(json.dumps({
         "size": size, "build_s": statistics.median(times), "builds": times,
         "imports_mb": after_imports, "records_mb": after_records - after_imports,

@@ -33,9 +33,11 @@ from locations import Point, StationIndex, StationRecord, is_open
 
 AT = datetime(2026, 11, 24, 19, 30, tzinfo=CHINA_TZ)  # Tuesday evening: some stations closed
 LIMIT = 5
-FILTERS: list[tuple[str, tuple[str, ...]]] = [("none", ())] + [
-    (f"{code} ({share:.1%})", (code,)) for code, share in SHARES.items()
-] + [("rest (60%: no grid of its own, filtered)", ("rest",))]
+FILTERS: list[tuple[str, tuple[str, ...]]] = [
+    ("none", ()),
+    *((f"{code} ({share:.1%})", (code,)) for code, share in SHARES.items()),
+    ("rest (60%: no grid of its own, filtered)", ("rest",)),
+]
 
 
 def pct(values: list[float], q: float) -> float:
