@@ -37,21 +37,6 @@ from ._routes import api_route, read_body, read_query
 CHANNEL = "miniprogram"
 
 
-class EnrollmentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=40, title="姓名")
-    phone_code: str = Field(min_length=1, max_length=128, title="手机号授权 code",
-                            description="`getPhoneNumber` 按钮返回的 code")
-    occupation: str = Field(min_length=1, max_length=20, title="职业",
-                            description="职业代码或名称，见 /api/v1/membership/options")
-    employer: str = Field(min_length=1, max_length=100, title="工作单位或平台")
-    league: str = Field(min_length=1, max_length=50, title="盟市")
-    county: str = Field(default="", max_length=50, title="旗县区")
-    id_number: str = Field(default="", max_length=30, title="身份证号")
-    consent: bool = Field(title="同意个人信息使用说明")
-    consent_version: str = Field(title="所同意的说明版本", max_length=20)
-    id_consent: bool = Field(default=False, title="同意提供身份证号")
-
-
 class ResubmitIn(BaseModel):
     name: str = Field(min_length=1, max_length=40, title="姓名")
     occupation: str = Field(min_length=1, max_length=20, title="职业")
@@ -62,6 +47,13 @@ class ResubmitIn(BaseModel):
     consent: bool = Field(title="同意个人信息使用说明")
     consent_version: str = Field(title="所同意的说明版本", max_length=20)
     id_consent: bool = Field(default=False, title="同意提供身份证号")
+
+
+class EnrollmentIn(ResubmitIn):
+    """A first enrollment: the corrected fields of a resubmission plus the verified phone."""
+
+    phone_code: str = Field(min_length=1, max_length=128, title="手机号授权 code",
+                            description="`getPhoneNumber` 按钮返回的 code")
 
 
 class OptionsQuery(BaseModel):
