@@ -2,24 +2,25 @@
 
 Stations live on the unit sphere as 3-D vectors; Euclidean (chord) order on the sphere is
 great-circle order. They are bucketed in a latitude/longitude cell grid (`_grid`) whose arrays
-are in cell order, so the cells of one grid row around a query are one contiguous slice. A query
-looks at the cells around it, ranks those candidates by cosine with one matrix-vector product,
-computes the head's squared chords exactly, and stops as soon as the answer is provably complete:
-the `limit`-th distance found is shorter than the shortest possible distance to anything outside
-the cells looked at. Otherwise it widens the window to the cells that must hold the answer, and
-past a few widenings it checks every station (still vectorised): exact in every case.
+are in cell order, so the cells of one grid row around a query are one contiguous run. A query
+looks at the cells around it, keeps the `limit` nearest that pass the filters, and stops as soon
+as the answer is provably complete: the `limit`-th distance found is shorter than the shortest
+possible distance to anything outside the cells looked at. Otherwise it widens the window to the
+cells that must hold the answer, and past a wide window it checks every station: exact in every
+case. That loop is compiled (`_kernel.pyx`, Cython): in Python and numpy it cost 30–90 µs a
+query, nearly all interpreter and per-call overhead (bench/README.md has the history).
 
 Why not scipy's cKDTree: its per-query overhead alone (~25 µs on our hardware) was half the
-50 µs budget, and Python-level work per candidate came on top (bench/README.md has the numbers).
-What is left is numpy's per-call cost (~1 µs), so a search makes as few calls as it can.
+50 µs budget, and it cannot filter by service or open state inside the tree.
 
 A service offered by at most half the stations has its own grid of the stations offering it,
 with its own cell size, so a query for a service offered by 0.5 % of stations walks a sparse grid
 and stays as fast as an unfiltered one; commoner services are filtered in the grid of all.
-Open/closed is evaluated once per distinct opening-hours expression per minute, and each grid
-keeps a closed-now mask in its own order, rebuilt only when the set of open expressions changes.
+Open/closed is evaluated once per distinct opening-hours expression per minute (for every
+expression when there are few, else as the search meets them), and the kernel reads it per
+station through the station's expression number.
 
-An index is immutable apart from those caches: the finder builds a new one off the request path
+An index is immutable apart from that cache: the finder builds a new one off the request path
 and swaps it in.
 """
 
@@ -33,9 +34,9 @@ from datetime import datetime
 import numpy as np
 
 from ._coords import EARTH_RADIUS_M, Point
-from ._grid import Grid
+from ._grid import build_grid
 from ._hours import OpeningState, opening_state
-from ._search import Search
+from ._kernel import Cells, Table
 from ._services import SERVICE_BIT, service_mask
 
 # Assumed speeds (straight-line distance × route factor, since streets are not straight).
@@ -43,7 +44,6 @@ WALK_M_PER_MIN = 4000 / 60  # 4 km/h: 15 minutes ≈ 1 km, the national "15-minu
 EBIKE_M_PER_MIN = 15000 / 60  # 15 km/h, an e-bike in city traffic
 ROUTE_FACTOR = 1.2
 
-_MAX_RADIUS = 8  # window half-width in cells before falling back to checking every station
 _OWN_GRID_SHARE = 0.5  # services offered by at most this share of stations get their own grid
 _EAGER_EXPRESSIONS = 512  # up to this many distinct hours: open state per station, per minute
 
@@ -143,14 +143,13 @@ class StationIndex:
     _masks: np.ndarray = field(init=False, repr=False)
     _expr: np.ndarray = field(init=False, repr=False)
     _expressions: list[str] = field(init=False, repr=False)
-    _all: Grid | None = field(init=False, repr=False)
-    _by_service: dict[str, Grid] = field(init=False, repr=False)
+    _all: Cells | None = field(init=False, repr=False)
+    _by_service: dict[str, Cells] = field(init=False, repr=False)
     _offered: set[str] = field(init=False, repr=False)
     _minute: int = field(init=False, repr=False)
     _open: np.ndarray = field(init=False, repr=False)  # per expression: -1 unknown, 0, 1
-    _open_sig: bytes = field(init=False, repr=False)
     _states: dict[int, OpeningState] = field(init=False, repr=False)
-    _open_station: np.ndarray | None = field(init=False, repr=False)
+    _table: Table = field(init=False, repr=False)
 
     @classmethod
     def build(cls, stations: Iterable[StationRecord]) -> StationIndex:
@@ -180,7 +179,7 @@ class StationIndex:
             (expr_ids.setdefault(s.opening_hours, len(expr_ids)) for s in stations), np.int32, n
         )
         self._expressions = list(expr_ids)
-        self._all = Grid(np.arange(n), lat, lng, vectors) if n else None
+        self._all = build_grid(np.arange(n), lat, lng, vectors) if n else None
         self._by_service = {}
         self._offered = set()
         for code, bit in SERVICE_BIT.items():
@@ -191,12 +190,11 @@ class StationIndex:
                 # filter (a window holds about as many that qualify); a grid of its own would
                 # copy most of the index for little gain.
                 if len(members) <= _OWN_GRID_SHARE * n:
-                    self._by_service[code] = Grid(members, lat, lng, vectors)
+                    self._by_service[code] = build_grid(members, lat, lng, vectors)
         self._minute = -1
-        self._open = np.empty(0, np.int8)
-        self._open_sig = b""
+        self._open = np.full(len(self._expressions), -1, np.int8)  # updated in place only
         self._states = {}
-        self._open_station = None
+        self._table = Table(self._ids, self._masks, self._expr, self._open)
 
     def __len__(self) -> int:
         return len(self.stations)
@@ -206,41 +204,13 @@ class StationIndex:
         minute = int(at.timestamp() // 60)
         if minute != self._minute:
             self._minute = minute
-            self._open = np.full(len(self._expressions), -1, np.int8)
+            self._open.fill(-1)
             self._states = {}
-            self._open_station = None
             if len(self._expressions) <= _EAGER_EXPRESSIONS:
-                # Few distinct expressions (the usual case): settle every station once a minute,
-                # so a query pays one array lookup for the open filter.
+                # Few distinct expressions (the usual case): settle them all once a minute, so
+                # the search never has to stop and ask.
                 for e in range(len(self._expressions)):
                     self._open[e] = self._state(e, at).is_open
-                sig = self._open.tobytes()
-                if sig != self._open_sig or self._open_station is None:
-                    self._open_sig = sig
-                    self._open_station = self._open[self._expr] == 1
-
-    def _closed(self, grid: Grid) -> np.ndarray | None:
-        """Per member of `grid`, in its order: closed now. Rebuilt only when which expressions
-        are open changes, a few times a day. None when open state is settled lazily (many
-        expressions)."""
-        if self._open_station is None:
-            return None
-        if grid.closed is None or grid.closed_sig != self._open_sig:
-            grid.closed = ~self._open_station[grid.pos]
-            grid.closed_sig = self._open_sig
-        return grid.closed
-
-    def _open_mask(self, positions: np.ndarray, at: datetime) -> np.ndarray:
-        """Open at `at` (the synced minute), for each position."""
-        if self._open_station is not None:
-            return self._open_station[positions]
-        expr = self._expr[positions]
-        known = self._open[expr]
-        if (known < 0).any():
-            for e in np.unique(expr[known < 0]).tolist():
-                self._open[e] = self._state(e, at).is_open
-            known = self._open[expr]
-        return known == 1
 
     def _state(self, expr: int, at: datetime) -> OpeningState:
         # Callers have moved the cache to `at`'s minute (_sync).
@@ -249,7 +219,7 @@ class StationIndex:
             state = self._states[expr] = opening_state(self._expressions[expr], at)
         return state
 
-    def _grid_for(self, services: Collection[str]) -> tuple[Grid | None, int]:
+    def _grid_for(self, services: Collection[str]) -> tuple[Cells | None, int]:
         """The grid to search and the service mask its members must still be checked against."""
         if not services:
             return self._all, 0
@@ -286,27 +256,21 @@ class StationIndex:
         lat, lng = point.lat, point.lng
         la, lo = math.radians(lat), math.radians(lng)
         cos_la = math.cos(la)
-        query = np.array((cos_la * math.cos(lo), cos_la * math.sin(lo), math.sin(la)))
+        qx, qy, qz = cos_la * math.cos(lo), cos_la * math.sin(lo), math.sin(la)
         bound2 = m_to_chord(max_distance_m) ** 2 if max_distance_m is not None else math.inf
         late = frozenset(demoted) if demoted else frozenset()
         self._sync(at)
-        search = Search(self, grid, query, at, limit, bound2, late, open_now, need)
-        r = 1
         while True:
-            if r > _MAX_RADIUS or grid.wraps:
-                spans, outside, whole = [(0, len(grid))], math.inf, True
-            else:
-                spans, outside, whole = grid.window(lat, lng, r)
-            chosen = search.rank(spans, outside, whole or bound2 < outside * outside)
-            if chosen is not None:
+            found = grid.nearest(
+                self._table, lat, lng, qx, qy, qz, limit, bound2, need, open_now, late)
+            if isinstance(found, list):
                 break
-            # Widen to the cells that surely hold the `limit`-th station found so far (every
-            # cell edge of a window of half-width r is at least r cells from the query), or
-            # double when too few were found.
-            r = max(2 * r if search.reach is None else grid.cells_for(search.reach, lat), r + 1)
+            # The search met a station whose hours are not settled this minute (only with
+            # many distinct expressions): settle them and search again.
+            self._open[found] = self._state(found, at).is_open
         stations, expr, states = self.stations, self._expr, self._states
         matches = []
-        for d2, sid, pos in chosen:
+        for d2, sid, pos in found:
             metres = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(d2) / 2))
             e = expr.item(pos)
             state = states.get(e) or self._state(e, at)

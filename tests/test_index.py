@@ -248,3 +248,55 @@ def test_nearest_agrees_with_brute_force(case: dict) -> None:  # type: ignore[ty
     for m in got:
         assert m.distance_m == pytest.approx(distance_m(case["point"], m.station.point), abs=0.01)
         assert m.state.is_open or not case["open_now"]
+
+
+def test_many_distinct_hours_settled_as_the_search_meets_them() -> None:
+    # More distinct expressions than are settled eagerly each minute: the search stops at each
+    # unsettled one it needs, settles it, and goes on. Half of them are shut in the morning.
+    rng = np.random.default_rng(11)
+    stations = [
+        rec(
+            i, LAT + rng.normal(0, 0.05), LNG + rng.normal(0, 0.05),
+            hours=f"Mo-Su {8 + i % 2 * 10:02d}:00-{19 + i // 120 % 5}:{i // 2 % 60:02d}; PH off",
+        )
+        for i in range(1, 1201)
+    ]
+    assert len({s.opening_hours for s in stations}) > 512  # more than the index settles at once
+    index = StationIndex.build(stations)
+    for point in (Point(LAT, LNG), Point(LAT + 0.08, LNG - 0.03), Point(45.0, 118.0)):
+        for limit in (1, 5, 30):
+            got = index.nearest(point, at=NOW, limit=limit)
+            assert ids(got) == brute_force(
+                stations, point, at=NOW, services=[], limit=limit, max_distance_m=None,
+                open_now=True, demoted=set(),
+            )
+            assert got and all(i % 2 == 0 for i in ids(got))  # 08:00 openers; 18:00 ones are shut
+
+
+def test_clustered_stations_agree_with_brute_force_across_window_sizes() -> None:
+    # Dense city clusters and a sparse countryside make the search widen its window (and, far
+    # away, check every station); every answer must still be exactly brute force's.
+    rng = np.random.default_rng(5)
+    centres = [(40.84, 111.75), (40.66, 109.84), (49.21, 119.77)]
+    stations = []
+    for i in range(1, 3001):
+        if i % 5:
+            lat0, lng0 = centres[i % 3]
+            lat, lng = lat0 + rng.normal(0, 0.03), lng0 + rng.normal(0, 0.04)
+        else:
+            lat, lng = rng.uniform(38, 50), rng.uniform(98, 125)
+        stations.append(rec(
+            i, lat, lng, services=tuple(c for c in CODES if rng.random() < 0.3),
+            hours=HOURS[i % len(HOURS)],
+        ))
+    index = StationIndex.build(stations)
+    points = [Point(lat + rng.normal(0, 0.1), lng + rng.normal(0, 0.1)) for lat, lng in centres]
+    points += [Point(rng.uniform(30, 53), rng.uniform(97, 126)) for _ in range(12)]
+    demoted = {s.id for s in stations[::97]}
+    for point in points:
+        for services in ([], ["haircut"], ["rest", "meal_heating"]):
+            for limit in (1, 7):
+                kwargs = dict(at=EVENING, services=services, limit=limit, max_distance_m=None,
+                              open_now=True, demoted=demoted)
+                got = index.nearest(point, **kwargs)  # type: ignore[arg-type]
+                assert ids(got) == brute_force(stations, point, **kwargs)  # type: ignore[arg-type]

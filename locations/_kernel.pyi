@@ -1,0 +1,18 @@
+# Type stub for the compiled search kernel (_kernel.pyx).
+import numpy as np
+
+class Table:
+    def __init__(
+        self, ids: np.ndarray, masks: np.ndarray, expr: np.ndarray, open_state: np.ndarray
+    ) -> None: ...
+
+class Cells:
+    def __init__(
+        self, keys: np.ndarray, pos: np.ndarray, xyz: np.ndarray, lat0: float, lng0: float,
+        ch: float, cw: float, nrows: int, ncols: int, wraps: bool,
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    def nearest(
+        self, table: Table, lat: float, lng: float, qx: float, qy: float, qz: float,
+        limit: int, bound2: float, need: int, open_now: bool, late: frozenset[int],
+    ) -> list[tuple[float, int, int]] | int: ...
