@@ -168,9 +168,6 @@ class NewMessage(NamedTuple):
     dedupe_key: str | None = None
 
 
-_ENQUEUE_CHUNK = 500  # rows per INSERT: well under SQLite's and PostgreSQL's parameter limits
-
-
 async def enqueue(
     session: AsyncSession,
     kind: str,
@@ -186,8 +183,8 @@ async def enqueue(
 async def enqueue_many(
     session: AsyncSession, rows: Sequence[NewMessage | tuple[Any, ...]]
 ) -> list[bool]:
-    """`enqueue` for many rows in one statement per few hundred (one round trip instead of one
-    each), in the caller's transaction. One bool per row, in order: False when its
+    """`enqueue` for many rows in one statement (one round trip per few hundred rows instead of
+    one each), in the caller's transaction. One bool per row, in order: False when its
     (kind, recipient, dedupe_key) already existed — in the table or earlier in `rows`."""
     if not rows:
         return []
@@ -208,15 +205,16 @@ async def enqueue_many(
         })
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    added: set[tuple[str, str, str]] = set()
-    for start in range(0, len(values), _ENQUEUE_CHUNK):
-        # RETURNING lists only the rows the conflict clause let in: that is how each row's
-        # answer is known (executemany's rowcount would only give a total).
-        stmt = insert(table).values(values[start:start + _ENQUEUE_CHUNK]).on_conflict_do_nothing(
-            index_elements=["kind", "recipient", "dedupe_key"]
-        ).returning(table.c.kind, table.c.recipient, table.c.dedupe_key)
-        result = await session.execute(stmt)
-        added.update((str(r[0]), str(r[1]), str(r[2])) for r in result.all())
+    # One statement with a list of parameter sets: SQLAlchemy compiles it once per process
+    # (cached) and sends the rows as multi-row VALUES pages ("insertmanyvalues"); building a
+    # `.values([...])` statement instead was compiled afresh for every batch, which cost more
+    # than the write itself. RETURNING lists only the rows the conflict clause let in: that is
+    # how each row's answer is known (a rowcount would only give a total).
+    stmt = insert(table).on_conflict_do_nothing(
+        index_elements=["kind", "recipient", "dedupe_key"]
+    ).returning(table.c.kind, table.c.recipient, table.c.dedupe_key)
+    result = await session.execute(stmt, values)
+    added = {(str(r[0]), str(r[1]), str(r[2])) for r in result.all()}
     answers = []
     for value in values:
         key = (value["kind"], value["recipient"], value["dedupe_key"])
