@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field, ValidationError
 from core.context import CONTEXT
 from core.http import Problem, json_response
 from referrals import (
-    Case,
     CaseError,
     CaseNotFound,
     CaseStatus,
+    CaseView,
     NotAllowed,
     category_label,
     kind_label,
@@ -48,7 +48,7 @@ class ActionBody(BaseModel):
     number: str = Field(default="", max_length=12)
 
 
-def staff_case_json(case: Case) -> dict[str, Any]:
+def staff_case_json(case: CaseView) -> dict[str, Any]:
     return {
         "id": case.id, "number": case.number, "kind": case.kind,
         "kind_label": kind_label(case.kind), "category": case.category,

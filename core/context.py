@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from .clock import Clock, SystemClock
 from .db import Database
+from .pii import cipher_for
 from .settings import Settings
 from .store import Store, open_store
 
@@ -31,6 +32,12 @@ class AppContext:
     # Components added by domains and surfaces at start-up, by name ("telegram", "cases", …).
     components: dict[str, Any] = field(default_factory=dict)
     _finder: StationFinder | None = None
+
+    def __post_init__(self) -> None:
+        # Migrations that encrypt existing rows use this context's key, the one the app reads
+        # them with (not whatever the environment says). Lazy: without rows to encrypt, no key
+        # is derived and no "PII_KEY 未设置" warning is logged.
+        self.db.migration_attributes.setdefault("pii_cipher", lambda: cipher_for(self.settings))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:

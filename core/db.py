@@ -60,6 +60,9 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Handed to migrations as `context.config.attributes`: what a data migration needs from
+        # the app, e.g. "pii_cipher" (a callable giving the `core.pii` cipher, set by AppContext).
+        self.migration_attributes: dict[str, Any] = {}
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -78,7 +81,7 @@ class Database:
             async with self.engine.begin() as conn:
                 if self.is_postgres and self.schema:
                     await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                await conn.run_sync(_run_upgrade)
+                await conn.run_sync(_run_upgrade, self.migration_attributes)
         except SQLAlchemyError as exc:
             raise DatabaseError(f"数据库升级失败：{exc}") from exc
 
@@ -94,14 +97,17 @@ class Database:
         await self.engine.dispose()
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, attributes: dict[str, Any] | None = None
+) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes.update(attributes or {})
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
 
 
-def _run_upgrade(connection: Connection) -> None:
+def _run_upgrade(connection: Connection, attributes: dict[str, Any]) -> None:
     # Each domain has its own branch of migrations; "heads" upgrades all of them.
-    command.upgrade(alembic_config(connection), "heads")
+    command.upgrade(alembic_config(connection, attributes), "heads")

@@ -16,6 +16,10 @@ warning is logged once. That keeps two processes on one database agreeing on the
 plaintext out of the database file, but anyone with the source can derive it: production must
 set `PII_KEY` (generate one with `yizhan pii keygen`).
 
+`rewrite_columns` passes the non-empty values of some columns of a table through a function
+(`cipher.encrypt`, `cipher.rotate`): one loop for key rotation and for data migrations that
+encrypt what was stored in plaintext before.
+
 Exceptions: `PiiError` (a value that none of the keys can decrypt, or a malformed key).
 """
 
@@ -25,8 +29,10 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -84,6 +90,33 @@ class PiiCipher:
     def _digest(key: bytes, kind: str, value: str) -> str:
         message = f"{kind}:{value.strip().upper()}".encode()
         return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def rewrite_columns(
+    conn: sa.Connection, table: str, columns: Sequence[str], change: Callable[[str], str],
+    *, batch: int = 500,
+) -> int:
+    """Replace every non-empty value of `columns` in `table` (keyed by an integer `id`) with
+    `change(value)`; how many rows were read. Call inside the caller's transaction, so one value
+    that cannot be changed (`PiiError`) leaves the whole table as it was.
+
+    Core statements on a bare table, not the ORM: migrations must not depend on today's models,
+    and re-encrypting a row of an append-only log is not an edit of it."""
+    t = sa.table(table, sa.column("id"), *(sa.column(c) for c in columns))
+    rewrite = sa.update(t).where(t.c.id == sa.bindparam("row_id")).values(
+        {c: sa.bindparam(f"new_{c}") for c in columns})
+    seen, last = 0, None
+    while True:  # in batches by id, so a long log is never all in memory
+        query = sa.select(t).order_by(t.c.id).limit(batch)
+        rows = conn.execute(query if last is None else query.where(t.c.id > last)).all()
+        if not rows:
+            return seen
+        changed = [{"row_id": row.id, **{f"new_{c}": change(v) if v else v
+                                         for c, v in zip(columns, row[1:], strict=True)}}
+                   for row in rows if any(row[1:])]
+        if changed:
+            conn.execute(rewrite, changed)
+        seen, last = seen + len(rows), rows[-1].id
 
 
 def generate_key() -> str:

@@ -16,8 +16,8 @@ from core.http import Problem, json_response
 from locations import CoordSystem, to_wgs84
 from referrals import (
     HOTLINES,
-    Case,
     CaseError,
+    CaseView,
     NewCase,
     category_label,
     kind_label,
@@ -72,7 +72,7 @@ class MineOut(BaseModel):
     cases: list[CaseOut]
 
 
-def case_json(case: Case) -> dict[str, Any]:
+def case_json(case: CaseView) -> dict[str, Any]:
     return {
         "id": case.id, "number": case.number, "kind": case.kind,
         "kind_label": kind_label(case.kind), "category": case.category,

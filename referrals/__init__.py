@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.context import AppContext
 from core.outbox import dispatcher_of
+from core.pii import cipher_for
 
 from ._cards import HOTLINES, URGENT_NOTE, category_label, kind_label, status_label
 from ._cases import (
@@ -19,7 +20,6 @@ from ._cases import (
     CaseNotFound,
     NewCase,
     NotAllowed,
-    Referrals,
     Staff,
     Submitted,
 )
@@ -31,13 +31,17 @@ from ._models import (
     Boundary,
     Case,
     CaseEvent,
+    CaseEventView,
     CaseKind,
     CaseRecipient,
     CaseStatus,
+    CaseView,
 )
 from ._regions import Area, AreaFinder, RegionError, import_boundaries, parse_boundaries
 from ._routing import StaffChat, Target, chain_for, route
+from ._service import Referrals
 from ._sla import add_working_hours, working_hours_between
+from ._texts import rotate_case_keys
 
 
 def closed_reports_of(context: AppContext) -> ClosedReports:
@@ -54,11 +58,11 @@ def service_of(context: AppContext) -> Referrals:
     if service is None:
         dispatcher = dispatcher_of(context)
         service = Referrals(context.db, context.clock, context.finder,
-                            on_enqueue=dispatcher.wake)
+                            cipher=cipher_for(context.settings), on_enqueue=dispatcher.wake)
         reports = closed_reports_of(context)
         pending: set[object] = set()
 
-        def closed_changed(case: Case) -> None:
+        def closed_changed(case: CaseView) -> None:
             if case.category == "closed":
                 import asyncio
 
@@ -85,10 +89,12 @@ __all__ = [
     "Case",
     "CaseError",
     "CaseEvent",
+    "CaseEventView",
     "CaseKind",
     "CaseNotFound",
     "CaseRecipient",
     "CaseStatus",
+    "CaseView",
     "ClosedReports",
     "NewCase",
     "NotAllowed",
@@ -105,6 +111,7 @@ __all__ = [
     "import_boundaries",
     "kind_label",
     "parse_boundaries",
+    "rotate_case_keys",
     "route",
     "service_of",
     "status_label",

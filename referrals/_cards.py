@@ -10,9 +10,10 @@ from ._models import (
     LEGAL_CATEGORIES,
     STATUS_LABELS,
     URGENT_LEGAL,
-    Case,
+    CaseBase,
     CaseKind,
     CaseStatus,
+    CaseView,
 )
 
 HOTLINES = "工会服务热线 12351，法律援助热线 12348"
@@ -33,11 +34,11 @@ def status_label(status: str) -> str:
     return STATUS_LABELS[known[status]] if status in known else status
 
 
-def is_urgent(case: Case) -> bool:
+def is_urgent(case: CaseBase) -> bool:
     return case.kind == CaseKind.LEGAL_AID and case.category in URGENT_LEGAL
 
 
-def staff_card(case: Case, *, station_name: str = "", escalated_from: str = "") -> dict[str, Any]:
+def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = "") -> dict[str, Any]:
     head = "【超时未认领，已升级】" if escalated_from else "【新求助】"
     lines = [f"{head}{case.number} · {kind_label(case.kind)} · "
              f"{category_label(case.kind, case.category)}" + (" · 紧急" if is_urgent(case) else "")]
@@ -68,24 +69,24 @@ def staff_card(case: Case, *, station_name: str = "", escalated_from: str = "") 
     }
 
 
-def worker_claimed(case: Case, union_name: str, staff_name: str) -> dict[str, Any]:
+def worker_claimed(case: CaseBase, union_name: str, staff_name: str) -> dict[str, Any]:
     who = f"{union_name}的{staff_name}" if staff_name else union_name
     return {"text": f"您的求助 {case.number} 已由{who}受理，会尽快和您联系。"}
 
 
-def worker_reply(case: Case, union_name: str, text: str) -> dict[str, Any]:
+def worker_reply(case: CaseBase, union_name: str, text: str) -> dict[str, Any]:
     return {"text": f"关于您的求助 {case.number}，{union_name or '工会'}回复：\n{text}"}
 
 
-def worker_resolved(case: Case, outcome: str) -> dict[str, Any]:
+def worker_resolved(case: CaseBase, outcome: str) -> dict[str, Any]:
     return {"text": f"您的求助 {case.number} 已办结：{outcome}\n谢谢您的反馈，有事随时找工会。"}
 
 
-def worker_reopened(case: Case) -> dict[str, Any]:
+def worker_reopened(case: CaseBase) -> dict[str, Any]:
     return {"text": f"您的求助 {case.number} 已重新打开，工会会继续跟进。"}
 
 
-def worker_duplicate(case: Case, other_number: str) -> dict[str, Any]:
+def worker_duplicate(case: CaseBase, other_number: str) -> dict[str, Any]:
     return {"text": f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。"}
 
 
@@ -95,7 +96,7 @@ SHORT_STATUS = {CaseStatus.NEW: "已受理", CaseStatus.CLAIMED: "处理中",
 _SUBSCRIBE_NOTES = {"claimed": "工会已认领，会尽快联系您", "reopened": "已重新打开，工会继续跟进"}
 
 
-def worker_subscribe(case: Case, action: str, detail: str, text: str) -> dict[str, Any]:
+def worker_subscribe(case: CaseBase, action: str, detail: str, text: str) -> dict[str, Any]:
     """The same step as a mini-program subscribe message (outbox kind "wechat_subscribe"; keys
     and template fields are described in bot/wechat/_subscribe.py). `text` is kept whole for
     staff; the card shows a short note and opens the case in the mini-program."""
@@ -108,7 +109,7 @@ def worker_subscribe(case: Case, action: str, detail: str, text: str) -> dict[st
             "page": f"pages/cases/detail?id={case.id}", "text": text}
 
 
-def acknowledgement(case: Case, *, routed_to: str) -> str:
+def acknowledgement(case: CaseBase, *, routed_to: str) -> str:
     """What the worker is told at once, on every channel."""
     lines = [f"已收到，您的求助编号是 {case.number}。"]
     if routed_to:

@@ -1,4 +1,11 @@
-"""Tables of the referrals domain: cases, their audit log, who received them, and boundaries."""
+"""Tables of the referrals domain: cases, their audit log, who received them, and boundaries.
+
+A worker's story and staff's answers are personal data (names, employers, phone numbers,
+injuries), so the free texts are stored encrypted (`*_enc`, `core.pii`): `Case.description_enc`,
+`Case.outcome_enc` and `CaseEvent.detail_enc`. The service hands out `CaseView` and
+`CaseEventView` instead: the same fields (from the shared base class) with the texts opened.
+An empty text is stored as "" (nothing to hide).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from core.outbox import AwareDateTime, utcnow
@@ -14,6 +21,11 @@ from core.outbox import AwareDateTime, utcnow
 
 def _ts(nullable: bool = False) -> Column:
     return Column(AwareDateTime(), nullable=nullable)
+
+
+def _sealed() -> Column:
+    # Text, not a sized string: a Fernet token is about four times the length of its text.
+    return Column(Text, nullable=False, server_default="")
 
 
 class CaseKind(StrEnum):
@@ -56,15 +68,13 @@ STATUS_LABELS = {
 }
 
 
-class Case(SQLModel, table=True):
-    __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("channel", "source_ref", name="uq_cases_source"),)
+class CaseBase(SQLModel):
+    """A case's fields other than its free texts: shared by the table and the view."""
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=12, unique=True, index=True)  # tracking number told at once
     kind: str = Field(max_length=16)
     category: str = Field(max_length=32)
-    description: str = Field(default="", max_length=2000)
     photo_ref: str = Field(default="", max_length=500)  # file id / media id / URL of the channel
     station_id: int | None = Field(default=None, index=True)
     lat: float | None = None  # WGS-84 of the station or the worker's place
@@ -83,7 +93,6 @@ class Case(SQLModel, table=True):
     status: str = Field(default=CaseStatus.NEW, max_length=16, index=True)
     claimed_by: int | None = None  # staff id
     claimed_by_name: str = Field(default="", max_length=100)
-    outcome: str = Field(default="", max_length=1000)
     duplicate_of: int | None = None
     sla_due_at: datetime | None = Field(default=None, sa_column=_ts(True))
     escalations: int = 0
@@ -91,10 +100,23 @@ class Case(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
-class CaseEvent(SQLModel, table=True):
-    """Append-only audit log: who did what to a case, when, and through which channel."""
+class Case(CaseBase, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("channel", "source_ref", name="uq_cases_source"),)
 
-    __tablename__ = "case_events"
+    description_enc: str = Field(default="", sa_column=_sealed())  # the worker's words
+    outcome_enc: str = Field(default="", sa_column=_sealed())  # staff's result, read by the worker
+
+
+class CaseView(CaseBase):
+    """A case as staff and the worker read it: the texts decrypted."""
+
+    description: str = ""
+    outcome: str = ""
+
+
+class CaseEventBase(SQLModel):
+    """Who did what to a case, when, and through which channel (`detail` aside)."""
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
@@ -102,8 +124,20 @@ class CaseEvent(SQLModel, table=True):
     actor: str = Field(max_length=60)  # "worker", "staff:12", "system"
     actor_name: str = Field(default="", max_length=100)
     channel: str = Field(default="", max_length=16)  # telegram, wechat, admin_api, …
-    detail: str = Field(default="", max_length=2000)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class CaseEvent(CaseEventBase, table=True):
+    """Append-only audit log. `detail_enc`: a staff reply or outcome, a category, a union's
+    name; all encrypted alike, so nobody has to decide per action what is personal."""
+
+    __tablename__ = "case_events"
+
+    detail_enc: str = Field(default="", sa_column=_sealed())
+
+
+class CaseEventView(CaseEventBase):
+    detail: str = ""
 
 
 class CaseRecipient(SQLModel, table=True):
