@@ -42,6 +42,7 @@ from ._enrollment import (
     list_enrollments,
     resubmit,
 )
+from ._keys import rotate_enrollment_keys
 from ._models import (
     Enrollment,
     EnrollmentEvent,
@@ -120,6 +121,7 @@ __all__ = [
     "read_union_file",
     "reject",
     "resubmit",
+    "rotate_enrollment_keys",
     "staff_for_telegram_user",
     "staff_for_token",
     "union_for_place",

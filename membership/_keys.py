@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Database
 from core.pii import PiiCipher
 
 from ._models import Enrollment
 
 
-async def rotate_enrollment_keys(db: Database, cipher: PiiCipher) -> int:
-    """Re-encrypt every enrollment with the newest key and recompute its lookup hashes.
+async def rotate_enrollment_keys(session: AsyncSession, cipher: PiiCipher) -> int:
+    """Re-encrypt every enrollment with the newest key and recompute its lookup hashes; how many.
 
-    One transaction: a key missing from PII_KEY stops the whole run and changes nothing.
+    In the caller's transaction (`yizhan pii rotate` runs every domain's rotation in one): a
+    key missing from PII_KEY stops the whole run and changes nothing.
     """
     count = 0
-    async with db.transaction() as session:
-        for row in (await session.execute(select(Enrollment))).scalars():
-            phone = cipher.decrypt(row.phone_enc)
-            row.name_enc = cipher.rotate(row.name_enc)
-            row.phone_enc = cipher.rotate(row.phone_enc)
-            row.phone_hash = cipher.digest("phone", phone)
-            if row.id_number_enc:
-                row.id_number_enc = cipher.rotate(row.id_number_enc)
-                row.id_hash = cipher.digest("id", cipher.decrypt(row.id_number_enc))
-            count += 1
+    for row in (await session.execute(select(Enrollment))).scalars():
+        phone = cipher.decrypt(row.phone_enc)
+        row.name_enc = cipher.rotate(row.name_enc)
+        row.phone_enc = cipher.rotate(row.phone_enc)
+        row.phone_hash = cipher.digest("phone", phone)
+        if row.id_number_enc:
+            row.id_number_enc = cipher.rotate(row.id_number_enc)
+            row.id_hash = cipher.digest("id", cipher.decrypt(row.id_number_enc))
+        count += 1
+    await session.flush()
     return count

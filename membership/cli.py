@@ -1,4 +1,5 @@
-"""`yizhan unions …` and `yizhan staff …`: the union directory and the staff who act for it."""
+"""`yizhan unions …` and `yizhan staff …`: the union directory and the staff who act for it.
+(`yizhan pii …` is in `core.cli`: key rotation covers every domain's personal data.)"""
 
 from __future__ import annotations
 
@@ -113,32 +114,3 @@ def staff_remove(staff_id: int) -> None:
         raise click.ClickException(f"没有找到在岗的工作人员 {staff_id}。")
     click.echo(f"工作人员 {staff_id} 已停用，令牌随即失效。")
 
-
-@click.group()
-def pii() -> None:
-    """Keys for personal data (PII_KEY): generate, rotate."""
-
-
-@pii.command("keygen")
-def pii_keygen() -> None:
-    """Print a new key; put it first in PII_KEY (comma separated, newest first)."""
-    from core.pii import generate_key
-
-    click.echo(generate_key())
-
-
-@pii.command("rotate")
-def pii_rotate() -> None:
-    """Re-encrypt stored personal data with the newest key and recompute lookup hashes."""
-    from core.pii import PiiError, cipher_for
-
-    from ._keys import rotate_enrollment_keys
-
-    async def run(context: AppContext) -> int:
-        return await rotate_enrollment_keys(context.db, cipher_for(context.settings))
-
-    try:
-        count = _run(run)
-    except PiiError as exc:
-        raise click.ClickException(f"{exc}。未做任何更改。") from None
-    click.echo(f"已用最新密钥重新加密 {count} 份入会申请。现在可以从 PII_KEY 中去掉旧密钥了。")

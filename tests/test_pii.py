@@ -22,8 +22,8 @@ from membership import (
     clean_name,
     enroll,
     enrollment_for_phone,
+    rotate_enrollment_keys,
 )
-from membership._keys import rotate_enrollment_keys
 from membership._validation import id_check_char
 from tests.unions import load_unions
 
@@ -116,7 +116,8 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) 
     first = (await enroll(ctx, app)).enrollment
     during = backend(pii_key=SecretStr(f"{new},{old}"))
     assert (await enroll(during, app)).enrollment.id == first.id  # still found mid-rotation
-    assert await rotate_enrollment_keys(during.db, cipher_for(during.settings)) == 1
+    async with during.db.transaction() as session:
+        assert await rotate_enrollment_keys(session, cipher_for(during.settings)) == 1
     after = backend(pii_key=SecretStr(new))
     found = await enrollment_for_phone(after, "13900001111")
     assert found is not None and found.id == first.id and found.name == "王五"

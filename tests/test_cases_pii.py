@@ -1,0 +1,204 @@
+"""Case texts at rest: a worker's story, staff replies and outcomes are encrypted in the database
+(read raw, below the app) yet staff (admin API, chat card) and the worker (mini-program) read
+them whole; migration referrals_0002 encrypts the plaintext rows of before with the app's key;
+`yizhan pii rotate` re-encrypts them with a new key, or changes nothing when a key is missing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from alembic import command
+from click.testing import CliRunner
+from pydantic import SecretStr
+from sqlalchemy import bindparam, select, text
+
+from core import CONTEXT, AppContext, Database, get_settings
+from core.app import create_app
+from core.cli import cli
+from core.db import alembic_config
+from core.outbox import AwareDateTime, OutboxMessage
+from core.pii import cipher_for, generate_key
+from locations import Point, wgs84_to_gcj02
+from membership import add_staff
+from referrals import NewCase, service_of
+from tests.fakes.wechat import FakeWeChat, wechat_settings
+from tests.test_cases_miniprogram import XINCHENG, login
+from tests.unions import load_unions
+
+STORY = "我叫张三，电话13812345678，在顺丰新城网点送货摔伤了左腿，公司不给报工伤"
+REPLY = "张三您好，请带病历到区总工会三楼，联系电话13900001111"
+OUTCOME = "已协调顺丰为张三补办工伤认定，医药费由公司先行垫付"
+SECRETS = ("张三", "13812345678", "13900001111", "摔伤", "顺丰")
+
+
+async def raw_texts(db: Database) -> list[str]:
+    """Every non-empty stored case text, read with plain SQL (what a database dump shows)."""
+    async with db.engine.connect() as conn:
+        cases = (await conn.execute(text("SELECT description_enc, outcome_enc FROM cases"))).all()
+        events = (await conn.execute(text("SELECT detail_enc FROM case_events"))).all()
+    return [value for row in (*cases, *events) for value in row if value]
+
+
+def assert_sealed(stored: list[str]) -> None:
+    assert stored
+    for value in stored:
+        assert not any(secret in value for secret in SECRETS), value
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeChat]:
+    server = await FakeWeChat().start()
+    yield server
+    await server.close()
+
+
+async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
+) -> None:
+    api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
+    ctx = api.app[CONTEXT]
+    await load_unions(ctx)
+    _staff, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+    staff = {"Authorization": f"Bearer {token}"}
+    worker = await login(api, fake, "o-worker-7")
+    lat, lng = wgs84_to_gcj02(*XINCHENG)
+    made = await api.post("/api/v1/cases", headers=worker, json={
+        "kind": "legal_aid", "category": "work_injury", "description": STORY,
+        "lat": lat, "lng": lng})
+    assert made.status == 201 and (await made.json())["description"] == STORY
+    case_id = (await made.json())["id"]
+    for action, body in (("reply", REPLY), ("resolve", OUTCOME)):
+        done = await api.post(f"/admin/v1/cases/{case_id}/{action}", headers=staff,
+                              json={"text": body})
+        assert done.status == 200, await done.text()
+
+    stored = await raw_texts(ctx.db)
+    assert_sealed(stored)
+    cipher = cipher_for(ctx.settings)
+    assert {STORY, REPLY, OUTCOME} <= {cipher.decrypt(v) for v in stored}
+
+    seen = await (await api.get(f"/admin/v1/cases/{case_id}", headers=staff)).json()
+    assert seen["description"] == STORY and seen["outcome"] == OUTCOME
+    assert [e["detail"] for e in seen["events"] if e["action"] in ("replied", "resolved")] == [
+        REPLY, OUTCOME]
+    listed = await (await api.get("/admin/v1/cases", headers=staff)).json()
+    assert listed["cases"][0]["description"] == STORY
+    mine = await (await api.get("/api/v1/cases/mine", headers=worker)).json()
+    assert mine["cases"][0]["description"] == STORY and mine["cases"][0]["outcome"] == OUTCOME
+    async with ctx.db.session() as session:
+        cards = [m.payload["text"] for m in (await session.execute(select(OutboxMessage).where(
+            OutboxMessage.recipient == "-1002"))).scalars()]  # type: ignore[arg-type]
+    assert len(cards) == 1 and STORY in cards[0]  # the county's staff chat reads the story
+
+
+async def upgrade_to(db: Database, revision: str) -> None:
+    async with db.engine.begin() as conn:
+        if db.is_postgres and db.schema:
+            await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"')
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+
+
+async def test_upgrade_encrypts_plaintext_rows_of_before_with_the_apps_key(
+    backend: Callable[..., AppContext],
+) -> None:
+    # A key the environment does not have: the rows must be encrypted with the context's.
+    ctx = backend(pii_key=SecretStr(generate_key()))
+    await upgrade_to(ctx.db, "referrals_0001")
+    at = bindparam("at", ctx.clock.now(), type_=AwareDateTime())
+    async with ctx.db.engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO cases (id, number, kind, category, description, outcome, channel,"
+            " worker_ref, status, created_at, updated_at) VALUES (1, 'LABCDEF', 'legal_aid',"
+            " 'work_injury', :story, :outcome, 'telegram', '42', 'resolved', :at, :at),"
+            " (2, 'FABCDEF', 'feedback', 'dirty', '', '', 'telegram', '43', 'new', :at, :at)"
+        ).bindparams(at), {"story": STORY, "outcome": OUTCOME})
+        await conn.execute(text(
+            "INSERT INTO case_events (case_id, action, actor, detail, at) VALUES"
+            " (1, 'replied', 'staff:1', :reply, :at), (1, 'resolved', 'staff:1', :outcome, :at)"
+        ).bindparams(at), {"reply": REPLY, "outcome": OUTCOME})
+
+    await ctx.start()  # upgrades to every head, as `yizhan serve` does
+    assert_sealed(await raw_texts(ctx.db))
+    service = service_of(ctx)
+    old, empty = await service.get(1), await service.get(2)
+    assert old is not None and old.description == STORY and old.outcome == OUTCOME
+    assert empty is not None and (empty.description, empty.outcome) == ("", "")
+    assert [e.detail for e in await service.events(1)] == [REPLY, OUTCOME]
+
+    async with ctx.db.engine.begin() as conn:  # and back, for a rollback of the release
+        await conn.run_sync(lambda c: command.downgrade(
+            alembic_config(c, ctx.db.migration_attributes), "referrals_0001"))
+        plain = (await conn.execute(text("SELECT description, outcome FROM cases ORDER BY id"))).all()
+    assert [tuple(row) for row in plain] == [(STORY, OUTCOME), ("", "")]
+    await ctx.finder.stop()
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def set_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> None:
+    monkeypatch.setenv("PII_KEY", keys)
+    get_settings.cache_clear()  # settings are read once per process otherwise
+
+
+def with_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> AppContext:
+    set_key(monkeypatch, keys)
+    return AppContext.from_settings(get_settings())
+
+
+def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = generate_key(), generate_key()
+
+    async def seed() -> list[str]:
+        ctx = with_key(monkeypatch, old)
+        try:
+            await ctx.start()
+            await load_unions(ctx)
+            staff, _ = await add_staff(ctx.db, "王芳", ["HH-XC"])
+            service = service_of(ctx)
+            case = (await service.submit(NewCase(
+                kind="legal_aid", category="work_injury", channel="telegram", worker_ref="42",
+                description=STORY, point=Point(*XINCHENG)))).case
+            await service.reply(case.id or 0, staff, REPLY, "telegram")
+            await service.resolve(case.id or 0, staff, OUTCOME, "telegram")
+            return await raw_texts(ctx.db)
+        finally:
+            await ctx.finder.stop()
+            await ctx.close()
+
+    async def read(keys: str) -> tuple[list[str], str, str, list[str]]:
+        ctx = with_key(monkeypatch, keys)
+        try:
+            case = await service_of(ctx).get(1)
+            assert case is not None
+            details = [e.detail for e in await service_of(ctx).events(1)]
+            return await raw_texts(ctx.db), case.description, case.outcome, details
+        finally:
+            await ctx.close()
+
+    before = asyncio.run(seed())
+    set_key(monkeypatch, generate_key())  # neither key: refused, nothing changes
+    missing = CliRunner().invoke(cli, ["pii", "rotate"])
+    assert missing.exit_code == 1 and "未做任何更改" in missing.output
+    assert asyncio.run(read(old))[0] == before
+
+    set_key(monkeypatch, f"{new},{old}")
+    rotated = CliRunner().invoke(cli, ["pii", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "0 份入会申请" in rotated.output and "1 条求助" in rotated.output
+    stored, description, outcome, details = asyncio.run(read(new))  # the old key is gone
+    assert_sealed(stored)
+    assert set(stored).isdisjoint(before)
+    assert (description, outcome) == (STORY, OUTCOME) and REPLY in details and OUTCOME in details
