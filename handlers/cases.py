@@ -33,6 +33,7 @@ from referrals import (
     URGENT_LEGAL,
     URGENT_NOTE,
     CaseError,
+    CaseView,
     NewCase,
     category_label,
     kind_label,
@@ -314,6 +315,19 @@ def _not_staff(t: Translator) -> Text:
                   "登记为工作人员。"))
 
 
+async def _staff_case(message: Message, context: AppContext, payload: str,
+                      t: Translator) -> tuple[StaffInfo, CaseView] | Text:
+    """The staff member pressing a case button and the case, if they may act on it; else the
+    reply that says why not."""
+    staff, case_id = await _staff_and_case(message, context, payload)
+    if staff is None or case_id is None:
+        return _not_staff(t)
+    try:
+        return staff, await service_of(context).get_for(case_id, staff)
+    except CaseError as exc:
+        return Text(str(exc))
+
+
 @router.message(Data(f"{STAFF}claim:"))
 async def staff_claim(message: Message, payload: str, context: AppContext,
                       t: Translator) -> Text:
@@ -332,14 +346,11 @@ async def staff_claim(message: Message, payload: str, context: AppContext,
 @router.message(Data(f"{STAFF}reply:"))
 async def staff_reply_begin(message: Message, payload: str, context: AppContext,
                             state: DialogState, t: Translator) -> Text:
-    staff, case_id = await _staff_and_case(message, context, payload)
-    if staff is None or case_id is None:
-        return _not_staff(t)
-    try:
-        case = await service_of(context).get_for(case_id, staff)
-    except CaseError as exc:
-        return Text(str(exc))
-    await state.set("casestaff:reply", {"case_id": case_id, "chat": message.chat_id})
+    found = await _staff_case(message, context, payload, t)
+    if isinstance(found, Text):
+        return found
+    staff, case = found
+    await state.set("casestaff:reply", {"case_id": case.id, "chat": message.chat_id})
     return Text(t("{name}，请发送要回复 {number} 的内容（在群里请直接回复本条消息），"
                   "会原样转给求助人。发送“取消”放弃。").format(name=staff.name,
                                                           number=case.number))
@@ -348,15 +359,12 @@ async def staff_reply_begin(message: Message, payload: str, context: AppContext,
 @router.message(Data(f"{STAFF}resolve:"))
 async def staff_resolve_begin(message: Message, payload: str, context: AppContext,
                               state: DialogState, t: Translator) -> Text:
-    staff, case_id = await _staff_and_case(message, context, payload)
-    if staff is None or case_id is None:
-        return _not_staff(t)
-    try:
-        case = await service_of(context).get_for(case_id, staff)
-    except CaseError as exc:
-        return Text(str(exc))
-    await state.set("casestaff:resolve", {"case_id": case_id, "chat": message.chat_id})
-    rows = tuple((Button(t(o), data=f"{STAFF}done:{case_id}:{i}"),)
+    found = await _staff_case(message, context, payload, t)
+    if isinstance(found, Text):
+        return found
+    _staff, case = found
+    await state.set("casestaff:resolve", {"case_id": case.id, "chat": message.chat_id})
+    rows = tuple((Button(t(o), data=f"{STAFF}done:{case.id}:{i}"),)
                  for i, o in enumerate(OUTCOMES))
     return Text(t("{number} 的处理结果是？点一个，或直接输入（求助人会看到）。").format(
         number=case.number), buttons=rows)
