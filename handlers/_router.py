@@ -4,7 +4,9 @@ A `Router` holds handlers (async functions) and child routers. For a message, a 
 own handlers in the order they were registered, then its children in the order they were
 included; the first handler whose filters all pass is called. A filter returns False (no match),
 True (match) or a dict (match, and these values become injectable for the handler, e.g. the
-service codes a text asked for).
+service codes a text asked for). A filter also says which message shapes it can never accept
+(`possible`: a text filter and a location), so a router skips those handlers without running
+their filters, from a per-shape list it keeps.
 
 Handlers declare what they need by parameter name: `message`, `state`, `finder`, `store`,
 `clock`, `context`, `t` (the translator for the user's language), anything a filter returned, and
@@ -23,6 +25,9 @@ from typing import Any
 from ._messages import Kind, Message, Reply
 
 FilterResult = bool | dict[str, Any]
+# What a message carries, as far as a filter can tell without reading values: its kind, and
+# whether it has text and button data. See `Filter.possible`.
+Shape = tuple[Kind, bool, bool]
 HandlerResult = Reply | Sequence[Reply] | None
 HandlerFn = Callable[..., Awaitable[HandlerResult]]
 
@@ -31,11 +36,21 @@ class Skip(Exception):
     """Raised by a handler that, after looking closer, is not the right one: try the next."""
 
 
+def shape_of(message: Message) -> Shape:
+    return message.kind, message.text is not None, message.data is not None
+
+
 class Filter:
     """A condition on a message. Combine with `&`, `|` and `~`."""
 
     async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
         raise NotImplementedError
+
+    def possible(self, shape: Shape) -> bool:
+        """False only when no message of this shape can pass `check` (a text filter and a
+        shared location). Routers use it to skip such handlers without awaiting their
+        filters: there are dozens of dialog handlers, and each message fits few of them."""
+        return True
 
     def __and__(self, other: Filter) -> Filter:
         return _All((self, other))
@@ -61,6 +76,9 @@ class _All(Filter):
                 found.update(result)
         return found or True
 
+    def possible(self, shape: Shape) -> bool:
+        return all(part.possible(shape) for part in self.parts)
+
 
 @dataclass(frozen=True)
 class _Any(Filter):
@@ -72,6 +90,9 @@ class _Any(Filter):
             if result:
                 return result
         return False
+
+    def possible(self, shape: Shape) -> bool:
+        return any(part.possible(shape) for part in self.parts)
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,9 @@ class Command(Filter):
         name = head.split("@", 1)[0].lower()
         return {"command": name, "args": args.strip()} if name in self.names else False
 
+    def possible(self, shape: Shape) -> bool:
+        return shape[1]
+
 
 @dataclass(frozen=True)
 class TextIs(Filter):
@@ -124,6 +148,9 @@ class TextIs(Filter):
 
     async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
         return message.text is not None and message.text.strip().lower() in self.words
+
+    def possible(self, shape: Shape) -> bool:
+        return shape[1]
 
 
 @dataclass(frozen=True)
@@ -142,6 +169,9 @@ class Regex(Filter):
         found = self.pattern.search(message.text)
         return {"match": found} if found else False
 
+    def possible(self, shape: Shape) -> bool:
+        return shape[1]
+
 
 @dataclass(frozen=True)
 class KindIs(Filter):
@@ -155,6 +185,9 @@ class KindIs(Filter):
     async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
         return message.kind in self.kinds
 
+    def possible(self, shape: Shape) -> bool:
+        return shape[0] in self.kinds
+
 
 @dataclass(frozen=True)
 class Data(Filter):
@@ -166,6 +199,9 @@ class Data(Filter):
         if message.data is None or not message.data.startswith(self.prefix):
             return False
         return {"payload": message.data[len(self.prefix):]}
+
+    def possible(self, shape: Shape) -> bool:
+        return shape[2]
 
 
 @dataclass(frozen=True)
@@ -213,10 +249,15 @@ class HandlerObject:
             if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         )
 
+    def possible(self, shape: Shape) -> bool:
+        return all(flt.possible(shape) for flt in self.filters)
+
     async def match(self, message: Message, data: dict[str, Any]) -> dict[str, Any] | None:
         found: dict[str, Any] = {}
         for flt in self.filters:
-            result = await flt.check(message, {**data, **found})
+            # Copy the data only when an earlier filter added to it: this runs for every
+            # handler on every message, and the data holds all the injectables.
+            result = await flt.check(message, {**data, **found} if found else data)
             if not result:
                 return None
             if isinstance(result, dict):
@@ -242,6 +283,7 @@ class Router:
         self.filters = tuple(filters)
         self.handlers: list[HandlerObject] = []
         self.children: list[Router] = []
+        self._plans: dict[Shape, list[HandlerObject]] = {}  # shape → handlers it could reach
 
     def __repr__(self) -> str:
         return f"Router({self.name!r})"
@@ -255,6 +297,7 @@ class Router:
             if not inspect.iscoroutinefunction(fn):
                 raise TypeError(f"{fn.__qualname__}: handlers must be async functions")
             self.handlers.append(HandlerObject(fn, tuple(_as_filter(f) for f in filters)))
+            self._plans.clear()
             return fn
 
         return register
@@ -271,6 +314,9 @@ class Router:
     ) -> AsyncIterator[tuple[HandlerObject, dict[str, Any]]]:
         """Handlers that accept the message, depth-first in registration order, lazily (the
         caller stops at the first that does not raise `Skip`)."""
+        shape = shape_of(message)
+        if not all(flt.possible(shape) for flt in self.filters):
+            return
         found: dict[str, Any] = {}
         for flt in self.filters:
             result = await flt.check(message, data)
@@ -278,8 +324,11 @@ class Router:
                 return
             if isinstance(result, dict):
                 found.update(result)
-        scoped = {**data, **found}
-        for handler in self.handlers:
+        scoped = {**data, **found} if found else data
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plans[shape] = [h for h in self.handlers if h.possible(shape)]
+        for handler in plan:
             extra = await handler.match(message, scoped)
             if extra is not None:
                 yield handler, {**scoped, **extra}

@@ -84,6 +84,23 @@ async def test_navigation_links_use_each_maps_coordinate_system(context: AppCont
     assert distance_m(Point(glat, glng), spot) > 100
 
 
+async def test_navigation_links_carry_names_with_url_characters(context: AppContext) -> None:
+    name, address = "A&B 驿站 #2; 1:2,3/4+5%", "新城区 x=1&y=2 路/号?"
+    await add_stations(context, station("ODD", LAT + 0.001, LNG, name=name, address=address))
+    replies = await Conversation(context).handle(msg(at=HOHHOT))
+    detail = next(r for r in replies if isinstance(r, Text))
+    urls = {b.label: b.url for row in detail.buttons for b in row if b.url}
+    assert all(url is not None and " " not in url for url in urls.values())
+    glat, glng = from_wgs84(Point(LAT + 0.001, LNG), CoordSystem.GCJ02)
+    assert parse_qs(urlparse(urls["高德地图"]).query)["name"] == [name]
+    tencent = parse_qs(urlparse(urls["腾讯地图"]).query)
+    assert tencent["marker"] == [f"coord:{glat:.6f},{glng:.6f};title:{name};addr:{address}"]
+    assert tencent["referer"] == ["yizhan"]
+    baidu = parse_qs(urlparse(urls["百度地图"]).query)
+    assert baidu["title"] == [name] and baidu["content"] == [address]
+    assert baidu["src"] == ["yizhan"]
+
+
 async def test_next_station_button_walks_outward(context: AppContext) -> None:
     await _town(context)
     conversation = Conversation(context)

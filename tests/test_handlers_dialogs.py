@@ -16,6 +16,7 @@ from handlers import (
     InState,
     KindIs,
     Message,
+    Predicate,
     Reply,
     Router,
     Skip,
@@ -203,3 +204,41 @@ async def test_a_failing_handler_gets_an_apology_not_a_crash(
         assert "抱歉" in body and "12351" in body
     # The lock was released: the user can go on.
     assert "驿站通" in only_text(await conversation.handle(msg("/start")))
+
+
+async def test_handlers_a_message_cannot_fit_are_skipped_unlooked(
+    backend: Callable[..., AppContext],
+) -> None:
+    looked: list[str] = []
+
+    def peek(name: str) -> Predicate:
+        return Predicate(lambda message: looked.append(name) or True)
+
+    router = Router("shapes")
+
+    @router.message(Data("pick:"), peek("button"))
+    async def picked(payload: str) -> Text:
+        return Text(f"选了{payload}")
+
+    @router.message(peek("text") & (Command("pick") | TextIs("选")))
+    async def typed() -> Text:
+        return Text("请点按钮")
+
+    @router.message(~Data("pick:"), peek("negated"), Command("late"))
+    async def late() -> Text:
+        return Text("no")
+
+    conversation = _conversation(backend(), router)
+    assert only_text(await conversation.handle(msg(data="pick:3"))) == "选了3"
+    assert looked == ["button"]  # the text handlers' predicates never ran for a button press
+    looked.clear()
+    assert only_text(await conversation.handle(msg("/late"))) == "no"
+    assert looked == ["text", "negated"]  # a negation never rules a shape out
+
+    @router.message(peek("added"), Data("other"))
+    async def added_later() -> Text:
+        return Text("后加的")
+
+    looked.clear()
+    assert only_text(await conversation.handle(msg(data="other"))) == "后加的"
+    assert looked == ["added"]  # handlers added after the first message are planned too
