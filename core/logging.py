@@ -33,3 +33,6 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: outbox payloads (a worker's
+    # legal-aid story on its way to a staff chat) would reach the log with LOG_LEVEL=DEBUG.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -6,9 +6,11 @@ them whole; migration referrals_0002 encrypts the plaintext rows of before with 
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -21,6 +23,7 @@ from core import CONTEXT, AppContext, Database, get_settings
 from core.app import create_app
 from core.cli import cli
 from core.db import alembic_config
+from core.logging import configure_logging
 from core.outbox import AwareDateTime, OutboxMessage
 from core.pii import cipher_for, generate_key
 from locations import Point, wgs84_to_gcj02
@@ -57,8 +60,32 @@ async def fake() -> AsyncIterator[FakeWeChat]:
     await server.close()
 
 
+@pytest.fixture
+def debug_log() -> Iterator[Callable[[], str]]:
+    """The production log set-up at its most talkative; gives what was written so far."""
+    root, quieted = logging.getLogger(), ("aiosqlite", "aiohttp.access")
+    handlers, level = root.handlers[:], root.level
+    levels = [logging.getLogger(name).level for name in quieted]
+    configure_logging("DEBUG")
+    written = io.StringIO()
+    cast(logging.StreamHandler, root.handlers[0]).setStream(written)
+    yield written.getvalue
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in zip(quieted, levels, strict=True):
+        logging.getLogger(name).setLevel(old)
+
+
+def leaked(log: str) -> list[str]:
+    """The secrets found in log text, also as JSON's \\uXXXX escapes (a payload's repr)."""
+    flat = log.replace("\\", "")
+    return [s for s in SECRETS
+            if s in log or s.encode("unicode_escape").decode().replace("\\", "") in flat]
+
+
 async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
+    debug_log: Callable[[], str],
 ) -> None:
     api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
     ctx = api.app[CONTEXT]
@@ -94,6 +121,8 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
         cards = [m.payload["text"] for m in (await session.execute(select(OutboxMessage).where(
             OutboxMessage.recipient == "-1002"))).scalars()]  # type: ignore[arg-type]
     assert len(cards) == 1 and STORY in cards[0]  # the county's staff chat reads the story
+    log = debug_log()
+    assert " DEBUG " in log and leaked(log) == []
 
 
 async def upgrade_to(db: Database, revision: str) -> None:
