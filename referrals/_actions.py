@@ -5,11 +5,12 @@ worker through the outbox, all in one transaction."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from . import _cards as cards
 from ._cases import MAX_TEXT, ActionResult, CaseError, Staff
-from ._models import Case, CaseStatus
+from ._models import Case, CaseEventView, CaseStatus
 from ._records import CaseRecords
 from ._texts import seal
 
@@ -17,6 +18,13 @@ _CLOSED = (CaseStatus.RESOLVED, CaseStatus.DUPLICATE)
 
 
 class StaffActions(CaseRecords):
+    async def _staff_event(
+        self, session: AsyncSession, case: Case, staff: Staff, channel: str, action: str,
+        detail: str = "",
+    ) -> CaseEventView:
+        return await self._event(session, case, action, f"staff:{staff.id}",
+                                 actor_name=staff.name, channel=channel, detail=detail)
+
     async def claim(self, case_id: int, staff: Staff, channel: str) -> ActionResult:
         async with self.db.transaction() as session:
             case = await self._load_for(session, case_id, staff)
@@ -34,8 +42,7 @@ class StaffActions(CaseRecords):
                 raise CaseError("刚刚已有同事认领了这条求助。")
             await session.refresh(case)
             union_name = await self._union_name([case.union_id, *sorted(staff.union_ids)])
-            event = await self._event(session, case, "claimed", f"staff:{staff.id}",
-                                      actor_name=staff.name, channel=channel)
+            event = await self._staff_event(session, case, staff, channel, "claimed")
             told = await self._tell_worker(session, case, event,
                                            cards.worker_claimed(case, union_name, staff.name))
         self.on_enqueue()
@@ -52,12 +59,10 @@ class StaffActions(CaseRecords):
             if case.status == CaseStatus.NEW:  # answering is taking it on
                 case.status, case.claimed_by, case.claimed_by_name = (
                     CaseStatus.CLAIMED.value, staff.id, staff.name)
-                await self._event(session, case, "claimed", f"staff:{staff.id}",
-                                  actor_name=staff.name, channel=channel)
+                await self._staff_event(session, case, staff, channel, "claimed")
             case.updated_at = self.clock.now()
             union_name = await self._union_name([case.union_id])
-            event = await self._event(session, case, "replied", f"staff:{staff.id}",
-                                      actor_name=staff.name, channel=channel, detail=text)
+            event = await self._staff_event(session, case, staff, channel, "replied", text)
             told = await self._tell_worker(session, case, event,
                                            cards.worker_reply(case, union_name, text))
         self.on_enqueue()
@@ -76,8 +81,7 @@ class StaffActions(CaseRecords):
             case.claimed_by = case.claimed_by or staff.id
             case.claimed_by_name = case.claimed_by_name or staff.name
             case.updated_at = self.clock.now()
-            event = await self._event(session, case, "resolved", f"staff:{staff.id}",
-                                      actor_name=staff.name, channel=channel, detail=outcome)
+            event = await self._staff_event(session, case, staff, channel, "resolved", outcome)
             told = await self._tell_worker(session, case, event,
                                            cards.worker_resolved(case, outcome))
         self.on_enqueue()
@@ -92,8 +96,8 @@ class StaffActions(CaseRecords):
                 raise CaseError("这条求助还没有办结，不用重新打开。")
             case.status = (CaseStatus.CLAIMED if case.claimed_by else CaseStatus.NEW).value
             case.duplicate_of, case.updated_at = None, self.clock.now()
-            event = await self._event(session, case, "reopened", f"staff:{staff.id}",
-                                      actor_name=staff.name, channel=channel, detail=reason[:500])
+            event = await self._staff_event(session, case, staff, channel, "reopened",
+                                            reason[:500])
             told = await self._tell_worker(session, case, event, cards.worker_reopened(case))
         self.on_enqueue()
         return ActionResult(self._view(case), told)
@@ -111,8 +115,8 @@ class StaffActions(CaseRecords):
                 raise CaseError("这条求助已经办结了。")
             case.status, case.duplicate_of = CaseStatus.DUPLICATE.value, other.id
             case.updated_at = self.clock.now()
-            event = await self._event(session, case, "duplicate", f"staff:{staff.id}",
-                                      actor_name=staff.name, channel=channel, detail=other.number)
+            event = await self._staff_event(session, case, staff, channel, "duplicate",
+                                            other.number)
             told = await self._tell_worker(session, case, event,
                                            cards.worker_duplicate(case, other.number))
         self.on_enqueue()

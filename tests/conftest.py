@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from core import CHINA_TZ, AppContext, Database, FrozenClock, MemoryStore, RedisStore, Settings
 from core.app import create_app
+from tests.fakes.wechat import FakeWeChat
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -106,3 +107,11 @@ async def client(
 ) -> TestClient:  # type: ignore[type-arg]
     """An HTTP client of the fully wired app (its context is `client.app[CONTEXT]`)."""
     return await aiohttp_client(create_app(backend()))  # type: ignore[no-any-return, operator]
+
+
+@pytest.fixture
+async def fake_wechat() -> AsyncIterator[FakeWeChat]:
+    """The fake WeChat APIs. Ask for it before the app's fixtures, so it outlives the app."""
+    server = await FakeWeChat().start()
+    yield server
+    await server.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -54,13 +54,6 @@ def assert_sealed(stored: list[str]) -> None:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 def debug_log() -> Iterator[Callable[[], str]]:
     """The production log set-up at its most talkative; gives what was written so far."""
     root, quieted = logging.getLogger(), ("aiosqlite", "aiohttp.access")
@@ -84,15 +77,15 @@ def leaked(log: str) -> list[str]:
 
 
 async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
-    debug_log: Callable[[], str],
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any], debug_log: Callable[[], str],
 ) -> None:
-    api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
+    api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
     ctx = api.app[CONTEXT]
     await load_unions(ctx)
     _staff, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
-    worker = await login(api, fake, "o-worker-7")
+    worker = await login(api, fake_wechat, "o-worker-7")
     lat, lng = wgs84_to_gcj02(*XINCHENG)
     made = await api.post("/api/v1/cases", headers=worker, json={
         "kind": "legal_aid", "category": "work_injury", "description": STORY,
