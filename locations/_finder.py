@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -30,26 +32,70 @@ log = logging.getLogger(__name__)
 VERSION_KEY = "locations:version"
 
 
-def record_of(row: Station) -> StationRecord:
-    return StationRecord(
-        id=row.id or 0,
-        code=row.code,
-        name=row.name,
-        address=row.address,
-        league=row.league,
-        county=row.county,
-        point=Point(row.lat, row.lng),
-        kind=row.kind,
-        build_mode=row.build_mode,
-        host_type=row.host_type,
-        opening_hours=row.opening_hours,
-        services=tuple(row.services or ()),
-        most_beautiful=row.most_beautiful,
-        smart_24h=row.smart_24h,
-        phone=row.phone,
-        status=row.status,
-        area_m2=row.area_m2,
-    )
+# What the index needs of a station, read as plain rows: hydrating ORM objects for a national
+# set (200,000 stations) took ~10 s of event-loop time and ~500 MB per reload (bench/reload.py).
+_COLUMNS = tuple(Station.__table__.c[name] for name in (  # type: ignore[attr-defined]
+    "id", "code", "name", "address", "league", "county", "lat", "lng", "kind", "build_mode",
+    "host_type", "opening_hours", "services", "most_beautiful", "smart_24h", "phone", "status",
+    "area_m2",
+))
+_CHUNK = 2000  # rows per fetch: the event loop answers requests between chunks
+
+
+def _records_of(rows: Iterable[Sequence[Any]], shared: dict[Any, Any]) -> list[StationRecord]:
+    """Records for rows of `_COLUMNS`. Values many stations repeat (league, county, kind, hours,
+    service lists, …) are kept once in `shared` instead of once per station."""
+    one = shared.setdefault
+    records = []
+    for (sid, code, name, address, league, county, lat, lng, kind, build_mode, host_type,
+         hours, services, beautiful, smart, phone, status, area) in rows:
+        offered = tuple(services or ())
+        records.append(StationRecord(
+            id=sid, code=code, name=name, address=address, league=one(league, league),
+            county=one(county, county), point=Point(lat, lng), kind=one(kind, kind),
+            build_mode=one(build_mode, build_mode), host_type=one(host_type, host_type),
+            opening_hours=one(hours, hours), services=one(offered, offered),
+            most_beautiful=beautiful, smart_24h=smart, phone=phone, status=one(status, status),
+            area_m2=area,
+        ))
+    return records
+
+
+_FREEZE_AT = 20_000  # stations: below this the collector's scans of the index cost little
+
+
+class _Paused:
+    freeze = False
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[_Paused]:
+    """Keep Python's cyclic garbage collector out of a reload, and out of the new index after.
+
+    Loading 200,000 stations allocates a few million tracked objects, which set off full
+    collections that each scan the whole heap while holding the GIL: half the reload's time
+    and stalls of ~300 ms for every request (bench/reload.py). Nothing here makes cycles, so
+    the collector is paused (reference counting still frees everything). A large index is then
+    frozen (`gc.freeze`: later collections skip every object alive now; freed objects are still
+    freed by reference counting), so requests' own collections stop scanning it too. The cost:
+    a cycle alive at that moment (an in-flight request's) is never collected; at a few reloads a
+    day that is a few objects, not a leak that grows with traffic. Small sets (tests, a county)
+    are not frozen.
+    """
+    paused = _Paused()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield paused
+    finally:
+        if paused.freeze:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def _build(records: list[StationRecord]) -> tuple[StationIndex, dict[int, StationRecord]]:
+    return StationIndex.build(records), {r.id: r for r in records}
 
 
 class StationFinder:
@@ -81,21 +127,21 @@ class StationFinder:
         """Load stations from the database and swap in a freshly built index."""
         async with self._reload_lock:
             version = await self._current_version()
-            async with self._db.session() as session:
-                rows = (
-                    (
-                        await session.execute(
-                            select(Station).where(col(Station.status) != StationStatus.REVOKED)
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
-            records = [record_of(r) for r in rows]
-            started = time.perf_counter()
-            index = await asyncio.to_thread(StationIndex.build, records)
-            self.last_build_seconds = time.perf_counter() - started
-            self._index, self._by_id = index, {r.id: r for r in records}
+            with _collector_paused() as paused:
+                records: list[StationRecord] = []
+                shared: dict[Any, Any] = {}
+                query = select(*_COLUMNS).where(col(Station.status) != StationStatus.REVOKED)
+                async with self._db.session() as session:
+                    result = await session.stream(query.execution_options(yield_per=_CHUNK))
+                    async for chunk in result.partitions():
+                        records += _records_of(chunk, shared)
+                started = time.perf_counter()
+                index, by_id = await asyncio.to_thread(_build, records)
+                self.last_build_seconds = time.perf_counter() - started
+                # Freeing the old set here (a cascade of deallocations, one C call) is what the
+                # remaining ~100 ms stall of a 200,000-station reload is (bench/reload.py).
+                self._index, self._by_id = index, by_id
+                paused.freeze = len(records) >= _FREEZE_AT
             self._version = version
             log.info("station index: %d active of %d listed", len(index), len(records))
 
