@@ -81,6 +81,7 @@ def serve_telegram(port: int) -> None:
 
 
 def serve_app(port: int, stations: int) -> None:
+    import gc
     import logging
 
     from aiohttp import web
@@ -99,6 +100,7 @@ def serve_app(port: int, stations: int) -> None:
         index = await asyncio.to_thread(StationIndex.build, records)
         finder = context.finder
         finder._index, finder._by_id = index, {r.id: r for r in records}  # see module doc
+        gc.freeze()  # as StationFinder.reload does after loading a large index
 
     app.on_startup.append(inject)  # after the context started (cleanup_ctx runs first)
     profile = os.environ.get("WEBHOOK_BENCH_PROFILE")  # a path: write cProfile stats there

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote_plus
 
 from locations import SERVICES, CoordSystem, Match, Point, StationRecord, from_wgs84
 
@@ -135,11 +135,17 @@ def _map_links(station: StationRecord) -> tuple[str, str, str]:
     amap = (f"https://uri.amap.com/marker?position={glng:.6f}%2C{glat:.6f}&name={name}"
             "&coordinate=gaode&callnative=1&src=yizhan")
     tencent = (f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{glat:.6f},{glng:.6f}"
-               f";title:{quote(station.name, safe=':;,')};addr:{quote(station.address, safe=':;,')}"
-               "&referer=yizhan")
+               f";title:{_marker_quoted(name)};addr:{_marker_quoted(address)}&referer=yizhan")
     baidu = (f"https://api.map.baidu.com/marker?location={blat:.6f}%2C{blng:.6f}&title={name}"
              f"&content={address}&coord_type=bd09ll&output=html&src=yizhan")
     return amap, tencent, baidu
+
+
+def _marker_quoted(plus_quoted: str) -> str:
+    """`quote(text, safe=":;,")` from `quote_plus(text)`, without escaping the text again: the
+    two differ only in a space ("+" there, since a real "+" is %2B) and the three separators."""
+    return (plus_quoted.replace("+", "%20").replace("%3A", ":").replace("%3B", ";")
+            .replace("%2C", ","))
 
 
 def station_buttons(match: Match, origin: Point, services: list[str], offset: int,

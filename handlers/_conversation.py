@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from core.context import AppContext
@@ -87,11 +88,14 @@ class Conversation:
                     "raw_state": state.name, "t": t, "lang": language_of(message.language),
                     "user_key": user,
                 }
-                async for handler, kwargs in self.root.matches(message, data):
-                    try:
-                        return _as_list(await handler.call(kwargs))
-                    except Skip:
-                        continue
+                # Closed here rather than left to the loop's finaliser, which would schedule
+                # a task per router level to close what the early return left open.
+                async with aclosing(self.root.matches(message, data)) as found:
+                    async for handler, kwargs in found:
+                        try:
+                            return _as_list(await handler.call(kwargs))
+                        except Skip:
+                            continue
                 return []
         except Busy:
             return [Text(t("上一条消息还在处理，请稍等一下再发。"))]

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -311,7 +312,7 @@ class Router:
 
     async def matches(
         self, message: Message, data: dict[str, Any]
-    ) -> AsyncIterator[tuple[HandlerObject, dict[str, Any]]]:
+    ) -> AsyncGenerator[tuple[HandlerObject, dict[str, Any]], None]:
         """Handlers that accept the message, depth-first in registration order, lazily (the
         caller stops at the first that does not raise `Skip`)."""
         shape = shape_of(message)
@@ -333,8 +334,9 @@ class Router:
             if extra is not None:
                 yield handler, {**scoped, **extra}
         for child in self.children:
-            async for hit in child.matches(message, scoped):
-                yield hit
+            async with aclosing(child.matches(message, scoped)) as hits:  # see Conversation
+                async for hit in hits:
+                    yield hit
 
     def walk(self) -> Iterable[Router]:
         yield self
