@@ -118,6 +118,12 @@ def serve_app(port: int, stations: int) -> None:
 # -- the load generator ------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -227,19 +233,26 @@ async def run(args: argparse.Namespace) -> None:
               f"store {'redis' if args.redis_url else 'memory'}")
         await load(f"{app_url}/telegram/webhook", updates(1, 200), 10)  # warm-up
         await load(f"http://127.0.0.1:{ports['bare']}/telegram/webhook", updates(1, 200), 10)
-        print(f"{'conc':>5} | {'webhook p50':>11} {'p99':>8} {'req/s':>7} | "
-              f"{'bare p50':>8} {'p99':>8} {'req/s':>7} | {'ratio':>5} | fails")
+        # CPU per request of each server process (all its threads, the outbox dispatcher's
+        # deliveries included for the app): steadier than req/s on a machine shared with
+        # other work, and it shows where a request's cost is without the load generator's.
+        print(f"{'conc':>5} | {'webhook p50':>11} {'p99':>8} {'req/s':>7} {'CPU/req':>8} | "
+              f"{'bare p50':>8} {'p99':>8} {'req/s':>7} {'CPU/req':>8} | {'ratio':>5} | fails")
         next_id = 1_000
         for level in levels:
             bodies = updates(next_id, args.requests)
             next_id += args.requests
+            cpu = cpu_seconds(procs[2].pid)
             lat_app, wall_app, fail_app = await load(f"{app_url}/telegram/webhook", bodies, level)
+            cpu_app = (cpu_seconds(procs[2].pid) - cpu) / len(bodies)
+            cpu = cpu_seconds(procs[1].pid)
             lat_bare, wall_bare, fail_bare = await load(
                 f"http://127.0.0.1:{ports['bare']}/telegram/webhook", bodies, level)
+            cpu_bare = (cpu_seconds(procs[1].pid) - cpu) / len(bodies)
             rps_app, rps_bare = len(bodies) / wall_app, len(bodies) / wall_bare
             print(f"{level:>5} | {pct(lat_app, .5) * 1e3:>9.2f}ms {pct(lat_app, .99) * 1e3:>6.2f}ms"
-                  f" {rps_app:>7.0f} | {pct(lat_bare, .5) * 1e3:>6.2f}ms"
-                  f" {pct(lat_bare, .99) * 1e3:>6.2f}ms {rps_bare:>7.0f} |"
+                  f" {rps_app:>7.0f} {cpu_app * 1e6:>6.0f}µs | {pct(lat_bare, .5) * 1e3:>6.2f}ms"
+                  f" {pct(lat_bare, .99) * 1e3:>6.2f}ms {rps_bare:>7.0f} {cpu_bare * 1e6:>6.0f}µs |"
                   f" {rps_app / rps_bare:>5.2f} | {fail_app}/{fail_bare}")
         # Every handled update queued a venue and a details message. Delivery is held to
         # Telegram's ~30 messages/s by the client, so measure its rate, not its completion.

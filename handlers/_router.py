@@ -273,7 +273,7 @@ class HandlerObject:
             raise LookupError(
                 f"{self.fn.__qualname__} asks for {sorted(missing)}, which nobody provides"
             )
-        return await self.fn(**{k: v for k, v in data.items() if k in self.params})
+        return await self.fn(**{k: data[k] for k in self.params if k in data})
 
 
 class Router:

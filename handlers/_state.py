@@ -8,7 +8,9 @@ a second message waits for the first (a worker tapping twice must not enrol twic
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import secrets
 import time
 from typing import Any
@@ -18,6 +20,12 @@ from core.store import Store
 STATE_TTL = 30 * 60.0  # an unfinished dialog is forgotten after half an hour of silence
 LOCK_TTL = 30.0  # a crashed process cannot hold a user's lock longer than this
 LOCK_WAIT = 10.0
+
+# A lock's owner token: a random prefix, the process id (a forked child keeps the prefix and
+# the count) and a counter. Unique across processes and hosts like a random token per lock,
+# without asking the OS for randomness on every message.
+_PROCESS_TOKEN = secrets.token_hex(8)
+_lock_serial = itertools.count()
 
 
 class Busy(Exception):
@@ -77,7 +85,7 @@ class UserLock:
 
     def __init__(self, store: Store, user: str, *, wait: float = LOCK_WAIT) -> None:
         self._store, self._key, self._wait = store, f"lock:{user}", wait
-        self._token = secrets.token_hex(8)
+        self._token = f"{_PROCESS_TOKEN}:{os.getpid()}:{next(_lock_serial)}"
 
     async def __aenter__(self) -> UserLock:
         deadline = time.monotonic() + self._wait
