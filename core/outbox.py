@@ -29,7 +29,10 @@ Guarantees
 ----------
 - One row is delivered by one dispatcher at a time: a claim sets `claimed_by` and a lease
   (`lease_until`). PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
-  with a conditional UPDATE that only succeeds while the row is still due.
+  with a conditional UPDATE that only succeeds while the row is still due. A row whose send
+  begins more than a tenth of a lease after its claim (it queued behind the concurrency gate or
+  a chat's rate limit) has its lease restarted first, and is skipped if another dispatcher took
+  it over meanwhile.
 - Stopping (`stop()`, SIGTERM) lets messages already on the wire finish and be recorded.
   A dispatcher killed mid-delivery leaves its rows "sending"; once the lease expires another
   dispatcher claims them again. The window between the remote side accepting a message and our
@@ -381,7 +384,7 @@ class Dispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         sender = self.senders.get(message.kind)
-        if not await self._renew_lease(message):
+        if not self._fresh(message) and not await self._renew_lease(message):
             return  # our claim ran out while the row queued here, and another dispatcher took it
         try:
             if sender is None:
@@ -397,6 +400,13 @@ class Dispatcher:
             await self._finish_failed(message, f"{type(exc).__name__}: {exc}")
         else:
             await self._finish_sent(message, result)
+
+    def _fresh(self, message: OutboxMessage) -> bool:
+        """Claimed moments ago (under a tenth of the lease): nobody else can have taken the row,
+        and its send starts with nine tenths of a lease ahead, so renewing would only cost a
+        transaction — a third of a delivery's database work when rows go out as they come."""
+        lease_until = message.lease_until
+        return lease_until is not None and lease_until - self.now() >= self.lease * 0.9
 
     async def _renew_lease(self, message: OutboxMessage) -> bool:
         """Restart the lease as the send begins. A claimed row may wait behind the concurrency

@@ -209,3 +209,29 @@ async def test_a_row_whose_claim_ran_out_before_sending_is_not_sent_twice(
     assert slow.sent == []
     (row,) = await _rows(ctx)
     assert row.status == "sent"
+
+
+async def test_a_send_starts_with_most_of_a_lease_ahead(
+    backend: Callable[..., AppContext],
+) -> None:
+    """A row that queued a while after its claim has its lease restarted as its send begins;
+    one sent at once keeps the claim's lease (restarting it would only cost a transaction)."""
+    ctx = await _ready(backend)
+    async with ctx.db.transaction() as session:
+        await enqueue(session, "chat", "-100", {"text": "一"}, "a")
+        await enqueue(session, "chat", "-100", {"text": "二"}, "b")
+    leases: dict[str, Any] = {}
+
+    async def sender(message: OutboxMessage) -> None:
+        (row,) = [r for r in await _rows(ctx) if r.id == message.id]
+        leases[message.payload["text"]] = row.lease_until
+
+    dispatcher = Dispatcher(ctx.db, lease_seconds=2.0)
+    dispatcher.register("chat", sender)
+    claimed = {m.payload["text"]: m for m in await dispatcher._claim()}
+    await dispatcher._deliver(claimed["一"])  # right after the claim
+    await asyncio.sleep(0.4)  # a fifth of the lease
+    await dispatcher._deliver(claimed["二"])
+    assert leases["一"] == claimed["一"].lease_until
+    assert leases["二"] > claimed["二"].lease_until
+    assert [r.status for r in await _rows(ctx)] == ["sent", "sent"]
