@@ -49,7 +49,8 @@ def _records_of(rows: Iterable[Sequence[Any]], shared: dict[Any, Any]) -> list[S
     records = []
     for (sid, code, name, address, league, county, lat, lng, kind, build_mode, host_type,
          hours, services, beautiful, smart, phone, status, area) in rows:
-        offered = tuple(services or ())
+        # Service lists come back as fresh JSON lists of fresh strings: keep each code once.
+        offered = tuple([one(code, code) for code in services or ()])
         records.append(StationRecord(
             id=sid, code=code, name=name, address=address, league=one(league, league),
             county=one(county, county), point=Point(lat, lng), kind=one(kind, kind),

@@ -34,7 +34,7 @@ from datetime import datetime
 import numpy as np
 
 from ._coords import EARTH_RADIUS_M, Point
-from ._grid import build_grid
+from ._grid import build_grid, cell_order
 from ._hours import OpeningState, opening_state
 from ._kernel import Cells, Table
 from ._services import SERVICE_BIT, service_mask
@@ -158,10 +158,8 @@ class StationIndex:
     def __post_init__(self) -> None:
         stations = self.stations
         n = len(stations)
-        points = [s.point for s in stations]
-        lat = np.fromiter((p.lat for p in points), np.float64, n)
-        lng = np.fromiter((p.lng for p in points), np.float64, n)
-        vectors = unit_vectors(lat, lng) if n else np.empty((0, 3))
+        lat = np.fromiter((s.point.lat for s in stations), np.float64, n)
+        lng = np.fromiter((s.point.lng for s in stations), np.float64, n)
         self._ids = np.fromiter((s.id for s in stations), np.int64, n)
         # Many stations share a service set and an expression: look each up once.
         mask_of: dict[tuple[str, ...], int] = {}
@@ -178,8 +176,17 @@ class StationIndex:
         self._expr = np.fromiter(
             (expr_ids.setdefault(s.opening_hours, len(expr_ids)) for s in stations), np.int32, n
         )
+        if n:
+            # Stations laid out in the order of the grid of all of them: neighbours on the map
+            # are neighbours in memory, so a search reads a few cache lines, in every grid.
+            # (The arrays above are read from the records first, in the order they were made.)
+            order = cell_order(lat, lng)
+            self.stations = [stations[i] for i in order.tolist()]
+            lat, lng = lat[order], lng[order]
+            self._ids, self._masks, self._expr = self._ids[order], self._masks[order], self._expr[order]
+        vectors = unit_vectors(lat, lng) if n else np.empty((0, 3))
         self._expressions = list(expr_ids)
-        self._all = build_grid(np.arange(n), lat, lng, vectors) if n else None
+        self._all = build_grid(np.arange(n), lat, lng) if n else None
         self._by_service = {}
         self._offered = set()
         for code, bit in SERVICE_BIT.items():
@@ -190,11 +197,11 @@ class StationIndex:
                 # filter (a window holds about as many that qualify); a grid of its own would
                 # copy most of the index for little gain.
                 if len(members) <= _OWN_GRID_SHARE * n:
-                    self._by_service[code] = build_grid(members, lat, lng, vectors)
+                    self._by_service[code] = build_grid(members, lat, lng)
         self._minute = -1
         self._open = np.full(len(self._expressions), -1, np.int8)  # updated in place only
         self._states = {}
-        self._table = Table(self._ids, self._masks, self._expr, self._open)
+        self._table = Table(vectors, self._ids, self._masks, self._expr, self._open)
 
     def __len__(self) -> int:
         return len(self.stations)

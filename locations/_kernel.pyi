@@ -3,12 +3,13 @@ import numpy as np
 
 class Table:
     def __init__(
-        self, ids: np.ndarray, masks: np.ndarray, expr: np.ndarray, open_state: np.ndarray
+        self, xyz: np.ndarray, ids: np.ndarray, masks: np.ndarray, expr: np.ndarray,
+        open_state: np.ndarray,
     ) -> None: ...
 
 class Cells:
     def __init__(
-        self, keys: np.ndarray, pos: np.ndarray, xyz: np.ndarray, lat0: float, lng0: float,
+        self, keys: np.ndarray, pos: np.ndarray, lat0: float, lng0: float,
         ch: float, cw: float, nrows: int, ncols: int, wraps: bool,
     ) -> None: ...
     def __len__(self) -> int: ...

@@ -24,17 +24,20 @@ cdef Py_ssize_t _MAX_RADIUS = 128
 
 
 cdef class Table:
-    """Per station (index position): id, service bits, opening-hours expression; and per
-    expression its open state now (-1 unknown, 0 closed, 1 open), which the index updates in
-    place."""
+    """Per station (index position): unit vector, id, service bits, opening-hours expression;
+    and per expression its open state now (-1 unknown, 0 closed, 1 open), which the index
+    updates in place. Positions are in the order of the grid of all stations, so the stations
+    of one cell, in any grid, sit close together in memory."""
 
+    cdef const double[:, ::1] xyz
     cdef const int64_t[::1] ids
     cdef const int64_t[::1] masks
     cdef const int32_t[::1] expr
     cdef int8_t[::1] open_state
 
-    def __init__(self, ids, masks, expr, open_state):
-        self.ids, self.masks, self.expr, self.open_state = ids, masks, expr, open_state
+    def __init__(self, xyz, ids, masks, expr, open_state):
+        self.xyz, self.ids, self.masks = xyz, ids, masks
+        self.expr, self.open_state = expr, open_state
 
 
 cdef struct Hit:
@@ -69,19 +72,18 @@ cdef inline void _insert(Best* b, double d2, int64_t sid, int32_t pos) noexcept 
 
 
 cdef class Cells:
-    """One grid's members in cell order (cell keys, index positions, unit vectors) and the
-    search over them."""
+    """One grid's members in cell order (cell keys, index positions) and the search over
+    them."""
 
     cdef const int64_t[::1] keys
     cdef const int32_t[::1] pos
-    cdef const double[:, ::1] xyz
     cdef double lat0, lng0, ch, cw
     cdef Py_ssize_t nrows, ncols
     cdef bint wraps
 
-    def __init__(self, keys, pos, xyz, double lat0, double lng0, double ch, double cw,
+    def __init__(self, keys, pos, double lat0, double lng0, double ch, double cw,
                  Py_ssize_t nrows, Py_ssize_t ncols, bint wraps):
-        self.keys, self.pos, self.xyz = keys, pos, xyz
+        self.keys, self.pos = keys, pos
         self.lat0, self.lng0, self.ch, self.cw = lat0, lng0, ch, cw
         self.nrows, self.ncols, self.wraps = nrows, ncols, wraps
 
@@ -174,13 +176,13 @@ cdef class Cells:
         cdef int8_t state
         cdef double dx, dy, dz, d2
         for i in range(start, stop):
-            dx = self.xyz[i, 0] - qx
-            dy = self.xyz[i, 1] - qy
-            dz = self.xyz[i, 2] - qz
+            p = self.pos[i]
+            dx = table.xyz[p, 0] - qx
+            dy = table.xyz[p, 1] - qy
+            dz = table.xyz[p, 2] - qz
             d2 = dx * dx + dy * dy + dz * dz
             if d2 > bound2:
                 continue
-            p = self.pos[i]
             sid = table.ids[p]
             if _full_and_after(best, d2, sid) and (
                     not has_late or _full_and_after(demoted, d2, sid)):
