@@ -29,13 +29,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_speed import generate  # noqa: E402
+from import_speed import generate
 
-from core import Database, Settings  # noqa: E402
-from core.clock import SystemClock  # noqa: E402
-from core.store import MemoryStore  # noqa: E402
-from locations import StationFinder, StationIndex, upsert_stations  # noqa: E402
-from locations._import import read_station_file  # noqa: E402
+from core import Database, Settings
+from core.clock import SystemClock
+from core.store import MemoryStore
+from locations import StationFinder, StationIndex, upsert_stations
+from locations._import import read_station_file
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -114,7 +114,7 @@ async def main(rows: int, database_url: str | None, runs: int) -> None:
                 await work
                 reload = time.perf_counter() - t
             after = rss_mb()
-            records = list(finder.index.stations)
+            records = sorted(finder.index.stations, key=lambda s: s.id)  # as the database gave them
             t = time.perf_counter()
             StationIndex.build(records)
             build = time.perf_counter() - t
