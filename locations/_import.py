@@ -37,7 +37,6 @@ from tqdm import tqdm
 
 from core.settings import Settings
 
-from ._geocode import geocode_addresses
 from ._hours import HoursError, validate_hours
 from ._import_fields import (
     BUILD_MODES,
@@ -97,6 +96,9 @@ async def read_station_file(
     """Read and validate every row; geocode rows that have only an address."""
     parsed = await asyncio.to_thread(parse_station_file, path, progress=progress)
     if parsed.pending:
+        # Imported here: geopy is ~6 MB that a server answering searches never needs.
+        from ._geocode import geocode_addresses
+
         located = await geocode_addresses(
             (p.query for p in parsed.pending), settings=settings, progress=progress
         )
