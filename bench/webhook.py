@@ -213,6 +213,9 @@ async def run(args: argparse.Namespace) -> None:
         env["REDIS_URL"] = args.redis_url
     else:
         env.pop("REDIS_URL", None)
+    schema = f"bench_{os.getpid()}"  # PostgreSQL: tables of this run only, dropped at the end
+    if env["DATABASE_URL"].startswith("postgres"):
+        env["DATABASE_SCHEMA"] = schema
     me = str(Path(__file__).resolve())
     procs = [
         subprocess.Popen([sys.executable, me, "--role", "telegram", "--port",
@@ -267,6 +270,17 @@ async def run(args: argparse.Namespace) -> None:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
+        if "DATABASE_SCHEMA" in env:
+            await drop_schema(env["DATABASE_URL"], schema)
+
+
+async def drop_schema(url: str, schema: str) -> None:
+    from core import Database, Settings
+
+    database = Database(Settings(database_url=url).database_url)
+    async with database.engine.begin() as conn:
+        await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await database.close()
 
 
 def main() -> None:
