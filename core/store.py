@@ -31,6 +31,19 @@ class Store(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def set_then_get(
+        self, key: str, value: str, *, ttl: float | None = None, only_new: bool = False,
+        then: str,
+    ) -> tuple[bool, str | None]:
+        """`set(key, …)`, then `get(then)` as it is after the set — one round trip for two
+        steps the hot path always takes together (take a lock, read what it guards)."""
+        ...
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        """Delete `key` only while it holds `value` (release a lock we still own), atomically;
+        True when deleted."""
+        ...
+
     async def incr(self, key: str, *, ttl: float | None = None) -> int:
         """Add one and return the new value; `ttl` is set when the key is created."""
         ...
@@ -75,6 +88,18 @@ class MemoryStore:
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
+    async def set_then_get(
+        self, key: str, value: str, *, ttl: float | None = None, only_new: bool = False,
+        then: str,
+    ) -> tuple[bool, str | None]:
+        return await self.set(key, value, ttl=ttl, only_new=only_new), self._live(then)
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        if self._live(key) != value:
+            return False
+        del self._data[key]
+        return True
+
     async def incr(self, key: str, *, ttl: float | None = None) -> int:
         current = self._live(key)
         if current is None:
@@ -108,6 +133,10 @@ class RedisStore:
         )
         self._redis = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
+        # Compare-and-delete in one atomic step (Redis' documented lock release).
+        self._delete_if = self._redis.register_script(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
+            "else return 0 end")
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -135,6 +164,28 @@ class RedisStore:
             await self._redis.delete(self._k(key))
         except RedisError as exc:
             raise StoreError(str(exc)) from exc
+
+    async def set_then_get(
+        self, key: str, value: str, *, ttl: float | None = None, only_new: bool = False,
+        then: str,
+    ) -> tuple[bool, str | None]:
+        try:
+            # Not a transaction: Redis runs a pipeline's commands in order, which is all the
+            # callers need (the read comes after the write), in one round trip.
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(self._k(key), value, px=int(ttl * 1000) if ttl else None, nx=only_new)
+                pipe.get(self._k(then))
+                done, found = await pipe.execute()
+        except RedisError as exc:
+            raise StoreError(str(exc)) from exc
+        return bool(done), found if found is None else str(found)
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        try:
+            deleted = await self._delete_if(keys=[self._k(key)], args=[value])
+        except RedisError as exc:
+            raise StoreError(str(exc)) from exc
+        return bool(deleted)
 
     async def incr(self, key: str, *, ttl: float | None = None) -> int:
         try:

@@ -81,8 +81,8 @@ class Conversation:
         user = user_key(message.channel, message.user_id)
         store = self.context.store
         try:
-            async with UserLock(store, user):
-                state = await DialogState.load(store, user)
+            async with UserLock(store, user, read=DialogState.key(user)) as lock:
+                state = DialogState(store, user, lock.read_value)
                 data = {
                     **self.dependencies(), "message": message, "state": state,
                     "raw_state": state.name, "t": t, "lang": language_of(message.language),

@@ -40,14 +40,18 @@ class DialogState:
     """The dialog a user is in. Injected into handlers as `state`."""
 
     def __init__(self, store: Store, user: str, raw: str | None) -> None:
-        self._store, self._key = store, f"dialog:{user}"
+        self._store, self._key = store, self.key(user)
         loaded = json.loads(raw) if raw else {}
         self._name: str | None = loaded.get("state")
         self._data: dict[str, Any] = loaded.get("data", {})
 
+    @staticmethod
+    def key(user: str) -> str:
+        return f"dialog:{user}"
+
     @classmethod
     async def load(cls, store: Store, user: str) -> DialogState:
-        return cls(store, user, await store.get(f"dialog:{user}"))
+        return cls(store, user, await store.get(cls.key(user)))
 
     @property
     def name(self) -> str | None:
@@ -81,23 +85,36 @@ class DialogState:
 
 
 class UserLock:
-    """`async with UserLock(store, user):` — one message at a time per user, in every process."""
+    """`async with UserLock(store, user):` — one message at a time per user, in every process.
 
-    def __init__(self, store: Store, user: str, *, wait: float = LOCK_WAIT) -> None:
+    `read`: a key to read as soon as the lock is ours, in the same round trip as taking it
+    (the conversation's dialog state); its value is `lock.read_value`."""
+
+    def __init__(self, store: Store, user: str, *, wait: float = LOCK_WAIT,
+                 read: str | None = None) -> None:
         self._store, self._key, self._wait = store, f"lock:{user}", wait
         self._token = f"{_PROCESS_TOKEN}:{os.getpid()}:{next(_lock_serial)}"
+        self._read = read
+        self.read_value: str | None = None
 
     async def __aenter__(self) -> UserLock:
         deadline = time.monotonic() + self._wait
         delay = 0.005
-        while not await self._store.set(self._key, self._token, ttl=LOCK_TTL, only_new=True):
+        while not await self._take():
             if time.monotonic() >= deadline:
                 raise Busy(self._key)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
         return self
 
+    async def _take(self) -> bool:
+        if self._read is None:
+            return await self._store.set(self._key, self._token, ttl=LOCK_TTL, only_new=True)
+        # The read runs after the set: once the lock is ours, nobody changes what it guards.
+        taken, self.read_value = await self._store.set_then_get(
+            self._key, self._token, ttl=LOCK_TTL, only_new=True, then=self._read)
+        return taken
+
     async def __aexit__(self, *exc: object) -> None:
         # Only release our own lock: after LOCK_TTL another message may legitimately hold it.
-        if await self._store.get(self._key) == self._token:
-            await self._store.delete(self._key)
+        await self._store.delete_if(self._key, self._token)

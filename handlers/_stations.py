@@ -41,8 +41,22 @@ def _last_key(user_key: str) -> str:
     return f"lastloc:{user_key}"
 
 
+def _wanted_key(user_key: str) -> str:
+    return f"wanted:{user_key}"  # services asked for before the location came
+
+
 async def remember_location(store: Store, user_key: str, point: Point) -> None:
     await store.set(_last_key(user_key), f"{point.lat},{point.lng}", ttl=LAST_LOCATION_TTL)
+
+
+async def _remember_and_take_wanted(store: Store, user_key: str, point: Point) -> list[str]:
+    """`remember_location`, and take the services asked for before the location came, in one
+    round trip: a shared location, the hottest path, needs both."""
+    _, raw = await store.set_then_get(_last_key(user_key), f"{point.lat},{point.lng}",
+                                      ttl=LAST_LOCATION_TTL, then=_wanted_key(user_key))
+    if raw:
+        await store.delete(_wanted_key(user_key))
+    return decode_services(raw) if raw else []
 
 
 async def last_location(store: Store, user_key: str) -> Point | None:
@@ -116,20 +130,12 @@ def ask_for_location(t: Translator) -> Text:
     )
 
 
-async def _wanted(store: Store, user_key: str) -> list[str]:
-    raw = await store.get(f"wanted:{user_key}")
-    if raw:
-        await store.delete(f"wanted:{user_key}")
-    return decode_services(raw) if raw else []
-
-
 @router.message(KindIs("location"))
 async def on_location(message: Message, store: Store, finder: StationFinder, clock: Clock,
                       t: Translator, lang: str, user_key: str,
                       context: AppContext) -> list[Reply]:
     assert message.location is not None
-    await remember_location(store, user_key, message.location)
-    services = await _wanted(store, user_key)
+    services = await _remember_and_take_wanted(store, user_key, message.location)
     return await answer_near(finder, clock, t, lang, message.location, services,
                              demoted=await demoted_stations(context))
 
@@ -164,7 +170,7 @@ async def typed_request(services: list[str], place: PlaceHit | None, store: Stor
     origin = await last_location(store, user_key)
     if origin is None:
         if services:  # apply them to the location the worker is about to share
-            await store.set(f"wanted:{user_key}", encode_services(services), ttl=WANTED_TTL)
+            await store.set(_wanted_key(user_key), encode_services(services), ttl=WANTED_TTL)
         return [ask_for_location(t)]
     return await answer_near(finder, clock, t, lang, origin, services,
                              demoted=await demoted_stations(context))

@@ -22,6 +22,32 @@ async def test_set_get_delete_and_only_new(backend: Callable[..., AppContext]) -
     assert await store.ping() is True
 
 
+async def test_set_then_get_reads_after_writing(backend: Callable[..., AppContext]) -> None:
+    store = backend().store
+    await store.set("dialog:u", "enrolling")
+    assert await store.set_then_get("lock:u", "a", ttl=5, only_new=True, then="dialog:u") == (
+        True, "enrolling")
+    assert await store.set_then_get("lock:u", "b", only_new=True, then="dialog:u") == (
+        False, "enrolling")  # the lock is held; the read still happens
+    assert await store.get("lock:u") == "a"
+    assert await store.set_then_get("x", "1", then="x") == (True, "1")  # the read sees the write
+    assert await store.set_then_get("y", "1", then="missing") == (True, None)
+    left = await store.ttl("lock:u")
+    assert left is not None and 0 < left <= 5
+
+
+async def test_delete_if_releases_only_the_owners_key(
+    backend: Callable[..., AppContext],
+) -> None:
+    store = backend().store
+    await store.set("lock:u", "mine")
+    assert await store.delete_if("lock:u", "someone else's") is False
+    assert await store.get("lock:u") == "mine"
+    assert await store.delete_if("lock:u", "mine") is True
+    assert await store.get("lock:u") is None
+    assert await store.delete_if("lock:u", "mine") is False  # already gone
+
+
 async def test_ttl_expires_keys(backend: Callable[..., AppContext]) -> None:
     store = backend().store
     await store.set("lock", "x", ttl=0.2, only_new=True)
