@@ -4,9 +4,10 @@
 
 Each size runs in its own child process (so memory is not inherited from the previous one) that
 imports the server's modules (core.app, locations; what a `yizhan serve` process holds), makes the
-synthetic StationRecord list, then builds the index. It reports the build time (median of 3) and
-the resident set size (VmRSS, and the peak VmHWM) after imports, after the records, after the
-index. The baseline in the same run is the records alone: what any index must keep anyway.
+synthetic stations and keeps them as the server does (`StationColumns`, the records dropped),
+then builds the index. It reports the build time (median of 3) and the resident set size
+(VmRSS, and the peak VmHWM) after imports, after the stations, after the index. The baseline
+in the same run is the stations alone: what any index must keep anyway.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ def child(size: int) -> None:
     from synth import stations
 
     import core.app  # noqa: F401  (the server's import footprint)
-    from locations import StationIndex
+    from locations import StationColumns, StationIndex
 
     after_imports = rss_mb()[0]
-    records = stations(size)
+    records = StationColumns.of(stations(size))
     after_records = rss_mb()[0]
     times = []
     index = None

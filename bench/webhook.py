@@ -89,17 +89,17 @@ def serve_app(port: int, stations: int) -> None:
 
     from core import AppContext, get_settings
     from core.app import create_app
-    from locations import StationIndex
+    from locations import StationColumns, StationIndex
 
     logging.basicConfig(level=logging.WARNING)
     context = AppContext.from_settings(get_settings())
     app = create_app(context)
 
     async def inject(app: web.Application) -> None:
-        records = synth_stations(stations)
-        index = await asyncio.to_thread(StationIndex.build, records)
+        listed = StationColumns.of(synth_stations(stations))
+        index = await asyncio.to_thread(StationIndex.build, listed)
         finder = context.finder
-        finder._index, finder._by_id = index, {r.id: r for r in records}  # see module doc
+        finder._index, finder._listed = index, listed  # see module doc
         gc.freeze()  # as StationFinder.reload does after loading a large index
 
     app.on_startup.append(inject)  # after the context started (cleanup_ctx runs first)

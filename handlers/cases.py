@@ -126,7 +126,7 @@ def _by_name(finder: StationFinder, text: str) -> list[StationRecord]:
     words = text.replace("驿站", " ").split()
     if not words:
         return []
-    return [s for s in finder.index.stations if all(w in s.name for w in words)]
+    return finder.index.stations.named(words)
 
 
 @router.message(InState("case:fb:station"), free_text)

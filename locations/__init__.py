@@ -3,6 +3,7 @@
 from collections.abc import Collection
 from datetime import datetime
 
+from ._columns import StationColumns
 from ._coords import (
     CoordSystem,
     Point,
@@ -24,10 +25,10 @@ from ._index import (
     WALK_M_PER_MIN,
     Match,
     StationIndex,
-    StationRecord,
     walk_radius_m,
 )
 from ._models import BuildMode, Station, StationKind, StationStatus, StationStatusChange
+from ._record import StationRecord
 from ._registry import StationInput, UpsertSummary, set_status, status_history, upsert_stations
 from ._seats import (
     COUNTIES,
@@ -76,6 +77,7 @@ __all__ = [
     "RowProblem",
     "Service",
     "Station",
+    "StationColumns",
     "StationFinder",
     "StationIndex",
     "StationInput",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import logging
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -24,9 +25,11 @@ from core.clock import Clock
 from core.db import Database
 from core.store import Store, StoreError
 
+from ._columns import ColumnsBuilder, StationColumns
 from ._coords import Point
-from ._index import Match, StationIndex, StationRecord
+from ._index import Match, StationIndex
 from ._models import Station, StationStatus
+from ._record import StationRecord
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "locations:version"
@@ -40,26 +43,6 @@ _COLUMNS = tuple(Station.__table__.c[name] for name in (  # type: ignore[attr-de
     "area_m2",
 ))
 _CHUNK = 2000  # rows per fetch: the event loop answers requests between chunks
-
-
-def _records_of(rows: Iterable[Sequence[Any]], shared: dict[Any, Any]) -> list[StationRecord]:
-    """Records for rows of `_COLUMNS`. Values many stations repeat (league, county, kind, hours,
-    service lists, …) are kept once in `shared` instead of once per station."""
-    one = shared.setdefault
-    records = []
-    for (sid, code, name, address, league, county, lat, lng, kind, build_mode, host_type,
-         hours, services, beautiful, smart, phone, status, area) in rows:
-        # Service lists come back as fresh JSON lists of fresh strings: keep each code once.
-        offered = tuple([one(code, code) for code in services or ()])
-        records.append(StationRecord(
-            id=sid, code=code, name=name, address=address, league=one(league, league),
-            county=one(county, county), point=Point(lat, lng), kind=one(kind, kind),
-            build_mode=one(build_mode, build_mode), host_type=one(host_type, host_type),
-            opening_hours=one(hours, hours), services=one(offered, offered),
-            most_beautiful=beautiful, smart_24h=smart, phone=phone, status=one(status, status),
-            area_m2=area,
-        ))
-    return records
 
 
 _FREEZE_AT = 20_000  # stations: below this the collector's scans of the index cost little
@@ -91,12 +74,21 @@ def _collector_paused() -> Iterator[_Paused]:
     finally:
         if paused.freeze:
             gc.freeze()
+            _give_back_freed_memory()
         if was_enabled:
             gc.enable()
 
 
-def _build(records: list[StationRecord]) -> tuple[StationIndex, dict[int, StationRecord]]:
-    return StationIndex.build(records), {r.id: r for r in records}
+def _give_back_freed_memory() -> None:
+    """Return the heap a large reload freed to the system (glibc keeps it otherwise: a process
+    that reloaded 200,000 stations stayed at ~360 MB instead of ~235 MB, bench/reload.py).
+    Elsewhere than glibc this does nothing."""
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:
+        trim(0)
+
+
 
 
 class StationFinder:
@@ -104,7 +96,7 @@ class StationFinder:
         self._db, self._store, self._clock = db, store, clock
         self._poll = poll_seconds
         self._index = StationIndex.build([])
-        self._by_id: dict[int, StationRecord] = {}
+        self._listed = StationColumns.of([])  # every station but the revoked
         self._version: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
@@ -129,22 +121,21 @@ class StationFinder:
         async with self._reload_lock:
             version = await self._current_version()
             with _collector_paused() as paused:
-                records: list[StationRecord] = []
-                shared: dict[Any, Any] = {}
+                builder = ColumnsBuilder()
                 query = select(*_COLUMNS).where(col(Station.status) != StationStatus.REVOKED)
                 async with self._db.session() as session:
                     result = await session.stream(query.execution_options(yield_per=_CHUNK))
                     async for chunk in result.partitions():
-                        records += _records_of(chunk, shared)
+                        for row in chunk:
+                            builder.add(*row)  # type: ignore[arg-type]  # _COLUMNS' order
                 started = time.perf_counter()
-                index, by_id = await asyncio.to_thread(_build, records)
+                listed = await asyncio.to_thread(builder.build)
+                index = await asyncio.to_thread(StationIndex.build, listed)
                 self.last_build_seconds = time.perf_counter() - started
-                # Freeing the old set here (a cascade of deallocations, one C call) is what the
-                # remaining ~100 ms stall of a 200,000-station reload is (bench/reload.py).
-                self._index, self._by_id = index, by_id
-                paused.freeze = len(records) >= _FREEZE_AT
+                self._index, self._listed = index, listed
+                paused.freeze = len(listed) >= _FREEZE_AT
             self._version = version
-            log.info("station index: %d active of %d listed", len(index), len(records))
+            log.info("station index: %d active of %d listed", len(index), len(listed))
 
     async def stations_changed(self) -> None:
         """Tell every process (this one included) that stations changed."""
@@ -168,7 +159,7 @@ class StationFinder:
 
     def get(self, station_id: int) -> StationRecord | None:
         """A listed (active or suspended) station; revoked ones are gone."""
-        return self._by_id.get(station_id)
+        return self._listed.get(station_id)
 
     def nearest_open(
         self,

@@ -20,6 +20,9 @@ Open/closed is evaluated once per distinct opening-hours expression per minute (
 expression when there are few, else as the search meets them), and the kernel reads it per
 station through the station's expression number.
 
+Station details are kept as columns (`_columns.StationColumns`), not one object per station;
+the few stations a search answers with are made into `StationRecord`s by the kernel.
+
 An index is immutable apart from that cache: the finder builds a new one off the request path
 and swaps it in.
 """
@@ -33,10 +36,12 @@ from datetime import datetime
 
 import numpy as np
 
+from ._columns import StationColumns
 from ._coords import EARTH_RADIUS_M, Point
 from ._grid import build_grid, cell_order
 from ._hours import OpeningState, opening_state
 from ._kernel import Cells, Table
+from ._record import StationRecord
 from ._services import SERVICE_BIT, service_mask
 
 # Assumed speeds (straight-line distance × route factor, since streets are not straight).
@@ -63,29 +68,6 @@ def ebike_minutes(distance_m: float) -> int:
 def walk_radius_m(minutes: float) -> float:
     """Straight-line distance that `minutes` of walking covers under the assumptions above."""
     return minutes * WALK_M_PER_MIN / ROUTE_FACTOR
-
-
-@dataclass(frozen=True, slots=True)
-class StationRecord:
-    """What search and replies need of a station; a snapshot, not a database row."""
-
-    id: int
-    code: str
-    name: str
-    address: str
-    league: str
-    county: str
-    point: Point
-    kind: str
-    build_mode: str
-    host_type: str
-    opening_hours: str
-    services: tuple[str, ...]
-    most_beautiful: bool
-    smart_24h: bool
-    phone: str
-    status: str = "active"
-    area_m2: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +120,7 @@ def m_to_chord(metres: float) -> float:
 class StationIndex:
     """Active stations, searchable by distance, services and opening hours."""
 
-    stations: list[StationRecord]
+    stations: StationColumns
     _ids: np.ndarray = field(init=False, repr=False)
     _masks: np.ndarray = field(init=False, repr=False)
     _expr: np.ndarray = field(init=False, repr=False)
@@ -152,40 +134,28 @@ class StationIndex:
     _table: Table = field(init=False, repr=False)
 
     @classmethod
-    def build(cls, stations: Iterable[StationRecord]) -> StationIndex:
-        return cls([s for s in stations if s.status == "active"])
+    def build(cls, stations: Iterable[StationRecord] | StationColumns) -> StationIndex:
+        columns = stations if isinstance(stations, StationColumns) else StationColumns.of(stations)
+        status, values = columns.shared("status")
+        active = values.index("active") if "active" in values else -1
+        return cls(columns.subset(np.flatnonzero(status == active)))
 
     def __post_init__(self) -> None:
-        stations = self.stations
-        n = len(stations)
-        lat = np.fromiter((s.point.lat for s in stations), np.float64, n)
-        lng = np.fromiter((s.point.lng for s in stations), np.float64, n)
-        self._ids = np.fromiter((s.id for s in stations), np.int64, n)
-        # Many stations share a service set and an expression: look each up once.
-        mask_of: dict[tuple[str, ...], int] = {}
-        self._masks = np.fromiter(
-            (
-                mask_of[s.services] if s.services in mask_of
-                else mask_of.setdefault(s.services, service_mask(s.services))
-                for s in stations
-            ),
-            np.int64,
-            n,
-        )
-        expr_ids: dict[str, int] = {}
-        self._expr = np.fromiter(
-            (expr_ids.setdefault(s.opening_hours, len(expr_ids)) for s in stations), np.int32, n
-        )
+        columns = self.stations
+        n = len(columns)
+        lat, lng = columns.lat, columns.lng
         if n:
             # Stations laid out in the order of the grid of all of them: neighbours on the map
             # are neighbours in memory, so a search reads a few cache lines, in every grid.
-            # (The arrays above are read from the records first, in the order they were made.)
             order = cell_order(lat, lng)
-            self.stations = [stations[i] for i in order.tolist()]
+            columns = self.stations = columns.subset(order)
             lat, lng = lat[order], lng[order]
-            self._ids, self._masks, self._expr = self._ids[order], self._masks[order], self._expr[order]
         vectors = unit_vectors(lat, lng) if n else np.empty((0, 3))
-        self._expressions = list(expr_ids)
+        self._ids = columns.ids
+        # A service mask per distinct service list, then one lookup per station.
+        lists, distinct = columns.shared("services")
+        self._masks = np.array([service_mask(v) for v in distinct], np.int64)[lists]
+        self._expr, self._expressions = columns.shared("opening_hours")
         self._all = build_grid(np.arange(n), lat, lng) if n else None
         self._by_service = {}
         self._offered = set()
@@ -275,15 +245,16 @@ class StationIndex:
             # The search met a station whose hours are not settled this minute (only with
             # many distinct expressions): settle them and search again.
             self._open[found] = self._state(found, at).is_open
-        stations, expr, states = self.stations, self._expr, self._states
+        make, rows = self.stations.make, self.stations.rows
+        expr, states = self._expr, self._states
         matches = []
         for d2, sid, pos in found:
             metres = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(d2) / 2))
             e = expr.item(pos)
             state = states.get(e) or self._state(e, at)
             matches.append(_new_match(  # walk_minutes and ebike_minutes, inlined
-                stations[pos], metres, max(1, round(metres * _WALK)), max(1, round(metres * _EBIKE)),
-                state, sid in late,
+                make(rows.item(pos)), metres, max(1, round(metres * _WALK)),
+                max(1, round(metres * _EBIKE)), state, sid in late,
             ))
         return matches
 

@@ -1,4 +1,6 @@
 # Type stub for the compiled search kernel (_kernel.pyx).
+from typing import Any
+
 import numpy as np
 
 class Table:
@@ -17,3 +19,13 @@ class Cells:
         self, table: Table, lat: float, lng: float, qx: float, qy: float, qz: float,
         limit: int, bound2: float, need: int, open_now: bool, late: frozenset[int],
     ) -> list[tuple[float, int, int]] | int: ...
+
+RECORD_FIELDS: tuple[str, ...]
+
+class RecordMaker:
+    def __init__(
+        self, record_cls: type, point_cls: type, ids: np.ndarray, lat: np.ndarray,
+        lng: np.ndarray, area: np.ndarray, flags: np.ndarray, codes: np.ndarray,
+        starts: np.ndarray, texts: tuple[str, ...], values: tuple[list[Any], ...],
+    ) -> None: ...
+    def make(self, row: int) -> Any: ...

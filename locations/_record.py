@@ -1,0 +1,30 @@
+"""`StationRecord`: one station as search and replies see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._coords import Point
+
+
+@dataclass(frozen=True, slots=True)
+class StationRecord:
+    """What search and replies need of a station; a snapshot, not a database row."""
+
+    id: int
+    code: str
+    name: str
+    address: str
+    league: str
+    county: str
+    point: Point
+    kind: str
+    build_mode: str
+    host_type: str
+    opening_hours: str
+    services: tuple[str, ...]
+    most_beautiful: bool
+    smart_24h: bool
+    phone: str
+    status: str = "active"
+    area_m2: float | None = None
