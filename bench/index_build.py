@@ -34,13 +34,13 @@ def rss_mb() -> tuple[float, float]:
 
 def child(size: int) -> None:
     sys.path[:0] = [str(HERE.parent), str(HERE)]
-    from synth import stations
+    from synth import iter_stations
 
     import core.app  # noqa: F401  (the server's import footprint)
     from locations import StationColumns, StationIndex
 
     after_imports = rss_mb()[0]
-    records = StationColumns.of(stations(size))
+    records = StationColumns.of(iter_stations(size))
     after_records = rss_mb()[0]
     times = []
     index = None

@@ -7,6 +7,8 @@ different selectivity can be measured: drinking_water 30 %, meal_heating 5 %, ha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from locations import Point, StationRecord
@@ -47,24 +49,27 @@ def positions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def stations(n: int, seed: int = 1) -> list[StationRecord]:
+    return list(iter_stations(n, seed))
+
+
+def iter_stations(n: int, seed: int = 1) -> Iterator[StationRecord]:
+    """The same stations one at a time (a server never holds them all as objects)."""
     rng = np.random.default_rng(seed)
     lat, lng = positions(rng, n)
     offered = {code: rng.random(n) < share for code, share in SHARES.items()}
     others = rng.random((n, len(OTHER))) < 0.6
     hours = rng.choice(len(HOURS), size=n, p=[h[1] for h in HOURS])
-    records = []
     for i in range(n):
         services = tuple(c for c in SHARES if offered[c][i]) + tuple(
             c for j, c in enumerate(OTHER) if others[i, j]
         )
-        records.append(StationRecord(
+        yield StationRecord(
             id=i + 1, code=f"SYN-{i + 1:07d}", name=f"合成测试驿站{i + 1:07d}号",
             address=f"内蒙古合成测试地址{i % 997}路{i + 1}号", league="合成盟市", county="合成旗县",
             point=Point(float(lat[i]), float(lng[i])), kind="standard", build_mode="self",
             host_type="", opening_hours=HOURS[hours[i]][0], services=services,
             most_beautiful=False, smart_24h=False, phone=f"0471-{i % 10_000_000:07d}",
-        ))
-    return records
+        )
 
 
 def queries(n: int, seed: int = 2) -> list[Point]:
