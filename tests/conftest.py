@@ -8,9 +8,14 @@ PostgreSQL schema and Redis key prefix, so parallel runs on one machine do not c
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import io
 import os
+import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +32,31 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:10]
+STUCK_AFTER_S = 120  # before pytest-timeout's 180 s: time to print what the loop waits for
+
+
+@pytest.fixture(autouse=True)
+def _show_stuck_tasks() -> Iterator[None]:
+    """When a test (or its teardown) is stuck, print every asyncio task's stack to stderr.
+
+    Twice a full run has stalled in a teardown with the event loop idle, waiting on something
+    pytest-timeout's thread dump cannot show; the task stacks can. A diagnostic only: the
+    report lands in the failing test's captured stderr."""
+
+    def dump() -> None:
+        out = io.StringIO()
+        running = [o for o in gc.get_objects()
+                   if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+        for loop in running:
+            for task in asyncio.all_tasks(loop):
+                task.print_stack(file=out)
+        print(f"== asyncio tasks after {STUCK_AFTER_S} s ==\n{out.getvalue()}", file=sys.stderr)
+
+    timer = threading.Timer(STUCK_AFTER_S, dump)
+    timer.daemon = True
+    timer.start()
+    yield
+    timer.cancel()
 
 # A Tuesday morning that is an ordinary working day.
 WORKDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
