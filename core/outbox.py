@@ -291,8 +291,12 @@ class Dispatcher:
                 handled = 0
             if handled:
                 continue  # there may be more due rows: go again without sleeping
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # lands as the wait ends, and then stop() waits for this loop forever (seen as a
+            # test teardown stalled with the loop idle).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> int:

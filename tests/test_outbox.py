@@ -235,3 +235,20 @@ async def test_a_send_starts_with_most_of_a_lease_ahead(
     assert leases["一"] == claimed["一"].lease_until
     assert leases["二"] > claimed["二"].lease_until
     assert [r.status for r in await _rows(ctx)] == ["sent", "sent"]
+
+
+async def test_stopping_while_woken_really_stops(backend: Callable[..., AppContext]) -> None:
+    # A shutdown that lands in the same loop step as a wake-up (a reply enqueued as the server
+    # stops): the dispatcher must end, not swallow the cancel and poll forever (it did, with
+    # asyncio.wait_for on Python 3.11, and a test teardown waited 180 s for it).
+    ctx = await _ready(backend)
+    dispatcher = Dispatcher(ctx.db, poll_seconds=0.05)
+    for _ in range(20):
+        dispatcher.start()
+        task = dispatcher._task
+        assert task is not None
+        await asyncio.sleep(0.02)  # idle, waiting to be woken
+        dispatcher.wake()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done, "the dispatcher went on after being cancelled"
