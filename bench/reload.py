@@ -31,11 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from import_speed import generate
+from sqlalchemy import func, select
 
 from core import Database, Settings
 from core.clock import SystemClock
 from core.store import MemoryStore
-from locations import StationFinder, StationIndex, upsert_stations
+from locations import Station, StationFinder, StationIndex, upsert_stations
 from locations._import import read_station_file
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -67,10 +68,6 @@ class PeakRss:
 
 async def fill(db: Database, rows: int) -> None:
     async with db.session() as session:
-        from sqlalchemy import func, select
-
-        from locations import Station
-
         have = (await session.execute(select(func.count()).select_from(Station))).scalar_one()
     if have >= rows:
         return
