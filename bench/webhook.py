@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -105,22 +106,29 @@ def serve_app(port: int, stations: int) -> None:
     app.on_startup.append(inject)  # after the context started (cleanup_ctx runs first)
     profile = os.environ.get("WEBHOOK_BENCH_PROFILE")  # a path: write cProfile stats there
     if profile:
+        # Only the measured load: the load generator sends SIGUSR1 before each level's webhook
+        # requests and SIGUSR2 after them (start-up and the health polls stay out of it).
         import cProfile
 
         profiler = cProfile.Profile()
-        profiler.enable()
+
+        def stop_and_write(*_: object) -> None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+
+        signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+        signal.signal(signal.SIGUSR2, stop_and_write)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
-    if profile:
-        profiler.disable()
-        profiler.dump_stats(profile)
 
 
 # -- the load generator ------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, every thread) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, *, loop_only: bool = False) -> float:
+    """CPU time (user + system) a process has used so far (Linux /proc): every thread's, or
+    with `loop_only` its main thread's (where the event loop runs)."""
+    stat = f"/proc/{pid}/task/{pid}/stat" if loop_only else f"/proc/{pid}/stat"
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -239,22 +247,28 @@ async def run(args: argparse.Namespace) -> None:
         # CPU per request of each server process (all its threads, the outbox dispatcher's
         # deliveries included for the app): steadier than req/s on a machine shared with
         # other work, and it shows where a request's cost is without the load generator's.
-        print(f"{'conc':>5} | {'webhook p50':>11} {'p99':>8} {'req/s':>7} {'CPU/req':>8} | "
+        print(f"{'conc':>5} | {'webhook p50':>11} {'p99':>8} {'req/s':>7} {'CPU/req':>8} {'loop':>8} | "
               f"{'bare p50':>8} {'p99':>8} {'req/s':>7} {'CPU/req':>8} | {'ratio':>5} | fails")
         next_id = 1_000
         for level in levels:
             bodies = updates(next_id, args.requests)
             next_id += args.requests
-            cpu = cpu_seconds(procs[2].pid)
+            profiling = "WEBHOOK_BENCH_PROFILE" in env
+            if profiling:
+                procs[2].send_signal(signal.SIGUSR1)
+            cpu, cpu_loop = cpu_seconds(procs[2].pid), cpu_seconds(procs[2].pid, loop_only=True)
             lat_app, wall_app, fail_app = await load(f"{app_url}/telegram/webhook", bodies, level)
             cpu_app = (cpu_seconds(procs[2].pid) - cpu) / len(bodies)
+            cpu_loop = (cpu_seconds(procs[2].pid, loop_only=True) - cpu_loop) / len(bodies)
+            if profiling:
+                procs[2].send_signal(signal.SIGUSR2)
             cpu = cpu_seconds(procs[1].pid)
             lat_bare, wall_bare, fail_bare = await load(
                 f"http://127.0.0.1:{ports['bare']}/telegram/webhook", bodies, level)
             cpu_bare = (cpu_seconds(procs[1].pid) - cpu) / len(bodies)
             rps_app, rps_bare = len(bodies) / wall_app, len(bodies) / wall_bare
             print(f"{level:>5} | {pct(lat_app, .5) * 1e3:>9.2f}ms {pct(lat_app, .99) * 1e3:>6.2f}ms"
-                  f" {rps_app:>7.0f} {cpu_app * 1e6:>6.0f}µs | {pct(lat_bare, .5) * 1e3:>6.2f}ms"
+                  f" {rps_app:>7.0f} {cpu_app * 1e6:>6.0f}µs {cpu_loop * 1e6:>6.0f}µs | {pct(lat_bare, .5) * 1e3:>6.2f}ms"
                   f" {pct(lat_bare, .99) * 1e3:>6.2f}ms {rps_bare:>7.0f} {cpu_bare * 1e6:>6.0f}µs |"
                   f" {rps_app / rps_bare:>5.2f} | {fail_app}/{fail_bare}")
         # Every handled update queued a venue and a details message. Delivery is held to

@@ -66,6 +66,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -191,6 +192,14 @@ async def enqueue_many(
     (kind, recipient, dedupe_key) already existed — in the table or earlier in `rows`."""
     if not rows:
         return []
+    return await session.run_sync(lambda sync: insert_rows(sync.connection(), rows))
+
+
+def insert_rows(conn: Connection, rows: Sequence[NewMessage | tuple[Any, ...]]) -> list[bool]:
+    """`enqueue_many` on a synchronous connection, for `Database.run_sync` (the webhook's group
+    commit writes its batches this way, in one hop to SQLite's writer thread)."""
+    if not rows:
+        return []
     now = utcnow()
     values = []
     for row in rows:
@@ -207,7 +216,7 @@ async def enqueue_many(
             "created_at": now,
         })
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # One statement with a list of parameter sets: SQLAlchemy compiles it once per process
     # (cached) and sends the rows as multi-row VALUES pages ("insertmanyvalues"); building a
     # `.values([...])` statement instead was compiled afresh for every batch, which cost more
@@ -216,7 +225,7 @@ async def enqueue_many(
     stmt = insert(table).on_conflict_do_nothing(
         index_elements=["kind", "recipient", "dedupe_key"]
     ).returning(table.c.kind, table.c.recipient, table.c.dedupe_key)
-    result = await session.execute(stmt, values)
+    result = conn.execute(stmt, values)
     added = {(str(r[0]), str(r[1]), str(r[2])) for r in result.all()}
     answers = []
     for value in values:

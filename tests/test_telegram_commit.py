@@ -28,14 +28,14 @@ async def test_concurrent_rows_are_committed_together_and_deduplicated(
     await ctx.db.upgrade()
     commits = GroupCommit(ctx.db)
     transactions = 0
-    real = ctx.db.transaction
+    real = ctx.db.run_sync
 
-    def counting() -> Any:
+    def counting(work: Any) -> Any:
         nonlocal transactions
         transactions += 1
-        return real()
+        return real(work)
 
-    ctx.db.transaction = counting  # type: ignore[method-assign]
+    ctx.db.run_sync = counting  # type: ignore[method-assign]
     payload = {"calls": [{"method": "sendMessage", "params": {"chat_id": "1", "text": "好"}}]}
     keys = [f"update:{i % 40}" for i in range(60)]  # 20 duplicates among 60
     results = await asyncio.gather(*(commits.add("telegram", "1", payload, k) for k in keys))
@@ -43,7 +43,7 @@ async def test_concurrent_rows_are_committed_together_and_deduplicated(
     assert results == [i < 40 for i in range(60)]
     rows = await _rows(ctx)
     assert rows == sorted(("1", f"update:{i}") for i in range(40))
-    assert transactions < 10  # not one per row
+    assert 0 < transactions < 10  # not one per row
     # Rows queued after the flush are committed too (the flusher restarts).
     assert await commits.add("telegram", "1", payload, "update:late") is True
     assert ("1", "update:late") in await _rows(ctx)
