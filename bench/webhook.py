@@ -274,11 +274,12 @@ async def run(args: argparse.Namespace) -> None:
         # Every handled update queued a venue and a details message. Delivery is held to
         # Telegram's ~30 messages/s by the client, so measure its rate, not its completion.
         expected = 2 * (200 + next_id - 1_000)
-        before = await delivered(telegram)
+        before, cpu = await delivered(telegram), cpu_seconds(procs[2].pid)
         await asyncio.sleep(5)
-        after = await delivered(telegram)
+        after, cpu = await delivered(telegram), cpu_seconds(procs[2].pid) - cpu
         print(f"outbox: {after:,} of {expected:,} Bot API calls delivered so far, "
-              f"{(after - before) / 5:.0f}/s (the client keeps to Telegram's 30/s)")
+              f"{(after - before) / 5:.0f}/s (the client keeps to Telegram's 30/s), "
+              f"{cpu / max(1, after - before) * 1e3:.2f} ms of app CPU per call")
     finally:
         for proc in procs:
             proc.terminate()

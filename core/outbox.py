@@ -66,7 +66,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -359,39 +359,28 @@ class Dispatcher:
     async def _claim(self) -> list[OutboxMessage]:
         if not self.senders:
             return []
+        rows = await self.db.run_sync(self._claim_rows)
+        return [OutboxMessage.model_validate(dict(r._mapping)) for r in rows]
+
+    def _claim_rows(self, conn: Connection) -> Sequence[Row[Any]]:
+        """One statement: the due rows' ids picked and claimed. PostgreSQL skips rows another
+        dispatcher holds locked; SQLite has one writer at a time, so the UPDATE sees the rows
+        as they are and a row another dispatcher took first is simply no longer due."""
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         now = self.now()
-        claim = {
-            "status": OutboxStatus.SENDING.value,
-            "claimed_by": self.owner,
-            "lease_until": now + self.lease,
-            "attempts": table.c.attempts + 1,
-        }
-        async with self.db.transaction() as session:
-            if self.db.is_postgres:
-                picked = (
-                    select(table.c.id).where(self._due(now)).order_by(table.c.next_attempt_at)
-                    .limit(self.batch).with_for_update(skip_locked=True)
-                )
-                rows = (await session.execute(
-                    update(table).where(table.c.id.in_(picked)).values(**claim)
-                    .returning(*table.c)
-                )).all()
-            else:
-                ids: list[int] = list((await session.execute(
-                    select(table.c.id).where(self._due(now))
-                    .order_by(table.c.next_attempt_at).limit(self.batch)
-                )).scalars().all())
-                rows = []
-                for row_id in ids:
-                    # Conditional: only while still due, so two claimers never both win.
-                    got = (await session.execute(
-                        update(table).where(table.c.id == row_id, self._due(now))
-                        .values(**claim).returning(*table.c)
-                    )).first()
-                    if got is not None:
-                        rows.append(got)
-        return [OutboxMessage.model_validate(dict(r._mapping)) for r in rows]
+        picked = (select(table.c.id).where(self._due(now)).order_by(table.c.next_attempt_at)
+                  .limit(self.batch))
+        if conn.dialect.name == "postgresql":
+            # No second condition outside: with one, the planner may re-run the locking
+            # subquery per row and claim more (and other) rows than it picked.
+            chosen = table.c.id.in_(picked.with_for_update(skip_locked=True))
+        else:
+            chosen = and_(table.c.id.in_(picked), self._due(now))
+        claim = update(table).where(chosen).values(
+            status=OutboxStatus.SENDING.value, claimed_by=self.owner,
+            lease_until=now + self.lease, attempts=table.c.attempts + 1,
+        ).returning(*table.c)
+        return conn.execute(claim).all()
 
     # -- delivering ------------------------------------------------------------------------
 
@@ -439,11 +428,11 @@ class Dispatcher:
 
     async def _finish_sent(self, message: OutboxMessage, result: dict[str, Any] | None) -> None:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        async with self.db.transaction() as session:
-            await session.execute(update(table).where(self._mine(message)).values(
-                status=OutboxStatus.SENT.value, sent_at=self.now(), result=result,
-                claimed_by=None, lease_until=None, last_error="",
-            ))
+        sent = update(table).where(self._mine(message)).values(
+            status=OutboxStatus.SENT.value, sent_at=self.now(), result=result,
+            claimed_by=None, lease_until=None, last_error="",
+        )
+        await self.db.run_sync(lambda conn: conn.execute(sent))
         self.delivered += 1
 
     def backoff(self, attempts: int) -> float:
