@@ -38,6 +38,10 @@ Guarantees
   dispatcher claims them again. The window between the remote side accepting a message and our
   commit of "sent" is the one place a duplicate can still happen (no chat API offers
   idempotency keys); it is a few milliseconds per message.
+- A sent row keeps its `result`, not its payload: what went out (a staff card carries the
+  worker's description and phone, a reply the worker's location) is blanked in the same
+  UPDATE that marks it sent. Pending rows hold it, in plaintext, until then (seconds, unless
+  the chat API is down); a dead row keeps it for staff to see what failed.
 - Failures back off exponentially with full jitter (`base_delay * 2**attempts`, capped), each
   one recorded in `last_error`; a sender's `retry_after` is honoured for that row and holds the
   other due rows to the same recipient too (Telegram rate limits are per chat). After
@@ -429,7 +433,7 @@ class Dispatcher:
     async def _finish_sent(self, message: OutboxMessage, result: dict[str, Any] | None) -> None:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         sent = update(table).where(self._mine(message)).values(
-            status=OutboxStatus.SENT.value, sent_at=self.now(), result=result,
+            status=OutboxStatus.SENT.value, sent_at=self.now(), result=result, payload={},
             claimed_by=None, lease_until=None, last_error="",
         )
         await self.db.run_sync(lambda conn: conn.execute(sent))

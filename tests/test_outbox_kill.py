@@ -139,6 +139,7 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
         await _directory(ctx)
         service = service_of(ctx)
         county_of: dict[str, str] = {}  # acknowledged tracking number → county
+        card_of: dict[str, str] = {}  # tracking number → its staff card's outbox key
         for n in range(CASES):
             got = await service.submit(NewCase(
                 kind="legal_aid", category="unpaid_wages", channel="telegram",
@@ -146,6 +147,7 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
                 point=SAIHAN if n % 2 else XINCHENG, source_ref=f"update-{n}"))
             assert got.created and got.case.number in got.acknowledgement
             county_of[got.case.number] = got.case.area_name
+            card_of[got.case.number] = f"case:{got.case.id}:card"
         assert set(county_of.values()) == set(CHATS)
 
         def number_in(text: str) -> str:
@@ -155,9 +157,10 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
 
         async def recorded() -> bool:
             """Every card a chat accepted is already "sent" in the database."""
-            sent = {(r.kind, r.recipient, r.payload["number"])
+            # A sent row keeps no payload: match the cards by their outbox key.
+            sent = {(r.kind, r.recipient, r.dedupe_key)
                     for r in await _rows(ctx) if r.status == "sent"}
-            return {(a.kind, a.chat, number_in(a.text)) for a in chats.accepted} <= sent
+            return {(a.kind, a.chat, card_of[number_in(a.text)]) for a in chats.accepted} <= sent
 
         env = _environment(ctx, chats)
         first = await _dispatcher(env, FIRST_LEASE, log)

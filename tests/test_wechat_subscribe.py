@@ -245,7 +245,10 @@ async def test_case_steps_reach_a_mini_program_worker(
 
     rows = await _settled(api, "o-case", count=2)
     assert [r.status for r in rows] == ["sent", "sent"]
-    assert outcome in rows[1].payload["text"]  # the whole wording stays for staff
+    assert rows[1].payload == {}  # a sent row keeps no copy of what it said
+    # The subscribe message shortens the outcome; "我的求助" has the whole wording.
+    mine = await (await api.get("/api/v1/cases/mine", headers=auth)).json()
+    assert mine["cases"][0]["outcome"] == outcome
     first, second = fake.subscribed
     assert {first["template_id"], second["template_id"]} == {CASE_TPL}
     assert first["touser"] == second["touser"] == "o-case" and first["appid"] == "wx-mini"
