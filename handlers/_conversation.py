@@ -11,14 +11,13 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import aclosing
 from typing import Any
 
 from core.context import AppContext
 
 from ._i18n import language_of, translator
 from ._messages import Message, Reply, Text
-from ._router import HandlerResult, Router, Skip
+from ._router import HandlerResult, Router
 from ._state import Busy, DialogState, UserLock, user_key
 
 log = logging.getLogger(__name__)
@@ -88,15 +87,7 @@ class Conversation:
                     "raw_state": state.name, "t": t, "lang": language_of(message.language),
                     "user_key": user,
                 }
-                # Closed here rather than left to the loop's finaliser, which would schedule
-                # a task per router level to close what the early return left open.
-                async with aclosing(self.root.matches(message, data)) as found:
-                    async for handler, kwargs in found:
-                        try:
-                            return _as_list(await handler.call(kwargs))
-                        except Skip:
-                            continue
-                return []
+                return _as_list(await self.root.dispatch(message, data))
         except Busy:
             return [Text(t("上一条消息还在处理，请稍等一下再发。"))]
         except Exception:

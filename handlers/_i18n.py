@@ -23,6 +23,7 @@ DEFAULT_LANGUAGE = "zh"
 Translator = Callable[[str], str]
 
 
+@lru_cache(maxsize=256)  # on every message; channels send a handful of distinct tags
 def language_of(tag: str | None) -> str:
     """The catalogue for a channel's language tag: "en-US" → "en"; unknown or Chinese → "zh"."""
     base = (tag or "").lower().replace("_", "-").split("-")[0]

@@ -5,8 +5,9 @@ own handlers in the order they were registered, then its children in the order t
 included; the first handler whose filters all pass is called. A filter returns False (no match),
 True (match) or a dict (match, and these values become injectable for the handler, e.g. the
 service codes a text asked for). A filter also says which message shapes it can never accept
-(`possible`: a text filter and a location), so a router skips those handlers without running
-their filters, from a per-shape list it keeps.
+(`possible`: a text filter and a location, a dialog's filter and a user in no dialog): the root
+flattens the tree, once per shape, into the list of handlers such a message could reach, and a
+message walks only that list.
 
 Handlers declare what they need by parameter name: `message`, `state`, `finder`, `store`,
 `clock`, `context`, `t` (the translator for the user's language), anything a filter returned, and
@@ -18,17 +19,16 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ._messages import Kind, Message, Reply
 
 FilterResult = bool | dict[str, Any]
-# What a message carries, as far as a filter can tell without reading values: its kind, and
-# whether it has text and button data. See `Filter.possible`.
-Shape = tuple[Kind, bool, bool]
+# What a message carries, as far as a filter can tell without reading values: its kind,
+# whether it has text and button data, and the sender's dialog state. See `Filter.possible`.
+Shape = tuple[Kind, bool, bool, str | None]
 HandlerResult = Reply | Sequence[Reply] | None
 HandlerFn = Callable[..., Awaitable[HandlerResult]]
 
@@ -37,8 +37,8 @@ class Skip(Exception):
     """Raised by a handler that, after looking closer, is not the right one: try the next."""
 
 
-def shape_of(message: Message) -> Shape:
-    return message.kind, message.text is not None, message.data is not None
+def shape_of(message: Message, state: str | None = None) -> Shape:
+    return message.kind, message.text is not None, message.data is not None, state
 
 
 class Filter:
@@ -49,8 +49,9 @@ class Filter:
 
     def possible(self, shape: Shape) -> bool:
         """False only when no message of this shape can pass `check` (a text filter and a
-        shared location). Routers use it to skip such handlers without awaiting their
-        filters: there are dozens of dialog handlers, and each message fits few of them."""
+        shared location; a dialog step's filter and a user in no dialog). Routers use it to
+        skip such handlers without awaiting their filters: there are dozens of dialog
+        handlers, and each message fits few of them."""
         return True
 
     def __and__(self, other: Filter) -> Filter:
@@ -216,7 +217,12 @@ class InState(Filter):
         object.__setattr__(self, "names", names)
 
     async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
-        current: str | None = data.get("raw_state")
+        return self._accepts(data.get("raw_state"))
+
+    def possible(self, shape: Shape) -> bool:
+        return self._accepts(shape[3])
+
+    def _accepts(self, current: str | None) -> bool:
         for name in self.names:
             if name is None and current is None:
                 return True
@@ -276,15 +282,25 @@ class HandlerObject:
         return await self.fn(**{k: data[k] for k in self.params if k in data})
 
 
+# A handler in a tree's plan, with the routers above it (outermost first) whose own filters
+# must pass before it is looked at.
+_Step = tuple[HandlerObject, tuple["Router", ...]]
+_MAX_PLANS = 1024  # shapes: a few kinds × every step of every dialog
+
+
 class Router:
     """Handlers and child routers; `filters` given here apply to every handler below."""
+
+    # Bumped by every registration and inclusion, in any router: a plan made before is stale.
+    _edits: ClassVar[int] = 0
 
     def __init__(self, name: str = "", *, filters: Iterable[Filter] = ()) -> None:
         self.name = name
         self.filters = tuple(filters)
         self.handlers: list[HandlerObject] = []
         self.children: list[Router] = []
-        self._plans: dict[Shape, list[HandlerObject]] = {}  # shape → handlers it could reach
+        self._plans: dict[Shape, list[_Step]] = {}  # shape → handlers it could reach
+        self._planned_at = -1  # the `_edits` its plans were made at
 
     def __repr__(self) -> str:
         return f"Router({self.name!r})"
@@ -298,7 +314,7 @@ class Router:
             if not inspect.iscoroutinefunction(fn):
                 raise TypeError(f"{fn.__qualname__}: handlers must be async functions")
             self.handlers.append(HandlerObject(fn, tuple(_as_filter(f) for f in filters)))
-            self._plans.clear()
+            Router._edits += 1
             return fn
 
         return register
@@ -308,35 +324,69 @@ class Router:
             if router is self:
                 raise ValueError("a router cannot include itself")
             self.children.append(router)
+        Router._edits += 1
         return self
 
-    async def matches(
-        self, message: Message, data: dict[str, Any]
-    ) -> AsyncGenerator[tuple[HandlerObject, dict[str, Any]], None]:
-        """Handlers that accept the message, depth-first in registration order, lazily (the
-        caller stops at the first that does not raise `Skip`)."""
-        shape = shape_of(message)
+    def _plan(self, shape: Shape) -> list[_Step]:
+        """Every handler of the tree that a message of this shape could reach, depth-first in
+        registration order: one flat list per message instead of a walk of the tree (an async
+        generator per router level was a fifth of a shared location's dispatch)."""
+        if self._planned_at != Router._edits:
+            self._plans.clear()
+            self._planned_at = Router._edits
+        plan = self._plans.get(shape)
+        if plan is None:
+            if len(self._plans) >= _MAX_PLANS:  # state names come from the store: keep it bounded
+                self._plans.clear()
+            plan = self._plans[shape] = list(self._steps(shape, ()))
+        return plan
+
+    def _steps(self, shape: Shape, guards: tuple[Router, ...]) -> Iterator[_Step]:
         if not all(flt.possible(shape) for flt in self.filters):
             return
+        if self.filters:
+            guards = (*guards, self)
+        for handler in self.handlers:
+            if handler.possible(shape):
+                yield handler, guards
+        for child in self.children:
+            yield from child._steps(shape, guards)
+
+    async def _scope(self, message: Message, data: dict[str, Any]) -> dict[str, Any] | None:
+        """`data` with what this router's own filters add, or None when one of them refuses."""
         found: dict[str, Any] = {}
         for flt in self.filters:
             result = await flt.check(message, data)
             if not result:
-                return
+                return None
             if isinstance(result, dict):
                 found.update(result)
-        scoped = {**data, **found} if found else data
-        plan = self._plans.get(shape)
-        if plan is None:
-            plan = self._plans[shape] = [h for h in self.handlers if h.possible(shape)]
-        for handler in plan:
-            extra = await handler.match(message, scoped)
-            if extra is not None:
-                yield handler, {**scoped, **extra}
-        for child in self.children:
-            async with aclosing(child.matches(message, scoped)) as hits:  # see Conversation
-                async for hit in hits:
-                    yield hit
+        return {**data, **found} if found else data
+
+    async def dispatch(self, message: Message, data: dict[str, Any]) -> HandlerResult:
+        """Call the first handler, depth-first in registration order, that accepts the message
+        and does not raise `Skip`; None when there is none. A router's own filters are checked
+        once, when the first handler below it is reached. The tree is planned again after
+        `message` or `include`, so change it through those."""
+        scopes: dict[Router, dict[str, Any] | None] = {}
+        for handler, guards in self._plan(shape_of(message, data.get("raw_state"))):
+            scoped = data
+            for router in guards:
+                if router not in scopes:
+                    scopes[router] = await router._scope(message, scoped)
+                found = scopes[router]
+                if found is None:
+                    break
+                scoped = found
+            else:
+                extra = await handler.match(message, scoped)
+                if extra is None:
+                    continue
+                try:
+                    return await handler.call({**scoped, **extra} if extra else scoped)
+                except Skip:
+                    continue
+        return None
 
     def walk(self) -> Iterable[Router]:
         yield self

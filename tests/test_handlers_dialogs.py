@@ -242,3 +242,43 @@ async def test_handlers_a_message_cannot_fit_are_skipped_unlooked(
     looked.clear()
     assert only_text(await conversation.handle(msg(data="other"))) == "后加的"
     assert looked == ["added"]  # handlers added after the first message are planned too
+
+
+async def test_dialog_steps_are_looked_at_only_for_users_in_that_dialog(
+    backend: Callable[..., AppContext],
+) -> None:
+    looked: list[str] = []
+
+    def seen(name: str) -> Predicate:
+        def look(message: Message) -> bool:
+            looked.append(name)
+            return True
+        return Predicate(look)
+
+    router = Router("steps")
+
+    @router.message(TextIs("开始"))
+    async def begin(state: DialogState) -> Text:
+        await state.set("steps:one")
+        return Text("第一步")
+
+    # The predicate comes first: only the plan, not the order of filters, can spare it.
+    @router.message(seen("one"), InState("steps:one"))
+    async def one(state: DialogState) -> Text:
+        await state.clear()
+        return Text("完成")
+
+    dialog = Router("steps-other", filters=[InState("other")])
+
+    @dialog.message(seen("other"))
+    async def other() -> Text:
+        return Text("不该到这里")
+
+    router.include(dialog)
+    conversation = _conversation(backend(), router)
+    # Outside any dialog, neither step's filters run and the message goes on to the search.
+    assert "没太明白" in only_text(await conversation.handle(msg("张三")))
+    assert looked == []
+    assert only_text(await conversation.handle(msg("开始"))) == "第一步"
+    assert only_text(await conversation.handle(msg("张三"))) == "完成"
+    assert looked == ["one"]  # in "steps:one": that step only, not the other dialog's
