@@ -1,0 +1,75 @@
+"""The transactional outbox: messages to the outside world that must go out once and never be lost.
+
+Public API
+----------
+- `enqueue(session, kind, recipient, payload, dedupe_key=None) -> bool`; for many rows at once
+  `enqueue_many(session, [NewMessage(kind, recipient, payload, dedupe_key), …]) -> list[bool]`
+  Call inside the caller's transaction (`async with db.transaction() as session:`), so the record
+  the message is about and the message commit together or not at all. A row is unique per
+  (kind, recipient, dedupe_key): enqueueing the same key again does nothing and returns False,
+  which is how "no chat gets the same case twice" is kept. The dispatcher is nudged right after
+  the caller commits when it runs in this process (`dispatcher.wake()`), otherwise within
+  `poll_seconds`.
+- `Dispatcher(db)`, `.register(kind, sender)`, `.start()` / `.stop()`, `.run_once()`, `.wake()`.
+  A sender is `async def send(message: OutboxMessage) -> dict | None`; what it returns (e.g. the
+  Telegram `message_id`) is stored in `OutboxMessage.result`. It raises
+  `RetryLater(reason, retry_after=None)` for a failure worth retrying (network, 5xx, Telegram 429
+  with `retry_after`) and `GiveUp(reason)` for one that will never succeed (chat not found); any
+  other exception counts as retryable.
+- `WORKER_KINDS`: the outbox kind that reaches a worker first on each channel ("telegram" →
+  "telegram", the Official Account "wechat" → "wechat_text" (customer-service text, payload
+  `{"text"}`), the "miniprogram" → "wechat_subscribe"); one table, so every domain that tells
+  a worker something picks the same sender for the same channel.
+- `dispatcher_of(context)`: the process's dispatcher (`context.components["outbox"]`), created
+  on first use so every surface's `setup(app)` can register its senders on it.
+- `setup(app)`: a surface that runs the dispatcher in the background for the app's lifetime.
+- `yizhan outbox run` delivers until interrupted; `yizhan outbox status` counts rows by status
+  (`core.outbox.cli`).
+
+Guarantees
+----------
+- One row is delivered by one dispatcher at a time: a claim sets `claimed_by` and a lease
+  (`lease_until`). PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
+  with a conditional UPDATE that only succeeds while the row is still due. A row whose send
+  begins more than a tenth of a lease after its claim (it queued behind the concurrency gate or
+  a chat's rate limit) has its lease restarted first, and is skipped if another dispatcher took
+  it over meanwhile.
+- Stopping (`stop()`, SIGTERM) lets messages already on the wire finish and be recorded.
+  A dispatcher killed mid-delivery leaves its rows "sending"; once the lease expires another
+  dispatcher claims them again. The window between the remote side accepting a message and our
+  commit of "sent" is the one place a duplicate can still happen (no chat API offers
+  idempotency keys); it is a few milliseconds per message.
+- A sent row keeps its `result`, not its payload: what went out (a staff card carries the
+  worker's description and phone, a reply the worker's location) is blanked in the same
+  UPDATE that marks it sent. Pending rows hold it, in plaintext, until then (seconds, unless
+  the chat API is down); a dead row keeps it for staff to see what failed.
+- Failures back off exponentially with full jitter (`base_delay * 2**attempts`, capped), each
+  one recorded in `last_error`; a sender's `retry_after` is honoured for that row and holds the
+  other due rows to the same recipient too (Telegram rate limits are per chat). After
+  `max_attempts` a row is "dead" and stays visible for staff to inspect.
+
+Times here are real UTC time, not `context.clock`: retry delays and leases are about the network
+and processes, and must keep moving while tests freeze the business clock.
+"""
+
+from ._dispatcher import Dispatcher, OutboxSettings, dispatcher_of, setup
+from ._enqueue import counts, enqueue, enqueue_many, insert_rows
+from ._model import (
+    WORKER_KINDS,
+    AwareDateTime,
+    GiveUp,
+    NewMessage,
+    OutboxError,
+    OutboxMessage,
+    OutboxStatus,
+    RetryLater,
+    Sender,
+    utcnow,
+)
+from .cli import outbox
+
+__all__ = [
+    "WORKER_KINDS", "AwareDateTime", "Dispatcher", "GiveUp", "NewMessage", "OutboxError",
+    "OutboxMessage", "OutboxSettings", "OutboxStatus", "RetryLater", "Sender", "counts",
+    "dispatcher_of", "enqueue", "enqueue_many", "insert_rows", "outbox", "setup", "utcnow",
+]
