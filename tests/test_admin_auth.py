@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiohttp.test_utils import TestClient
-
 from core import CONTEXT, AppContext, create_app
 from membership import add_staff, deactivate_staff
+from tests.conftest import AiohttpClient, AppClient
 from tests.unions import load_unions
 
 
 async def admin_client(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., object]
-) -> TestClient:  # type: ignore[type-arg]
-    client: TestClient = await aiohttp_client(  # type: ignore[operator]
-        create_app(backend(), surfaces=("admin_api",))
-    )
-    return client
+    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+) -> AppClient:
+    return await aiohttp_client(create_app(backend(), surfaces=("admin_api",)))
 
 
 async def test_staff_token_and_refusals(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., object]
+    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
     client = await admin_client(backend, aiohttp_client)
     ctx = client.app[CONTEXT]

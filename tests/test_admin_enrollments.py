@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from core import CONTEXT
 from core.outbox import OutboxMessage
 from membership import add_staff, enroll
+from tests.conftest import AppClient
 from tests.test_membership_enroll import ID_NUMBER, PHONE, application
 from tests.unions import load_unions
 
 
-async def _setup(client: TestClient) -> tuple[int, dict[str, str], dict[str, str]]:  # type: ignore[type-arg]
+async def _setup(client: AppClient) -> tuple[int, dict[str, str], dict[str, str]]:
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
     e = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
@@ -21,7 +21,7 @@ async def _setup(client: TestClient) -> tuple[int, dict[str, str], dict[str, str
     return e.id, {"Authorization": f"Bearer {own}"}, {"Authorization": f"Bearer {other}"}
 
 
-async def test_staff_see_their_own_masked_and_get_403_elsewhere(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_staff_see_their_own_masked_and_get_403_elsewhere(client: AppClient) -> None:
     eid, own, other = await _setup(client)
     listed = await (await client.get("/admin/v1/enrollments", headers=own)).json()
     assert [e["id"] for e in listed["enrollments"]] == [eid]
@@ -47,7 +47,7 @@ async def test_staff_see_their_own_masked_and_get_403_elsewhere(client: TestClie
 
 
 async def test_reject_needs_a_reason_then_approve_after_resubmission_is_final(
-    client: TestClient,  # type: ignore[type-arg]
+    client: AppClient,
 ) -> None:
     eid, own, _ = await _setup(client)
     no_reason = await client.post(f"/admin/v1/enrollments/{eid}/reject", headers=own, json={})

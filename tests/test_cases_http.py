@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from core import CONTEXT
 from core.outbox import OutboxMessage
 from membership import add_staff
 from referrals import service_of
+from tests.conftest import AppClient
 from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
 
 
-async def test_staff_see_and_act_on_their_own_cases_only(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_staff_see_and_act_on_their_own_cases_only(client: AppClient) -> None:
     ctx = client.app[CONTEXT]
     await _directory(ctx)
     _saihan_staff, token = await add_staff(ctx.db, "王芳", ["saihan"])

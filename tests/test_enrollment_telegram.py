@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from core import CONTEXT, AppContext
@@ -18,6 +17,7 @@ from core.app import create_app
 from core.logging import PiiMaskingFilter
 from core.outbox import counts
 from membership import enrollment_of
+from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.telegram import Call, FakeTelegram
 from tests.unions import load_unions
 
@@ -30,7 +30,7 @@ XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84
 class Chat:
     """A Telegram user (or a staff group) talking to the bot through the webhook."""
 
-    def __init__(self, client: TestClient, fake: FakeTelegram, user: int,  # type: ignore[type-arg]
+    def __init__(self, client: AppClient, fake: FakeTelegram, user: int,
                  chat: int | None = None) -> None:
         self.client, self.fake, self.user = client, fake, user
         self.chat = chat if chat is not None else user
@@ -80,7 +80,7 @@ class Chat:
     update_id = 0
 
 
-async def delivered(client: TestClient) -> None:  # type: ignore[type-arg]
+async def delivered(client: AppClient) -> None:
     """Wait until the outbox has sent everything queued so far."""
     async with asyncio.timeout(10):
         while set(await counts(client.app[CONTEXT].db)) - {"sent", "dead"}:
@@ -105,10 +105,10 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, backend: Callable[..., AppContext],
-              aiohttp_client: Callable[..., Any]) -> TestClient:  # type: ignore[type-arg]
+              aiohttp_client: AiohttpClient) -> AppClient:
     ctx = backend(telegram_bot_token=SecretStr(fake.token),
                   telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
-    client: TestClient = await aiohttp_client(create_app(ctx))  # type: ignore[type-arg]
+    client = await aiohttp_client(create_app(ctx))
     await load_unions(client.app[CONTEXT])
     return client
 
@@ -132,7 +132,7 @@ async def _enroll_courier(worker: Chat, fake: FakeTelegram, phone: str = PHONE) 
 
 
 async def test_four_taps_then_staff_approve_in_their_chat(
-    bot: TestClient, fake: FakeTelegram, caplog: pytest.LogCaptureFixture,  # type: ignore[type-arg]
+    bot: AppClient, fake: FakeTelegram, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.handler.addFilter(PiiMaskingFilter())  # as configure_logging does in production
     caplog.set_level(logging.DEBUG)
@@ -168,7 +168,7 @@ async def test_four_taps_then_staff_approve_in_their_chat(
     assert PHONE not in caplog.text
 
 
-async def test_reject_then_correct_and_resubmit(bot: TestClient, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_reject_then_correct_and_resubmit(bot: AppClient, fake: FakeTelegram) -> None:
     worker = Chat(bot, fake, 44)
     await _enroll_courier(worker, fake, phone="13700001111")
     staff = Chat(bot, fake, 901, chat=-1004)
@@ -198,7 +198,7 @@ async def test_reject_then_correct_and_resubmit(bot: TestClient, fake: FakeTeleg
 
 
 async def test_contact_of_someone_else_and_bad_name_are_handled(
-    bot: TestClient, fake: FakeTelegram,  # type: ignore[type-arg]
+    bot: AppClient, fake: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake, 46)
     await worker.say("一键入会")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from locations import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
     WALK_M_PER_MIN,
+    Match,
     Point,
     StationIndex,
     StationRecord,
@@ -46,7 +48,7 @@ def rec(
     )
 
 
-def ids(matches: list) -> list[int]:  # type: ignore[type-arg]
+def ids(matches: list[Match]) -> list[int]:
     return [m.station.id for m in matches]
 
 
@@ -203,8 +205,21 @@ def brute_force(
 spots = st.tuples(st.floats(40.0, 41.5), st.floats(110.5, 112.5))
 
 
+class Scenario(TypedDict):
+    """Stations and one query's arguments, for the index and for brute force alike."""
+
+    stations: list[StationRecord]
+    point: Point
+    at: datetime
+    services: list[str]
+    limit: int
+    max_distance_m: float | None
+    open_now: bool
+    demoted: set[int]
+
+
 @st.composite
-def scenarios(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
+def scenarios(draw: st.DrawFn) -> Scenario:
     pool = draw(st.lists(spots, min_size=1, max_size=12))  # shared spots make exact ties
     n = draw(st.integers(0, 60))
     stations = [
@@ -232,7 +247,7 @@ def scenarios(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
-def test_nearest_agrees_with_brute_force(case: dict) -> None:  # type: ignore[type-arg]
+def test_nearest_agrees_with_brute_force(case: Scenario) -> None:
     index = StationIndex.build(case["stations"])
     got = index.nearest(
         case["point"], at=case["at"], services=case["services"], limit=case["limit"],

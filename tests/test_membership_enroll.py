@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from core import AppContext
 from core.outbox import OutboxMessage
@@ -45,7 +46,7 @@ def application(**changes: Any) -> Application:
 
 async def outbox(context: AppContext) -> list[OutboxMessage]:
     async with context.db.session() as session:
-        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+        return list((await session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id)))).scalars())
 
 
 async def test_enroll_assigns_forwards_and_masks(context: AppContext) -> None:
@@ -172,7 +173,7 @@ async def test_no_plaintext_in_database_file_or_log(
         data = b"".join(p.read_bytes() for p in tmp_path.glob("yizhan.db*"))
         assert data, "database file not found"
     else:  # PostgreSQL: every row of every table of this run's schema, as text
-        parts = []
+        parts: list[str] = []
         async with ctx.db.engine.connect() as conn:
             for table in ("enrollments", "enrollment_events", "outbox", "unions"):
                 rows = await conn.exec_driver_sql(f"SELECT t::text FROM {table} t")

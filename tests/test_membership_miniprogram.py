@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from core import CONTEXT, AppContext
@@ -16,6 +15,7 @@ from core.app import create_app
 from core.outbox import OutboxMessage
 from locations import wgs84_to_gcj02
 from membership import POLICY_VERSION, add_staff
+from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
 
@@ -30,14 +30,14 @@ async def fake() -> Any:
 
 
 async def _client(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat
-) -> TestClient:  # type: ignore[type-arg]
-    client: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake))))  # type: ignore[type-arg]
+    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient, fake: FakeWeChat
+) -> AppClient:
+    client = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
     await load_unions(client.app[CONTEXT])
     return client
 
 
-async def _login(api: TestClient, fake: FakeWeChat, openid: str) -> dict[str, str]:  # type: ignore[type-arg]
+async def _login(api: AppClient, fake: FakeWeChat, openid: str) -> dict[str, str]:
     code = f"code-{openid}"
     fake.codes[code] = (openid, "session-key")
     body = await (await api.post("/api/v1/auth/login", json={"code": code})).json()
@@ -54,13 +54,13 @@ def form(fake: FakeWeChat, phone: str = PHONE, **changes: Any) -> dict[str, Any]
     return body
 
 
-async def _outbox(api: TestClient) -> list[OutboxMessage]:  # type: ignore[type-arg]
+async def _outbox(api: AppClient) -> list[OutboxMessage]:
     async with api.app[CONTEXT].db.session() as session:
         return list((await session.execute(select(OutboxMessage))).scalars())
 
 
 async def test_options_suggest_the_place_from_a_location(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
     api = await _client(backend, aiohttp_client, fake)
     lat, lng = wgs84_to_gcj02(40.8580, 111.6655)  # 新城区 seat, as wx.getLocation gives it
@@ -72,7 +72,7 @@ async def test_options_suggest_the_place_from_a_location(
 
 
 async def test_enroll_duplicate_reject_correct_approve(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
     api = await _client(backend, aiohttp_client, fake)
     me = await _login(api, fake, "o-lina")
@@ -135,10 +135,10 @@ async def test_enroll_duplicate_reject_correct_approve(
 
 
 async def test_two_processes_racing_make_one_membership(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
     one = await _client(backend, aiohttp_client, fake)
-    two: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake))))  # type: ignore[type-arg]
+    two = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
     heads = [await _login(api, fake, f"o-{i}") for i, api in enumerate([one, two] * 4)]
     answers = await asyncio.gather(*[
         api.post("/api/v1/membership", headers=h, json=form(fake))

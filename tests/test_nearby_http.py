@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
-
 from core import CONTEXT
 from locations import Point, distance_m, gcj02_to_wgs84, wgs84_to_gcj02
+from tests.conftest import AppClient
 from tests.stations import HOHHOT, add_stations, station
 
 LAT, LNG = HOHHOT
+# Query parameters as aiohttp takes them (an int is a float to the type checker).
+QueryValue = str | float
 
 
-async def _setup(client: TestClient) -> None:  # type: ignore[type-arg]
+async def _setup(client: AppClient) -> None:
     ctx = client.app[CONTEXT]
     await add_stations(
         ctx,
@@ -24,7 +25,7 @@ async def _setup(client: TestClient) -> None:  # type: ignore[type-arg]
     )
 
 
-async def test_nearest_first_with_distance_and_walk_time(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_nearest_first_with_distance_and_walk_time(client: AppClient) -> None:
     await _setup(client)
     resp = await client.get(
         "/api/v1/stations/nearby", params={"lat": LAT, "lng": LNG, "coord": "wgs84"}
@@ -42,7 +43,7 @@ async def test_nearest_first_with_distance_and_walk_time(client: TestClient) -> 
     assert near["location"] == {"lat": round(LAT + 0.001, 7), "lng": LNG}
 
 
-async def test_gcj02_is_the_default_both_ways(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_gcj02_is_the_default_both_ways(client: AppClient) -> None:
     await _setup(client)
     glat, glng = wgs84_to_gcj02(LAT, LNG)
     resp = await client.get("/api/v1/stations/nearby", params={"lat": glat, "lng": glng})
@@ -55,9 +56,9 @@ async def test_gcj02_is_the_default_both_ways(client: TestClient) -> None:  # ty
     assert distance_m(Point(wlat, wlng), Point(LAT + 0.001, LNG)) < 0.05
 
 
-async def test_service_filter_repeats_and_all_must_match(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_service_filter_repeats_and_all_must_match(client: AppClient) -> None:
     await _setup(client)
-    params = [
+    params: list[tuple[str, QueryValue]] = [
         ("lat", LAT),
         ("lng", LNG),
         ("coord", "wgs84"),
@@ -68,25 +69,28 @@ async def test_service_filter_repeats_and_all_must_match(client: TestClient) -> 
     assert [s["code"] for s in body["stations"]] == ["FAR"]
 
 
-async def test_open_now_false_includes_closed_stations(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_open_now_false_includes_closed_stations(client: AppClient) -> None:
     await _setup(client)
-    params = {"lat": LAT, "lng": LNG, "coord": "wgs84", "open_now": "false", "limit": 2}
+    params: dict[str, QueryValue] = {
+        "lat": LAT, "lng": LNG, "coord": "wgs84", "open_now": "false", "limit": 2
+    }
     body = await (await client.get("/api/v1/stations/nearby", params=params)).json()
     shut = body["stations"][0]
     assert shut["code"] == "SHUT" and shut["open_now"] is False
     assert shut["opens_at"].startswith("2026-11-24T20:00")
 
 
-async def test_bad_parameters_get_chinese_problem(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_bad_parameters_get_chinese_problem(client: AppClient) -> None:
     await _setup(client)
-    for params, word in [
+    cases: list[tuple[dict[str, QueryValue], str]] = [
         ({"lat": "abc", "lng": LNG}, "纬度"),
         ({"lat": 95, "lng": LNG}, "纬度"),
         ({"lng": LNG}, "纬度"),
         ({"lat": LAT, "lng": LNG, "coord": "mars"}, "坐标系"),
         ({"lat": LAT, "lng": LNG, "service": "massage"}, "massage"),
         ({"lat": LAT, "lng": LNG, "limit": 0}, "数量"),
-    ]:
+    ]
+    for params, word in cases:
         resp = await client.get("/api/v1/stations/nearby", params=params)
         assert resp.status == 422, params
         assert resp.content_type == "application/problem+json"
@@ -95,7 +99,7 @@ async def test_bad_parameters_get_chinese_problem(client: TestClient) -> None:  
         assert word in problem["detail"], (params, problem)
 
 
-async def test_station_detail_and_gone_station(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_station_detail_and_gone_station(client: AppClient) -> None:
     await _setup(client)
     ctx = client.app[CONTEXT]
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
@@ -110,7 +114,7 @@ async def test_station_detail_and_gone_station(client: TestClient) -> None:  # t
     assert bad.status == 400
 
 
-async def test_services_catalogue(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_services_catalogue(client: AppClient) -> None:
     body = await (await client.get("/api/v1/services")).json()
     codes = [s["code"] for s in body["services"]]
     assert len(codes) == 17 and codes[0] == "policy_info"
@@ -122,7 +126,7 @@ async def test_services_catalogue(client: TestClient) -> None:  # type: ignore[t
     } in body["services"]
 
 
-async def test_healthz_and_metrics(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_healthz_and_metrics(client: AppClient) -> None:
     health = await client.get("/healthz")
     assert health.status == 200
     assert (await health.json())["database"] is True
@@ -131,7 +135,7 @@ async def test_healthz_and_metrics(client: TestClient) -> None:  # type: ignore[
     assert 'yizhan_http_requests_total{route="/api/v1/services",status="200"}' in metrics
 
 
-async def test_station_reported_closed_ranks_after_open_ones(client: TestClient) -> None:  # type: ignore[type-arg]
+async def test_station_reported_closed_ranks_after_open_ones(client: AppClient) -> None:
     """Two different workers report NEAR closed within two hours during its opening hours:
     the nearby list puts it after the open alternatives and says so."""
     from datetime import timedelta
@@ -147,7 +151,7 @@ async def test_station_reported_closed_ranks_after_open_ones(client: TestClient)
                     station_id=near.id)
         )
         ctx.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
-    params = {"lat": LAT, "lng": LNG, "coord": "wgs84"}
+    params: dict[str, QueryValue] = {"lat": LAT, "lng": LNG, "coord": "wgs84"}
     body = await (await client.get("/api/v1/stations/nearby", params=params)).json()
     codes = [s["code"] for s in body["stations"]]
     assert codes == ["MID", "FAR", "NEAR"]
