@@ -212,7 +212,11 @@ async def test_handlers_a_message_cannot_fit_are_skipped_unlooked(
     looked: list[str] = []
 
     def peek(name: str) -> Predicate:
-        return Predicate(lambda message: looked.append(name) or True)
+        def looking(message: Message) -> bool:
+            looked.append(name)
+            return True
+
+        return Predicate(looking)
 
     router = Router("shapes")
 
