@@ -104,6 +104,17 @@ class HttpMetrics:
             registry=registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def _series(self, route: str, status: int) -> tuple[Any, Any]:
+        """The labelled counter and histogram of a route and status, looked up once each
+        (`labels()` takes a lock and builds the key on every call)."""
+        key = (route, status)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = (self.requests.labels(route, str(status)),
+                                           self.latency.labels(route))
+        return found
 
     def middleware(self) -> Middleware:
         @web.middleware
@@ -117,7 +128,8 @@ class HttpMetrics:
                 status = response.status
                 return response
             finally:
-                self.requests.labels(name, str(status)).inc()
-                self.latency.labels(name).observe(time.perf_counter() - started)
+                count, latency = self._series(name, status)
+                count.inc()
+                latency.observe(time.perf_counter() - started)
 
         return measure

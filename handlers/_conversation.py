@@ -54,6 +54,8 @@ def build_root(dialogs: Iterable[str] | None = None) -> Router:
 def _as_list(result: HandlerResult) -> list[Reply]:
     if result is None:
         return []
+    if type(result) is list:  # the usual answer; skips the slower ABC check below
+        return result
     if isinstance(result, Sequence):
         return list(result)
     return [result]
