@@ -137,7 +137,8 @@ def _refusal(check: Callable[[str], object], bad: str) -> str:
 
 def _dialog_texts() -> set[str]:
     found: set[str] = set()
-    for name in ("enrollment.py", "cases.py"):
+    parts = sorted(p.name for p in (ROOT / "handlers").glob("_case*.py"))  # cases.py's modules
+    for name in ("enrollment.py", "cases.py", *parts):
         for _line, text, _comments, _ctx in extract_from_file(
             "python", str(ROOT / "handlers" / name), keywords={"t": None}
         ):

@@ -1,0 +1,139 @@
+"""The staff chat's claim / reply / resolve buttons on a case card, acting as the staff member
+linked to the presser's Telegram account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.context import AppContext
+from membership import StaffInfo, staff_for_telegram_user
+from referrals import CaseError, CaseView, service_of
+
+from ._case_steps import free_text
+from ._i18n import Translator
+from ._messages import Button, Message, Text
+from ._router import Data, InState, Router, Skip
+from ._state import DialogState
+
+router = Router("cases.staff")
+
+STAFF = "case:"  # the staff card's buttons, as referrals/_cards.py makes them
+# Common outcomes offered when staff press "办结"; any other can be typed.
+OUTCOMES = ("问题已解决", "已联系求助人并给出处理意见", "已转交相关部门办理")
+
+async def _staff_and_case(message: Message, context: AppContext,
+                          payload: str) -> tuple[StaffInfo | None, int | None]:
+    head = payload.split(":", 1)[0]
+    case_id = int(head) if head.isdigit() else None
+    if message.channel != "telegram":
+        return None, case_id
+    return await staff_for_telegram_user(context.db, message.user_id), case_id
+
+
+def _not_staff(t: Translator) -> Text:
+    return Text(t("只有登记过的工会工作人员才能处理求助。请联系管理员把您的 Telegram 账号"
+                  "登记为工作人员。"))
+
+
+async def _staff_case(message: Message, context: AppContext, payload: str,
+                      t: Translator) -> tuple[StaffInfo, CaseView] | Text:
+    """The staff member pressing a case button and the case, if they may act on it; else the
+    reply that says why not."""
+    staff, case_id = await _staff_and_case(message, context, payload)
+    if staff is None or case_id is None:
+        return _not_staff(t)
+    try:
+        return staff, await service_of(context).get_for(case_id, staff)
+    except CaseError as exc:
+        return Text(str(exc))
+
+
+@router.message(Data(f"{STAFF}claim:"))
+async def staff_claim(message: Message, payload: str, context: AppContext,
+                      t: Translator) -> Text:
+    staff, case_id = await _staff_and_case(message, context, payload)
+    if staff is None or case_id is None:
+        return _not_staff(t)
+    try:
+        result = await service_of(context).claim(case_id, staff, message.channel)
+    except CaseError as exc:
+        return Text(str(exc))
+    told = t("已告诉求助人。") if result.notified_worker else ""
+    return Text(t("✅ {name} 已认领 {number}。").format(name=staff.name,
+                                                       number=result.case.number) + told)
+
+
+@router.message(Data(f"{STAFF}reply:"))
+async def staff_reply_begin(message: Message, payload: str, context: AppContext,
+                            state: DialogState, t: Translator) -> Text:
+    found = await _staff_case(message, context, payload, t)
+    if isinstance(found, Text):
+        return found
+    staff, case = found
+    await state.set("casestaff:reply", {"case_id": case.id, "chat": message.chat_id})
+    return Text(t("{name}，请发送要回复 {number} 的内容（在群里请直接回复本条消息），"
+                  "会原样转给求助人。发送“取消”放弃。").format(name=staff.name,
+                                                          number=case.number))
+
+
+@router.message(Data(f"{STAFF}resolve:"))
+async def staff_resolve_begin(message: Message, payload: str, context: AppContext,
+                              state: DialogState, t: Translator) -> Text:
+    found = await _staff_case(message, context, payload, t)
+    if isinstance(found, Text):
+        return found
+    _staff, case = found
+    await state.set("casestaff:resolve", {"case_id": case.id, "chat": message.chat_id})
+    rows = tuple((Button(t(o), data=f"{STAFF}done:{case.id}:{i}"),)
+                 for i, o in enumerate(OUTCOMES))
+    return Text(t("{number} 的处理结果是？点一个，或直接输入（求助人会看到）。").format(
+        number=case.number), buttons=rows)
+
+
+@router.message(Data(f"{STAFF}done:"))
+async def staff_resolve_button(message: Message, payload: str, context: AppContext,
+                               state: DialogState, t: Translator) -> Text:
+    index = payload.rsplit(":", 1)[-1]
+    if not index.isdigit() or int(index) >= len(OUTCOMES):
+        return Text(t("这个按钮已经过期了，请重新点“办结”。"))
+    # The worker reads the outcome: store the Chinese one whatever the staff member's language.
+    return await _resolve(message, payload, OUTCOMES[int(index)], context, state, t)
+
+
+async def _resolve(message: Message, payload: str, outcome: str, context: AppContext,
+                   state: DialogState, t: Translator) -> Text:
+    staff, case_id = await _staff_and_case(message, context, payload)
+    if staff is None or case_id is None:
+        return _not_staff(t)
+    if state.name and state.name.startswith("casestaff:"):
+        await state.clear()
+    try:
+        result = await service_of(context).resolve(case_id, staff, outcome, message.channel)
+    except CaseError as exc:
+        return Text(str(exc))
+    told = t("已告诉求助人。") if result.notified_worker else ""
+    return Text(t("☑️ {number} 已办结：{outcome}。").format(
+        number=result.case.number, outcome=outcome) + told)
+
+
+@router.message(InState("casestaff"), free_text)
+async def staff_typed(message: Message, context: AppContext, state: DialogState,
+                      t: Translator) -> Text:
+    data: dict[str, Any] = state.data
+    if data.get("chat") != message.chat_id:
+        raise Skip  # the same person talking to the bot elsewhere
+    text = (message.text or "").strip()
+    if state.name == "casestaff:resolve":
+        return await _resolve(message, str(data["case_id"]), text, context, state, t)
+    staff, case_id = await _staff_and_case(message, context, str(data["case_id"]))
+    if staff is None or case_id is None:
+        await state.clear()
+        return _not_staff(t)
+    try:
+        result = await service_of(context).reply(case_id, staff, text, message.channel)
+    except CaseError as exc:
+        return Text(str(exc))
+    await state.clear()
+    told = t("已转给求助人。") if result.notified_worker else t(
+        "求助人用的是小程序，会在“我的求助”里看到。")
+    return Text(t("💬 {number} 的回复已记录，").format(number=result.case.number) + told)
