@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import secrets
 
+from core.context import AppContext
+from core.pii import cipher_for
 from core.store import Store
 from locations import find_places
 from referrals import LEGAL_CATEGORIES, URGENT_LEGAL, URGENT_NOTE
@@ -46,14 +48,16 @@ async def legal_topic(payload: str, state: DialogState, t: Translator) -> list[R
 
 @router.message(InState("case:fb:desc", "case:la:desc"), free_text)
 async def got_description(message: Message, state: DialogState, store: Store, user_key: str,
-                          t: Translator) -> Text:
+                          context: AppContext, t: Translator) -> Text:
     text = (message.text or "").strip()
     if len(text) > MAX_TEXT:
         return Text(t("写得太长了，请控制在 {n} 字以内。").format(n=MAX_TEXT))
     needs_words = state.data.get("kind") == "legal_aid" or state.data.get("category") == "other"
     if needs_words and len(text) < 4:
         return Text(t("请再多说几个字，工会才好帮您。"))
-    await state.update(description=text)
+    # Encrypted while the dialog waits (up to STATE_TTL), as enrollment keeps names and ID
+    # numbers: it may hold names, phones and employers, and the store may be written to disk.
+    await state.update(description=cipher_for(context.settings).encrypt(text))
     if state.data.get("kind") != "legal_aid":
         return await ask_consent(state, t)
     point = await last_location(store, user_key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.clock import CHINA_TZ
 from core.context import AppContext
+from core.pii import cipher_for
 from locations import Point
 from referrals import CaseError, NewCase, category_label, kind_label, service_of, status_label
 
@@ -34,9 +35,11 @@ async def submit(message: Message, payload: str, context: AppContext, state: Dia
                  t: Translator) -> Text:
     data = state.data
     point = Point(data["lat"], data["lng"]) if data.get("lat") is not None else None
+    sealed = data.get("description")
+    description = cipher_for(context.settings).decrypt(sealed) if sealed else ""
     new = NewCase(
         kind=data.get("kind", ""), category=data.get("category", ""), channel=message.channel,
-        worker_ref=message.chat_id, description=data.get("description", ""),
+        worker_ref=message.chat_id, description=description,
         source_ref=f"dialog:{data.get('token', '')}", station_id=data.get("station_id"),
         point=point, place_text=data.get("place", ""), consent_contact=payload == "1",
     )

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from core import CONTEXT, AppContext, FrozenClock
 from core.app import create_app
 from core.outbox import counts
+from handlers import DialogState, user_key
 from locations import Point
 from membership import add_staff
 from referrals import Case, NewCase, import_boundaries, service_of
@@ -204,6 +205,26 @@ async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_nam
     assert len(card) == 1 and "工伤" in card[0].params["text"] and "紧急" in card[0].params["text"]
     cases = await service_of(bot.app[CONTEXT]).of_worker("telegram", "43")
     assert [c.area_name for c in cases] == ["赛罕区"] and cases[0].level == "league"
+
+
+async def test_a_story_waiting_in_the_dialog_is_kept_encrypted(
+    bot: TestClient, fake: FakeTelegram,
+) -> None:
+    """Between the description and the consent question the words wait in the shared store
+    (Redis in production, which may write them to disk): never in plaintext."""
+    worker = Chat(bot, fake, 46)
+    await worker.location(*XINCHENG)
+    topics = await worker.say("法律援助")
+    await worker.press(buttons(topics)["拖欠工资"])
+    story = "我叫赵六，电话13712345678，美团站长拖欠三个月工资"
+    consent = await worker.say(story)
+    assert "打电话" in consent.params["text"]
+    waiting = await bot.app[CONTEXT].store.get(DialogState.key(user_key("telegram", "46")))
+    assert waiting is not None and "case:consent" in waiting
+    assert not any(words in waiting for words in ("赵六", "13712345678", "美团", "拖欠"))
+    await worker.press(buttons(consent)["可以联系我"])
+    card = to_chat(fake, COUNTY_CHAT)[-1]
+    assert story in card.params["text"]  # staff still read the whole story
 
 
 async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
