@@ -85,9 +85,14 @@ async def main(rows: int, database_url: str | None) -> None:
             await db.close()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that fills a database with `generate`'s rows."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
+    return parser
+
+
+if __name__ == "__main__":
+    args = arguments(__doc__).parse_args()
     asyncio.run(main(args.rows, args.database_url))

@@ -17,7 +17,6 @@ pay.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import statistics
@@ -30,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_speed import generate
+from import_speed import arguments, generate
 from sqlalchemy import func, select
 
 from core import Database, Settings
@@ -128,9 +127,7 @@ async def main(rows: int, database_url: str | None, runs: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--database-url", default=None)
+    parser = arguments(__doc__)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     asyncio.run(main(args.rows, args.database_url, args.runs))

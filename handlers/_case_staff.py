@@ -3,6 +3,7 @@ linked to the presser's Telegram account."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.context import AppContext
@@ -35,17 +36,24 @@ def _not_staff(t: Translator) -> Text:
                   "登记为工作人员。"))
 
 
-async def _staff_case(message: Message, context: AppContext, payload: str,
-                      t: Translator) -> tuple[StaffInfo, CaseView] | Text:
-    """The staff member pressing a case button and the case, if they may act on it; else the
+# Asks the staff member for the text of a step, given the case they pressed the button on.
+_Ask = Callable[[Translator, StaffInfo, CaseView], Text]
+
+
+async def _begin(step: str, ask: _Ask, message: Message, payload: str, context: AppContext,
+                 state: DialogState, t: Translator) -> Text:
+    """A case button that needs typed text next: if the presser is staff who may act on the
+    case, the chat's dialog waits in `casestaff:<step>` and `ask` says what to type; else the
     reply that says why not."""
     staff, case_id = await _staff_and_case(message, context, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     try:
-        return staff, await service_of(context).get_for(case_id, staff)
+        case = await service_of(context).get_for(case_id, staff)
     except CaseError as exc:
         return Text(str(exc))
+    await state.set(f"casestaff:{step}", {"case_id": case.id, "chat": message.chat_id})
+    return ask(t, staff, case)
 
 
 @router.message(Data(f"{STAFF}claim:"))
@@ -66,11 +74,10 @@ async def staff_claim(message: Message, payload: str, context: AppContext,
 @router.message(Data(f"{STAFF}reply:"))
 async def staff_reply_begin(message: Message, payload: str, context: AppContext,
                             state: DialogState, t: Translator) -> Text:
-    found = await _staff_case(message, context, payload, t)
-    if isinstance(found, Text):
-        return found
-    staff, case = found
-    await state.set("casestaff:reply", {"case_id": case.id, "chat": message.chat_id})
+    return await _begin("reply", _ask_reply, message, payload, context, state, t)
+
+
+def _ask_reply(t: Translator, staff: StaffInfo, case: CaseView) -> Text:
     return Text(t("{name}，请发送要回复 {number} 的内容（在群里请直接回复本条消息），"
                   "会原样转给求助人。发送“取消”放弃。").format(name=staff.name,
                                                           number=case.number))
@@ -79,11 +86,10 @@ async def staff_reply_begin(message: Message, payload: str, context: AppContext,
 @router.message(Data(f"{STAFF}resolve:"))
 async def staff_resolve_begin(message: Message, payload: str, context: AppContext,
                               state: DialogState, t: Translator) -> Text:
-    found = await _staff_case(message, context, payload, t)
-    if isinstance(found, Text):
-        return found
-    _staff, case = found
-    await state.set("casestaff:resolve", {"case_id": case.id, "chat": message.chat_id})
+    return await _begin("resolve", _ask_outcome, message, payload, context, state, t)
+
+
+def _ask_outcome(t: Translator, _staff: StaffInfo, case: CaseView) -> Text:
     rows = tuple((Button(t(o), data=f"{STAFF}done:{case.id}:{i}"),)
                  for i, o in enumerate(OUTCOMES))
     return Text(t("{number} 的处理结果是？点一个，或直接输入（求助人会看到）。").format(

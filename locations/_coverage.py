@@ -52,9 +52,11 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class LeagueCount:
-    league: str
+class _Shares:
+    """The two kinds of station the notice wants 15 % of, out of a count of stations (the
+    region's or one league/city's). Mixed into dataclasses that have these three fields."""
+
+    __slots__ = ()
     stations: int
     most_beautiful: int
     smart_24h: int
@@ -64,8 +66,24 @@ class LeagueCount:
         return _share(self.most_beautiful, self.stations)
 
     @property
+    def most_beautiful_met(self) -> bool:
+        return self.most_beautiful_share >= TARGET_SHARE
+
+    @property
     def smart_24h_share(self) -> float:
         return _share(self.smart_24h, self.stations)
+
+    @property
+    def smart_24h_met(self) -> bool:
+        return self.smart_24h_share >= TARGET_SHARE
+
+
+@dataclass(frozen=True, slots=True)
+class LeagueCount(_Shares):
+    league: str
+    stations: int
+    most_beautiful: int
+    smart_24h: int
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,10 +91,10 @@ class LeagueCount:
             "stations": self.stations,
             "most_beautiful": self.most_beautiful,
             "most_beautiful_share": round(self.most_beautiful_share, 4),
-            "most_beautiful_met": self.most_beautiful_share >= TARGET_SHARE,
+            "most_beautiful_met": self.most_beautiful_met,
             "smart_24h": self.smart_24h,
             "smart_24h_share": round(self.smart_24h_share, 4),
-            "smart_24h_met": self.smart_24h_share >= TARGET_SHARE,
+            "smart_24h_met": self.smart_24h_met,
         }
 
 
@@ -114,21 +132,13 @@ class UrbanCoverage:
 
 
 @dataclass(frozen=True, slots=True)
-class CoverageReport:
+class CoverageReport(_Shares):
     stations: int
     most_beautiful: int
     smart_24h: int
     leagues: tuple[LeagueCount, ...]
     urban: tuple[UrbanCoverage, ...]
     walk_radius_m: float
-
-    @property
-    def most_beautiful_share(self) -> float:
-        return _share(self.most_beautiful, self.stations)
-
-    @property
-    def smart_24h_share(self) -> float:
-        return _share(self.smart_24h, self.stations)
 
     @property
     def stations_met(self) -> bool:
@@ -138,8 +148,8 @@ class CoverageReport:
     def all_met(self) -> bool:
         return (
             self.stations_met
-            and self.most_beautiful_share >= TARGET_SHARE
-            and self.smart_24h_share >= TARGET_SHARE
+            and self.most_beautiful_met
+            and self.smart_24h_met
             and all(u.met for u in self.urban)
         )
 
@@ -151,12 +161,11 @@ class CoverageReport:
                          "met": self.stations_met},
             "most_beautiful": {
                 "count": self.most_beautiful, "share": round(self.most_beautiful_share, 4),
-                "target_share": TARGET_SHARE,
-                "met": self.most_beautiful_share >= TARGET_SHARE,
+                "target_share": TARGET_SHARE, "met": self.most_beautiful_met,
             },
             "smart_24h": {
                 "count": self.smart_24h, "share": round(self.smart_24h_share, 4),
-                "target_share": TARGET_SHARE, "met": self.smart_24h_share >= TARGET_SHARE,
+                "target_share": TARGET_SHARE, "met": self.smart_24h_met,
             },
             "leagues": [lc.to_dict() for lc in self.leagues],
             "urban": {
