@@ -102,8 +102,8 @@ class Database:
 
         On SQLite the whole transaction runs in one hop to a writer thread: through aiosqlite
         every statement, BEGIN and COMMIT is a thread round trip of its own, ≈ 0.5 ms of event
-        loop CPU per transaction however small. One thread also means this process's writes
-        queue there instead of contending for SQLite's single write lock. On PostgreSQL,
+        loop CPU per transaction however small. Units queue in that thread one at a time, so
+        they never contend with each other for SQLite's single write lock. On PostgreSQL,
         asyncpg is already asynchronous: the work runs on an async connection."""
         if self._writer is not None:
             if self._writer_thread is None:

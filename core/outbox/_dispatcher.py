@@ -165,8 +165,9 @@ class Dispatcher:
         picked = (select(table.c.id).where(self._due(now)).order_by(table.c.next_attempt_at)
                   .limit(self.batch))
         if conn.dialect.name == "postgresql":
-            # No second condition outside: with one, the planner may re-run the locking
-            # subquery per row and claim more (and other) rows than it picked.
+            # The locking subquery alone: with the due condition repeated outside it,
+            # PostgreSQL claimed a row the LIMITed subquery had not picked (caught by
+            # test_retry_after_is_honoured_for_the_whole_recipient).
             chosen = table.c.id.in_(picked.with_for_update(skip_locked=True))
         else:
             chosen = and_(table.c.id.in_(picked), self._due(now))
