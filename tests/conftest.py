@@ -25,8 +25,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from core import CHINA_TZ, AppContext, Database, FrozenClock, MemoryStore, RedisStore, Settings
-from core.app import create_app
-from tests.fakes.wechat import FakeWeChat
+from core.app import SURFACES, create_app
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.wechat import FakeWeChat, wechat_settings
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -154,3 +155,22 @@ async def fake_wechat() -> AsyncIterator[FakeWeChat]:
     server = await FakeWeChat().start()
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """The fake Telegram Bot API. Ask for it before the app's fixtures, so it outlives the app."""
+    server = await FakeTelegram().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def wechat_client(
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+) -> AppClient:
+    """The wired app with both WeChat accounts pointed at `fake_wechat` and the Official
+    Account's surface mounted (which registers the WeChat senders)."""
+    ctx = backend(**wechat_settings(fake_wechat))
+    surfaces = SURFACES if "bot.wechat" in SURFACES else (*SURFACES, "bot.wechat")
+    return await aiohttp_client(create_app(ctx, surfaces=surfaces))

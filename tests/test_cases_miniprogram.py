@@ -4,7 +4,7 @@ Chinese errors that store nothing, and each worker seeing only their own cases."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,17 +24,10 @@ XINCHENG = (40.8580, 111.6655)  # WGS-84, 新城区 (its county union has a staf
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def api(fake: FakeWeChat, backend: Callable[..., AppContext],
+async def api(fake_wechat: FakeWeChat, backend: Callable[..., AppContext],
               aiohttp_client: Callable[..., Any]) -> TestClient:
     client: TestClient = await aiohttp_client(
-        create_app(backend(**wechat_settings(fake))))
+        create_app(backend(**wechat_settings(fake_wechat))))
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
     await add_stations(ctx, station("XC1", 40.8585, 111.6660, name="新城区海东路驿站"))
@@ -54,8 +47,8 @@ async def _counts(api: TestClient) -> tuple[int, int]:
     return cases or 0, rows or 0
 
 
-async def test_legal_aid_from_the_mini_program(api: TestClient, fake: FakeWeChat) -> None:
-    auth = await login(api, fake, "o-worker-1")
+async def test_legal_aid_from_the_mini_program(api: TestClient, fake_wechat: FakeWeChat) -> None:
+    auth = await login(api, fake_wechat, "o-worker-1")
     lat, lng = wgs84_to_gcj02(*XINCHENG)  # what wx.getLocation gives
     body = {"kind": "legal_aid", "category": "unpaid_wages", "description": "站点拖欠两个月工资",
             "lat": lat, "lng": lng, "consent_contact": True, "request_id": "req-1"}
@@ -73,12 +66,12 @@ async def test_legal_aid_from_the_mini_program(api: TestClient, fake: FakeWeChat
     mine = await (await api.get("/api/v1/cases/mine", headers=auth)).json()
     assert [c["number"] for c in mine["cases"]] == [case["number"]]
     assert mine["cases"][0]["status_label"] == "已受理，等待工会认领"
-    other = await login(api, fake, "o-worker-2")
+    other = await login(api, fake_wechat, "o-worker-2")
     assert (await (await api.get("/api/v1/cases/mine", headers=other)).json())["cases"] == []
 
 
-async def test_station_feedback_and_bad_input(api: TestClient, fake: FakeWeChat) -> None:
-    auth = await login(api, fake, "o-worker-3")
+async def test_station_feedback_and_bad_input(api: TestClient, fake_wechat: FakeWeChat) -> None:
+    auth = await login(api, fake_wechat, "o-worker-3")
     assert (await api.get("/api/v1/cases/mine")).status == 401
     assert (await api.post("/api/v1/cases", json={"kind": "feedback"})).status == 401
     station_id = api.app[CONTEXT].finder.index.stations[0].id

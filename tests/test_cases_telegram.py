@@ -5,30 +5,26 @@ worker, escalation on a frozen clock, and duplicate updates that change nothing.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from core import CONTEXT, AppContext, FrozenClock
 from core.app import create_app
-from core.outbox import counts
 from handlers import DialogState, user_key
 from locations import Point
 from membership import add_staff
 from referrals import Case, NewCase, import_boundaries, service_of
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
+from tests.outbox import delivered
 from tests.shared import require_boundaries
 from tests.stations import add_stations, station
 from tests.unions import load_unions
 
-SECRET = "webhook-Secret_123"
-HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84: its county union has chat -1002
 SAIHAN = (40.8070, 111.7010)  # 赛罕区: no county union, so 呼和浩特市总工会 (-1001)
 COUNTY_CHAT, LEAGUE_CHAT = "-1002", "-1001"
@@ -51,7 +47,7 @@ class Chat:
             update_id = Chat.update_id
         before = len(self.fake.sent("sendMessage"))
         resp = await self.client.post("/telegram/webhook", json={"update_id": update_id, kind: body},
-                                      headers=HEADERS)
+                                      headers=WEBHOOK_HEADERS)
         assert resp.status == 200, await resp.text()
         if expect_reply:
             await self.fake.wait_for(before + 1, "sendMessage")
@@ -82,34 +78,14 @@ class Chat:
         return (await self.post("callback_query", self.query(data)))[-1]
 
 
-async def delivered(client: TestClient) -> None:
-    """Wait until the outbox has sent everything queued so far."""
-    async with asyncio.timeout(10):
-        while set(await counts(client.app[CONTEXT].db)) - {"sent", "dead"}:
-            await asyncio.sleep(0.02)
-
-
-def buttons(call: Call) -> dict[str, str]:
-    rows = call.params.get("reply_markup", {}).get("inline_keyboard", [])
-    return {b["text"]: b.get("callback_data", "") for row in rows for b in row}
-
-
 def to_chat(fake: FakeTelegram, chat: str) -> list[Call]:
     return [c for c in fake.sent("sendMessage") if c.params["chat_id"] == chat]
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram, backend: Callable[..., AppContext],
+async def bot(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
               aiohttp_client: Callable[..., Any]) -> TestClient:
-    ctx = backend(telegram_bot_token=SecretStr(fake.token),
-                  telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
+    ctx = backend(**telegram_settings(fake_telegram))
     client: TestClient = await aiohttp_client(create_app(ctx))
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
@@ -123,7 +99,7 @@ async def bot(fake: FakeTelegram, backend: Callable[..., AppContext],
 
 
 async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     """Outbox rows of kind "telegram" in the referrals shape ({"text", "buttons"}) are really
     sent, whichever telegram sender the app registered."""
@@ -132,9 +108,9 @@ async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
         kind="legal_aid", category="work_injury", channel="telegram", worker_ref="77",
         description="送货时摔伤了，公司不给报工伤", point=Point(*XINCHENG)))
     assert got.routed_to == "新城区总工会"
-    cards = await fake.wait_for(1, "sendMessage")
+    cards = await fake_telegram.wait_for(1, "sendMessage")
     await delivered(bot)
-    card = to_chat(fake, COUNTY_CHAT)
+    card = to_chat(fake_telegram, COUNTY_CHAT)
     assert len(card) == 1 and got.case.number in card[0].params["text"]
     assert set(buttons(card[0])) == {"认领", "回复", "办结"}
     assert cards
@@ -154,25 +130,27 @@ async def _feedback(worker: Chat, fake: FakeTelegram, *, consent: str = "可以�
 
 
 async def test_feedback_dialog_reaches_the_county_chat_and_shows_in_my_cases(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
-    worker = Chat(bot, fake, 42)
-    done = await _feedback(worker, fake)
+    worker = Chat(bot, fake_telegram, 42)
+    done = await _feedback(worker, fake_telegram)
     text = done.params["text"]
     number = next(w for w in text.replace("。", " ").split() if w.startswith("F") and len(w) == 7)
     assert "已收到" in text and "新城区总工会" in text
-    card = to_chat(fake, COUNTY_CHAT)
+    card = to_chat(fake_telegram, COUNTY_CHAT)
     assert len(card) == 1
     assert number in card[0].params["text"] and "新城区海东路驿站" in card[0].params["text"]
     assert "该开没开" in card[0].params["text"] and "门锁着" in card[0].params["text"]
     assert "工人同意工会联系" in card[0].params["text"]
-    assert not to_chat(fake, LEAGUE_CHAT)
+    assert not to_chat(fake_telegram, LEAGUE_CHAT)
     mine = await worker.say("我的求助")
     assert number in mine.params["text"] and "等待工会认领" in mine.params["text"]
 
 
-async def test_typed_station_name_and_no_consent(bot: TestClient, fake: FakeTelegram) -> None:
-    worker = Chat(bot, fake, 45)
+async def test_typed_station_name_and_no_consent(
+    bot: TestClient, fake_telegram: FakeTelegram,
+) -> None:
+    worker = Chat(bot, fake_telegram, 45)
     ask = await worker.say("反馈问题")
     assert "驿站名称" in ask.params["text"]  # no location yet
     missing = await worker.say("火星")
@@ -183,14 +161,14 @@ async def test_typed_station_name_and_no_consent(bot: TestClient, fake: FakeTele
     consent = await worker.press(buttons(skip)["跳过"])
     done = await worker.press(buttons(consent)["不用，在这里回复"])
     assert "已收到" in done.params["text"]
-    card = to_chat(fake, COUNTY_CHAT)[-1]
+    card = to_chat(fake_telegram, COUNTY_CHAT)[-1]
     assert "没有饮水" in card.params["text"] and "未同意电话联系" in card.params["text"]
 
 
 async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_named(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
-    worker = Chat(bot, fake, 43)
+    worker = Chat(bot, fake_telegram, 43)
     topics = await worker.say("法律援助")
     replies = await worker.post("callback_query", worker.query(buttons(topics)["工伤"]))
     assert "12351" in replies[0].params["text"] and "12348" in replies[0].params["text"]
@@ -201,18 +179,18 @@ async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_nam
     consent = await worker.say("赛罕区")
     done = await worker.press(buttons(consent)["可以联系我"])
     assert "呼和浩特市总工会" in done.params["text"] and "12351" in done.params["text"]
-    card = to_chat(fake, LEAGUE_CHAT)  # 赛罕区 has no county union in the directory
+    card = to_chat(fake_telegram, LEAGUE_CHAT)  # 赛罕区 has no county union in the directory
     assert len(card) == 1 and "工伤" in card[0].params["text"] and "紧急" in card[0].params["text"]
     cases = await service_of(bot.app[CONTEXT]).of_worker("telegram", "43")
     assert [c.area_name for c in cases] == ["赛罕区"] and cases[0].level == "league"
 
 
 async def test_a_story_waiting_in_the_dialog_is_kept_encrypted(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     """Between the description and the consent question the words wait in the shared store
     (Redis in production, which may write them to disk): never in plaintext."""
-    worker = Chat(bot, fake, 46)
+    worker = Chat(bot, fake_telegram, 46)
     await worker.location(*XINCHENG)
     topics = await worker.say("法律援助")
     await worker.press(buttons(topics)["拖欠工资"])
@@ -223,39 +201,39 @@ async def test_a_story_waiting_in_the_dialog_is_kept_encrypted(
     assert waiting is not None and "case:consent" in waiting
     assert not any(words in waiting for words in ("赵六", "13712345678", "美团", "拖欠"))
     await worker.press(buttons(consent)["可以联系我"])
-    card = to_chat(fake, COUNTY_CHAT)[-1]
+    card = to_chat(fake_telegram, COUNTY_CHAT)[-1]
     assert story in card.params["text"]  # staff still read the whole story
 
 
 async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
-    worker = Chat(bot, fake, 42)
-    await _feedback(worker, fake)
-    card = to_chat(fake, COUNTY_CHAT)[0]
+    worker = Chat(bot, fake_telegram, 42)
+    await _feedback(worker, fake_telegram)
+    card = to_chat(fake_telegram, COUNTY_CHAT)[0]
     actions = buttons(card)
 
-    stranger = Chat(bot, fake, 999, chat=int(COUNTY_CHAT))
+    stranger = Chat(bot, fake_telegram, 999, chat=int(COUNTY_CHAT))
     assert "登记" in (await stranger.press(actions["认领"])).params["text"]
-    league_staff = Chat(bot, fake, 502, chat=int(LEAGUE_CHAT))
+    league_staff = Chat(bot, fake_telegram, 502, chat=int(LEAGUE_CHAT))
     assert "不归您所在的工会" in (await league_staff.press(actions["认领"])).params["text"]
 
-    staff = Chat(bot, fake, 501, chat=int(COUNTY_CHAT))
+    staff = Chat(bot, fake_telegram, 501, chat=int(COUNTY_CHAT))
     claimed = await staff.press(actions["认领"])
     assert "王芳 已认领" in claimed.params["text"]
-    told = to_chat(fake, "42")[-1].params["text"]
+    told = to_chat(fake_telegram, "42")[-1].params["text"]
     assert "新城区总工会的王芳受理" in told
 
     prompt = await staff.press(actions["回复"])
     assert "回复" in prompt.params["text"]
     answer = await staff.say("已联系站长，明早八点前开门，谢谢您反映")
     assert "已转给求助人" in answer.params["text"]
-    assert "明早八点前开门" in to_chat(fake, "42")[-1].params["text"]
+    assert "明早八点前开门" in to_chat(fake_telegram, "42")[-1].params["text"]
 
     outcomes = await staff.press(actions["办结"])
     resolved = await staff.press(buttons(outcomes)["问题已解决"])
     assert "已办结" in resolved.params["text"]
-    assert "已办结：问题已解决" in to_chat(fake, "42")[-1].params["text"]
+    assert "已办结：问题已解决" in to_chat(fake_telegram, "42")[-1].params["text"]
     again = await staff.press(actions["认领"])
     assert "已由王芳认领" in again.params["text"] or "已办结" in again.params["text"]
 
@@ -270,19 +248,19 @@ async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
 
 
 async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     ctx = bot.app[CONTEXT]
     clock = ctx.clock
     assert isinstance(clock, FrozenClock)
-    worker = Chat(bot, fake, 47)
+    worker = Chat(bot, fake_telegram, 47)
     await worker.location(*XINCHENG)
     topics = await worker.say("法律援助")
     await worker.post("callback_query", worker.query(buttons(topics)["拖欠工资"]))
     consent = await worker.say("快递站拖欠我两个月工资一万二")
     assert "刚才发送的位置" in consent.params["text"]  # no question about the place
     await worker.press(buttons(consent)["不用，在这里回复"])
-    assert len(to_chat(fake, COUNTY_CHAT)) == 1 and not to_chat(fake, LEAGUE_CHAT)
+    assert len(to_chat(fake_telegram, COUNTY_CHAT)) == 1 and not to_chat(fake_telegram, LEAGUE_CHAT)
 
     service = service_of(ctx)
     start = clock.now()
@@ -291,20 +269,20 @@ async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
     clock.set(start + timedelta(hours=4))  # Tuesday 14:00
     assert await service.escalate_due() == 1
     await delivered(bot)
-    escalated = to_chat(fake, LEAGUE_CHAT)
+    escalated = to_chat(fake_telegram, LEAGUE_CHAT)
     assert len(escalated) == 1 and "超时未认领，已升级" in escalated[0].params["text"]
     assert "新城区总工会" in escalated[0].params["text"]
     assert await service.escalate_due() == 0  # nothing twice
-    league_staff = Chat(bot, fake, 502, chat=int(LEAGUE_CHAT))
+    league_staff = Chat(bot, fake_telegram, 502, chat=int(LEAGUE_CHAT))
     claimed = await league_staff.press(buttons(escalated[0])["认领"])
     assert "李强 已认领" in claimed.params["text"]
-    assert "呼和浩特市总工会的李强受理" in to_chat(fake, "47")[-1].params["text"]
+    assert "呼和浩特市总工会的李强受理" in to_chat(fake_telegram, "47")[-1].params["text"]
 
 
 async def test_duplicate_update_makes_no_second_case_or_staff_message(
-    bot: TestClient, fake: FakeTelegram,
+    bot: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
-    worker = Chat(bot, fake, 48)
+    worker = Chat(bot, fake_telegram, 48)
     topics = await worker.say("法律援助")
     desc = await worker.press(buttons(topics)["劳动合同"])
     assert "12348" not in desc.params["text"]  # not an urgent topic
@@ -315,15 +293,15 @@ async def test_duplicate_update_makes_no_second_case_or_staff_message(
     body = worker.query(buttons(consent)["可以联系我"])
     first = await worker.post("callback_query", body, update_id=update_id)
     assert "已收到" in first[-1].params["text"] and place
-    sent_before = len(fake.sent())
+    sent_before = len(fake_telegram.sent())
     again = await worker.post("callback_query", body, update_id=update_id, expect_reply=False)
-    assert again == [] and len(fake.sent()) == sent_before
+    assert again == [] and len(fake_telegram.sent()) == sent_before
     stale = await worker.press(buttons(consent)["可以联系我"])  # a second tap, a new update
     assert "过期" in stale.params["text"]
     async with bot.app[CONTEXT].db.session() as session:
         count = (await session.execute(select(func.count()).select_from(Case))).scalar()
     assert count == 1
-    assert len(to_chat(fake, COUNTY_CHAT)) == 1
+    assert len(to_chat(fake_telegram, COUNTY_CHAT)) == 1
 
 
 async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(

@@ -4,25 +4,21 @@ union's chat refused, and no plaintext phone in what staff get, the logs or the 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from core import CONTEXT, AppContext
 from core.app import create_app
 from core.logging import PiiMaskingFilter
-from core.outbox import counts
 from membership import enrollment_of
 from tests.conftest import AiohttpClient, AppClient
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
+from tests.outbox import delivered
 from tests.unions import load_unions
 
-SECRET = "webhook-Secret_123"
-HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 PHONE = "13812345678"
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84
 
@@ -40,7 +36,7 @@ class Chat:
         Chat.update_id += 1
         before = len(self.fake.sent("sendMessage"))
         update = {"update_id": Chat.update_id, kind: body}
-        resp = await self.client.post("/telegram/webhook", json=update, headers=HEADERS)
+        resp = await self.client.post("/telegram/webhook", json=update, headers=WEBHOOK_HEADERS)
         assert resp.status == 200, await resp.text()
         await self.fake.wait_for(before + 1, "sendMessage")
         await delivered(self.client)
@@ -80,34 +76,14 @@ class Chat:
     update_id = 0
 
 
-async def delivered(client: AppClient) -> None:
-    """Wait until the outbox has sent everything queued so far."""
-    async with asyncio.timeout(10):
-        while set(await counts(client.app[CONTEXT].db)) - {"sent", "dead"}:
-            await asyncio.sleep(0.02)
-
-
-def buttons(call: Call) -> dict[str, str]:
-    rows = call.params.get("reply_markup", {}).get("inline_keyboard", [])
-    return {b["text"]: b.get("callback_data", "") for row in rows for b in row}
-
-
 def last_to(fake: FakeTelegram, chat: str) -> Call:
     return [c for c in fake.sent("sendMessage") if c.params["chat_id"] == chat][-1]
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram, backend: Callable[..., AppContext],
+async def bot(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
               aiohttp_client: AiohttpClient) -> AppClient:
-    ctx = backend(telegram_bot_token=SecretStr(fake.token),
-                  telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
+    ctx = backend(**telegram_settings(fake_telegram))
     client = await aiohttp_client(create_app(ctx))
     await load_unions(client.app[CONTEXT])
     return client
@@ -132,31 +108,31 @@ async def _enroll_courier(worker: Chat, fake: FakeTelegram, phone: str = PHONE) 
 
 
 async def test_four_taps_then_staff_approve_in_their_chat(
-    bot: AppClient, fake: FakeTelegram, caplog: pytest.LogCaptureFixture,
+    bot: AppClient, fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.handler.addFilter(PiiMaskingFilter())  # as configure_logging does in production
     caplog.set_level(logging.DEBUG)
-    worker = Chat(bot, fake, 42)
-    done = await _enroll_courier(worker, fake)
+    worker = Chat(bot, fake_telegram, 42)
+    done = await _enroll_courier(worker, fake_telegram)
     assert worker.taps == 4
     assert "已提交" in done
 
     await delivered(bot)
-    staff_msg = fake.sent("sendMessage")
-    to_staff = [c for c in fake.sent("sendMessage") if c.params["chat_id"] == "-1004"]
+    staff_msg = fake_telegram.sent("sendMessage")
+    to_staff = [c for c in fake_telegram.sent("sendMessage") if c.params["chat_id"] == "-1004"]
     assert len(to_staff) == 1
     assert "138****5678" in to_staff[0].params["text"] and PHONE not in str(staff_msg)
     approve = buttons(to_staff[0])["✅ 通过"]
 
-    outsider = Chat(bot, fake, 900, chat=-1006)  # 包头市总工会's chat
+    outsider = Chat(bot, fake_telegram, 900, chat=-1006)  # 包头市总工会's chat
     refused = await outsider.press(approve)
     assert "不归您的工会" in refused.params["text"]
 
-    staff = Chat(bot, fake, 901, chat=-1004)
+    staff = Chat(bot, fake_telegram, 901, chat=-1004)
     answer = await staff.press(approve)
     assert "已通过" in answer.params["text"] and "NM2026-" in answer.params["text"]
     await delivered(bot)
-    notice = fake.sent("sendMessage")
+    notice = fake_telegram.sent("sendMessage")
     told = [c.params["text"] for c in notice if c.params["chat_id"] == "42"]
     assert any("恭喜" in text and "NM2026-" in text for text in told)
     again = await staff.press(approve)
@@ -168,11 +144,13 @@ async def test_four_taps_then_staff_approve_in_their_chat(
     assert PHONE not in caplog.text
 
 
-async def test_reject_then_correct_and_resubmit(bot: AppClient, fake: FakeTelegram) -> None:
-    worker = Chat(bot, fake, 44)
-    await _enroll_courier(worker, fake, phone="13700001111")
-    staff = Chat(bot, fake, 901, chat=-1004)
-    first = [c for c in fake.sent("sendMessage") if c.params["chat_id"] == "-1004"][-1]
+async def test_reject_then_correct_and_resubmit(
+    bot: AppClient, fake_telegram: FakeTelegram,
+) -> None:
+    worker = Chat(bot, fake_telegram, 44)
+    await _enroll_courier(worker, fake_telegram, phone="13700001111")
+    staff = Chat(bot, fake_telegram, 901, chat=-1004)
+    first = [c for c in fake_telegram.sent("sendMessage") if c.params["chat_id"] == "-1004"][-1]
     reasons = await staff.press(buttons(first)["❌ 不通过"])
     rejected = await staff.press(buttons(reasons)["信息不完整或有误，请核对后重新提交"])
     assert "未通过" in rejected.params["text"]
@@ -182,7 +160,7 @@ async def test_reject_then_correct_and_resubmit(bot: AppClient, fake: FakeTelegr
     status = await worker.say("一键入会")
     assert "暂未通过" in status and "验证手机号" in status
     await worker.share_contact("13700001111")
-    employer = await worker.press(buttons(last_to(fake, "44"))["快递员"])
+    employer = await worker.press(buttons(last_to(fake_telegram, "44"))["快递员"])
     summary = await worker.press(buttons(employer)["中国邮政"])
     done = await worker.press(buttons(summary)["✅ 确认提交"])
     assert "已提交" in done.params["text"]
@@ -190,7 +168,7 @@ async def test_reject_then_correct_and_resubmit(bot: AppClient, fake: FakeTelegr
     mine = await enrollment_of(ctx, "telegram", "44")
     assert mine is not None and mine.revision == 2 and mine.employer == "中国邮政"
     # Staff get the corrected one with buttons of the new revision; the old buttons are stale.
-    newest = [c for c in fake.sent("sendMessage") if c.params["chat_id"] == "-1004"
+    newest = [c for c in fake_telegram.sent("sendMessage") if c.params["chat_id"] == "-1004"
               and "重新提交" in c.params["text"]]
     assert newest and buttons(newest[-1])["✅ 通过"].endswith(f"{mine.id}:2")
     stale = await staff.press(buttons(first)["✅ 通过"])
@@ -198,13 +176,13 @@ async def test_reject_then_correct_and_resubmit(bot: AppClient, fake: FakeTelegr
 
 
 async def test_contact_of_someone_else_and_bad_name_are_handled(
-    bot: AppClient, fake: FakeTelegram,
+    bot: AppClient, fake_telegram: FakeTelegram,
 ) -> None:
-    worker = Chat(bot, fake, 46)
+    worker = Chat(bot, fake_telegram, 46)
     await worker.say("一键入会")
     assert "自己的手机号" in await worker.share_contact(PHONE, own=False)
     await worker.share_contact("13600002222", name="🚚快跑")
-    employer = await worker.press(buttons(last_to(fake, "46"))["环卫工人"])
+    employer = await worker.press(buttons(last_to(fake_telegram, "46"))["环卫工人"])
     ask_name = await worker.press(buttons(employer)["个人/灵活就业"])
     assert "姓名" in ask_name.params["text"]
     assert "不要带数字" in await worker.say("王5")

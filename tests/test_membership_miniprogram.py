@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from core import CONTEXT, AppContext
@@ -20,13 +19,6 @@ from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
 
 PHONE = "13912345678"
-
-
-@pytest.fixture
-async def fake() -> Any:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
 
 
 async def _client(
@@ -60,9 +52,9 @@ async def _outbox(api: AppClient) -> list[OutboxMessage]:
 
 
 async def test_options_suggest_the_place_from_a_location(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
-    api = await _client(backend, aiohttp_client, fake)
+    api = await _client(backend, aiohttp_client, fake_wechat)
     lat, lng = wgs84_to_gcj02(40.8580, 111.6655)  # 新城区 seat, as wx.getLocation gives it
     body = await (await api.get("/api/v1/membership/options",
                                 params={"lat": lat, "lng": lng})).json()
@@ -72,30 +64,31 @@ async def test_options_suggest_the_place_from_a_location(
 
 
 async def test_enroll_duplicate_reject_correct_approve(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
-    api = await _client(backend, aiohttp_client, fake)
-    me = await _login(api, fake, "o-lina")
+    api = await _client(backend, aiohttp_client, fake_wechat)
+    me = await _login(api, fake_wechat, "o-lina")
     assert (await api.get("/api/v1/membership/me", headers=me)).status == 404
 
     bad = await api.post("/api/v1/membership", headers=me,
-                         json=form(fake, name="李", consent=False))
+                         json=form(fake_wechat, name="李", consent=False))
     assert bad.status == 422
     problem = await bad.json()
     assert {p["name"] for p in problem["invalid_params"]} == {"name", "consent"}
     assert (await api.get("/api/v1/membership/me", headers=me)).status == 404
-    stale = await api.post("/api/v1/membership", headers=me, json=form(fake, consent_version="old"))
+    stale = await api.post("/api/v1/membership", headers=me,
+                           json=form(fake_wechat, consent_version="old"))
     assert stale.status == 409
 
-    created = await api.post("/api/v1/membership", headers=me, json=form(fake))
+    created = await api.post("/api/v1/membership", headers=me, json=form(fake_wechat))
     assert created.status == 201
     first = await created.json()
     assert first["status"] == "submitted" and first["phone"] == "139****5678"
     assert first["union"] == "呼和浩特市快递行业工会" and PHONE not in await created.text()
 
-    other_device = await _login(api, fake, "o-lina-2")
+    other_device = await _login(api, fake_wechat, "o-lina-2")
     again = await api.post("/api/v1/membership", headers=other_device,
-                           json=form(fake, name="李娜娜"))
+                           json=form(fake_wechat, name="李娜娜"))
     assert again.status == 200
     body = await again.json()
     assert body["created"] is False and body["id"] == first["id"] and body["name"] == "李娜"
@@ -114,7 +107,7 @@ async def test_enroll_duplicate_reject_correct_approve(
     assert mine["status"] == "rejected" and mine["reject_reason"] == "请写明所在网点"
     assert mine["can_resubmit"] is True
 
-    fixed = form(fake, employer="中通快递新城网点")
+    fixed = form(fake_wechat, employer="中通快递新城网点")
     del fixed["phone_code"]
     resubmitted = await api.put("/api/v1/membership/me", headers=me, json=fixed)
     assert resubmitted.status == 200 and (await resubmitted.json())["status"] == "submitted"
@@ -135,13 +128,13 @@ async def test_enroll_duplicate_reject_correct_approve(
 
 
 async def test_two_processes_racing_make_one_membership(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
 ) -> None:
-    one = await _client(backend, aiohttp_client, fake)
-    two = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
-    heads = [await _login(api, fake, f"o-{i}") for i, api in enumerate([one, two] * 4)]
+    one = await _client(backend, aiohttp_client, fake_wechat)
+    two = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
+    heads = [await _login(api, fake_wechat, f"o-{i}") for i, api in enumerate([one, two] * 4)]
     answers = await asyncio.gather(*[
-        api.post("/api/v1/membership", headers=h, json=form(fake))
+        api.post("/api/v1/membership", headers=h, json=form(fake_wechat))
         for api, h in zip([one, two] * 4, heads, strict=True)
     ])
     statuses = sorted(r.status for r in answers)

@@ -5,7 +5,6 @@ worker by subscribe message — through the real senders and the fake WeChat."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,31 +12,19 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from core import AppContext
-from core.app import SURFACES, create_app
+from core import CONTEXT, AppContext
 from core.outbox import OutboxMessage, dispatcher_of
 from membership import Application, approve, enroll, reject
-from tests.fakes.wechat import FakeWeChat, wechat_settings
+from tests.conftest import AppClient
+from tests.fakes.wechat import FakeWeChat
 from tests.unions import load_unions
 
 OPENID = "o-official-worker"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def wired(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
-) -> AppContext:
-    ctx = backend(**wechat_settings(fake))
-    surfaces = SURFACES if "bot.wechat" in SURFACES else (*SURFACES, "bot.wechat")
-    await aiohttp_client(create_app(ctx, surfaces=surfaces))  # registers the WeChat senders
-    return ctx
+def wired(wechat_client: AppClient) -> AppContext:
+    return wechat_client.app[CONTEXT]  # the app's context, its WeChat senders registered
 
 
 def application(channel: str, user: str, **changes: Any) -> Application:
@@ -66,7 +53,9 @@ async def rows_to(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
             col(OutboxMessage.recipient) == recipient).order_by(col(OutboxMessage.id)))).scalars())
 
 
-async def test_official_account_worker_gets_a_text(wired: AppContext, fake: FakeWeChat) -> None:
+async def test_official_account_worker_gets_a_text(
+    wired: AppContext, fake_wechat: FakeWeChat,
+) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("wechat", OPENID))).enrollment
     decision = await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
@@ -74,28 +63,28 @@ async def test_official_account_worker_gets_a_text(wired: AppContext, fake: Fake
     assert number
     [row] = await delivered(wired, OPENID)
     assert row.kind == "wechat_text"
-    [sent] = fake.sent
+    [sent] = fake_wechat.sent
     assert sent["touser"] == OPENID and sent["msgtype"] == "text"
     assert number in sent["text"]["content"] and "恭喜" in sent["text"]["content"]
-    assert fake.subscribed == []  # never the mini-program's API with this app's openid
+    assert fake_wechat.subscribed == []  # never the mini-program's API with this app's openid
 
 
-async def test_rejection_also_by_text(wired: AppContext, fake: FakeWeChat) -> None:
+async def test_rejection_also_by_text(wired: AppContext, fake_wechat: FakeWeChat) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("wechat", OPENID))).enrollment
     await reject(wired, e.id, "单位填写有误", actor="staff:1",
                  union_ids=frozenset({ids["HH-XC-NEF"]}))
     await delivered(wired, OPENID)
-    [sent] = fake.sent
+    [sent] = fake_wechat.sent
     assert "单位填写有误" in sent["text"]["content"]
 
 
 async def test_miniprogram_worker_still_gets_a_subscribe_message(
-    wired: AppContext, fake: FakeWeChat
+    wired: AppContext, fake_wechat: FakeWeChat
 ) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("miniprogram", "o-mini-worker"))).enrollment
     await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
     [row] = await rows_to(wired, "o-mini-worker")
     assert row.kind == "wechat_subscribe" and row.payload["template"] == "enrollment_result"
-    assert fake.sent == []
+    assert fake_wechat.sent == []

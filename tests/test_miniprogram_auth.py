@@ -3,7 +3,7 @@ token as a bearer, what a client never sees (the session key), log-out, and rate
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,13 +15,6 @@ from core import CONTEXT, AppContext
 from core.app import create_app
 from miniprogram_api import RateLimits, api_route, check_text, phone_number, require_user
 from tests.fakes.wechat import FakeWeChat, wechat_settings
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
 
 
 async def _whoami(request: web.Request) -> web.Response:
@@ -40,9 +33,9 @@ async def _echo_checked(request: web.Request) -> web.Response:
 
 @pytest.fixture
 async def api(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> TestClient:
-    ctx = backend(**wechat_settings(fake))
+    ctx = backend(**wechat_settings(fake_wechat))
     ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=1000, per_user=8)
     app = create_app(ctx)
     # A route like the ones teammates add, to see the helper from the outside.
@@ -62,19 +55,19 @@ async def _login(api: TestClient, fake: FakeWeChat, code: str = "c1") -> str:
     return str(body["token"])
 
 
-async def test_login_then_bearer_gives_the_user(api: TestClient, fake: FakeWeChat) -> None:
-    token = await _login(api, fake)
+async def test_login_then_bearer_gives_the_user(api: TestClient, fake_wechat: FakeWeChat) -> None:
+    token = await _login(api, fake_wechat)
     resp = await api.get("/api/v1/test/whoami", headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 200
     assert await resp.json() == {"openid": "o-c1"}
-    exchanged = next(q for p, q, _ in fake.calls if p == "/sns/jscode2session")
+    exchanged = next(q for p, q, _ in fake_wechat.calls if p == "/sns/jscode2session")
     assert exchanged["js_code"] == "c1" and exchanged["appid"] == "wx-mini"
 
 
 async def test_missing_wrong_or_tampered_tokens_get_401(
-    api: TestClient, fake: FakeWeChat
+    api: TestClient, fake_wechat: FakeWeChat
 ) -> None:
-    token = await _login(api, fake)
+    token = await _login(api, fake_wechat)
     head, payload, mac = token.split(".")
     flipped = mac[:-2] + ("A" if mac[-2] != "A" else "B") + mac[-1]
     for header in [None, "Bearer", "Bearer nonsense", f"Basic {token}",
@@ -87,9 +80,9 @@ async def test_missing_wrong_or_tampered_tokens_get_401(
         assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_expired_session_and_logout(api: TestClient, fake: FakeWeChat) -> None:
+async def test_expired_session_and_logout(api: TestClient, fake_wechat: FakeWeChat) -> None:
     ctx = api.app[CONTEXT]
-    token = await _login(api, fake)
+    token = await _login(api, fake_wechat)
     auth = {"Authorization": f"Bearer {token}"}
     ctx.clock.advance(timedelta(days=8))
     assert (await api.get("/api/v1/test/whoami", headers=auth)).status == 401
@@ -98,7 +91,7 @@ async def test_expired_session_and_logout(api: TestClient, fake: FakeWeChat) -> 
     assert (await api.get("/api/v1/test/whoami", headers=auth)).status == 401
 
 
-async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None:
+async def test_bad_codes_and_bodies(api: TestClient, fake_wechat: FakeWeChat) -> None:
     resp = await api.post("/api/v1/auth/login", json={"code": "never-issued"})
     assert resp.status == 401
     assert "重新打开小程序" in (await resp.json())["detail"]
@@ -108,24 +101,24 @@ async def test_bad_codes_and_bodies(api: TestClient, fake: FakeWeChat) -> None:
     resp = await api.post("/api/v1/auth/login", data=b"{not json")
     assert resp.status == 400
     # A used code cannot be replayed.
-    await _login(api, fake, "c2")
+    await _login(api, fake_wechat, "c2")
     again = await api.post("/api/v1/auth/login", json={"code": "c2"})
     assert again.status == 401
 
 
 async def test_wechat_down_is_503_not_500(
-    api: TestClient, fake: FakeWeChat
+    api: TestClient, fake_wechat: FakeWeChat
 ) -> None:
-    await fake.close()
+    await fake_wechat.close()
     resp = await api.post("/api/v1/auth/login", json={"code": "c1"})
     assert resp.status == 503
     assert (await resp.json())["title"] == "微信暂时连不上"
 
 
 async def test_per_user_rate_limit_answers_429_with_retry_after(
-    api: TestClient, fake: FakeWeChat
+    api: TestClient, fake_wechat: FakeWeChat
 ) -> None:
-    token = await _login(api, fake)
+    token = await _login(api, fake_wechat)
     auth = {"Authorization": f"Bearer {token}"}
     statuses = [(await api.get("/api/v1/services", headers=auth)).status for _ in range(9)]
     assert statuses == [200] * 8 + [429]
@@ -134,15 +127,15 @@ async def test_per_user_rate_limit_answers_429_with_retry_after(
     assert 1 <= int(resp.headers["Retry-After"]) <= 60
     assert "秒后再试" in (await resp.json())["detail"]
     # Another user behind the same address is not held back.
-    other = await _login(api, fake, "c9")
+    other = await _login(api, fake_wechat, "c9")
     resp = await api.get("/api/v1/services", headers={"Authorization": f"Bearer {other}"})
     assert resp.status == 200
 
 
 async def test_per_ip_rate_limit(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
-    ctx = backend(**wechat_settings(fake))
+    ctx = backend(**wechat_settings(fake_wechat))
     ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=3, per_user=100)
     client = await aiohttp_client(create_app(ctx))
     statuses = [(await client.get("/api/v1/services")).status for _ in range(4)]
@@ -152,20 +145,20 @@ async def test_per_ip_rate_limit(
 
 
 async def test_content_check_and_phone_helpers_for_route_modules(
-    api: TestClient, fake: FakeWeChat
+    api: TestClient, fake_wechat: FakeWeChat
 ) -> None:
-    token = await _login(api, fake)
+    token = await _login(api, fake_wechat)
     auth = {"Authorization": f"Bearer {token}"}
-    fake.verdicts = {"代开发票": "risky"}
-    fake.phones = {"pc-1": "13912345678"}
+    fake_wechat.verdicts = {"代开发票": "risky"}
+    fake_wechat.phones = {"pc-1": "13912345678"}
     ok = await api.post("/api/v1/test/checked", headers=auth,
                         json={"text": "驿站门口的灯坏了", "phone_code": "pc-1"})
     assert await ok.json() == {"verdict": "pass", "checked": True, "phone": "13912345678"}
-    sent = next(body for path, _, body in fake.calls if path == "/wxa/msg_sec_check")
+    sent = next(body for path, _, body in fake_wechat.calls if path == "/wxa/msg_sec_check")
     assert sent["openid"] == "o-c1"  # checked as the logged-in user
     risky = await api.post("/api/v1/test/checked", headers=auth, json={"text": "代开发票"})
     assert (await risky.json())["verdict"] == "risky"
-    fake.sec_check_down = True
+    fake_wechat.sec_check_down = True
     held = await api.post("/api/v1/test/checked", headers=auth, json={"text": "驿站门口的灯坏了"})
     assert await held.json() == {"verdict": "review", "checked": False, "phone": None}
     bad_phone = await api.post("/api/v1/test/checked", headers=auth,

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from pydantic import SecretStr
 
 from core import CONTEXT, AppContext
 from core.app import create_app
 from core.outbox import counts
 from locations import Point, distance_m
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import WEBHOOK_HEADERS, WEBHOOK_SECRET, FakeTelegram, telegram_settings
 from tests.stations import HOHHOT, add_stations, station
 
 LAT, LNG = HOHHOT
-SECRET = "webhook-Secret_123"
-HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
 
 def _sender(user: int, lang: str) -> dict[str, Any]:
@@ -48,22 +45,10 @@ def callback_update(update_id: int, data: str, *, user: int = 42) -> dict[str, A
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram().start()
-    yield server
-    await server.close()
-
-
-def _settings(fake: FakeTelegram, secret: str | None = SECRET) -> dict[str, object]:
-    return {"telegram_bot_token": SecretStr(fake.token),
-            "telegram_webhook_secret": SecretStr(secret) if secret else None,
-            "telegram_api_base": fake.base_url}
-
-
-@pytest.fixture
-async def app_client(fake: FakeTelegram, backend: Callable[..., AppContext],
+async def app_client(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
                      aiohttp_client: Callable[..., Any]) -> TestClient:
-    client: TestClient = await aiohttp_client(create_app(backend(**_settings(fake))))
+    client: TestClient = await aiohttp_client(
+        create_app(backend(**telegram_settings(fake_telegram))))
     await add_stations(
         client.app[CONTEXT],
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站", services=["rest", "drinking_water"]),
@@ -76,16 +61,16 @@ async def app_client(fake: FakeTelegram, backend: Callable[..., AppContext],
 async def post(client: TestClient, update: dict[str, Any],
                headers: dict[str, str] | None = None) -> Any:
     resp = await client.post("/telegram/webhook", json=update,
-                             headers=HEADERS if headers is None else headers)
+                             headers=WEBHOOK_HEADERS if headers is None else headers)
     return resp.status, await resp.json()
 
 
 async def test_location_gets_a_venue_at_the_station_and_details(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     status, body = await post(app_client, location_update(1, LAT, LNG))
     assert status == 200 and body["outcome"] == "handled"
-    venue, details = await fake.wait_for(2, "sendVenue", "sendMessage")
+    venue, details = await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
     assert venue.method == "sendVenue" and details.method == "sendMessage"  # pin first
     assert venue.params["chat_id"] == "42" and venue.params["title"] == "新华广场驿站"
     spot = Point(venue.params["latitude"], venue.params["longitude"])
@@ -99,99 +84,102 @@ async def test_location_gets_a_venue_at_the_station_and_details(
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
-                                     {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}])
+                                     {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET + "x"}])
 async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
-    app_client: TestClient, fake: FakeTelegram, headers: dict[str, str],
+    app_client: TestClient, fake_telegram: FakeTelegram, headers: dict[str, str],
 ) -> None:
     status, body = await post(app_client, location_update(5, LAT, LNG), headers=headers)
     assert status == 401 and body["title"] == "未通过身份验证"
     await asyncio.sleep(0.3)
-    assert fake.calls == []
+    assert fake_telegram.calls == []
     assert await counts(app_client.app[CONTEXT].db) == {}
     # The update was not marked as seen either: the genuine delivery still gets its answer.
     status, body = await post(app_client, location_update(5, LAT, LNG))
     assert body["outcome"] == "handled"
-    await fake.wait_for(1, "sendVenue")
+    await fake_telegram.wait_for(1, "sendVenue")
 
 
 async def test_without_a_configured_secret_everything_is_refused(
-    fake: FakeTelegram, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
+    fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
 ) -> None:
-    client = await aiohttp_client(create_app(backend(**_settings(fake, secret=None))))
-    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}, HEADERS):
+    client = await aiohttp_client(
+        create_app(backend(**telegram_settings(fake_telegram, secret=None))))
+    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}, WEBHOOK_HEADERS):
         status, _ = await post(client, location_update(9, LAT, LNG), headers=headers)
         assert status == 401
-    assert fake.calls == []
+    assert fake_telegram.calls == []
 
 
 async def test_repeated_update_id_gets_one_reply_across_processes(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
     backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
 ) -> None:
-    other = await aiohttp_client(create_app(backend(**_settings(fake))))  # a second process
+    # A second process.
+    other = await aiohttp_client(create_app(backend(**telegram_settings(fake_telegram))))
     update = location_update(77, LAT, LNG)
     results = await asyncio.gather(post(app_client, update), post(other, update),
                                    post(app_client, update))
     assert sorted(body["outcome"] for _, body in results) == ["duplicate", "duplicate", "handled"]
-    await fake.wait_for(2, "sendVenue", "sendMessage")
+    await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
     await asyncio.sleep(0.5)
-    assert len(fake.sent("sendVenue")) == 1 and len(fake.sent("sendMessage")) == 1
+    assert len(fake_telegram.sent("sendVenue")) == 1 and len(fake_telegram.sent("sendMessage")) == 1
     _, body = await post(other, update)  # much later: still remembered
     assert body["outcome"] == "duplicate"
 
 
 async def test_429_is_retried_after_retry_after(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
-    fake.fail_next("sendVenue", 429, retry_after=1)
+    fake_telegram.fail_next("sendVenue", 429, retry_after=1)
     await post(app_client, location_update(11, LAT, LNG))
-    venue, _ = await fake.wait_for(2, "sendVenue", "sendMessage")
-    refused = fake.rejected[0]
+    venue, _ = await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
+    refused = fake_telegram.rejected[0]
     assert refused.method == "sendVenue"
     assert venue.at - refused.at >= 0.95
     assert venue.params == refused.params
 
 
 async def test_5xx_is_retried_and_nothing_is_sent_twice(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
-    fake.fail_next("sendMessage", 502, times=2)
+    fake_telegram.fail_next("sendMessage", 502, times=2)
     await post(app_client, location_update(12, LAT, LNG))
-    await fake.wait_for(2, "sendVenue", "sendMessage")
-    assert len(fake.rejected) == 2
-    assert len(fake.sent("sendVenue")) == 1 and len(fake.sent("sendMessage")) == 1
+    await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
+    assert len(fake_telegram.rejected) == 2
+    assert len(fake_telegram.sent("sendVenue")) == 1 and len(fake_telegram.sent("sendMessage")) == 1
 
 
 async def test_service_words_and_place_names_route_correctly(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     await post(app_client, location_update(20, LAT, LNG))
-    await fake.wait_for(1, "sendVenue")
+    await fake_telegram.wait_for(1, "sendVenue")
     await post(app_client, text_update(21, "哪里能热饭"))
-    venues = await fake.wait_for(2, "sendVenue")
+    venues = await fake_telegram.wait_for(2, "sendVenue")
     assert venues[1].params["title"] == "热饭驿站"
     await post(app_client, text_update(22, "包头"))
-    venues = await fake.wait_for(3, "sendVenue")
+    venues = await fake_telegram.wait_for(3, "sendVenue")
     assert venues[2].params["title"] == "包头钢铁大街驿站"
 
 
 async def test_button_press_is_answered_at_once_and_shows_the_next_station(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     await post(app_client, location_update(30, LAT, LNG))
-    _, details = await fake.wait_for(2, "sendVenue", "sendMessage")
+    _, details = await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
     nxt = next(b["callback_data"] for row in details.params["reply_markup"]["inline_keyboard"]
                for b in row if b["text"] == "下一个驿站")
     status, body = await post(app_client, callback_update(31, nxt))
     assert status == 200 and body["outcome"] == "handled"
-    (answer,) = await fake.wait_for(1, "answerCallbackQuery")
+    (answer,) = await fake_telegram.wait_for(1, "answerCallbackQuery")
     assert answer.params == {"callback_query_id": "cb31"}
-    venues = await fake.wait_for(2, "sendVenue")
+    venues = await fake_telegram.wait_for(2, "sendVenue")
     assert venues[1].params["title"] == "热饭驿站"
 
 
 async def test_live_location_refreshes_at_most_every_few_minutes(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     outcomes = []
     for i in range(4):
@@ -199,25 +187,25 @@ async def test_live_location_refreshes_at_most_every_few_minutes(
                                                          edited=True))
         outcomes.append(body["outcome"])
     assert outcomes == ["handled", "ignored", "ignored", "ignored"]
-    await fake.wait_for(1, "sendVenue")
+    await fake_telegram.wait_for(1, "sendVenue")
     await asyncio.sleep(0.3)
-    assert len(fake.sent("sendVenue")) == 1
+    assert len(fake_telegram.sent("sendVenue")) == 1
     # Someone else's live location is not held back by this one's.
     _, body = await post(app_client, location_update(50, LAT, LNG, user=43, edited=True))
     assert body["outcome"] == "handled"
 
 
 async def test_english_users_get_english_and_start_shows_the_keyboard(
-    app_client: TestClient, fake: FakeTelegram,
+    app_client: TestClient, fake_telegram: FakeTelegram,
 ) -> None:
     await post(app_client, text_update(60, "/start", lang="en"))
-    (start,) = await fake.wait_for(1, "sendMessage")
+    (start,) = await fake_telegram.wait_for(1, "sendMessage")
     keyboard = start.params["reply_markup"]["keyboard"]
     assert keyboard[0][0] == {"text": "Send location", "request_location": True}
     assert start.params["text"].startswith("Hello")
 
 
-async def test_bad_json_is_a_clear_400(app_client: TestClient, fake: FakeTelegram) -> None:
-    resp = await app_client.post("/telegram/webhook", data=b"{not json", headers=HEADERS)
+async def test_bad_json_is_a_clear_400(app_client: TestClient, fake_telegram: FakeTelegram) -> None:
+    resp = await app_client.post("/telegram/webhook", data=b"{not json", headers=WEBHOOK_HEADERS)
     assert resp.status == 400 and "JSON" in (await resp.json())["detail"]
-    assert fake.calls == []
+    assert fake_telegram.calls == []

@@ -5,38 +5,28 @@ that went out before it stay remembered, so delivering the row again sends only 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
-from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from core import CONTEXT, AppContext, get_settings
 from core.app import create_app
 from core.cli import cli
 from core.outbox import OutboxMessage, counts, utcnow
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import WEBHOOK_HEADERS, FakeTelegram, telegram_settings
 from tests.stations import HOHHOT, add_stations, station
 
 LAT, LNG = HOHHOT
-SECRET = "webhook-Secret_123"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def tg(fake: FakeTelegram, backend: Callable[..., AppContext],
+async def tg(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
              aiohttp_client: Callable[..., Any]) -> TestClient:
-    ctx = backend(telegram_bot_token=SecretStr(fake.token),
-                  telegram_webhook_secret=SecretStr(SECRET), telegram_api_base=fake.base_url)
+    ctx = backend(**telegram_settings(fake_telegram))
     client: TestClient = await aiohttp_client(create_app(ctx))
     await add_stations(ctx, station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"))
     return client
@@ -49,7 +39,7 @@ async def share_location(client: TestClient, update_id: int) -> None:
         "chat": {"id": 42, "type": "private"},
         "location": {"latitude": LAT, "longitude": LNG}}}
     resp = await client.post("/telegram/webhook", json=update,
-                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+                             headers=WEBHOOK_HEADERS)
     assert resp.status == 200
 
 
@@ -69,16 +59,17 @@ async def only_row(ctx: AppContext) -> OutboxMessage:
 
 
 async def test_rejected_call_makes_the_row_dead_and_keeps_what_was_sent(
-    tg: TestClient, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
+    tg: TestClient, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ctx = tg.app[CONTEXT]
-    fake.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
+    fake_telegram.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
     await share_location(tg, 1)
     assert await settled(ctx) == {"dead": 1}
     row = await only_row(ctx)
     assert "400" in row.last_error and "can't parse entities" in row.last_error
     assert "call 2 of 2" in row.last_error
-    assert [c.method for c in fake.calls] == ["sendVenue"]  # the pin went, the details did not
+    # The pin went, the details did not.
+    assert [c.method for c in fake_telegram.calls] == ["sendVenue"]
 
     if ctx.settings.database_url.startswith("sqlite"):  # the CLI reads the same file
         monkeypatch.setenv("DATABASE_URL", ctx.settings.database_url)
@@ -97,11 +88,11 @@ async def test_rejected_call_makes_the_row_dead_and_keeps_what_was_sent(
     async with ctx.db.transaction() as session:
         await session.execute(update(table).values(status="pending", next_attempt_at=utcnow()))
     assert await settled(ctx) == {"sent": 1}
-    assert [c.method for c in fake.calls] == ["sendVenue", "sendMessage"]
+    assert [c.method for c in fake_telegram.calls] == ["sendVenue", "sendMessage"]
 
 
-async def test_transient_failures_still_retry(tg: TestClient, fake: FakeTelegram) -> None:
-    fake.fail_next("sendMessage", 502)
+async def test_transient_failures_still_retry(tg: TestClient, fake_telegram: FakeTelegram) -> None:
+    fake_telegram.fail_next("sendMessage", 502)
     await share_location(tg, 2)
     assert await settled(tg.app[CONTEXT]) == {"sent": 1}
-    assert [c.method for c in fake.calls] == ["sendVenue", "sendMessage"]
+    assert [c.method for c in fake_telegram.calls] == ["sendVenue", "sendMessage"]

@@ -22,13 +22,6 @@ from tests.fakes.wechat import FakeWeChat
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=5) as client:
         yield client
@@ -39,37 +32,37 @@ def _mini(fake: FakeWeChat, http: httpx.AsyncClient, ctx: AppContext) -> WeChatA
 
 
 async def test_token_fetched_once_and_shared_by_every_process(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
-    fake.token_delay = 0.2  # the refreshes overlap: all ten start before the first one ends
-    processes = [_mini(fake, http, backend()) for _ in range(5)]
+    fake_wechat.token_delay = 0.2  # the refreshes overlap: all ten start before the first one ends
+    processes = [_mini(fake_wechat, http, backend()) for _ in range(5)]
     tokens = await asyncio.gather(*(p.tokens.get() for p in processes for _ in range(2)))
     assert len(set(tokens)) == 1
-    assert fake.count("/cgi-bin/token") == 1
+    assert fake_wechat.count("/cgi-bin/token") == 1
     # A later call from any process reuses it.
-    fake.phones["p1"] = "13800138000"
+    fake_wechat.phones["p1"] = "13800138000"
     assert await processes[3].phone_number("p1") == "13800138000"
-    assert fake.count("/cgi-bin/token") == 1
+    assert fake_wechat.count("/cgi-bin/token") == 1
 
 
 async def test_rejected_token_is_refreshed_once_and_the_call_retried(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
     ctx = backend()
-    a, b = _mini(fake, http, ctx), _mini(fake, http, ctx)
-    fake.phones["p1"] = "13800138000"
+    a, b = _mini(fake_wechat, http, ctx), _mini(fake_wechat, http, ctx)
+    fake_wechat.phones["p1"] = "13800138000"
     await a.phone_number("p1")
-    fake.revoke_tokens()  # WeChat now answers 40001 for the cached token
+    fake_wechat.revoke_tokens()  # WeChat now answers 40001 for the cached token
     results = await asyncio.gather(a.phone_number("p1"), b.phone_number("p1"))
     assert results == ["13800138000", "13800138000"]
-    assert fake.count("/cgi-bin/token") == 2  # one refresh for both callers
+    assert fake_wechat.count("/cgi-bin/token") == 2  # one refresh for both callers
 
 
 async def test_token_is_refreshed_before_it_expires(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
     ctx = backend()
-    api = _mini(fake, http, ctx)
+    api = _mini(fake_wechat, http, ctx)
     await api.tokens.get()
     left = await ctx.store.ttl("wechat:token:wx-mini")
     # WeChat says 7200 s; we keep it at most 6900 s so it is replaced while still valid.
@@ -77,14 +70,14 @@ async def test_token_is_refreshed_before_it_expires(
 
 
 async def test_wrong_secret_and_missing_config(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
     ctx = backend()
-    wrong = WeChatApi(fake.base_url, http, ctx.store, appid="wx-mini", secret="nope")
+    wrong = WeChatApi(fake_wechat.base_url, http, ctx.store, appid="wx-mini", secret="nope")
     with pytest.raises(Exception) as info:
         await wrong.tokens.get()
     assert getattr(info.value, "errcode", None) == 40125
-    unset = WeChatApi(fake.base_url, http, ctx.store, appid=None, secret=None)
+    unset = WeChatApi(fake_wechat.base_url, http, ctx.store, appid=None, secret=None)
     with pytest.raises(WeChatNotConfigured):
         await unset.send_text("o1", "hi")
 
@@ -98,39 +91,39 @@ async def test_unreachable_wechat_is_translated(
 
 
 async def test_content_check_verdicts_and_failure_holds_for_review(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
-    api = _mini(fake, http, backend())
-    fake.verdicts = {"赌博": "risky", "加微信": "review"}
+    api = _mini(fake_wechat, http, backend())
+    fake_wechat.verdicts = {"赌博": "risky", "加微信": "review"}
     ok = await api.check_text("o1", "驿站的热水器坏了")
     assert ok.verdict is Verdict.PASS and ok.checked and ok.trace_id
     assert (await api.check_text("o1", "来赌博吧")).verdict is Verdict.RISKY
     assert (await api.check_text("o1", "有事加微信")).verdict is Verdict.REVIEW
-    sent = next(body for path, _, body in fake.calls if path == "/wxa/msg_sec_check")
+    sent = next(body for path, _, body in fake_wechat.calls if path == "/wxa/msg_sec_check")
     assert sent == {"content": "驿站的热水器坏了", "version": 2, "scene": 2, "openid": "o1"}
-    fake.sec_check_down = True
+    fake_wechat.sec_check_down = True
     held = await api.check_text("o1", "驿站的热水器坏了")
     assert held.verdict is Verdict.REVIEW and held.checked is False
 
 
 async def test_customer_service_message_and_its_window(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
-    api = WeChatApi(fake.base_url, http, backend().store, appid="wx-official",
+    api = WeChatApi(fake_wechat.base_url, http, backend().store, appid="wx-official",
                     secret="official-secret")
     await api.send_text("o-worker", "离您最近的驿站：新华广场驿站")
-    assert fake.sent == [{"touser": "o-worker", "msgtype": "text",
+    assert fake_wechat.sent == [{"touser": "o-worker", "msgtype": "text",
                           "text": {"content": "离您最近的驿站：新华广场驿站"}}]
-    fake.window_closed.add("o-gone")
+    fake_wechat.window_closed.add("o-gone")
     with pytest.raises(OutOfWindow):
         await api.send_text("o-gone", "你好")
 
 
 async def test_login_code_works_once(
-    fake: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
-    api = _mini(fake, http, backend())
-    fake.codes["c1"] = ("o-mini-1", "SESSIONKEY==")
+    api = _mini(fake_wechat, http, backend())
+    fake_wechat.codes["c1"] = ("o-mini-1", "SESSIONKEY==")
     session = await api.code2session("c1")
     assert session.openid == "o-mini-1" and session.session_key == "SESSIONKEY=="
     assert "SESSIONKEY" not in repr(session)

@@ -4,7 +4,7 @@ mode, hostile XML, the station answer, retries, slow work and events."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,10 +14,11 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.wechat import ACCOUNT, sign
 from core import CONTEXT, AppContext
-from core.app import SURFACES, create_app
+from core.app import create_app
 from handlers import Conversation, Message, Router, Text
 from locations import wgs84_to_gcj02
-from tests.fakes.wechat import WECHAT_AES_KEY, WECHAT_TOKEN, FakeWeChat, wechat_settings
+from tests.conftest import AppClient
+from tests.fakes.wechat import WECHAT_AES_KEY, WECHAT_TOKEN, FakeWeChat
 from tests.stations import HOHHOT, add_stations, station
 
 LAT, LNG = HOHHOT
@@ -26,25 +27,13 @@ NONCE = "6187532"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def wx(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
-) -> TestClient:
-    ctx = backend(**wechat_settings(fake))
-    surfaces = SURFACES if "bot.wechat" in SURFACES else (*SURFACES, "bot.wechat")
-    client: TestClient = await aiohttp_client(create_app(ctx, surfaces=surfaces))
+async def wx(wechat_client: AppClient) -> AppClient:
     await add_stations(
-        ctx,
+        wechat_client.app[CONTEXT],
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"),
         station("NEXT", LAT + 0.004, LNG, name="人民公园驿站"),
     )
-    return client
+    return wechat_client
 
 
 def _query(ctx: AppContext, **extra: str) -> dict[str, str]:
@@ -268,7 +257,7 @@ async def test_retries_get_the_same_answer_and_run_once(wx: TestClient) -> None:
 
 
 async def test_slow_work_answers_at_once_and_follows_up(
-    wx: TestClient, fake: FakeWeChat
+    wx: TestClient, fake_wechat: FakeWeChat
 ) -> None:
     ctx = wx.app[CONTEXT]
     seen = _counting(ctx, delay=0.6)
@@ -276,15 +265,15 @@ async def test_slow_work_answers_at_once_and_follows_up(
     status, body = await _post(wx, _text("法律援助", msg_id="4001"))
     assert status == 200 and "正在为您查询" in _content(body)
     for _ in range(100):
-        if fake.sent:
+        if fake_wechat.sent:
             break
         await asyncio.sleep(0.05)
-    assert fake.sent == [{"touser": OPENID, "msgtype": "text",
+    assert fake_wechat.sent == [{"touser": OPENID, "msgtype": "text",
                           "text": {"content": "第1次回答：法律援助"}}]
     # A late retry is told the same and starts nothing new.
     _, again = await _post(wx, _text("法律援助", msg_id="4001"))
     assert "正在为您查询" in _content(again)
-    assert len(seen) == 1 and fake.count("/cgi-bin/message/custom/send") == 1
+    assert len(seen) == 1 and fake_wechat.count("/cgi-bin/message/custom/send") == 1
 
 
 async def test_subscribe_welcome_and_location_event(wx: TestClient) -> None:

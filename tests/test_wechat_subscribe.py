@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,11 +32,9 @@ SEND = "/cgi-bin/message/subscribe/send"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeChat]:
-    server = await FakeWeChat().start()
-    server.templates = {ENROLL_TPL, CASE_TPL}
-    yield server
-    await server.close()
+def fake(fake_wechat: FakeWeChat) -> FakeWeChat:
+    fake_wechat.templates = {ENROLL_TPL, CASE_TPL}
+    return fake_wechat
 
 
 Client = TestClient
@@ -96,6 +94,14 @@ async def _settled(api: Client, recipient: str, count: int = 1) -> list[OutboxMe
     raise AssertionError(f"rows to {recipient} never settled: {rows}")
 
 
+async def _approved(api: Client, fake: FakeWeChat, openid: str, phone: str) -> list[OutboxMessage]:
+    """`openid` enrolls, the courier union's staff approve; the rows of the outcome once tried."""
+    enrollment = await _enroll(api, fake, openid, phone)
+    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
+                   headers=await _courier_staff(api))
+    return await _settled(api, openid)
+
+
 async def test_approval_reaches_the_worker_as_a_subscribe_message(
     fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
 ) -> None:
@@ -142,11 +148,7 @@ async def test_refused_subscription_is_given_up_not_retried(
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.refused.add("o-no")
-    enrollment = await _enroll(api, fake, "o-no", "13912345670")
-    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                   headers=await _courier_staff(api))
-
-    [row] = await _settled(api, "o-no")
+    [row] = await _approved(api, fake, "o-no", "13912345670")
     assert row.status == "dead" and row.attempts == 1 and "43101" in row.last_error
     for _ in range(3):
         await dispatcher_of(api.app[CONTEXT]).drain()
@@ -162,10 +164,7 @@ async def test_an_openid_of_another_app_is_given_up(
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.foreign.add("o-other")
-    enrollment = await _enroll(api, fake, "o-other", "13912345671")
-    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                   headers=await _courier_staff(api))
-    [row] = await _settled(api, "o-other")
+    [row] = await _approved(api, fake, "o-other", "13912345671")
     assert row.status == "dead" and "40003" in row.last_error and fake.count(SEND) == 1
 
 
@@ -201,10 +200,7 @@ async def test_a_page_not_yet_released_still_sends_the_message(
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.released_pages = {"pages/index/index"}
-    enrollment = await _enroll(api, fake, "o-page", "13912345674")
-    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                   headers=await _courier_staff(api))
-    [row] = await _settled(api, "o-page")
+    [row] = await _approved(api, fake, "o-page", "13912345674")
     assert row.status == "sent" and "page" not in fake.subscribed[0]
 
 

@@ -19,9 +19,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
 _DESCRIPTIONS = {400: "Bad Request: chat not found", 403: "Forbidden: bot was blocked by the user",
                  429: "Too Many Requests"}
+# The webhook secret the app under test is given, and the header Telegram sends it back in.
+WEBHOOK_SECRET = "webhook-Secret_123"
+WEBHOOK_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
 
 @dataclass
@@ -124,3 +128,18 @@ class FakeTelegram:
         if not pending:
             await asyncio.sleep(min(float(params.get("timeout") or 0), 0.05))
         return web.json_response({"ok": True, "result": pending})
+
+
+def telegram_settings(
+    fake: FakeTelegram, secret: str | None = WEBHOOK_SECRET
+) -> dict[str, object]:
+    """Settings overrides pointing the bot at the fake (`secret=None`: no webhook secret)."""
+    return {"telegram_bot_token": SecretStr(fake.token),
+            "telegram_webhook_secret": SecretStr(secret) if secret else None,
+            "telegram_api_base": fake.base_url}
+
+
+def buttons(call: Call) -> dict[str, str]:
+    """The inline keyboard a sent message carried: button text → callback data."""
+    rows = call.params.get("reply_markup", {}).get("inline_keyboard", [])
+    return {b["text"]: b.get("callback_data", "") for row in rows for b in row}

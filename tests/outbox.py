@@ -1,0 +1,16 @@
+"""Waiting for the wired app's outbox in end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core import CONTEXT
+from core.outbox import counts
+from tests.conftest import AppClient
+
+
+async def delivered(client: AppClient) -> None:
+    """Wait until the outbox has sent everything queued so far."""
+    async with asyncio.timeout(10):
+        while set(await counts(client.app[CONTEXT].db)) - {"sent", "dead"}:
+            await asyncio.sleep(0.02)
