@@ -16,7 +16,7 @@ from aiohttp import web
 from .app import create_app
 from .context import AppContext
 from .logging import configure_logging
-from .pii import PiiError, cipher_for, generate_key
+from .pii import PiiError, cipher_for, generate_key, require_real_key
 from .settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ def cli() -> None:
 def serve(host: str | None, port: int | None, demo: bool) -> None:
     """Upgrade the schema and serve every HTTP surface."""
     settings = get_settings()
+    try:
+        require_real_key(settings)
+    except PiiError as exc:
+        raise click.ClickException(str(exc)) from exc
 
     async def prepare() -> None:
         context = AppContext.from_settings(settings)

@@ -14,7 +14,9 @@ while a rotation is under way; `yizhan pii rotate` recomputes the stored hashes 
 Development without `PII_KEY`: a key is derived from the database URL and a fixed label, and a
 warning is logged once. That keeps two processes on one database agreeing on the key, and keeps
 plaintext out of the database file, but anyone with the source can derive it: production must
-set `PII_KEY` (generate one with `yizhan pii keygen`).
+set `PII_KEY` (generate one with `yizhan pii keygen`), and `yizhan serve` refuses to start
+without it once a chat channel (Telegram, the Official Account, the mini-program) is configured
+(`require_real_key`).
 
 `rewrite_columns` passes the non-empty values of some columns of a table through a function
 (`cipher.encrypt`, `cipher.rotate`): one loop for key rotation and for data migrations that
@@ -148,6 +150,20 @@ def cipher_for(settings: Settings) -> PiiCipher:
 
 
 _warned: set[str] = set()
+
+
+def require_real_key(settings: Settings) -> None:
+    """Refuse to serve real workers under the development key: once a chat channel is
+    configured, names, phones and ID numbers arrive, and anyone with the source could derive
+    the key from the database URL. Raises `PiiError` naming the channels."""
+    if settings.pii_key is not None and settings.pii_key.get_secret_value().strip():
+        return
+    live = [name for name, configured in (
+        ("Telegram 机器人", settings.telegram_bot_token), ("微信公众号", settings.wechat_appid),
+        ("微信小程序", settings.miniprogram_appid)) if configured]
+    if live:
+        raise PiiError(f"已配置{'、'.join(live)}，会收到工友的个人信息，请先设置 PII_KEY"
+                       "（用 yizhan pii keygen 生成）再启动。")
 
 
 def mask_phone(phone: str) -> str:

@@ -5,15 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from core import AppContext, mask_pii
+from core import AppContext, Settings, get_settings, mask_pii
+from core.cli import cli
 from core.logging import PiiMaskingFilter
-from core.pii import PiiCipher, PiiError, cipher_for, generate_key, mask_id_number, mask_phone
+from core.pii import (
+    PiiCipher,
+    PiiError,
+    cipher_for,
+    generate_key,
+    mask_id_number,
+    mask_phone,
+    require_real_key,
+)
 from membership import (
     Application,
     InvalidField,
@@ -122,3 +133,31 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) 
     found = await enrollment_for_phone(after, "13900001111")
     assert found is not None and found.id == first.id and found.name == "王五"
     assert (await enroll(after, app)).created is False
+
+
+def test_serving_a_chat_channel_needs_a_real_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`yizhan serve` with a bot configured but no PII_KEY stops before touching anything: the
+    development key can be derived by anyone who has the source."""
+    database = tmp_path / "live.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:live")
+    monkeypatch.delenv("PII_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(cli, ["serve"])
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code != 0
+    assert "PII_KEY" in refused.output and "Telegram" in refused.output
+    assert not database.exists()  # no schema, no server
+
+
+def test_the_development_key_is_only_for_no_live_channel() -> None:
+    require_real_key(Settings(database_url="sqlite:///x.db"))  # demo: no channel, no key needed
+    with_key = Settings(telegram_bot_token=SecretStr("1:x"), miniprogram_appid="wx1",
+                        pii_key=SecretStr(generate_key()))
+    require_real_key(with_key)
+    with pytest.raises(PiiError, match="Telegram 机器人、微信小程序"):
+        require_real_key(Settings(telegram_bot_token=SecretStr("1:x"), miniprogram_appid="wx1"))
