@@ -159,7 +159,9 @@ def require_real_key(settings: Settings) -> None:
     if settings.pii_key is not None and settings.pii_key.get_secret_value().strip():
         return
     live = [name for name, configured in (
-        ("Telegram 机器人", settings.telegram_bot_token), ("微信公众号", settings.wechat_appid),
+        ("Telegram 机器人", settings.telegram_bot_token),
+        # The Official Account's webhook answers with its token alone (plain mode).
+        ("微信公众号", settings.wechat_token or settings.wechat_appid),
         ("微信小程序", settings.miniprogram_appid)) if configured]
     if live:
         raise PiiError(f"已配置{'、'.join(live)}，会收到工友的个人信息，请先设置 PII_KEY"

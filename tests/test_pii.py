@@ -161,3 +161,5 @@ def test_the_development_key_is_only_for_no_live_channel() -> None:
     require_real_key(with_key)
     with pytest.raises(PiiError, match="Telegram 机器人、微信小程序"):
         require_real_key(Settings(telegram_bot_token=SecretStr("1:x"), miniprogram_appid="wx1"))
+    with pytest.raises(PiiError, match="微信公众号"):  # plain mode: a token and nothing else
+        require_real_key(Settings(wechat_token=SecretStr("token")))
