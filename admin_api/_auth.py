@@ -17,7 +17,9 @@ _REQUEST_KEY = web.RequestKey("staff", StaffInfo)
 
 def _unauthorized(detail: str) -> Problem:
     return Problem(
-        401, "未通过身份验证", detail,
+        401,
+        "未通过身份验证",
+        detail,
         headers={"WWW-Authenticate": 'Bearer realm="yizhan-admin"'},
     )
 

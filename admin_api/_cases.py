@@ -50,18 +50,30 @@ class ActionBody(BaseModel):
 
 def staff_case_json(case: CaseView) -> dict[str, Any]:
     return {
-        "id": case.id, "number": case.number, "kind": case.kind,
-        "kind_label": kind_label(case.kind), "category": case.category,
+        "id": case.id,
+        "number": case.number,
+        "kind": case.kind,
+        "kind_label": kind_label(case.kind),
+        "category": case.category,
         "category_label": category_label(case.kind, case.category),
-        "status": case.status, "status_label": status_label(case.status),
-        "description": case.description, "photo": case.photo_ref,
-        "station_id": case.station_id, "place": case.place_text, "area": case.area_name,
-        "union_id": case.union_id, "level": case.level,
-        "consent_contact": case.consent_contact, "channel": case.channel,
-        "claimed_by": case.claimed_by_name, "outcome": case.outcome,
-        "duplicate_of": case.duplicate_of, "escalations": case.escalations,
+        "status": case.status,
+        "status_label": status_label(case.status),
+        "description": case.description,
+        "photo": case.photo_ref,
+        "station_id": case.station_id,
+        "place": case.place_text,
+        "area": case.area_name,
+        "union_id": case.union_id,
+        "level": case.level,
+        "consent_contact": case.consent_contact,
+        "channel": case.channel,
+        "claimed_by": case.claimed_by_name,
+        "outcome": case.outcome,
+        "duplicate_of": case.duplicate_of,
+        "escalations": case.escalations,
         "sla_due_at": case.sla_due_at.isoformat() if case.sla_due_at else None,
-        "created_at": case.created_at.isoformat(), "updated_at": case.updated_at.isoformat(),
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
     }
 
 
@@ -77,12 +89,19 @@ async def list_cases(request: web.Request) -> web.Response:
     try:
         query = ListQuery.model_validate(dict(request.query))
     except ValidationError:
-        raise Problem(422, "查询参数有误",
-                      "status 应为 new、claimed、resolved 或 duplicate；kind 为 feedback 或 "
-                      "legal_aid；limit 为 1–200。") from None
+        raise Problem(
+            422,
+            "查询参数有误",
+            "status 应为 new、claimed、resolved 或 duplicate；kind 为 feedback 或 "
+            "legal_aid；limit 为 1–200。",
+        ) from None
     cases = await service_of(request.app[CONTEXT]).for_staff(
-        staff, status=query.status.value if query.status else None, kind=query.kind,
-        limit=query.limit, before_id=query.before_id)
+        staff,
+        status=query.status.value if query.status else None,
+        kind=query.kind,
+        limit=query.limit,
+        before_id=query.before_id,
+    )
     return json_response({"cases": [staff_case_json(c) for c in cases]})
 
 
@@ -96,11 +115,21 @@ async def get_case(request: web.Request) -> web.Response:
     except NotAllowed as exc:
         raise Problem(403, "没有权限", str(exc)) from None
     assert case.id is not None
-    events = [{"action": e.action, "actor": e.actor, "actor_name": e.actor_name,
-               "channel": e.channel, "detail": e.detail, "at": e.at.isoformat()}
-              for e in await service.events(case.id)]
-    recipients = [{"kind": r.kind, "reason": r.reason, "at": r.at.isoformat()}
-                  for r in await service.recipients(case.id)]
+    events = [
+        {
+            "action": e.action,
+            "actor": e.actor,
+            "actor_name": e.actor_name,
+            "channel": e.channel,
+            "detail": e.detail,
+            "at": e.at.isoformat(),
+        }
+        for e in await service.events(case.id)
+    ]
+    recipients = [
+        {"kind": r.kind, "reason": r.reason, "at": r.at.isoformat()}
+        for r in await service.recipients(case.id)
+    ]
     return json_response({**staff_case_json(case), "events": events, "recipients": recipients})
 
 
@@ -113,8 +142,9 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
             try:
                 body = ActionBody.model_validate(await request.json())
             except (ValueError, ValidationError):
-                raise Problem(422, "提交的内容有误",
-                              "请用 JSON 提交，如 {\"text\": \"…\"}（不超过 1000 字）。") from None
+                raise Problem(
+                    422, "提交的内容有误", '请用 JSON 提交，如 {"text": "…"}（不超过 1000 字）。'
+                ) from None
         service = service_of(request.app[CONTEXT])
         try:
             if name == "claim":
@@ -133,8 +163,9 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
             raise Problem(403, "没有权限", str(exc)) from None
         except CaseError as exc:
             raise Problem(409, "现在不能这样操作", str(exc)) from None
-        return json_response({**staff_case_json(done.case),
-                              "worker_notified": done.notified_worker})
+        return json_response(
+            {**staff_case_json(done.case), "worker_notified": done.notified_worker}
+        )
 
     return handler
 

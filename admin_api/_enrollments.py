@@ -119,9 +119,12 @@ def _revision(body: dict[str, Any]) -> int | None:
 
 def _problem(exc: EnrollmentError) -> Problem:
     if isinstance(exc, EnrollmentInvalid):
-        return Problem(422, "内容有误", str(exc), invalid_params=[
-            {"name": k, "reason": v} for k, v in exc.problems.items()
-        ])
+        return Problem(
+            422,
+            "内容有误",
+            str(exc),
+            invalid_params=[{"name": k, "reason": v} for k, v in exc.problems.items()],
+        )
     if isinstance(exc, EnrollmentLocked | ReviewConflict):
         return Problem(409, "申请状态已变化", str(exc))
     return Problem(404, "没有找到这份入会申请", str(exc))

@@ -26,9 +26,18 @@ from core import Database, Settings
 from locations import SERVICES, upsert_stations
 from locations._import import read_station_file
 
-HOURS = ["24/7", "Mo-Fr 08:00-20:00", "Mo-Su 07:00-21:00", "Mo-Fr 09:00-17:00; PH off",
-         "Mo-Sa 08:30-18:30", "Mo-Su 06:00-22:00", "Mo-Fr 08:00-12:00,14:00-18:00",
-         "Mo-Su 00:00-24:00", "Tu-Su 10:00-20:00", "Mo-Fr 07:30-19:30; Sa,Su 09:00-17:00"]
+HOURS = [
+    "24/7",
+    "Mo-Fr 08:00-20:00",
+    "Mo-Su 07:00-21:00",
+    "Mo-Fr 09:00-17:00; PH off",
+    "Mo-Sa 08:30-18:30",
+    "Mo-Su 06:00-22:00",
+    "Mo-Fr 08:00-12:00,14:00-18:00",
+    "Mo-Su 00:00-24:00",
+    "Tu-Su 10:00-20:00",
+    "Mo-Fr 07:30-19:30; Sa,Su 09:00-17:00",
+]
 HOSTS = ["银行网点", "加油站", "超市", "政务大厅", "快递网点", "物流园区", "公交场站"]
 
 
@@ -38,9 +47,28 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
     labels = [s.label for s in SERVICES]
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["code", "name", "address", "league", "county", "lat", "lng", "coord",
-                      "kind", "build_mode", "host_type", "area_m2", "opening_hours", "services",
-                      "most_beautiful", "smart_24h", "phone", "status"])
+        out.writerow(
+            [
+                "code",
+                "name",
+                "address",
+                "league",
+                "county",
+                "lat",
+                "lng",
+                "coord",
+                "kind",
+                "build_mode",
+                "host_type",
+                "area_m2",
+                "opening_hours",
+                "services",
+                "most_beautiful",
+                "smart_24h",
+                "phone",
+                "status",
+            ]
+        )
         for i in range(rows):
             lat, lng = rnd.uniform(37.5, 52.0), rnd.uniform(97.5, 126.0)
             joint = rnd.random() < 0.6
@@ -48,14 +76,28 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
             names = labels if rnd.random() < 0.5 else codes
             services = ("、" if names is labels else ";").join(names[k] for k in picked)
             area = rnd.choice([3, 4, 6, 8, 12, 20, 35])
-            out.writerow([
-                f"BENCH-{i:07d}", f"合成驿站{i}", f"某路{i % 500}号", "某盟市", "某旗县",
-                f"{lat:.6f}", f"{lng:.6f}", "gcj02" if i % 2 else "wgs84",
-                "micro" if area < 5 else "standard", "joint" if joint else "self",
-                rnd.choice(HOSTS) if joint else "", area, rnd.choice(HOURS), services,
-                "是" if rnd.random() < 0.2 else "否", "1" if rnd.random() < 0.2 else "0",
-                f"0471-{rnd.randint(1000000, 9999999)}", "active",
-            ])
+            out.writerow(
+                [
+                    f"BENCH-{i:07d}",
+                    f"合成驿站{i}",
+                    f"某路{i % 500}号",
+                    "某盟市",
+                    "某旗县",
+                    f"{lat:.6f}",
+                    f"{lng:.6f}",
+                    "gcj02" if i % 2 else "wgs84",
+                    "micro" if area < 5 else "standard",
+                    "joint" if joint else "self",
+                    rnd.choice(HOSTS) if joint else "",
+                    area,
+                    rnd.choice(HOURS),
+                    services,
+                    "是" if rnd.random() < 0.2 else "否",
+                    "1" if rnd.random() < 0.2 else "0",
+                    f"0471-{rnd.randint(1000000, 9999999)}",
+                    "active",
+                ]
+            )
 
 
 async def main(rows: int, database_url: str | None) -> None:
@@ -63,8 +105,10 @@ async def main(rows: int, database_url: str | None) -> None:
         path = Path(tmp) / "stations.csv"
         t = time.perf_counter()
         generate(path, rows)
-        print(f"generated {rows:,} rows ({path.stat().st_size / 1e6:.1f} MB) "
-              f"in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {rows:,} rows ({path.stat().st_size / 1e6:.1f} MB) "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         settings = Settings(database_url=url, geocoder="none")
         db = Database(settings.database_url)
@@ -77,10 +121,12 @@ async def main(rows: int, database_url: str | None) -> None:
                 assert not result.problems, result.problems[:3]
                 summary = await upsert_stations(db, result.stations, source="bench")
                 t2, c2 = time.perf_counter(), time.process_time()
-                print(f"{label}: read+validate {t1 - t0:.1f} s (cpu {c1 - c0:.1f} s), "
-                      f"upsert {t2 - t1:.1f} s (cpu {c2 - c1:.1f} s), total {t2 - t0:.1f} s "
-                      f"(cpu {c2 - c0:.1f} s, {rows / (t2 - t0):,.0f} rows/s); "
-                      f"created {summary.created:,}, updated {summary.updated:,}")
+                print(
+                    f"{label}: read+validate {t1 - t0:.1f} s (cpu {c1 - c0:.1f} s), "
+                    f"upsert {t2 - t1:.1f} s (cpu {c2 - c1:.1f} s), total {t2 - t0:.1f} s "
+                    f"(cpu {c2 - c0:.1f} s, {rows / (t2 - t0):,.0f} rows/s); "
+                    f"created {summary.created:,}, updated {summary.updated:,}"
+                )
         finally:
             await db.close()
 

@@ -51,11 +51,21 @@ def child(size: int) -> None:
         times.append(time.perf_counter() - started)
     rss, peak = rss_mb()
     assert index is not None
-    print(json.dumps({
-        "size": size, "build_s": statistics.median(times), "builds": times,
-        "imports_mb": after_imports, "records_mb": after_records - after_imports,
-        "index_mb": rss - after_records, "rss_mb": rss, "peak_mb": peak, "indexed": len(index),
-    }))
+    print(
+        json.dumps(
+            {
+                "size": size,
+                "build_s": statistics.median(times),
+                "builds": times,
+                "imports_mb": after_imports,
+                "records_mb": after_records - after_imports,
+                "index_mb": rss - after_records,
+                "rss_mb": rss,
+                "peak_mb": peak,
+                "indexed": len(index),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -66,18 +76,25 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
-    print("| stations | build p50 s (3 runs) | imports MB | records MB | index MB | "
-          "RSS MB | peak RSS MB |")
+    print(
+        "| stations | build p50 s (3 runs) | imports MB | records MB | index MB | "
+        "RSS MB | peak RSS MB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(size)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         r = json.loads(out.strip().splitlines()[-1])
-        print(f"| {r['size']:,} | {r['build_s']:.2f} ({', '.join(f'{t:.2f}' for t in r['builds'])})"
-              f" | {r['imports_mb']:.0f} | {r['records_mb']:.0f} | {r['index_mb']:.0f}"
-              f" | {r['rss_mb']:.0f} | {r['peak_mb']:.0f} |", flush=True)
+        print(
+            f"| {r['size']:,} | {r['build_s']:.2f} ({', '.join(f'{t:.2f}' for t in r['builds'])})"
+            f" | {r['imports_mb']:.0f} | {r['records_mb']:.0f} | {r['index_mb']:.0f}"
+            f" | {r['rss_mb']:.0f} | {r['peak_mb']:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -95,10 +95,14 @@ async def main(rows: int, database_url: str | None, runs: int) -> None:
     try:
         t = time.perf_counter()
         await fill(db, rows)
-        print(f"# {rows:,} stations in {url.split('://')[0]} (ready in {time.perf_counter() - t:.0f} s)")
+        print(
+            f"# {rows:,} stations in {url.split('://')[0]} (ready in {time.perf_counter() - t:.0f} s)"
+        )
         finder = StationFinder(db, MemoryStore(), SystemClock())
-        print("| run | reload s | longest loop stall ms | RSS before MB | peak MB | after MB |"
-              " index build alone s |")
+        print(
+            "| run | reload s | longest loop stall ms | RSS before MB | peak MB | after MB |"
+            " index build alone s |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|")
         reloads, stalls, builds = [], [], []
         for run in range(1, runs + 1):
@@ -114,14 +118,19 @@ async def main(rows: int, database_url: str | None, runs: int) -> None:
             t = time.perf_counter()
             StationIndex.build(finder.index.stations)  # the same stations, already in memory
             build = time.perf_counter() - t
-            print(f"| {run} | {reload:.2f} | {stall:.0f} | {before:.0f} | {peak.peak:.0f} | "
-                  f"{after:.0f} | {build:.2f} |", flush=True)
+            print(
+                f"| {run} | {reload:.2f} | {stall:.0f} | {before:.0f} | {peak.peak:.0f} | "
+                f"{after:.0f} | {build:.2f} |",
+                flush=True,
+            )
             reloads.append(reload)
             stalls.append(stall)
             builds.append(build)
-        print(f"median: reload {statistics.median(reloads):.2f} s, longest stall "
-              f"{statistics.median(stalls):.0f} ms, index build alone "
-              f"{statistics.median(builds):.2f} s")
+        print(
+            f"median: reload {statistics.median(reloads):.2f} s, longest stall "
+            f"{statistics.median(stalls):.0f} ms, index build alone "
+            f"{statistics.median(builds):.2f} s"
+        )
     finally:
         await db.close()
 

@@ -51,11 +51,15 @@ class Brute:
     def __init__(self, records: list[StationRecord], at: datetime) -> None:
         lat = np.radians([r.point.lat for r in records])
         lng = np.radians([r.point.lng for r in records])
-        self.v = np.column_stack((np.cos(lat) * np.cos(lng), np.cos(lat) * np.sin(lng), np.sin(lat)))
+        self.v = np.column_stack(
+            (np.cos(lat) * np.cos(lng), np.cos(lat) * np.sin(lng), np.sin(lat))
+        )
         self.ids = np.array([r.id for r in records])
         state = {h: is_open(h, at) for h in {r.opening_hours for r in records}}
         self.open = np.array([state[r.opening_hours] for r in records])
-        self.has = {code: np.array([code in r.services for r in records]) for _, s in FILTERS for code in s}
+        self.has = {
+            code: np.array([code in r.services for r in records]) for _, s in FILTERS for code in s
+        }
 
     def nearest(self, p: Point, services: tuple[str, ...]) -> list[int]:
         la, lo = np.radians(p.lat), np.radians(p.lng)
@@ -99,8 +103,18 @@ class RedisGeo:
         radius, count = 2000.0, 4 * LIMIT
         while True:
             rows = self.r.execute_command(
-                "GEOSEARCH", key, "FROMLONLAT", p.lng, p.lat, "BYRADIUS", radius, "m",
-                "ASC", "COUNT", count, "WITHDIST",
+                "GEOSEARCH",
+                key,
+                "FROMLONLAT",
+                p.lng,
+                p.lat,
+                "BYRADIUS",
+                radius,
+                "m",
+                "ASC",
+                "COUNT",
+                count,
+                "WITHDIST",
             )
             found = []
             for member, dist in rows:
@@ -126,8 +140,10 @@ def run(size: int, n_queries: int, redis_url: str | None, passes: int) -> list[s
     index = StationIndex.build(records)
     brute = Brute(records, AT)
     geo = RedisGeo(records, AT, redis_url) if redis_url else None
-    print(f"# {size:,} stations: generated and loaded in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    print(
+        f"# {size:,} stations: generated and loaded in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     points = queries(n_queries)
     rows = []
     try:
@@ -165,11 +181,15 @@ def run(size: int, n_queries: int, redis_url: str | None, passes: int) -> list[s
             p99 = statistics.median(pct(w, 0.99) for w in wall)
             c50 = statistics.median(statistics.median(c) for c in cpu)
             c99 = statistics.median(pct(c, 0.99) for c in cpu)
-            line = (f"| {size:,} | {label} | {p50:.1f} | {p99:.1f} | {c50:.1f}"
-                    f" | {c99:.1f} | {100 * agree / n:.1f} % |")
+            line = (
+                f"| {size:,} | {label} | {p50:.1f} | {p99:.1f} | {c50:.1f}"
+                f" | {c99:.1f} | {100 * agree / n:.1f} % |"
+            )
             if theirs:
                 r50, r99 = statistics.median(theirs), pct(theirs, 0.99)
-                line += f" {r50:.0f} | {r99:.0f} | {r50 / p50:.0f}× | {100 * redis_agree / n:.1f} % |"
+                line += (
+                    f" {r50:.0f} | {r99:.0f} | {r50 / p50:.0f}× | {100 * redis_agree / n:.1f} % |"
+                )
             else:
                 line += " – | – | – | – |"
             print(line, flush=True)
@@ -185,17 +205,28 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 200_000])
     parser.add_argument("--million", action="store_true", help="add 1,000,000 stations (slow)")
     parser.add_argument("--queries", type=int, default=2000)
-    parser.add_argument("--passes", type=int, default=3,
-                        help="timed passes over the queries; figures are medians over passes")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0",
-                        help="Redis URL for the GEOSEARCH baseline ('' to skip)")
+    parser.add_argument(
+        "--passes",
+        type=int,
+        default=3,
+        help="timed passes over the queries; figures are medians over passes",
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/0",
+        help="Redis URL for the GEOSEARCH baseline ('' to skip)",
+    )
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.million else [])
-    print(f"at {AT.isoformat()}, limit {LIMIT}, open now, {args.queries} clustered queries, "
-          f"median of {args.passes} passes")
-    print("| stations | service filter | ours p50 µs | ours p99 µs | ours CPU p50 µs | "
-          "ours CPU p99 µs | agreement | Redis p50 µs | Redis p99 µs | p50 ratio | "
-          "Redis agreement |")
+    print(
+        f"at {AT.isoformat()}, limit {LIMIT}, open now, {args.queries} clustered queries, "
+        f"median of {args.passes} passes"
+    )
+    print(
+        "| stations | service filter | ours p50 µs | ours p99 µs | ours CPU p50 µs | "
+        "ours CPU p99 µs | agreement | Redis p50 µs | Redis p99 µs | p50 ratio | "
+        "Redis agreement |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         run(size, args.queries, args.redis or None, args.passes)

@@ -16,10 +16,18 @@ from locations import Point, StationRecord
 # Approximate WGS-84 centres of the 12 league/city seats, with a weight (bigger cities, more
 # stations) and a spread in degrees.
 CITIES: list[tuple[str, float, float, float]] = [
-    ("呼和浩特", 40.842, 111.749, 6), ("包头", 40.657, 109.840, 6), ("鄂尔多斯", 39.608, 109.781, 4),
-    ("赤峰", 42.258, 118.888, 4), ("通辽", 43.652, 122.243, 3), ("呼伦贝尔", 49.211, 119.766, 2),
-    ("乌兰察布", 41.034, 113.133, 2), ("巴彦淖尔", 40.743, 107.388, 2), ("乌海", 39.655, 106.794, 2),
-    ("兴安盟", 46.083, 122.038, 1), ("锡林郭勒", 43.933, 116.048, 1), ("阿拉善", 38.851, 105.729, 1),
+    ("呼和浩特", 40.842, 111.749, 6),
+    ("包头", 40.657, 109.840, 6),
+    ("鄂尔多斯", 39.608, 109.781, 4),
+    ("赤峰", 42.258, 118.888, 4),
+    ("通辽", 43.652, 122.243, 3),
+    ("呼伦贝尔", 49.211, 119.766, 2),
+    ("乌兰察布", 41.034, 113.133, 2),
+    ("巴彦淖尔", 40.743, 107.388, 2),
+    ("乌海", 39.655, 106.794, 2),
+    ("兴安盟", 46.083, 122.038, 1),
+    ("锡林郭勒", 43.933, 116.048, 1),
+    ("阿拉善", 38.851, 105.729, 1),
 ]
 BOX = (37.4, 53.3, 97.2, 126.1)  # lat min/max, lng min/max of the region
 SHARES = {"drinking_water": 0.30, "meal_heating": 0.05, "haircut": 0.005}
@@ -64,11 +72,21 @@ def iter_stations(n: int, seed: int = 1) -> Iterator[StationRecord]:
             c for j, c in enumerate(OTHER) if others[i, j]
         )
         yield StationRecord(
-            id=i + 1, code=f"SYN-{i + 1:07d}", name=f"合成测试驿站{i + 1:07d}号",
-            address=f"内蒙古合成测试地址{i % 997}路{i + 1}号", league="合成盟市", county="合成旗县",
-            point=Point(float(lat[i]), float(lng[i])), kind="standard", build_mode="self",
-            host_type="", opening_hours=HOURS[hours[i]][0], services=services,
-            most_beautiful=False, smart_24h=False, phone=f"0471-{i % 10_000_000:07d}",
+            id=i + 1,
+            code=f"SYN-{i + 1:07d}",
+            name=f"合成测试驿站{i + 1:07d}号",
+            address=f"内蒙古合成测试地址{i % 997}路{i + 1}号",
+            league="合成盟市",
+            county="合成旗县",
+            point=Point(float(lat[i]), float(lng[i])),
+            kind="standard",
+            build_mode="self",
+            host_type="",
+            opening_hours=HOURS[hours[i]][0],
+            services=services,
+            most_beautiful=False,
+            smart_24h=False,
+            phone=f"0471-{i % 10_000_000:07d}",
         )
 
 

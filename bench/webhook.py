@@ -191,11 +191,25 @@ def updates(first_id: int, count: int, users: int = 20_000) -> list[bytes]:
     out = []
     for i, point in enumerate(points):
         user = 10_000 + (first_id + i * 7919) % users
-        out.append(json.dumps({"update_id": first_id + i, "message": {
-            "message_id": first_id + i, "date": 1764000000,
-            "from": {"id": user, "is_bot": False, "first_name": "师傅", "language_code": "zh"},
-            "chat": {"id": user, "type": "private"},
-            "location": {"latitude": point.lat, "longitude": point.lng}}}).encode())
+        out.append(
+            json.dumps(
+                {
+                    "update_id": first_id + i,
+                    "message": {
+                        "message_id": first_id + i,
+                        "date": 1764000000,
+                        "from": {
+                            "id": user,
+                            "is_bot": False,
+                            "first_name": "师傅",
+                            "language_code": "zh",
+                        },
+                        "chat": {"id": user, "type": "private"},
+                        "location": {"latitude": point.lat, "longitude": point.lng},
+                    },
+                }
+            ).encode()
+        )
     return out
 
 
@@ -213,8 +227,10 @@ async def run(args: argparse.Namespace) -> None:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'bench.db'}",
-        TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE=f"http://127.0.0.1:{ports['telegram']}", LOG_LEVEL="WARNING",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE=f"http://127.0.0.1:{ports['telegram']}",
+        LOG_LEVEL="WARNING",
         REDIS_PREFIX=f"bench:{os.getpid()}:",
     )
     if args.redis_url:
@@ -226,12 +242,26 @@ async def run(args: argparse.Namespace) -> None:
         env["DATABASE_SCHEMA"] = schema
     me = str(Path(__file__).resolve())
     procs = [
-        subprocess.Popen([sys.executable, me, "--role", "telegram", "--port",
-                          str(ports["telegram"])], env=env),
-        subprocess.Popen([sys.executable, me, "--role", "bare", "--port", str(ports["bare"])],
-                         env=env),
-        subprocess.Popen([sys.executable, me, "--role", "app", "--port", str(ports["app"]),
-                          "--stations", str(args.stations)], env=env, cwd=workdir),
+        subprocess.Popen(
+            [sys.executable, me, "--role", "telegram", "--port", str(ports["telegram"])], env=env
+        ),
+        subprocess.Popen(
+            [sys.executable, me, "--role", "bare", "--port", str(ports["bare"])], env=env
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                me,
+                "--role",
+                "app",
+                "--port",
+                str(ports["app"]),
+                "--stations",
+                str(args.stations),
+            ],
+            env=env,
+            cwd=workdir,
+        ),
     ]
     app_url = f"http://127.0.0.1:{ports['app']}"
     telegram = f"http://127.0.0.1:{ports['telegram']}"
@@ -239,16 +269,20 @@ async def run(args: argparse.Namespace) -> None:
         await wait_ready(f"{telegram}/stats")
         await wait_ready(f"http://127.0.0.1:{ports['bare']}/healthz")
         await wait_ready(f"{app_url}/healthz", want_stations=args.stations)
-        print(f"{args.stations:,} stations; {args.requests:,} requests per level; "
-              f"database {env['DATABASE_URL'].split(':')[0]}, "
-              f"store {'redis' if args.redis_url else 'memory'}")
+        print(
+            f"{args.stations:,} stations; {args.requests:,} requests per level; "
+            f"database {env['DATABASE_URL'].split(':')[0]}, "
+            f"store {'redis' if args.redis_url else 'memory'}"
+        )
         await load(f"{app_url}/telegram/webhook", updates(1, 200), 10)  # warm-up
         await load(f"http://127.0.0.1:{ports['bare']}/telegram/webhook", updates(1, 200), 10)
         # CPU per request of each server process (all its threads, the outbox dispatcher's
         # deliveries included for the app): steadier than req/s on a machine shared with
         # other work, and it shows where a request's cost is without the load generator's.
-        print(f"{'conc':>5} | {'webhook p50':>11} {'p99':>8} {'req/s':>7} {'CPU/req':>8} {'loop':>8} | "
-              f"{'bare p50':>8} {'p99':>8} {'req/s':>7} {'CPU/req':>8} | {'ratio':>5} | fails")
+        print(
+            f"{'conc':>5} | {'webhook p50':>11} {'p99':>8} {'req/s':>7} {'CPU/req':>8} {'loop':>8} | "
+            f"{'bare p50':>8} {'p99':>8} {'req/s':>7} {'CPU/req':>8} | {'ratio':>5} | fails"
+        )
         next_id = 1_000
         for level in levels:
             bodies = updates(next_id, args.requests)
@@ -264,22 +298,27 @@ async def run(args: argparse.Namespace) -> None:
                 procs[2].send_signal(signal.SIGUSR2)
             cpu = cpu_seconds(procs[1].pid)
             lat_bare, wall_bare, fail_bare = await load(
-                f"http://127.0.0.1:{ports['bare']}/telegram/webhook", bodies, level)
+                f"http://127.0.0.1:{ports['bare']}/telegram/webhook", bodies, level
+            )
             cpu_bare = (cpu_seconds(procs[1].pid) - cpu) / len(bodies)
             rps_app, rps_bare = len(bodies) / wall_app, len(bodies) / wall_bare
-            print(f"{level:>5} | {pct(lat_app, .5) * 1e3:>9.2f}ms {pct(lat_app, .99) * 1e3:>6.2f}ms"
-                  f" {rps_app:>7.0f} {cpu_app * 1e6:>6.0f}µs {cpu_loop * 1e6:>6.0f}µs | {pct(lat_bare, .5) * 1e3:>6.2f}ms"
-                  f" {pct(lat_bare, .99) * 1e3:>6.2f}ms {rps_bare:>7.0f} {cpu_bare * 1e6:>6.0f}µs |"
-                  f" {rps_app / rps_bare:>5.2f} | {fail_app}/{fail_bare}")
+            print(
+                f"{level:>5} | {pct(lat_app, 0.5) * 1e3:>9.2f}ms {pct(lat_app, 0.99) * 1e3:>6.2f}ms"
+                f" {rps_app:>7.0f} {cpu_app * 1e6:>6.0f}µs {cpu_loop * 1e6:>6.0f}µs | {pct(lat_bare, 0.5) * 1e3:>6.2f}ms"
+                f" {pct(lat_bare, 0.99) * 1e3:>6.2f}ms {rps_bare:>7.0f} {cpu_bare * 1e6:>6.0f}µs |"
+                f" {rps_app / rps_bare:>5.2f} | {fail_app}/{fail_bare}"
+            )
         # Every handled update queued a venue and a details message. Delivery is held to
         # Telegram's ~30 messages/s by the client, so measure its rate, not its completion.
         expected = 2 * (200 + next_id - 1_000)
         before, cpu = await delivered(telegram), cpu_seconds(procs[2].pid)
         await asyncio.sleep(5)
         after, cpu = await delivered(telegram), cpu_seconds(procs[2].pid) - cpu
-        print(f"outbox: {after:,} of {expected:,} Bot API calls delivered so far, "
-              f"{(after - before) / 5:.0f}/s (the client keeps to Telegram's 30/s), "
-              f"{cpu / max(1, after - before) * 1e3:.2f} ms of app CPU per call")
+        print(
+            f"outbox: {after:,} of {expected:,} Bot API calls delivered so far, "
+            f"{(after - before) / 5:.0f}/s (the client keeps to Telegram's 30/s), "
+            f"{cpu / max(1, after - before) * 1e3:.2f} ms of app CPU per call"
+        )
     finally:
         for proc in procs:
             proc.terminate()

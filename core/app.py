@@ -17,7 +17,11 @@ from .context import CONTEXT, AppContext
 from .http import HttpMetrics, json_response, problem_middleware
 
 SURFACES: tuple[str, ...] = (
-    "core.outbox", "bot.staff", "bot.wechat", "miniprogram_api", "admin_api",
+    "core.outbox",
+    "bot.staff",
+    "bot.wechat",
+    "miniprogram_api",
+    "admin_api",
     "bot.telegram",
 )
 

@@ -109,7 +109,8 @@ class Database:
             if self._writer_thread is None:
                 self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
             return await asyncio.get_running_loop().run_in_executor(
-                self._writer_thread, partial(_in_transaction, self._writer, work))
+                self._writer_thread, partial(_in_transaction, self._writer, work)
+            )
         async with self.engine.begin() as conn:
             return await conn.run_sync(work)
 

@@ -112,8 +112,10 @@ class HttpMetrics:
         key = (route, status)
         found = self._children.get(key)
         if found is None:
-            found = self._children[key] = (self.requests.labels(route, str(status)),
-                                           self.latency.labels(route))
+            found = self._children[key] = (
+                self.requests.labels(route, str(status)),
+                self.latency.labels(route),
+            )
         return found
 
     def middleware(self) -> Middleware:

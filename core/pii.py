@@ -56,11 +56,14 @@ class PiiCipher:
         try:
             fernets = [Fernet(k.strip().encode()) for k in keys]
         except (ValueError, TypeError) as exc:
-            raise PiiError("PII_KEY 格式不对：每个密钥应为 Fernet 密钥（yizhan pii keygen 生成）") from exc
+            raise PiiError(
+                "PII_KEY 格式不对：每个密钥应为 Fernet 密钥（yizhan pii keygen 生成）"
+            ) from exc
         self._fernet = MultiFernet(fernets)
         self._hash_keys = [
-            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"yizhan pii lookup hash")
-            .derive(base64.urlsafe_b64decode(k.strip().encode()))
+            HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"yizhan pii lookup hash"
+            ).derive(base64.urlsafe_b64decode(k.strip().encode()))
             for k in keys
         ]
 
@@ -95,8 +98,12 @@ class PiiCipher:
 
 
 def rewrite_columns(
-    conn: sa.Connection, table: str, columns: Sequence[str], change: Callable[[str], str],
-    *, batch: int = 500,
+    conn: sa.Connection,
+    table: str,
+    columns: Sequence[str],
+    change: Callable[[str], str],
+    *,
+    batch: int = 500,
 ) -> int:
     """Replace every non-empty value of `columns` in `table` (keyed by an integer `id`) with
     `change(value)`; how many rows were read. Call inside the caller's transaction, so one value
@@ -105,17 +112,27 @@ def rewrite_columns(
     Core statements on a bare table, not the ORM: migrations must not depend on today's models,
     and re-encrypting a row of an append-only log is not an edit of it."""
     t = sa.table(table, sa.column("id"), *(sa.column(c) for c in columns))
-    rewrite = sa.update(t).where(t.c.id == sa.bindparam("row_id")).values(
-        {c: sa.bindparam(f"new_{c}") for c in columns})
+    rewrite = (
+        sa.update(t)
+        .where(t.c.id == sa.bindparam("row_id"))
+        .values({c: sa.bindparam(f"new_{c}") for c in columns})
+    )
     seen, last = 0, None
     while True:  # in batches by id, so a long log is never all in memory
         query = sa.select(t).order_by(t.c.id).limit(batch)
         rows = conn.execute(query if last is None else query.where(t.c.id > last)).all()
         if not rows:
             return seen
-        changed = [{"row_id": row.id, **{f"new_{c}": change(v) if v else v
-                                         for c, v in zip(columns, row[1:], strict=True)}}
-                   for row in rows if any(row[1:])]
+        changed = [
+            {
+                "row_id": row.id,
+                **{
+                    f"new_{c}": change(v) if v else v for c, v in zip(columns, row[1:], strict=True)
+                },
+            }
+            for row in rows
+            if any(row[1:])
+        ]
         if changed:
             conn.execute(rewrite, changed)
         seen, last = seen + len(rows), rows[-1].id
@@ -158,14 +175,21 @@ def require_real_key(settings: Settings) -> None:
     the key from the database URL. Raises `PiiError` naming the channels."""
     if settings.pii_key is not None and settings.pii_key.get_secret_value().strip():
         return
-    live = [name for name, configured in (
-        ("Telegram 机器人", settings.telegram_bot_token),
-        # The Official Account's webhook answers with its token alone (plain mode).
-        ("微信公众号", settings.wechat_token or settings.wechat_appid),
-        ("微信小程序", settings.miniprogram_appid)) if configured]
+    live = [
+        name
+        for name, configured in (
+            ("Telegram 机器人", settings.telegram_bot_token),
+            # The Official Account's webhook answers with its token alone (plain mode).
+            ("微信公众号", settings.wechat_token or settings.wechat_appid),
+            ("微信小程序", settings.miniprogram_appid),
+        )
+        if configured
+    ]
     if live:
-        raise PiiError(f"已配置{'、'.join(live)}，会收到工友的个人信息，请先设置 PII_KEY"
-                       "（用 yizhan pii keygen 生成）再启动。")
+        raise PiiError(
+            f"已配置{'、'.join(live)}，会收到工友的个人信息，请先设置 PII_KEY"
+            "（用 yizhan pii keygen 生成）再启动。"
+        )
 
 
 def mask_phone(phone: str) -> str:

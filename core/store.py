@@ -32,7 +32,12 @@ class Store(Protocol):
     async def delete(self, key: str) -> None: ...
 
     async def set_then_get(
-        self, key: str, value: str, *, ttl: float | None = None, only_new: bool = False,
+        self,
+        key: str,
+        value: str,
+        *,
+        ttl: float | None = None,
+        only_new: bool = False,
         then: str,
     ) -> tuple[bool, str | None]:
         """`set(key, …)`, then `get(then)` as it is after the set — one round trip for two
@@ -89,7 +94,12 @@ class MemoryStore:
         self._data.pop(key, None)
 
     async def set_then_get(
-        self, key: str, value: str, *, ttl: float | None = None, only_new: bool = False,
+        self,
+        key: str,
+        value: str,
+        *,
+        ttl: float | None = None,
+        only_new: bool = False,
         then: str,
     ) -> tuple[bool, str | None]:
         return await self.set(key, value, ttl=ttl, only_new=only_new), self._live(then)
@@ -136,7 +146,8 @@ class RedisStore:
         # Compare-and-delete in one atomic step (Redis' documented lock release).
         self._delete_if = self._redis.register_script(
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
-            "else return 0 end")
+            "else return 0 end"
+        )
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -166,7 +177,12 @@ class RedisStore:
             raise StoreError(str(exc)) from exc
 
     async def set_then_get(
-        self, key: str, value: str, *, ttl: float | None = None, only_new: bool = False,
+        self,
+        key: str,
+        value: str,
+        *,
+        ttl: float | None = None,
+        only_new: bool = False,
         then: str,
     ) -> tuple[bool, str | None]:
         try:

@@ -16,8 +16,16 @@ from ._words import service_label
 HOTLINE = "12351"  # the national trade-union hotline for workers
 
 # Services offered as filter buttons, most asked-for first.
-FILTER_CODES = ("toilet_guidance", "meal_heating", "drinking_water", "phone_charging",
-                "ebike_charging", "first_aid", "rain_gear", "rest")
+FILTER_CODES = (
+    "toilet_guidance",
+    "meal_heating",
+    "drinking_water",
+    "phone_charging",
+    "ebike_charging",
+    "first_aid",
+    "rain_gear",
+    "rest",
+)
 _SERVICE_INDEX = {s.code: i for i, s in enumerate(SERVICES)}
 
 
@@ -95,8 +103,10 @@ def station_text(match: Match, now: datetime, t: Translator, language: str) -> s
         title,
         t("地址：{address}").format(address=s.address),
         t("距离 {distance}，步行约 {walk} 分钟，骑电动车约 {ebike} 分钟").format(
-            distance=distance_text(match.distance_m, t), walk=match.walk_minutes,
-            ebike=match.ebike_minutes),
+            distance=distance_text(match.distance_m, t),
+            walk=match.walk_minutes,
+            ebike=match.ebike_minutes,
+        ),
         hours_text(match, now, t),
     ]
     if s.services:
@@ -105,8 +115,11 @@ def station_text(match: Match, now: datetime, t: Translator, language: str) -> s
         lines.append(t("电话：{phone}").format(phone=s.phone))
     if match.reported_closed:
         # Right under the name: a worker must see it before walking there.
-        warning = (t("⚠ 有人反映可能未开放，去之前最好先打个电话。") if s.phone
-                   else t("⚠ 有人反映可能未开放。"))
+        warning = (
+            t("⚠ 有人反映可能未开放，去之前最好先打个电话。")
+            if s.phone
+            else t("⚠ 有人反映可能未开放。")
+        )
         lines.insert(1, warning)
     return "\n".join(lines)
 
@@ -127,8 +140,11 @@ def navigation_buttons(station: StationRecord, t: Translator) -> tuple[Button, .
     """Links that open each map app at the station, in the coordinate system it expects."""
     point = station.point
     amap, tencent, baidu = _map_links(station.name, station.address, point.lat, point.lng)
-    return (Button(t("高德地图"), url=amap), Button(t("腾讯地图"), url=tencent),
-            Button(t("百度地图"), url=baidu))
+    return (
+        Button(t("高德地图"), url=amap),
+        Button(t("腾讯地图"), url=tencent),
+        Button(t("百度地图"), url=baidu),
+    )
 
 
 class _Escapes(dict[str, str]):
@@ -166,44 +182,65 @@ def _map_links(name: str, address: str, lat: float, lng: float) -> tuple[str, st
     glat, glng = f"{gcj[0]:.6f}", f"{gcj[1]:.6f}"
     # `quote_plus` for Amap and Baidu (so "," is %2C), `quote(…, safe=":;,")` for Tencent.
     name, address = "".join(map(_PLUS, name)), "".join(map(_PLUS, address))
-    amap = (f"https://uri.amap.com/marker?position={glng}%2C{glat}&name={name}"
-            "&coordinate=gaode&callnative=1&src=yizhan")
-    tencent = (f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{glat},{glng}"
-               f";title:{_marker_quoted(name)};addr:{_marker_quoted(address)}&referer=yizhan")
-    baidu = (f"https://api.map.baidu.com/marker?location={blat:.6f}%2C{blng:.6f}&title={name}"
-             f"&content={address}&coord_type=bd09ll&output=html&src=yizhan")
+    amap = (
+        f"https://uri.amap.com/marker?position={glng}%2C{glat}&name={name}"
+        "&coordinate=gaode&callnative=1&src=yizhan"
+    )
+    tencent = (
+        f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{glat},{glng}"
+        f";title:{_marker_quoted(name)};addr:{_marker_quoted(address)}&referer=yizhan"
+    )
+    baidu = (
+        f"https://api.map.baidu.com/marker?location={blat:.6f}%2C{blng:.6f}&title={name}"
+        f"&content={address}&coord_type=bd09ll&output=html&src=yizhan"
+    )
     return amap, tencent, baidu
 
 
 def _marker_quoted(plus_quoted: str) -> str:
     """`quote(text, safe=":;,")` from `quote_plus(text)`, without escaping the text again: the
     two differ only in a space ("+" there, since a real "+" is %2B) and the three separators."""
-    return (plus_quoted.replace("+", "%20").replace("%3A", ":").replace("%3B", ";")
-            .replace("%2C", ","))
+    return (
+        plus_quoted.replace("+", "%20").replace("%3A", ":").replace("%3B", ";").replace("%2C", ",")
+    )
 
 
-def station_buttons(match: Match, origin: Point, services: list[str], offset: int,
-                    t: Translator) -> tuple[tuple[Button, ...], ...]:
+def station_buttons(
+    match: Match, origin: Point, services: list[str], offset: int, t: Translator
+) -> tuple[tuple[Button, ...], ...]:
     here = encode_point(origin)
     wanted = encode_services(services)
     return (
-        (Button(t("下一个驿站"), data=f"n:{here}:{offset + 1}:{wanted}"),
-         Button(t("按服务筛选"), data=f"f:{here}")),
+        (
+            Button(t("下一个驿站"), data=f"n:{here}:{offset + 1}:{wanted}"),
+            Button(t("按服务筛选"), data=f"f:{here}"),
+        ),
         navigation_buttons(match.station, t),
     )
 
 
 def filter_buttons(origin: Point, t: Translator, language: str) -> tuple[tuple[Button, ...], ...]:
     here = encode_point(origin)
-    buttons = [Button(service_label(code, language), data=f"n:{here}:0:{encode_services([code])}")
-               for code in FILTER_CODES]
-    return tuple(tuple(buttons[i:i + 4]) for i in range(0, len(buttons), 4))
+    buttons = [
+        Button(service_label(code, language), data=f"n:{here}:0:{encode_services([code])}")
+        for code in FILTER_CODES
+    ]
+    return tuple(tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4))
 
 
-def station_reply(match: Match, origin: Point, services: list[str], offset: int,
-                  now: datetime, t: Translator, language: str) -> list[Place | Text]:
+def station_reply(
+    match: Match,
+    origin: Point,
+    services: list[str],
+    offset: int,
+    now: datetime,
+    t: Translator,
+    language: str,
+) -> list[Place | Text]:
     return [
         place_of(match.station),
-        Text(station_text(match, now, t, language),
-             buttons=station_buttons(match, origin, services, offset, t)),
+        Text(
+            station_text(match, now, t, language),
+            buttons=station_buttons(match, origin, services, offset, t),
+        ),
     ]

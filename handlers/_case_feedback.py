@@ -26,30 +26,41 @@ MAX_OFFERED = 4
 
 
 @router.message(Command("feedback") | TextIs(*every_language("反馈问题")))
-async def begin_feedback(state: DialogState, store: Store, finder: StationFinder,
-                         user_key: str, t: Translator) -> Text:
+async def begin_feedback(
+    state: DialogState, store: Store, finder: StationFinder, user_key: str, t: Translator
+) -> Text:
     await state.set("case:fb:station", {"token": secrets.token_hex(8), "kind": "feedback"})
     point = await last_location(store, user_key)
     if point is not None:
         offered = _offer_near(finder, point, t)
         if offered is not None:
             return offered
-    return Text(t("哪个驿站有问题？请发送位置，或输入驿站名称（如“海东路”）。"),
-                keyboard=location_keyboard(t))
+    return Text(
+        t("哪个驿站有问题？请发送位置，或输入驿站名称（如“海东路”）。"),
+        keyboard=location_keyboard(t),
+    )
 
 
 def _offer_near(finder: StationFinder, point: Point, t: Translator) -> Text | None:
     matches = finder.nearest_open(point, open_now=False, limit=MAX_OFFERED, max_distance=NEARBY_M)
     if not matches:
         return None
-    rows = tuple((Button(f"{m.station.name}（{distance_text(m.distance_m, t)}）",
-                         data=f"{WORKER}st:{m.station.id}"),) for m in matches)
+    rows = tuple(
+        (
+            Button(
+                f"{m.station.name}（{distance_text(m.distance_m, t)}）",
+                data=f"{WORKER}st:{m.station.id}",
+            ),
+        )
+        for m in matches
+    )
     return Text(t("是哪个驿站？点一下，或输入驿站名称。"), buttons=rows)
 
 
 @router.message(InState("case:fb:station"), KindIs("location"))
-async def feedback_location(message: Message, store: Store, finder: StationFinder,
-                            user_key: str, t: Translator) -> Text:
+async def feedback_location(
+    message: Message, store: Store, finder: StationFinder, user_key: str, t: Translator
+) -> Text:
     assert message.location is not None
     await remember_location(store, user_key, message.location)
     offered = _offer_near(finder, message.location, t)
@@ -66,23 +77,26 @@ def _by_name(finder: StationFinder, text: str) -> list[StationRecord]:
 
 
 @router.message(InState("case:fb:station"), free_text)
-async def feedback_station_named(message: Message, state: DialogState, finder: StationFinder,
-                                 t: Translator) -> Text:
+async def feedback_station_named(
+    message: Message, state: DialogState, finder: StationFinder, t: Translator
+) -> Text:
     text = (message.text or "").strip()[:50]
     found = _by_name(finder, text)
     if not found:
-        return Text(t("没有找到名字里有“{name}”的驿站。换个叫法，或发送位置试试。").format(name=text))
+        return Text(
+            t("没有找到名字里有“{name}”的驿站。换个叫法，或发送位置试试。").format(name=text)
+        )
     if len(found) == 1:
         return await _station_chosen(found[0], state, t)
-    rows = tuple((Button(f"{s.name}（{s.county}）", data=f"{WORKER}st:{s.id}"),)
-                 for s in found[:6])
+    rows = tuple((Button(f"{s.name}（{s.county}）", data=f"{WORKER}st:{s.id}"),) for s in found[:6])
     more = t("（只列出前 6 个，可以说得更具体些）") if len(found) > 6 else ""
     return Text(t("找到这几个驿站，是哪一个？") + more, buttons=rows)
 
 
 @router.message(InState("case:fb:station"), Data(f"{WORKER}st:"))
-async def feedback_station_button(payload: str, state: DialogState, finder: StationFinder,
-                                  t: Translator) -> Text:
+async def feedback_station_button(
+    payload: str, state: DialogState, finder: StationFinder, t: Translator
+) -> Text:
     station = finder.get(int(payload)) if payload.isdigit() else None
     if station is None:
         return Text(t("这个驿站已经不在名录里了，请换一个，或输入驿站名称。"))
@@ -92,8 +106,13 @@ async def feedback_station_button(payload: str, state: DialogState, finder: Stat
 async def _station_chosen(station: StationRecord, state: DialogState, t: Translator) -> Text:
     await state.set("case:fb:category")
     await state.update(station_id=station.id, station_name=station.name)
-    rows = button_rows([Button(t(label), data=f"{WORKER}cat:{code}")
-                        for code, label in FEEDBACK_CATEGORIES.items()], 3)
+    rows = button_rows(
+        [
+            Button(t(label), data=f"{WORKER}cat:{code}")
+            for code, label in FEEDBACK_CATEGORIES.items()
+        ],
+        3,
+    )
     return Text(t("{name}：遇到什么情况？").format(name=station.name), buttons=rows)
 
 
@@ -105,8 +124,11 @@ async def feedback_category(payload: str, state: DialogState, t: Translator) -> 
     await state.update(category=payload)
     if payload == "other":
         return Text(t("请简单说说是什么问题。"))
-    ask = t("想表扬什么？说两句吧，工作人员会很高兴。") if payload == "praise" else t(
-        "请简单说说情况，比如几点到的、缺什么。不想写可以点“跳过”。")
+    ask = (
+        t("想表扬什么？说两句吧，工作人员会很高兴。")
+        if payload == "praise"
+        else t("请简单说说情况，比如几点到的、缺什么。不想写可以点“跳过”。")
+    )
     return Text(ask, buttons=((Button(t("跳过"), data=f"{WORKER}skip"),),))
 
 

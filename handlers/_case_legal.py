@@ -28,10 +28,16 @@ MAX_TEXT = 1000
 @router.message(Command("legal") | TextIs(*every_language("法律援助")))
 async def begin_legal(state: DialogState, t: Translator) -> Text:
     await state.set("case:la:topic", {"token": secrets.token_hex(8), "kind": "legal_aid"})
-    rows = button_rows([Button(t(label), data=f"{WORKER}topic:{code}")
-                        for code, label in LEGAL_CATEGORIES.items()])
-    return Text(t("工会为职工免费提供法律援助。您遇到了什么问题？\n"
-                  "急事可以直接拨打工会服务热线 12351、法律援助热线 12348。"), buttons=rows)
+    rows = button_rows(
+        [Button(t(label), data=f"{WORKER}topic:{code}") for code, label in LEGAL_CATEGORIES.items()]
+    )
+    return Text(
+        t(
+            "工会为职工免费提供法律援助。您遇到了什么问题？\n"
+            "急事可以直接拨打工会服务热线 12351、法律援助热线 12348。"
+        ),
+        buttons=rows,
+    )
 
 
 @router.message(InState("case:la:topic"), Data(f"{WORKER}topic:"))
@@ -47,8 +53,14 @@ async def legal_topic(payload: str, state: DialogState, t: Translator) -> list[R
 
 
 @router.message(InState("case:fb:desc", "case:la:desc"), free_text)
-async def got_description(message: Message, state: DialogState, store: Store, user_key: str,
-                          context: AppContext, t: Translator) -> Text:
+async def got_description(
+    message: Message,
+    state: DialogState,
+    store: Store,
+    user_key: str,
+    context: AppContext,
+    t: Translator,
+) -> Text:
     text = (message.text or "").strip()
     if len(text) > MAX_TEXT:
         return Text(t("写得太长了，请控制在 {n} 字以内。").format(n=MAX_TEXT))
@@ -65,13 +77,15 @@ async def got_description(message: Message, state: DialogState, store: Store, us
         await state.update(lat=point.lat, lng=point.lng)
         return await ask_consent(state, t, t("会按您刚才发送的位置，转给当地工会。"))
     await state.set("case:la:place")
-    return Text(t("您在哪个旗县区？请发送位置，或输入地名（如“赛罕区”）。"),
-                keyboard=location_keyboard(t))
+    return Text(
+        t("您在哪个旗县区？请发送位置，或输入地名（如“赛罕区”）。"), keyboard=location_keyboard(t)
+    )
 
 
 @router.message(InState("case:la:place"), KindIs("location"))
-async def legal_location(message: Message, state: DialogState, store: Store, user_key: str,
-                         t: Translator) -> Text:
+async def legal_location(
+    message: Message, state: DialogState, store: Store, user_key: str, t: Translator
+) -> Text:
     assert message.location is not None
     await remember_location(store, user_key, message.location)
     await state.update(lat=message.location.lat, lng=message.location.lng)

@@ -24,24 +24,36 @@ router = Router("cases.submit")
 async def ask_consent(state: DialogState, t: Translator, note: str = "") -> Text:
     await state.set("case:consent")
     ask = t("最后一步：工会工作人员可以打电话联系您吗？")
-    return Text(f"{note}\n{ask}" if note else ask, buttons=((
-        Button(t("可以联系我"), data=f"{WORKER}ok:1"),
-        Button(t("不用，在这里回复"), data=f"{WORKER}ok:0"),
-    ),))
+    return Text(
+        f"{note}\n{ask}" if note else ask,
+        buttons=(
+            (
+                Button(t("可以联系我"), data=f"{WORKER}ok:1"),
+                Button(t("不用，在这里回复"), data=f"{WORKER}ok:0"),
+            ),
+        ),
+    )
 
 
 @router.message(InState("case:consent"), Data(f"{WORKER}ok:"))
-async def submit(message: Message, payload: str, context: AppContext, state: DialogState,
-                 t: Translator) -> Text:
+async def submit(
+    message: Message, payload: str, context: AppContext, state: DialogState, t: Translator
+) -> Text:
     data = state.data
     point = Point(data["lat"], data["lng"]) if data.get("lat") is not None else None
     sealed = data.get("description")
     description = cipher_for(context.settings).decrypt(sealed) if sealed else ""
     new = NewCase(
-        kind=data.get("kind", ""), category=data.get("category", ""), channel=message.channel,
-        worker_ref=message.chat_id, description=description,
-        source_ref=f"dialog:{data.get('token', '')}", station_id=data.get("station_id"),
-        point=point, place_text=data.get("place", ""), consent_contact=payload == "1",
+        kind=data.get("kind", ""),
+        category=data.get("category", ""),
+        channel=message.channel,
+        worker_ref=message.chat_id,
+        description=description,
+        source_ref=f"dialog:{data.get('token', '')}",
+        station_id=data.get("station_id"),
+        point=point,
+        place_text=data.get("place", ""),
+        consent_contact=payload == "1",
     )
     try:
         got = await service_of(context).submit(new)
@@ -59,14 +71,18 @@ async def submit(message: Message, payload: str, context: AppContext, state: Dia
 async def my_cases(message: Message, context: AppContext, t: Translator) -> Text:
     cases = await service_of(context).of_worker(message.channel, message.chat_id, limit=10)
     if not cases:
-        return Text(t("您还没有提交过求助。点“反馈问题”或“法律援助”，几步就能提交。"),
-                    keyboard=main_keyboard(t))
+        return Text(
+            t("您还没有提交过求助。点“反馈问题”或“法律援助”，几步就能提交。"),
+            keyboard=main_keyboard(t),
+        )
     lines = [t("您最近的求助：")]
     for case in cases:
         local = case.created_at.astimezone(CHINA_TZ)
-        lines.append(f"· {case.number} {t(kind_label(case.kind))}·"
-                     f"{t(category_label(case.kind, case.category))}（{local:%m-%d}）："
-                     f"{t(status_label(case.status))}")
+        lines.append(
+            f"· {case.number} {t(kind_label(case.kind))}·"
+            f"{t(category_label(case.kind, case.category))}（{local:%m-%d}）："
+            f"{t(status_label(case.status))}"
+        )
         if case.outcome:
             lines.append(t("  处理结果：{outcome}").format(outcome=case.outcome))
     return Text("\n".join(lines), keyboard=main_keyboard(t))

@@ -72,9 +72,15 @@ class Conversation:
         if self._provided is None:
             self._provided = {name: factory(ctx) for name, factory in PROVIDERS.items()}
         return {
-            "context": ctx, "settings": ctx.settings, "db": ctx.db, "store": ctx.store,
-            "clock": ctx.clock, "finder": ctx.finder, "conversation": self,
-            **ctx.components, **self._provided,
+            "context": ctx,
+            "settings": ctx.settings,
+            "db": ctx.db,
+            "store": ctx.store,
+            "clock": ctx.clock,
+            "finder": ctx.finder,
+            "conversation": self,
+            **ctx.components,
+            **self._provided,
         }
 
     async def handle(self, message: Message) -> list[Reply]:
@@ -85,8 +91,12 @@ class Conversation:
             async with UserLock(store, user, read=DialogState.key(user)) as lock:
                 state = DialogState(store, user, lock.read_value)
                 data = {
-                    **self.dependencies(), "message": message, "state": state,
-                    "raw_state": state.name, "t": t, "lang": language_of(message.language),
+                    **self.dependencies(),
+                    "message": message,
+                    "state": state,
+                    "raw_state": state.name,
+                    "t": t,
+                    "lang": language_of(message.language),
                     "user_key": user,
                 }
                 return _as_list(await self.root.dispatch(message, data))

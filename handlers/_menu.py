@@ -25,11 +25,13 @@ def every_language(text: str) -> tuple[str, ...]:
 
 
 def main_keyboard(t: Translator) -> Keyboard:
-    return Keyboard((
-        (KeyButton(t("发送位置"), request="location"), KeyButton(t("附近驿站"))),
-        (KeyButton(t("一键入会")), KeyButton(t("反馈问题")), KeyButton(t("法律援助"))),
-        (KeyButton(t("我的会员")), KeyButton(t("我的求助")), KeyButton(t("帮助"))),
-    ))
+    return Keyboard(
+        (
+            (KeyButton(t("发送位置"), request="location"), KeyButton(t("附近驿站"))),
+            (KeyButton(t("一键入会")), KeyButton(t("反馈问题")), KeyButton(t("法律援助"))),
+            (KeyButton(t("我的会员")), KeyButton(t("我的求助")), KeyButton(t("帮助"))),
+        )
+    )
 
 
 def welcome_text(t: Translator) -> str:
@@ -87,8 +89,10 @@ ENTRY_POINTS: tuple[tuple[str, str], ...] = (
 def _coming_soon(what: str) -> Callable[[Translator], Awaitable[Text]]:
     async def coming_soon(t: Translator) -> Text:
         return Text(
-            t("“{what}”功能马上就上线，请稍后再来。现在有需要，可以拨打职工服务热线 {hotline}，"
-              "或到附近驿站找工作人员。").format(what=t(what), hotline=HOTLINE),
+            t(
+                "“{what}”功能马上就上线，请稍后再来。现在有需要，可以拨打职工服务热线 {hotline}，"
+                "或到附近驿站找工作人员。"
+            ).format(what=t(what), hotline=HOTLINE),
             keyboard=main_keyboard(t),
         )
 
@@ -112,7 +116,9 @@ async def stale_button(t: Translator) -> Text:
 @fallback.message()
 async def not_understood(t: Translator) -> Text:
     return Text(
-        t("没太明白您的意思。可以发送位置找驿站，或者直接说“厕所”“热饭”“充电”，"
-          "也可以输入地名。发送“帮助”看看还能做什么。"),
+        t(
+            "没太明白您的意思。可以发送位置找驿站，或者直接说“厕所”“热饭”“充电”，"
+            "也可以输入地名。发送“帮助”看看还能做什么。"
+        ),
         keyboard=main_keyboard(t),
     )

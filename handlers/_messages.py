@@ -105,8 +105,12 @@ class Text:
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of inline buttons
     keyboard: Keyboard | None = None  # None: leave the current keyboard as it is
 
-    def __init__(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
-                 keyboard: Keyboard | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        keyboard: Keyboard | None = None,
+    ) -> None:
         _text_text(self, text)
         _text_buttons(self, buttons)
         _text_keyboard(self, keyboard)
@@ -124,8 +128,9 @@ class Place:
     point: Point  # WGS-84
     station_id: int | None = None
 
-    def __init__(self, title: str, address: str, point: Point,
-                 station_id: int | None = None) -> None:
+    def __init__(
+        self, title: str, address: str, point: Point, station_id: int | None = None
+    ) -> None:
         _place_title(self, title)
         _place_address(self, address)
         _place_point(self, point)
@@ -133,7 +138,8 @@ class Place:
 
 
 _place_title, _place_address, _place_point, _place_station_id = _slot_setters(
-    Place, "title", "address", "point", "station_id")
+    Place, "title", "address", "point", "station_id"
+)
 
 
 Reply = Text | Place

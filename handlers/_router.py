@@ -200,7 +200,7 @@ class Data(Filter):
     async def check(self, message: Message, data: dict[str, Any]) -> FilterResult:
         if message.data is None or not message.data.startswith(self.prefix):
             return False
-        return {"payload": message.data[len(self.prefix):]}
+        return {"payload": message.data[len(self.prefix) :]}
 
     def possible(self, shape: Shape) -> bool:
         return shape[2]
@@ -247,12 +247,14 @@ class HandlerObject:
     def __post_init__(self) -> None:
         signature = inspect.signature(self.fn)
         self.params = frozenset(
-            name for name, p in signature.parameters.items()
+            name
+            for name, p in signature.parameters.items()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         )
         self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
         self._required = frozenset(
-            name for name, p in signature.parameters.items()
+            name
+            for name, p in signature.parameters.items()
             if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         )
 

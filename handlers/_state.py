@@ -62,8 +62,9 @@ class DialogState:
         """A copy: change it with `update` or `set`, which write to the store."""
         return dict(self._data)
 
-    async def set(self, name: str, data: dict[str, Any] | None = None, *,
-                  ttl: float = STATE_TTL) -> None:
+    async def set(
+        self, name: str, data: dict[str, Any] | None = None, *, ttl: float = STATE_TTL
+    ) -> None:
         """Enter (or move within) a dialog; `data` replaces what was kept when given."""
         self._name = name
         if data is not None:
@@ -90,8 +91,9 @@ class UserLock:
     `read`: a key to read as soon as the lock is ours, in the same round trip as taking it
     (the conversation's dialog state); its value is `lock.read_value`."""
 
-    def __init__(self, store: Store, user: str, *, wait: float = LOCK_WAIT,
-                 read: str | None = None) -> None:
+    def __init__(
+        self, store: Store, user: str, *, wait: float = LOCK_WAIT, read: str | None = None
+    ) -> None:
         self._store, self._key, self._wait = store, f"lock:{user}", wait
         self._token = f"{_PROCESS_TOKEN}:{os.getpid()}:{next(_lock_serial)}"
         self._read = read
@@ -112,7 +114,8 @@ class UserLock:
             return await self._store.set(self._key, self._token, ttl=LOCK_TTL, only_new=True)
         # The read runs after the set: once the lock is ours, nobody changes what it guards.
         taken, self.read_value = await self._store.set_then_get(
-            self._key, self._token, ttl=LOCK_TTL, only_new=True, then=self._read)
+            self._key, self._token, ttl=LOCK_TTL, only_new=True, then=self._read
+        )
         return taken
 
     async def __aexit__(self, *exc: object) -> None:

@@ -52,8 +52,12 @@ async def remember_location(store: Store, user_key: str, point: Point) -> None:
 async def _remember_and_take_wanted(store: Store, user_key: str, point: Point) -> list[str]:
     """`remember_location`, and take the services asked for before the location came, in one
     round trip: a shared location, the hottest path, needs both."""
-    _, raw = await store.set_then_get(_last_key(user_key), f"{point.lat},{point.lng}",
-                                      ttl=LAST_LOCATION_TTL, then=_wanted_key(user_key))
+    _, raw = await store.set_then_get(
+        _last_key(user_key),
+        f"{point.lat},{point.lng}",
+        ttl=LAST_LOCATION_TTL,
+        then=_wanted_key(user_key),
+    )
     if raw:
         await store.delete(_wanted_key(user_key))
     return decode_services(raw) if raw else []
@@ -78,39 +82,66 @@ async def demoted_stations(context: AppContext) -> frozenset[int]:
 
 
 async def answer_near(
-    finder: StationFinder, clock: Clock, t: Translator, lang: str, origin: Point,
-    services: list[str], *, offset: int = 0, place: str | None = None,
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    origin: Point,
+    services: list[str],
+    *,
+    offset: int = 0,
+    place: str | None = None,
     demoted: Collection[int] = (),
 ) -> list[Reply]:
     """The `offset`-th nearest open station offering `services`, or what to do when none is.
     `demoted` is the same for every page, so "next station" walks one consistent order."""
     now = clock.now()
-    matches = finder.nearest_open(origin, at=now, services=services, limit=offset + 1,
-                                  max_distance=NEARBY_RADIUS_M, demoted=demoted)
+    matches = finder.nearest_open(
+        origin,
+        at=now,
+        services=services,
+        limit=offset + 1,
+        max_distance=NEARBY_RADIUS_M,
+        demoted=demoted,
+    )
     if len(matches) > offset:
         replies = station_reply(matches[offset], origin, services, offset, now, t, lang)
         heading = []
         if place:
             heading.append(t("{place}附近：").format(place=place))
         if services:
-            heading.append(t("提供“{services}”的开放驿站：").format(services=_labels(services, lang)))
+            heading.append(
+                t("提供“{services}”的开放驿站：").format(services=_labels(services, lang))
+            )
         if heading:
             text = replies[1]
             assert isinstance(text, Text)
             replies[1] = Text("".join(heading) + "\n" + text.text, buttons=text.buttons)
         return replies
     if offset > 0:
-        return [Text(t("附近没有更多开放的驿站了。有困难可以拨打职工服务热线 {hotline}。")
-                     .format(hotline=HOTLINE))]
+        return [
+            Text(
+                t("附近没有更多开放的驿站了。有困难可以拨打职工服务热线 {hotline}。").format(
+                    hotline=HOTLINE
+                )
+            )
+        ]
     return nothing_open(finder, clock, t, lang, origin, services)
 
 
-def nothing_open(finder: StationFinder, clock: Clock, t: Translator, lang: str, origin: Point,
-                 services: list[str]) -> list[Reply]:
+def nothing_open(
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    origin: Point,
+    services: list[str],
+) -> list[Reply]:
     now = clock.now()
     if services:
         head = t("附近 10 公里内暂时没有提供“{services}”的开放驿站。").format(
-            services=_labels(services, lang))
+            services=_labels(services, lang)
+        )
     else:
         head = t("附近 10 公里内暂时没有开放的驿站。")
     hotline = t("有困难可以拨打职工服务热线 {hotline}。").format(hotline=HOTLINE)
@@ -119,25 +150,38 @@ def nothing_open(finder: StationFinder, clock: Clock, t: Translator, lang: str, 
         return [Text(f"{head}\n{hotline}")]
     body = t("最早开门的是这一个（{when}）：").format(when=opens_text(soonest, now, t))
     text = f"{head}\n{body}\n\n{station_text(soonest, now, t, lang)}\n\n{hotline}"
-    return [place_of(soonest.station), Text(text, buttons=(navigation_buttons(soonest.station, t),))]
+    return [
+        place_of(soonest.station),
+        Text(text, buttons=(navigation_buttons(soonest.station, t),)),
+    ]
 
 
 def ask_for_location(t: Translator) -> Text:
     return Text(
-        t("请点下方“发送位置”，把您的位置发给我，马上帮您找最近的开放驿站。"
-          "也可以直接输入地名，比如“包头”。"),
+        t(
+            "请点下方“发送位置”，把您的位置发给我，马上帮您找最近的开放驿站。"
+            "也可以直接输入地名，比如“包头”。"
+        ),
         keyboard=main_keyboard(t),
     )
 
 
 @router.message(KindIs("location"))
-async def on_location(message: Message, store: Store, finder: StationFinder, clock: Clock,
-                      t: Translator, lang: str, user_key: str,
-                      context: AppContext) -> list[Reply]:
+async def on_location(
+    message: Message,
+    store: Store,
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    user_key: str,
+    context: AppContext,
+) -> list[Reply]:
     assert message.location is not None
     services = await _remember_and_take_wanted(store, user_key, message.location)
-    return await answer_near(finder, clock, t, lang, message.location, services,
-                             demoted=await demoted_stations(context))
+    return await answer_near(
+        finder, clock, t, lang, message.location, services, demoted=await demoted_stations(context)
+    )
 
 
 def read_request(message: Message) -> dict[str, Any] | bool:
@@ -152,33 +196,60 @@ def read_request(message: Message) -> dict[str, Any] | bool:
 
 
 @router.message(Command("near") | TextIs(*every_language("附近驿站")))
-async def near(store: Store, finder: StationFinder, clock: Clock, t: Translator, lang: str,
-               user_key: str, context: AppContext) -> list[Reply]:
+async def near(
+    store: Store,
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    user_key: str,
+    context: AppContext,
+) -> list[Reply]:
     origin = await last_location(store, user_key)
     if origin is None:
         return [ask_for_location(t)]
-    return await answer_near(finder, clock, t, lang, origin, [], demoted=await demoted_stations(context))
+    return await answer_near(
+        finder, clock, t, lang, origin, [], demoted=await demoted_stations(context)
+    )
 
 
 @router.message(KindIs("text"), Predicate(read_request))
-async def typed_request(services: list[str], place: PlaceHit | None, store: Store,
-                        finder: StationFinder, clock: Clock, t: Translator, lang: str,
-                        user_key: str, context: AppContext) -> list[Reply]:
+async def typed_request(
+    services: list[str],
+    place: PlaceHit | None,
+    store: Store,
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    user_key: str,
+    context: AppContext,
+) -> list[Reply]:
     if place is not None:
-        return await answer_near(finder, clock, t, lang, place.point, services, place=place.name,
-                                 demoted=await demoted_stations(context))
+        return await answer_near(
+            finder,
+            clock,
+            t,
+            lang,
+            place.point,
+            services,
+            place=place.name,
+            demoted=await demoted_stations(context),
+        )
     origin = await last_location(store, user_key)
     if origin is None:
         if services:  # apply them to the location the worker is about to share
             await store.set(_wanted_key(user_key), encode_services(services), ttl=WANTED_TTL)
         return [ask_for_location(t)]
-    return await answer_near(finder, clock, t, lang, origin, services,
-                             demoted=await demoted_stations(context))
+    return await answer_near(
+        finder, clock, t, lang, origin, services, demoted=await demoted_stations(context)
+    )
 
 
 @router.message(Data("n:"))
-async def next_station(payload: str, finder: StationFinder, clock: Clock, t: Translator,
-                       lang: str, context: AppContext) -> list[Reply]:
+async def next_station(
+    payload: str, finder: StationFinder, clock: Clock, t: Translator, lang: str, context: AppContext
+) -> list[Reply]:
     """`n:<lat>,<lng>:<offset>:<services>` — the button carries its search, so it works even
     after the last location expired."""
     parts = payload.split(":")
@@ -187,8 +258,16 @@ async def next_station(payload: str, finder: StationFinder, clock: Clock, t: Tra
         return [Text(t("这个按钮已经过期了，请重新发送位置或输入要找的内容。"))]
     offset = min(int(parts[1]), 20)
     services = decode_services(parts[2]) if parts[2] else []
-    return await answer_near(finder, clock, t, lang, origin, services, offset=offset,
-                             demoted=await demoted_stations(context))
+    return await answer_near(
+        finder,
+        clock,
+        t,
+        lang,
+        origin,
+        services,
+        offset=offset,
+        demoted=await demoted_stations(context),
+    )
 
 
 @router.message(Data("f:"))

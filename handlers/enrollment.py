@@ -72,10 +72,12 @@ def _staff_prefix(action: str) -> str:
 def status_text(t: Translator, e: EnrollmentView) -> str:
     if e.status == "approved":
         return t("您是{union}的会员。\n会员号：{number}\n姓名：{name}\n手机：{phone}").format(
-            union=e.union_name, number=e.member_number, name=e.name, phone=e.masked_phone)
+            union=e.union_name, number=e.member_number, name=e.name, phone=e.masked_phone
+        )
     if e.status == "rejected":
         return t("您的入会申请暂未通过。\n原因：{reason}\n点“一键入会”可以修改后重新提交。").format(
-            reason=e.reject_reason)
+            reason=e.reject_reason
+        )
     return t("您的入会申请（{union}）正在审核，结果会第一时间告诉您。").format(union=e.union_name)
 
 
@@ -86,7 +88,9 @@ def status_text(t: Translator, e: EnrollmentView) -> str:
 async def my_membership(message: Message, context: AppContext, t: Translator) -> Text:
     found = await enrollment_of(context, message.channel, message.chat_id)
     if found is None:
-        return Text(t("您还没有申请入会。点“一键入会”，一分钟就能办好。"), keyboard=main_keyboard(t))
+        return Text(
+            t("您还没有申请入会。点“一键入会”，一分钟就能办好。"), keyboard=main_keyboard(t)
+        )
     return Text(status_text(t, found), keyboard=main_keyboard(t))
 
 
@@ -97,21 +101,31 @@ async def begin(message: Message, context: AppContext, state: DialogState, t: Tr
         await state.clear()
         return Text(status_text(t, found), keyboard=main_keyboard(t))
     if message.channel not in CONTACT_CHANNELS:
-        return Text(t("请打开“驿站通”小程序，点“一键入会”：手机号一键授权，不用手动填写。"),
-                    keyboard=main_keyboard(t))
+        return Text(
+            t("请打开“驿站通”小程序，点“一键入会”：手机号一键授权，不用手动填写。"),
+            keyboard=main_keyboard(t),
+        )
     await state.set("join:contact", {})
-    intro = t("加入工会，享受会员服务。我们只收集办理入会需要的信息，{purpose}\n"
-              "点下方按钮即表示您同意，并分享您本人的手机号。").format(purpose=t(PURPOSE))
+    intro = t(
+        "加入工会，享受会员服务。我们只收集办理入会需要的信息，{purpose}\n"
+        "点下方按钮即表示您同意，并分享您本人的手机号。"
+    ).format(purpose=t(PURPOSE))
     if found is not None:
         intro = status_text(t, found) + "\n\n" + t("要修改信息，请先点下方按钮验证手机号。")
-    keyboard = Keyboard(((KeyButton(t("同意并分享手机号"), request="contact"),),
-                         (KeyButton(t("取消")),)), one_time=True)
+    keyboard = Keyboard(
+        ((KeyButton(t("同意并分享手机号"), request="contact"),), (KeyButton(t("取消")),)),
+        one_time=True,
+    )
     return Text(intro, keyboard=keyboard)
 
 
 @router.message(InState("join:contact"), KindIs("contact"))
 async def got_contact(
-    message: Message, context: AppContext, state: DialogState, store: Store, user_key: str,
+    message: Message,
+    context: AppContext,
+    state: DialogState,
+    store: Store,
+    user_key: str,
     t: Translator,
 ) -> Text | list[Text]:
     assert message.contact is not None
@@ -120,26 +134,34 @@ async def got_contact(
     try:
         phone = clean_mobile(message.contact.phone)
     except InvalidField:
-        return Text(t("目前只能用中国大陆手机号入会。如有疑问请拨打 12351。"),
-                    keyboard=main_keyboard(t))
+        return Text(
+            t("目前只能用中国大陆手机号入会。如有疑问请拨打 12351。"), keyboard=main_keyboard(t)
+        )
     existing = await enrollment_for_phone(context, phone)
     if existing is not None and existing.status == "approved":
         await state.clear()
         return Text(status_text(t, existing), keyboard=main_keyboard(t))
     cipher = cipher_for(context.settings)
     data: dict[str, Any] = {
-        "phone": cipher.encrypt(phone), "name": cipher.encrypt(message.contact.name or ""),
+        "phone": cipher.encrypt(phone),
+        "name": cipher.encrypt(message.contact.name or ""),
         "enrollment_id": existing.id if existing else None,
     }
     if existing is not None:  # correcting: start from what they sent last time
-        data.update(name=cipher.encrypt(existing.name), occupation=existing.occupation,
-                    employer=existing.employer, league=existing.league, county=existing.county)
+        data.update(
+            name=cipher.encrypt(existing.name),
+            occupation=existing.occupation,
+            employer=existing.employer,
+            league=existing.league,
+            county=existing.county,
+        )
     point = await last_location(store, user_key)
     if point is not None and existing is None:
         data.update(_place_of(point))
     await state.set("join:occupation", data)
-    rows = _pairs([Button(t(label), data=f"{_CB}occ:{code}")
-                   for code, label in OCCUPATIONS.items()])
+    rows = _pairs(
+        [Button(t(label), data=f"{_CB}occ:{code}") for code, label in OCCUPATIONS.items()]
+    )
     ask = t("手机号 {phone} 已验证。您做什么工作？").format(phone=mask_phone(phone))
     return [Text(ask, keyboard=REMOVE_KEYBOARD), Text(t("请选择职业："), buttons=rows)]
 
@@ -184,7 +206,9 @@ async def employer_typed(
 
 
 @router.message(InState("join:name"), KindIs("text"))
-async def got_name(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
+async def got_name(
+    message: Message, context: AppContext, state: DialogState, t: Translator
+) -> Text:
     try:
         name = clean_name(message.text or "")
     except InvalidField as exc:
@@ -194,8 +218,9 @@ async def got_name(message: Message, context: AppContext, state: DialogState, t:
 
 
 @router.message(InState("join:place"), KindIs("location"))
-async def got_location(message: Message, context: AppContext, state: DialogState,
-                       t: Translator) -> Text:
+async def got_location(
+    message: Message, context: AppContext, state: DialogState, t: Translator
+) -> Text:
     assert message.location is not None
     place = _place_of(message.location)
     await state.update(league=place["league"], county=place["county"])
@@ -203,8 +228,9 @@ async def got_location(message: Message, context: AppContext, state: DialogState
 
 
 @router.message(InState("join:place"), KindIs("text"))
-async def got_place(message: Message, context: AppContext, state: DialogState,
-                    t: Translator) -> Text:
+async def got_place(
+    message: Message, context: AppContext, state: DialogState, t: Translator
+) -> Text:
     places = find_places(message.text or "")
     if not places:
         return Text(t("没有找到这个地方，请输入旗县区名称，如“赛罕区”“东胜区”，或发送位置。"))
@@ -273,18 +299,25 @@ async def next_step(context: AppContext, state: DialogState, t: Translator) -> T
     if not data.get("league"):
         await state.set("join:place")
         return _ask_place(t)
-    union = await assign_union(context.db, league=data["league"], county=data.get("county", ""),
-                               occupation=data.get("occupation", ""),
-                               employer=data.get("employer", ""))
+    union = await assign_union(
+        context.db,
+        league=data["league"],
+        county=data.get("county", ""),
+        occupation=data.get("occupation", ""),
+        employer=data.get("employer", ""),
+    )
     if union is None:
         await state.clear()
-        return Text(t("这个地区暂时还没有可以受理入会的工会，请拨打 12351 咨询。"),
-                    keyboard=main_keyboard(t))
+        return Text(
+            t("这个地区暂时还没有可以受理入会的工会，请拨打 12351 咨询。"),
+            keyboard=main_keyboard(t),
+        )
     if union.requires_id_number and not data.get("id_number"):
         await state.set("join:id")
-        return Text(t("{union}要求核验身份证号。{purpose}").format(
-            union=union.name, purpose=t(ID_PURPOSE)),
-            buttons=((Button(t("同意提供身份证号"), data=f"{_CB}idok"),),))
+        return Text(
+            t("{union}要求核验身份证号。{purpose}").format(union=union.name, purpose=t(ID_PURPOSE)),
+            buttons=((Button(t("同意提供身份证号"), data=f"{_CB}idok"),),),
+        )
     await state.set("join:confirm")
     lines = [
         t("请核对："),
@@ -295,10 +328,16 @@ async def next_step(context: AppContext, state: DialogState, t: Translator) -> T
         t("地区：{v}").format(v=data["league"] + data.get("county", "")),
         t("审核工会：{v}").format(v=union.name),
     ]
-    return Text("\n".join(lines), buttons=(
-        (Button(t("✅ 确认提交"), data=f"{_CB}submit"),),
-        (Button(t("改姓名"), data=f"{_CB}edit:name"), Button(t("改地区"), data=f"{_CB}edit:place")),
-    ))
+    return Text(
+        "\n".join(lines),
+        buttons=(
+            (Button(t("✅ 确认提交"), data=f"{_CB}submit"),),
+            (
+                Button(t("改姓名"), data=f"{_CB}edit:name"),
+                Button(t("改地区"), data=f"{_CB}edit:place"),
+            ),
+        ),
+    )
 
 
 def _label(t: Translator, label: str) -> str:
@@ -316,17 +355,22 @@ def _place_of(point: Point) -> dict[str, str]:
 
 
 def _pairs(buttons: list[Button]) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
 def _application(context: AppContext, message: Message, data: dict[str, Any]) -> Application:
     cipher = cipher_for(context.settings)
     return Application(
         name=cipher.decrypt(data["name"]) if data.get("name") else "",
-        phone=cipher.decrypt(data["phone"]), phone_via=f"{message.channel}_contact",
-        occupation=data.get("occupation", ""), employer=data.get("employer", ""),
-        league=data.get("league", ""), county=data.get("county", ""), channel=message.channel,
-        channel_user=message.chat_id, consent=True,
+        phone=cipher.decrypt(data["phone"]),
+        phone_via=f"{message.channel}_contact",
+        occupation=data.get("occupation", ""),
+        employer=data.get("employer", ""),
+        league=data.get("league", ""),
+        county=data.get("county", ""),
+        channel=message.channel,
+        channel_user=message.chat_id,
+        consent=True,
         id_number=cipher.decrypt(data["id_number"]) if data.get("id_number") else "",
         id_consent=bool(data.get("id_consent")),
     )
@@ -356,8 +400,9 @@ async def staff_approve(payload: str, message: Message, context: AppContext, t: 
     if target is None or not union_ids:
         return Text(t("这个按钮只能在工会工作群里使用。"))
     try:
-        decision = await approve(context, target[0], actor=actor, union_ids=union_ids,
-                                 revision=target[1])
+        decision = await approve(
+            context, target[0], actor=actor, union_ids=union_ids, revision=target[1]
+        )
     except EnrollmentError as exc:
         return Text(f"#{target[0]}：{exc}")
     e = decision.enrollment
@@ -374,8 +419,9 @@ async def staff_reject(payload: str, message: Message, context: AppContext, t: T
         (Button(t(reason), data=f"{_staff_prefix('why')}{target[0]}:{target[1]}:{i}"),)
         for i, reason in enumerate(REJECT_REASONS)
     )
-    return Text(t("#{id} 不通过的原因是？（其他原因请在工作台填写）").format(id=target[0]),
-                buttons=rows)
+    return Text(
+        t("#{id} 不通过的原因是？（其他原因请在工作台填写）").format(id=target[0]), buttons=rows
+    )
 
 
 @router.message(Data(_staff_prefix("why")))
@@ -386,8 +432,9 @@ async def staff_reason(payload: str, message: Message, context: AppContext, t: T
         return Text(t("这个按钮只能在工会工作群里使用。"))
     reason = REJECT_REASONS[int(index)]
     try:
-        decision = await reject(context, target[0], reason, actor=actor, union_ids=union_ids,
-                                revision=target[1])
+        decision = await reject(
+            context, target[0], reason, actor=actor, union_ids=union_ids, revision=target[1]
+        )
     except EnrollmentError as exc:
         return Text(f"#{target[0]}：{exc}")
     return Text(f"❌ #{decision.enrollment.id} {t('未通过')}：{reason}")

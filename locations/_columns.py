@@ -24,8 +24,16 @@ from ._kernel import RECORD_FIELDS, RecordMaker
 from ._record import StationRecord
 
 # Values many stations share, stored once each, in the order the kernel reads them.
-_SHARED = ("league", "county", "kind", "build_mode", "host_type", "opening_hours", "services",
-           "status")
+_SHARED = (
+    "league",
+    "county",
+    "kind",
+    "build_mode",
+    "host_type",
+    "opening_hours",
+    "services",
+    "status",
+)
 _TEXTS = ("code", "name", "address", "phone")  # unique per station: one string per column
 assert tuple(f.name for f in fields(StationRecord)) == RECORD_FIELDS, "update _kernel.pyx"
 
@@ -51,10 +59,25 @@ class ColumnsBuilder:
         self._pending: list[tuple[Any, ...]] = []
 
     def add(  # in the order of the database columns the finder reads
-        self, id: int, code: str, name: str, address: str, league: str, county: str,
-        lat: float, lng: float, kind: str, build_mode: str, host_type: str, opening_hours: str,
-        services: Iterable[str] | None, most_beautiful: bool, smart_24h: bool, phone: str,
-        status: str, area_m2: float | None,
+        self,
+        id: int,
+        code: str,
+        name: str,
+        address: str,
+        league: str,
+        county: str,
+        lat: float,
+        lng: float,
+        kind: str,
+        build_mode: str,
+        host_type: str,
+        opening_hours: str,
+        services: Iterable[str] | None,
+        most_beautiful: bool,
+        smart_24h: bool,
+        phone: str,
+        status: str,
+        area_m2: float | None,
     ) -> None:
         numbers = self._numbers
         # Service lists come back from the database as fresh strings per station: keep each
@@ -62,20 +85,43 @@ class ColumnsBuilder:
         codes = self._service_codes
         offered = tuple([codes.setdefault(c, c) for c in services or ()])
         shared = (league, county, kind, build_mode, host_type, opening_hours, offered, status)
-        self._pending.append((
-            id, lat, lng, np.nan if area_m2 is None else area_m2,
-            bool(most_beautiful) | bool(smart_24h) << 1,
-            *(n.setdefault(value, len(n)) for n, value in zip(numbers, shared, strict=True)),
-            code or "", name or "", address or "", phone or "",
-        ))
+        self._pending.append(
+            (
+                id,
+                lat,
+                lng,
+                np.nan if area_m2 is None else area_m2,
+                bool(most_beautiful) | bool(smart_24h) << 1,
+                *(n.setdefault(value, len(n)) for n, value in zip(numbers, shared, strict=True)),
+                code or "",
+                name or "",
+                address or "",
+                phone or "",
+            )
+        )
         if len(self._pending) >= self.CHUNK:
             self._pack()
 
     def add_record(self, s: StationRecord) -> None:
         self.add(
-            s.id, s.code, s.name, s.address, s.league, s.county, s.point.lat, s.point.lng,
-            s.kind, s.build_mode, s.host_type, s.opening_hours, s.services, s.most_beautiful,
-            s.smart_24h, s.phone, s.status, s.area_m2,
+            s.id,
+            s.code,
+            s.name,
+            s.address,
+            s.league,
+            s.county,
+            s.point.lat,
+            s.point.lng,
+            s.kind,
+            s.build_mode,
+            s.host_type,
+            s.opening_hours,
+            s.services,
+            s.most_beautiful,
+            s.smart_24h,
+            s.phone,
+            s.status,
+            s.area_m2,
         )
 
     def _pack(self) -> None:
@@ -85,8 +131,8 @@ class ColumnsBuilder:
         self._pending = []
         self._ids.append(np.array(columns[0], np.int64))
         self._nums.append(np.array(columns[1:5], np.float64))
-        self._codes.append(np.array(columns[5:5 + len(_SHARED)], np.int32))
-        texts = columns[5 + len(_SHARED):]
+        self._codes.append(np.array(columns[5 : 5 + len(_SHARED)], np.int32))
+        texts = columns[5 + len(_SHARED) :]
         self._lengths.append(np.array([list(map(len, t)) for t in texts], np.int64))
         for joined, t in zip(self._texts, texts, strict=True):
             joined.append("".join(t))
@@ -99,25 +145,35 @@ class ColumnsBuilder:
         lengths = np.concatenate(self._lengths, axis=1)
         starts = np.zeros((lengths.shape[1] + 1, len(_TEXTS)), np.int64)
         np.cumsum(lengths.T, axis=0, out=starts[1:])
-        return StationColumns(_Storage(
-            ids=np.concatenate(self._ids),
-            lat=np.ascontiguousarray(nums[0]),
-            lng=np.ascontiguousarray(nums[1]),
-            area=np.ascontiguousarray(nums[2]),
-            flags=nums[3].astype(np.int8),
-            codes=np.ascontiguousarray(np.concatenate(self._codes, axis=1).T),
-            starts=starts,
-            texts=tuple("".join(chunks) for chunks in self._texts),
-            values=tuple(list(numbers) for numbers in self._numbers),
-        ))
+        return StationColumns(
+            _Storage(
+                ids=np.concatenate(self._ids),
+                lat=np.ascontiguousarray(nums[0]),
+                lng=np.ascontiguousarray(nums[1]),
+                area=np.ascontiguousarray(nums[2]),
+                flags=nums[3].astype(np.int8),
+                codes=np.ascontiguousarray(np.concatenate(self._codes, axis=1).T),
+                starts=starts,
+                texts=tuple("".join(chunks) for chunks in self._texts),
+                values=tuple(list(numbers) for numbers in self._numbers),
+            )
+        )
 
 
 class _Storage:
     """The columns of one station set (every subset shares them)."""
 
     def __init__(
-        self, *, ids: np.ndarray, lat: np.ndarray, lng: np.ndarray, area: np.ndarray,
-        flags: np.ndarray, codes: np.ndarray, starts: np.ndarray, texts: tuple[str, ...],
+        self,
+        *,
+        ids: np.ndarray,
+        lat: np.ndarray,
+        lng: np.ndarray,
+        area: np.ndarray,
+        flags: np.ndarray,
+        codes: np.ndarray,
+        starts: np.ndarray,
+        texts: tuple[str, ...],
         values: tuple[list[Any], ...],
     ) -> None:
         self.ids, self.lat, self.lng, self.codes, self.starts = ids, lat, lng, codes, starts
@@ -129,9 +185,14 @@ class _Storage:
     @classmethod
     def empty(cls, shared: int, texts: int) -> _Storage:
         return cls(
-            ids=np.empty(0, np.int64), lat=np.empty(0), lng=np.empty(0), area=np.empty(0),
-            flags=np.empty(0, np.int8), codes=np.empty((0, shared), np.int32),
-            starts=np.zeros((1, texts), np.int64), texts=("",) * texts,
+            ids=np.empty(0, np.int64),
+            lat=np.empty(0),
+            lng=np.empty(0),
+            area=np.empty(0),
+            flags=np.empty(0, np.int8),
+            codes=np.empty((0, shared), np.int32),
+            starts=np.zeros((1, texts), np.int64),
+            texts=("",) * texts,
             values=tuple([] for _ in range(shared)),
         )
 
@@ -191,8 +252,11 @@ class StationColumns(Sequence[StationRecord]):
         c = _TEXTS.index("name")
         names, starts = self._storage.texts[c], self._storage.starts[:, c].tolist()
         make = self._storage.make
-        return [make(row) for row in self.rows.tolist()
-                if all(w in names[starts[row]:starts[row + 1]] for w in words)]
+        return [
+            make(row)
+            for row in self.rows.tolist()
+            if all(w in names[starts[row] : starts[row + 1]] for w in words)
+        ]
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -157,15 +157,22 @@ class CoverageReport(_Shares):
         return {
             "notice": "内政办发〔2025〕4号",
             "counted": "active stations only",
-            "stations": {"count": self.stations, "target": TARGET_STATIONS,
-                         "met": self.stations_met},
+            "stations": {
+                "count": self.stations,
+                "target": TARGET_STATIONS,
+                "met": self.stations_met,
+            },
             "most_beautiful": {
-                "count": self.most_beautiful, "share": round(self.most_beautiful_share, 4),
-                "target_share": TARGET_SHARE, "met": self.most_beautiful_met,
+                "count": self.most_beautiful,
+                "share": round(self.most_beautiful_share, 4),
+                "target_share": TARGET_SHARE,
+                "met": self.most_beautiful_met,
             },
             "smart_24h": {
-                "count": self.smart_24h, "share": round(self.smart_24h_share, 4),
-                "target_share": TARGET_SHARE, "met": self.smart_24h_met,
+                "count": self.smart_24h,
+                "share": round(self.smart_24h_share, 4),
+                "target_share": TARGET_SHARE,
+                "met": self.smart_24h_met,
             },
             "leagues": [lc.to_dict() for lc in self.leagues],
             "urban": {
@@ -207,12 +214,17 @@ class CoverageReport(_Shares):
             f"≥ {CROSS_TARGET:.0%} 的样点交叉覆盖视为基本实现。",
         ]
         for u in self.urban:
-            radius = "、".join(f"{d}{r / 1000:g}公里" for d, r in zip(u.districts, u.radius_m, strict=True))
+            radius = "、".join(
+                f"{d}{r / 1000:g}公里" for d, r in zip(u.districts, u.radius_m, strict=True)
+            )
             lines.append(
                 f"  {u.league}（{radius}）：{u.sample_points:,} 个样点，"
                 f"覆盖 {u.covered_share:.1%}，交叉覆盖 {u.cross_covered_share:.1%}  {_mark(u.met)}"
             )
-        lines += ["", "总体：" + ("全部目标达标。" if self.all_met else "尚有目标未达标，见上方 ✗ 项。")]
+        lines += [
+            "",
+            "总体：" + ("全部目标达标。" if self.all_met else "尚有目标未达标，见上方 ✗ 项。"),
+        ]
         return "\n".join(lines)
 
 
@@ -284,14 +296,16 @@ def coverage_report(stations: Sequence[StationRecord]) -> CoverageReport:
         else:
             counts = np.zeros(len(points), dtype=int)
         districts = urban_places(league.name)
-        urban.append(UrbanCoverage(
-            league=league.name,
-            districts=tuple(d.name for d in districts),
-            radius_m=tuple(d.urban_radius_m for d in districts),
-            sample_points=len(points),
-            covered=int((counts >= 1).sum()),
-            cross_covered=int((counts >= 2).sum()),
-        ))
+        urban.append(
+            UrbanCoverage(
+                league=league.name,
+                districts=tuple(d.name for d in districts),
+                radius_m=tuple(d.urban_radius_m for d in districts),
+                sample_points=len(points),
+                covered=int((counts >= 1).sum()),
+                cross_covered=int((counts >= 2).sum()),
+            )
+        )
     return CoverageReport(
         stations=len(active),
         most_beautiful=sum(s.most_beautiful for s in active),

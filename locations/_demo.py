@@ -33,21 +33,75 @@ EDGE_MARGIN_M = 300.0  # lattice reaches past the core so its edge is cross-cove
 
 # Stations in a county seat town (before the random extra of 0..6); 14 when not listed.
 _TOWN_SIZE = {
-    "150121": 22, "150221": 20, "150621": 24, "150622": 26, "150627": 24, "150581": 20,
-    "150781": 24, "150782": 20, "150783": 20, "150403": 18, "150404": 10, "150402": 10,
-    "150981": 18, "152501": 16, "150826": 18, "150821": 16, "150205": 6, "150206": 6,
-    "152922": 6, "152923": 8, "150303": 12, "152202": 10,
+    "150121": 22,
+    "150221": 20,
+    "150621": 24,
+    "150622": 26,
+    "150627": 24,
+    "150581": 20,
+    "150781": 24,
+    "150782": 20,
+    "150783": 20,
+    "150403": 18,
+    "150404": 10,
+    "150402": 10,
+    "150981": 18,
+    "152501": 16,
+    "150826": 18,
+    "150821": 16,
+    "150205": 6,
+    "150206": 6,
+    "152922": 6,
+    "152923": 8,
+    "150303": 12,
+    "152202": 10,
 }
 _STREETS = {
-    "呼和浩特市": ("新华大街", "中山西路", "中山东路", "锡林郭勒北路", "锡林郭勒南路", "昭乌达路",
-                "呼伦贝尔南路", "大学东街", "大学西街", "新城西街", "海拉尔东路", "成吉思汗大街",
-                "兴安南路", "鄂尔多斯大街", "丰州路", "通道南路", "乌兰察布东路", "南二环路"),
-    "包头市": ("钢铁大街", "阿尔丁大街", "民族东路", "巴彦塔拉大街", "友谊大街", "青年路",
-            "白云路", "团结大街", "少先路", "黄河大街", "南门外大街", "建设路"),
+    "呼和浩特市": (
+        "新华大街",
+        "中山西路",
+        "中山东路",
+        "锡林郭勒北路",
+        "锡林郭勒南路",
+        "昭乌达路",
+        "呼伦贝尔南路",
+        "大学东街",
+        "大学西街",
+        "新城西街",
+        "海拉尔东路",
+        "成吉思汗大街",
+        "兴安南路",
+        "鄂尔多斯大街",
+        "丰州路",
+        "通道南路",
+        "乌兰察布东路",
+        "南二环路",
+    ),
+    "包头市": (
+        "钢铁大街",
+        "阿尔丁大街",
+        "民族东路",
+        "巴彦塔拉大街",
+        "友谊大街",
+        "青年路",
+        "白云路",
+        "团结大街",
+        "少先路",
+        "黄河大街",
+        "南门外大街",
+        "建设路",
+    ),
     "乌海市": ("滨河大道", "黄河街", "人民路", "新华街", "海达路", "团结路"),
     "赤峰市": ("钢铁街", "昭乌达路", "哈达街", "临潢大街", "玉龙大街", "全宁街", "新华路"),
     "通辽市": ("霍林河大街", "科尔沁大街", "建国路", "和平路", "明仁大街", "永清大街"),
-    "鄂尔多斯市": ("鄂尔多斯大街", "天骄南路", "伊金霍洛街", "宝日陶亥东街", "康和路", "达拉特南路"),
+    "鄂尔多斯市": (
+        "鄂尔多斯大街",
+        "天骄南路",
+        "伊金霍洛街",
+        "宝日陶亥东街",
+        "康和路",
+        "达拉特南路",
+    ),
     "呼伦贝尔市": ("胜利大街", "中央街", "阿里河路", "学府路", "满洲里路", "海拉尔大街"),
     "巴彦淖尔市": ("胜利路", "新华街", "五一街", "利民街", "解放街", "曙光街"),
     "乌兰察布市": ("新华街", "恩和路", "建设大街", "察哈尔大街", "怀远大街", "桥西路"),
@@ -55,13 +109,37 @@ _STREETS = {
     "锡林郭勒盟": ("锡林大街", "那达慕大街", "团结大街", "额尔敦路", "宝力根路"),
     "阿拉善盟": ("土尔扈特路", "安德街", "王府街", "巴彦浩特大街", "新华街"),
 }
-_TOWN_STREETS = ("人民路", "新华街", "建设路", "团结路", "解放路", "民族路", "迎宾路", "文化路",
-                 "胜利路", "繁荣街", "幸福路", "友谊路", "工业路", "光明路", "北环路", "南环路")
+_TOWN_STREETS = (
+    "人民路",
+    "新华街",
+    "建设路",
+    "团结路",
+    "解放路",
+    "民族路",
+    "迎宾路",
+    "文化路",
+    "胜利路",
+    "繁荣街",
+    "幸福路",
+    "友谊路",
+    "工业路",
+    "光明路",
+    "北环路",
+    "南环路",
+)
 _HIGHWAYS = {
-    "呼和浩特市": "G6京藏高速", "包头市": "G6京藏高速", "乌海市": "G6京藏高速",
-    "赤峰市": "G16丹锡高速", "通辽市": "G45大广高速", "鄂尔多斯市": "G65包茂高速",
-    "呼伦贝尔市": "G10绥满高速", "巴彦淖尔市": "G6京藏高速", "乌兰察布市": "G55二广高速",
-    "兴安盟": "G12珲乌高速", "锡林郭勒盟": "G55二广高速", "阿拉善盟": "G7京新高速",
+    "呼和浩特市": "G6京藏高速",
+    "包头市": "G6京藏高速",
+    "乌海市": "G6京藏高速",
+    "赤峰市": "G16丹锡高速",
+    "通辽市": "G45大广高速",
+    "鄂尔多斯市": "G65包茂高速",
+    "呼伦贝尔市": "G10绥满高速",
+    "巴彦淖尔市": "G6京藏高速",
+    "乌兰察布市": "G55二广高速",
+    "兴安盟": "G12珲乌高速",
+    "锡林郭勒盟": "G55二广高速",
+    "阿拉善盟": "G7京新高速",
 }
 _EAST = {"赤峰市", "通辽市", "呼伦贝尔市", "兴安盟"}  # served by State Grid 蒙东, the rest by 蒙西
 
@@ -82,17 +160,37 @@ _HOSTS: dict[str, tuple[int, int, int, tuple[str, ...]]] = {
     "高速服务区": (0, 0, 40, ("24/7",)),
     "物流场站": (2, 2, 16, ("Mo-Su 06:00-02:00", "24/7")),
     "快递网点": (6, 5, 0, ("Mo-Su 08:00-21:00", "Mo-Su 18:00-02:00")),
-    "环卫休息站": (8, 5, 0, ("Apr-Oct Mo-Su 04:30-21:00; Nov-Mar Mo-Su 05:30-19:00",
-                        "Mo-Su 05:00-20:00")),
+    "环卫休息站": (
+        8,
+        5,
+        0,
+        ("Apr-Oct Mo-Su 04:30-21:00; Nov-Mar Mo-Su 05:30-19:00", "Mo-Su 05:00-20:00"),
+    ),
     "市政城管服务窗口": (3, 2, 0, ("Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00",)),
     "商贸中心": (3, 2, 0, ("Mo-Su 09:30-21:30", "Mo-Su 10:00-01:00")),
     "工会阵地": (7, 10, 0, ("Mo-Fr 08:30-17:30; Sa 09:00-16:00; PH off", "Mo-Su 08:00-20:00")),
 }
 _SELF_HOST = "工会阵地"  # 自建: the union's own premises
-_SMART_HOSTS = ("银行网点", "加油站", "公交首末站", "环卫休息站", "党群服务中心", "通信营业厅",
-                "高速服务区", "物流场站", _SELF_HOST)
-_BANKS = ("中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "中国邮政储蓄银行",
-          "内蒙古农村商业银行", "蒙商银行")
+_SMART_HOSTS = (
+    "银行网点",
+    "加油站",
+    "公交首末站",
+    "环卫休息站",
+    "党群服务中心",
+    "通信营业厅",
+    "高速服务区",
+    "物流场站",
+    _SELF_HOST,
+)
+_BANKS = (
+    "中国工商银行",
+    "中国农业银行",
+    "中国银行",
+    "中国建设银行",
+    "中国邮政储蓄银行",
+    "内蒙古农村商业银行",
+    "蒙商银行",
+)
 _TELECOMS = ("中国移动", "中国联通", "中国电信")
 _MARKETS = ("维多利超市", "华联超市", "佳惠超市", "万达超市", "利客便利")
 _COURIERS = ("中国邮政", "顺丰速运", "京东物流", "中通快递", "美团配送", "饿了么骑手")
@@ -100,10 +198,22 @@ _HOTELS = ("如家酒店", "汉庭酒店", "锦江之星", "格林豪泰")
 
 # Probability that a station offers each service (basic ones common, the extras rarer).
 _SERVICE_P = {
-    "rest": 1.0, "drinking_water": 0.97, "phone_charging": 0.95, "policy_info": 0.9,
-    "toilet_guidance": 0.85, "union_enrollment": 0.85, "first_aid": 0.8, "meal_heating": 0.75,
-    "legal_aid_guidance": 0.7, "rain_gear": 0.6, "repair_tools": 0.55, "sewing_kit": 0.55,
-    "fridge_or_ice": 0.45, "mutual_aid": 0.45, "haircut": 0.06, "discount_meals": 0.1,
+    "rest": 1.0,
+    "drinking_water": 0.97,
+    "phone_charging": 0.95,
+    "policy_info": 0.9,
+    "toilet_guidance": 0.85,
+    "union_enrollment": 0.85,
+    "first_aid": 0.8,
+    "meal_heating": 0.75,
+    "legal_aid_guidance": 0.7,
+    "rain_gear": 0.6,
+    "repair_tools": 0.55,
+    "sewing_kit": 0.55,
+    "fridge_or_ice": 0.45,
+    "mutual_aid": 0.45,
+    "haircut": 0.06,
+    "discount_meals": 0.1,
     "ebike_charging": 0.18,
 }
 _ORDER = tuple(s.code for s in SERVICES)
@@ -119,8 +229,7 @@ class _Site:
 
 
 def _offset(lat: float, lng: float, east_m: float, north_m: float) -> tuple[float, float]:
-    return (lat + north_m / _M_PER_DEG,
-            lng + east_m / (_M_PER_DEG * math.cos(math.radians(lat))))
+    return (lat + north_m / _M_PER_DEG, lng + east_m / (_M_PER_DEG * math.cos(math.radians(lat))))
 
 
 def _urban_sites(rng: random.Random, league: Place) -> list[_Site]:
@@ -244,7 +353,12 @@ def _services(rng: random.Random, kind: str, beautiful: bool, smart: bool) -> li
         p = _SERVICE_P[code]
         if beautiful:
             p = min(0.99, p + 0.15) if p > 0.3 else p * 2.5
-        if kind == "micro" and code in ("meal_heating", "fridge_or_ice", "haircut", "discount_meals"):
+        if kind == "micro" and code in (
+            "meal_heating",
+            "fridge_or_ice",
+            "haircut",
+            "discount_meals",
+        ):
             p *= 0.4
         if kind == "mobile" and code in ("fridge_or_ice", "ebike_charging", "discount_meals"):
             p = 0.0
@@ -279,8 +393,11 @@ def _station(rng: random.Random, site: _Site, seq: int) -> StationInput:
         suffix = "24小时智能工会驿站" if smart else "工会驿站"
         name = f"{label}{suffix}（演示）"
         hours = "24/7" if smart else rng.choice(_HOSTS[host][3])
-        area = (round(rng.uniform(2.0, 4.8), 1) if kind == "micro"
-                else float(rng.randint(30, 120) if beautiful else rng.randint(6, 60)))
+        area = (
+            round(rng.uniform(2.0, 4.8), 1)
+            if kind == "micro"
+            else float(rng.randint(30, 120) if beautiful else rng.randint(6, 60))
+        )
     if site.setting == "road":
         km = round(math.dist((site.lat, site.lng), (county.point.lat, county.point.lng)) * 111)
         address = f"{league}{county.name}通往{site.note}方向约{max(km, 1)}公里处"

@@ -37,11 +37,29 @@ VERSION_KEY = "locations:version"
 
 # What the index needs of a station, read as plain rows: hydrating ORM objects for a national
 # set (200,000 stations) took ~10 s of event-loop time and ~500 MB per reload (bench/reload.py).
-_COLUMNS = tuple(Station.__table__.c[name] for name in (  # type: ignore[attr-defined]
-    "id", "code", "name", "address", "league", "county", "lat", "lng", "kind", "build_mode",
-    "host_type", "opening_hours", "services", "most_beautiful", "smart_24h", "phone", "status",
-    "area_m2",
-))
+_COLUMNS = tuple(
+    Station.__table__.c[name]
+    for name in (  # type: ignore[attr-defined]
+        "id",
+        "code",
+        "name",
+        "address",
+        "league",
+        "county",
+        "lat",
+        "lng",
+        "kind",
+        "build_mode",
+        "host_type",
+        "opening_hours",
+        "services",
+        "most_beautiful",
+        "smart_24h",
+        "phone",
+        "status",
+        "area_m2",
+    )
+)
 _CHUNK = 2000  # rows per fetch: the event loop answers requests between chunks
 
 
@@ -87,8 +105,6 @@ def _give_back_freed_memory() -> None:
     trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
     if trim is not None:
         trim(0)
-
-
 
 
 class StationFinder:

@@ -101,9 +101,13 @@ class AddressGeocoder:
     def unusable_reason(self) -> str | None:
         """Why this configuration cannot geocode at all (Chinese), or None."""
         if self.kind in ("", "none"):
-            return "没有经纬度，系统也没有配置地址定位服务（GEOCODER），无法按地址定位；请补上经纬度"
+            return (
+                "没有经纬度，系统也没有配置地址定位服务（GEOCODER），无法按地址定位；请补上经纬度"
+            )
         if self.kind not in ("baidu", "nominatim"):
-            return f"地址定位服务“{self.kind}”不认识（GEOCODER 可选 baidu 或 nominatim），请补上经纬度"
+            return (
+                f"地址定位服务“{self.kind}”不认识（GEOCODER 可选 baidu 或 nominatim），请补上经纬度"
+            )
         if self.kind == "baidu" and not self._key:
             return "用百度地图按地址定位需要密钥（GEOCODER_KEY），目前没有配置；请补上经纬度"
         return None
@@ -180,14 +184,18 @@ class AddressGeocoder:
                 return None
             level = str(found.raw.get("level") or "UNKNOWN")
             if level in _BAIDU_COARSE:
-                return Located(None, f"地址“{query}”只能定位到{level}一级，太粗，请写详细地址或补上经纬度")
+                return Located(
+                    None, f"地址“{query}”只能定位到{level}一级，太粗，请写详细地址或补上经纬度"
+                )
             point = to_wgs84(found.latitude, found.longitude, CoordSystem.BD09)
         else:
             found = await self._geocoder.geocode(query, exactly_one=True, country_codes="cn")
             if found is None:
                 return None
             if int(found.raw.get("place_rank") or 0) < _NOMINATIM_MIN_RANK:
-                return Located(None, f"地址“{query}”只能定位到城镇一级，太粗，请写详细地址或补上经纬度")
+                return Located(
+                    None, f"地址“{query}”只能定位到城镇一级，太粗，请写详细地址或补上经纬度"
+                )
             point = Point(found.latitude, found.longitude)
         if out_of_china(point.lat, point.lng):
             return Located(None, f"地址“{query}”被定位到了中国境外，请核对地址或补上经纬度")
@@ -212,7 +220,9 @@ async def geocode_addresses(
     results: dict[str, Located] = {}
     if geocoder.sequential:
         concurrency = 1
-    bar = tqdm(total=len(unique), desc="按地址定位", unit="处", file=sys.stderr, disable=not progress)
+    bar = tqdm(
+        total=len(unique), desc="按地址定位", unit="处", file=sys.stderr, disable=not progress
+    )
     queue: asyncio.Queue[str] = asyncio.Queue()
     for query in unique:
         queue.put_nowait(query)

@@ -23,8 +23,14 @@ def build_grid(members: np.ndarray, lat: np.ndarray, lng: np.ndarray) -> Cells:
     fit = _Fit(lat[members], lng[members])
     order = np.argsort(fit.keys, kind="stable")
     return Cells(
-        fit.keys[order], members[order].astype(np.int32), fit.lat0, fit.lng0, fit.ch, fit.cw,
-        fit.nrows, fit.ncols,
+        fit.keys[order],
+        members[order].astype(np.int32),
+        fit.lat0,
+        fit.lng0,
+        fit.ch,
+        fit.cw,
+        fit.nrows,
+        fit.ncols,
         # Longitudes are not wrapped: a grid wider than 180° would get the bound wrong, so it
         # is always searched whole.
         fit.lng_span > 180,

@@ -121,8 +121,9 @@ def parse_station_file(path: Path, *, progress: bool = False) -> _Parsed:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        reason = ("文件不是 UTF-8 编码，无法读取。用 Excel 请“另存为 → CSV UTF-8（逗号分隔）”"
-                  "后再导入")
+        reason = (
+            "文件不是 UTF-8 编码，无法读取。用 Excel 请“另存为 → CSV UTF-8（逗号分隔）”后再导入"
+        )
         return _Parsed(problems=[RowProblem(line, reason)])
     stripped = text.lstrip()
     if not stripped:
@@ -157,8 +158,10 @@ class _RowReader:
                 if columns is None:
                     return
                 continue
-            extra = [cell for cell in record[len(columns):] if cell.strip()]
-            values = {name: cell.strip() for name, cell in zip(columns, record, strict=False) if name}
+            extra = [cell for cell in record[len(columns) :] if cell.strip()]
+            values = {
+                name: cell.strip() for name, cell in zip(columns, record, strict=False) if name
+            }
             self.add(row, values, extra_cells=len(extra))
         if columns is None:
             self.parsed.problems.append(RowProblem(1, "文件里没有表头，没有驿站可导入"))
@@ -226,7 +229,11 @@ class _RowReader:
     # --- one row ---------------------------------------------------------------------------
 
     def add(
-        self, row: int, values: dict[str, Any], *, extra_cells: int = 0,
+        self,
+        row: int,
+        values: dict[str, Any],
+        *,
+        extra_cells: int = 0,
         geometry_error: str | None = None,
     ) -> None:
         """One row; `values` are stripped strings by field name (services may be a list)."""
@@ -255,36 +262,64 @@ class _RowReader:
         most_beautiful = choice_bool(values.get("most_beautiful", ""), "最美驿站", reasons)
         smart_24h = choice_bool(values.get("smart_24h", ""), "24小时智能驿站", reasons)
         area = parse_area(values.get("area_m2", ""), reasons)
-        kind = choice(values.get("kind", ""), KINDS, "类型",
-                      "standard 标准、micro 微型 或 mobile 流动", reasons)
+        kind = choice(
+            values.get("kind", ""),
+            KINDS,
+            "类型",
+            "standard 标准、micro 微型 或 mobile 流动",
+            reasons,
+        )
         if kind is None and area is not None:
             kind = "micro" if area < STANDARD_MIN_AREA_M2 else "standard"
         if kind == "standard" and area is not None and area < STANDARD_MIN_AREA_M2:
             reasons.append(f"标准驿站面积应不少于 5 平方米，这里是 {area:g}")
         elif kind == "micro" and area is not None and area >= STANDARD_MIN_AREA_M2:
             reasons.append(f"微型驿站面积应小于 5 平方米，这里是 {area:g}")
-        build_mode = choice(values.get("build_mode", ""), BUILD_MODES, "建设方式",
-                            "self 自建 或 joint 共建", reasons)
-        status = choice(values.get("status", ""), STATUSES, "状态",
-                        "active 正常、suspended 暂停 或 revoked 撤销", reasons)
+        build_mode = choice(
+            values.get("build_mode", ""),
+            BUILD_MODES,
+            "建设方式",
+            "self 自建 或 joint 共建",
+            reasons,
+        )
+        status = choice(
+            values.get("status", ""),
+            STATUSES,
+            "状态",
+            "active 正常、suspended 暂停 或 revoked 撤销",
+            reasons,
+        )
         hours = self._opening_hours(text["opening_hours"], smart_24h, reasons)
         services = parse_services(values.get("services", ""), reasons)
         if reasons:
             self.parsed.problems.append(RowProblem(row, "；".join(reasons)))
             return
         fields: dict[str, Any] = {
-            "code": code, "name": name, "address": text["address"], "league": text["league"],
-            "county": text["county"], "kind": kind or "standard",
+            "code": code,
+            "name": name,
+            "address": text["address"],
+            "league": text["league"],
+            "county": text["county"],
+            "kind": kind or "standard",
             "build_mode": build_mode or ("joint" if text["host_type"] else "self"),
-            "host_type": text["host_type"], "area_m2": area, "opening_hours": hours,
-            "services": services, "most_beautiful": most_beautiful, "smart_24h": smart_24h,
-            "phone": text["phone"], "status": status or "active",
+            "host_type": text["host_type"],
+            "area_m2": area,
+            "opening_hours": hours,
+            "services": services,
+            "most_beautiful": most_beautiful,
+            "smart_24h": smart_24h,
+            "phone": text["phone"],
+            "status": status or "active",
         }
         if position is None:
-            prefix = "".join(p for p in (text["league"], text["county"]) if p not in text["address"])
+            prefix = "".join(
+                p for p in (text["league"], text["county"]) if p not in text["address"]
+            )
             self.parsed.pending.append(_Pending(row, prefix + text["address"], fields))
         else:
-            self.parsed.ready.append((row, StationInput(lat=position[0], lng=position[1], **fields)))
+            self.parsed.ready.append(
+                (row, StationInput(lat=position[0], lng=position[1], **fields))
+            )
 
     def _opening_hours(self, raw: str, smart_24h: bool, reasons: list[str]) -> str:
         if not raw:

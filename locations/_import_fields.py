@@ -38,28 +38,82 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("状态", "驿站状态"),
 }
 # Chinese labels in messages, and the longest text a column takes (the table's limits).
-LABELS = {"code": "编码", "name": "名称", "address": "地址", "league": "盟市", "county": "旗县区",
-          "lat": "纬度", "lng": "经度", "host_type": "共建单位类型", "phone": "电话",
-          "opening_hours": "开放时间"}
-MAX_LEN = {"code": 64, "name": 200, "address": 500, "league": 50, "county": 50,
-           "host_type": 50, "phone": 40, "opening_hours": 500}
+LABELS = {
+    "code": "编码",
+    "name": "名称",
+    "address": "地址",
+    "league": "盟市",
+    "county": "旗县区",
+    "lat": "纬度",
+    "lng": "经度",
+    "host_type": "共建单位类型",
+    "phone": "电话",
+    "opening_hours": "开放时间",
+}
+MAX_LEN = {
+    "code": 64,
+    "name": 200,
+    "address": 500,
+    "league": 50,
+    "county": 50,
+    "host_type": 50,
+    "phone": 40,
+    "opening_hours": 500,
+}
 
-KINDS = {"standard": "standard", "标准": "standard", "标准驿站": "standard",
-         "micro": "micro", "微型": "micro", "微型驿站": "micro",
-         "mobile": "mobile", "流动": "mobile", "流动驿站": "mobile"}
+KINDS = {
+    "standard": "standard",
+    "标准": "standard",
+    "标准驿站": "standard",
+    "micro": "micro",
+    "微型": "micro",
+    "微型驿站": "micro",
+    "mobile": "mobile",
+    "流动": "mobile",
+    "流动驿站": "mobile",
+}
 BUILD_MODES = {"self": "self", "自建": "self", "joint": "joint", "共建": "joint", "联建": "joint"}
-STATUSES = {"active": "active", "正常": "active", "启用": "active", "运行": "active",
-            "suspended": "suspended", "暂停": "suspended", "停用": "suspended",
-            "revoked": "revoked", "撤销": "revoked", "撤除": "revoked"}
-_COORDS = {"wgs84": CoordSystem.WGS84, "gps": CoordSystem.WGS84,
-           "gcj02": CoordSystem.GCJ02, "gcj02ll": CoordSystem.GCJ02, "国测局": CoordSystem.GCJ02,
-           "高德": CoordSystem.GCJ02, "腾讯": CoordSystem.GCJ02,
-           "bd09": CoordSystem.BD09, "bd09ll": CoordSystem.BD09, "百度": CoordSystem.BD09}
+STATUSES = {
+    "active": "active",
+    "正常": "active",
+    "启用": "active",
+    "运行": "active",
+    "suspended": "suspended",
+    "暂停": "suspended",
+    "停用": "suspended",
+    "revoked": "revoked",
+    "撤销": "revoked",
+    "撤除": "revoked",
+}
+_COORDS = {
+    "wgs84": CoordSystem.WGS84,
+    "gps": CoordSystem.WGS84,
+    "gcj02": CoordSystem.GCJ02,
+    "gcj02ll": CoordSystem.GCJ02,
+    "国测局": CoordSystem.GCJ02,
+    "高德": CoordSystem.GCJ02,
+    "腾讯": CoordSystem.GCJ02,
+    "bd09": CoordSystem.BD09,
+    "bd09ll": CoordSystem.BD09,
+    "百度": CoordSystem.BD09,
+}
 _TRUE = frozenset({"true", "1", "是", "yes", "y", "t", "√"})
 _FALSE = frozenset({"false", "0", "否", "no", "n", "f", ""})
 _SERVICE_SPLIT = re.compile(r"[;；、,，\s]+")
-_HOURS_FIX = str.maketrans({"：": ":", "；": ";", "，": ",", "－": "-", "—": "-", "–": "-",
-                            "～": "-", "~": "-", "至": "-", "　": " "})
+_HOURS_FIX = str.maketrans(
+    {
+        "：": ":",
+        "；": ";",
+        "，": ",",
+        "－": "-",
+        "—": "-",
+        "–": "-",
+        "～": "-",
+        "~": "-",
+        "至": "-",
+        "　": " ",
+    }
+)
 _ALWAYS = frozenset({"24小时", "全天", "全天24小时", "24h", "0-24", "00:00-24:00"})
 _AREA_UNITS = re.compile(r"\s*(㎡|m²|m2|平方米|平米)\s*$", re.IGNORECASE)
 
@@ -132,7 +186,9 @@ def parse_services(value: str | list[Any], reasons: list[str]) -> list[str]:
     else:
         codes, unknown = _service_codes(tuple(_SERVICE_SPLIT.split(value)))
     if unknown:
-        reasons.append(f"不认识的服务项目：{'、'.join(unknown)}（请用服务编码或中文名，如 rest 或 休息）")
+        reasons.append(
+            f"不认识的服务项目：{'、'.join(unknown)}（请用服务编码或中文名，如 rest 或 休息）"
+        )
     return list(codes)  # a fresh list: the cached one is shared
 
 

@@ -83,12 +83,25 @@ class Match:
 # Matches are built on every search: set the slots directly instead of through the frozen
 # dataclass's __init__ (object.__setattr__ per field), a third of the cost. Same class, same
 # immutability for everyone else.
-_MATCH_SLOTS = tuple(Match.__dict__[name].__set__ for name in (
-    "station", "distance_m", "walk_minutes", "ebike_minutes", "state", "reported_closed"))
+_MATCH_SLOTS = tuple(
+    Match.__dict__[name].__set__
+    for name in (
+        "station",
+        "distance_m",
+        "walk_minutes",
+        "ebike_minutes",
+        "state",
+        "reported_closed",
+    )
+)
 
 
 def _new_match(
-    station: StationRecord, distance_m: float, walk: int, ebike: int, state: OpeningState,
+    station: StationRecord,
+    distance_m: float,
+    walk: int,
+    ebike: int,
+    state: OpeningState,
     reported_closed: bool,
 ) -> Match:
     match = object.__new__(Match)
@@ -239,7 +252,8 @@ class StationIndex:
         self._sync(at)
         while True:
             found = grid.nearest(
-                self._table, lat, lng, qx, qy, qz, limit, bound2, need, open_now, late)
+                self._table, lat, lng, qx, qy, qz, limit, bound2, need, open_now, late
+            )
             if isinstance(found, list):
                 break
             # The search met a station whose hours are not settled this minute (only with
@@ -252,10 +266,16 @@ class StationIndex:
             metres = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(d2) / 2))
             e = expr.item(pos)
             state = states.get(e) or self._state(e, at)
-            matches.append(_new_match(  # walk_minutes and ebike_minutes, inlined
-                make(rows.item(pos)), metres, max(1, round(metres * _WALK)),
-                max(1, round(metres * _EBIKE)), state, sid in late,
-            ))
+            matches.append(
+                _new_match(  # walk_minutes and ebike_minutes, inlined
+                    make(rows.item(pos)),
+                    metres,
+                    max(1, round(metres * _WALK)),
+                    max(1, round(metres * _EBIKE)),
+                    state,
+                    sid in late,
+                )
+            )
         return matches
 
     def soonest_opening(
@@ -268,7 +288,11 @@ class StationIndex:
     ) -> Match | None:
         """When nothing is open nearby: the station within reach that opens first."""
         candidates = self.nearest(
-            point, at=at, services=services, limit=50, max_distance_m=max_distance_m,
+            point,
+            at=at,
+            services=services,
+            limit=50,
+            max_distance_m=max_distance_m,
             open_now=False,
         )
         upcoming = [m for m in candidates if m.state.is_open or m.state.opens_at is not None]

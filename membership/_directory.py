@@ -89,10 +89,19 @@ class ImportSummary:
 def _info(u: Union) -> UnionInfo:
     assert u.id is not None
     return UnionInfo(
-        id=u.id, key=u.key, name=u.name, level=u.level, league=u.league, county=u.county,
-        adcode=u.adcode, industries=tuple(u.industries), employers=tuple(u.employers),
-        pool=u.pool, requires_id_number=u.requires_id_number,
-        telegram_chat_id=u.telegram_chat_id, wecom_robot_key=u.wecom_robot_key,
+        id=u.id,
+        key=u.key,
+        name=u.name,
+        level=u.level,
+        league=u.league,
+        county=u.county,
+        adcode=u.adcode,
+        industries=tuple(u.industries),
+        employers=tuple(u.employers),
+        pool=u.pool,
+        requires_id_number=u.requires_id_number,
+        telegram_chat_id=u.telegram_chat_id,
+        wecom_robot_key=u.wecom_robot_key,
         parent_id=u.parent_id,
     )
 
@@ -119,7 +128,10 @@ async def import_unions(db: Database, rows: Sequence[UnionRow]) -> ImportSummary
             union.league, union.county, union.adcode = row.league, row.county, row.adcode
             union.industries, union.employers = list(row.industries), list(row.employers)
             union.pool, union.requires_id_number = row.pool, row.requires_id_number
-            union.telegram_chat_id, union.wecom_robot_key = row.telegram_chat_id, row.wecom_robot_key
+            union.telegram_chat_id, union.wecom_robot_key = (
+                row.telegram_chat_id,
+                row.wecom_robot_key,
+            )
             union.active, union.updated_at = True, utcnow()
         await session.flush()
         by_name = {u.name: u for u in existing.values()}
@@ -155,7 +167,9 @@ async def _check_no_cycles(session: AsyncSession) -> None:
 
 async def all_unions(db: Database) -> list[UnionInfo]:
     async with db.session() as session:
-        rows = (await session.execute(select(Union).where(col(Union.active)).order_by(col(Union.id)))).scalars()
+        rows = (
+            await session.execute(select(Union).where(col(Union.active)).order_by(col(Union.id)))
+        ).scalars()
         return [_info(u) for u in rows]
 
 
@@ -170,8 +184,10 @@ async def find_union(db: Database, key_or_name: str) -> UnionInfo | None:
         union = (await session.execute(select(Union).where(col(Union.key) == key_or_name))).scalar()
         if union is None:
             union = (
-                await session.execute(select(Union).where(col(Union.name) == key_or_name))
-            ).scalars().first()
+                (await session.execute(select(Union).where(col(Union.name) == key_or_name)))
+                .scalars()
+                .first()
+            )
         return _info(union) if union is not None and union.active else None
 
 
@@ -180,8 +196,11 @@ def _place_choice(unions: Iterable[UnionInfo], league: str, county: str) -> Unio
     league, county = league.strip(), county.strip()
     by_level: dict[str, UnionInfo] = {}
     for u in unions:
-        if u.level == UnionLevel.COUNTY and county and u.county == county and (
-            not league or not u.league or u.league == league
+        if (
+            u.level == UnionLevel.COUNTY
+            and county
+            and u.county == county
+            and (not league or not u.league or u.league == league)
         ):
             by_level.setdefault("county", u)
         elif u.level == UnionLevel.LEAGUE and league and u.league == league:
@@ -214,7 +233,9 @@ async def assign_union(
     unions = await all_unions(db)
 
     def local_first(candidates: list[UnionInfo]) -> UnionInfo | None:
-        in_county = [u for u in candidates if county and u.county == county and u.league in ("", league)]
+        in_county = [
+            u for u in candidates if county and u.county == county and u.league in ("", league)
+        ]
         in_league = [u for u in candidates if u.league == league and not u.county]
         anywhere_in_league = [u for u in candidates if u.league == league]
         for group in (in_county, in_league, anywhere_in_league):
@@ -223,19 +244,25 @@ async def assign_union(
         return None
 
     if employer:
-        hit = local_first([
-            u for u in unions if u.level == UnionLevel.GRASSROOTS
-            and any(_same_employer(employer, e) for e in u.employers)
-        ])
+        hit = local_first(
+            [
+                u
+                for u in unions
+                if u.level == UnionLevel.GRASSROOTS
+                and any(_same_employer(employer, e) for e in u.employers)
+            ]
+        )
         if hit:
             return hit
     if occupation:
-        hit = local_first([
-            u for u in unions if u.level == UnionLevel.INDUSTRY and occupation in u.industries
-        ])
+        hit = local_first(
+            [u for u in unions if u.level == UnionLevel.INDUSTRY and occupation in u.industries]
+        )
         if hit:
             return hit
-    pools = [u for u in unions if u.pool and county and u.county == county and u.league in ("", league)]
+    pools = [
+        u for u in unions if u.pool and county and u.county == county and u.league in ("", league)
+    ]
     if pools:
         return pools[0]
     return _place_choice(unions, league, county)
@@ -274,7 +301,9 @@ async def add_staff(
         union_ids.append(union.id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.transaction() as session:
-        staff = StaffMember(name=name, token_hash=hash_token(token), telegram_user_id=telegram_user_id)
+        staff = StaffMember(
+            name=name, token_hash=hash_token(token), telegram_user_id=telegram_user_id
+        )
         session.add(staff)
         await session.flush()
         assert staff.id is not None
@@ -286,8 +315,14 @@ async def add_staff(
 
 async def _staff_info(session: AsyncSession, staff: StaffMember) -> StaffInfo:
     union_ids = (
-        await session.execute(select(col(StaffUnion.union_id)).where(col(StaffUnion.staff_id) == staff.id))
-    ).scalars().all()
+        (
+            await session.execute(
+                select(col(StaffUnion.union_id)).where(col(StaffUnion.staff_id) == staff.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert staff.id is not None
     return StaffInfo(staff.id, staff.name, frozenset(union_ids), staff.telegram_user_id)
 
@@ -313,12 +348,17 @@ async def staff_for_telegram_user(db: Database, telegram_user_id: str) -> StaffI
         return None
     async with db.session() as session:
         staff = (
-            await session.execute(
-                select(StaffMember).where(
-                    col(StaffMember.telegram_user_id) == telegram_user_id, col(StaffMember.active)
+            (
+                await session.execute(
+                    select(StaffMember).where(
+                        col(StaffMember.telegram_user_id) == telegram_user_id,
+                        col(StaffMember.active),
+                    )
                 )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
         return await _staff_info(session, staff) if staff is not None else None
 
 
@@ -333,9 +373,15 @@ async def deactivate_staff(db: Database, staff_id: int) -> bool:
 
 async def list_staff(db: Database) -> list[StaffInfo]:
     async with db.session() as session:
-        rows = (await session.execute(
-            select(StaffMember).where(col(StaffMember.active)).order_by(col(StaffMember.id))
-        )).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    select(StaffMember).where(col(StaffMember.active)).order_by(col(StaffMember.id))
+                )
+            )
+            .scalars()
+            .all()
+        )
         return [await _staff_info(session, s) for s in rows]
 
 

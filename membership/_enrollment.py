@@ -132,14 +132,25 @@ def _aware(value: datetime | None) -> datetime | None:
 def view_of(row: Enrollment, union: UnionInfo | None, cipher: PiiCipher) -> EnrollmentView:
     assert row.id is not None
     return EnrollmentView(
-        id=row.id, union_id=row.union_id, union_name=union.name if union else "",
-        status=row.status, revision=row.revision, name=cipher.decrypt(row.name_enc),
+        id=row.id,
+        union_id=row.union_id,
+        union_name=union.name if union else "",
+        status=row.status,
+        revision=row.revision,
+        name=cipher.decrypt(row.name_enc),
         phone=cipher.decrypt(row.phone_enc),
         id_number=cipher.decrypt(row.id_number_enc) if row.id_number_enc else None,
-        occupation=row.occupation, employer=row.employer, league=row.league, county=row.county,
-        channel=row.channel, channel_user=row.channel_user, member_number=row.member_number,
-        reject_reason=row.reject_reason, submitted_at=_aware(row.submitted_at) or row.submitted_at,
-        decided_at=_aware(row.decided_at), consent_version=row.consent_version,
+        occupation=row.occupation,
+        employer=row.employer,
+        league=row.league,
+        county=row.county,
+        channel=row.channel,
+        channel_user=row.channel_user,
+        member_number=row.member_number,
+        reject_reason=row.reject_reason,
+        submitted_at=_aware(row.submitted_at) or row.submitted_at,
+        decided_at=_aware(row.decided_at),
+        consent_version=row.consent_version,
         id_consent_version=row.id_consent_version,
     )
 
@@ -180,8 +191,11 @@ async def _validate(context: AppContext, app: Application) -> _Clean:
     union = None
     if "occupation" in values and "employer" in values and app.league.strip():
         union = await assign_union(
-            context.db, league=app.league.strip(), county=app.county.strip(),
-            occupation=values["occupation"], employer=values["employer"],
+            context.db,
+            league=app.league.strip(),
+            county=app.county.strip(),
+            occupation=values["occupation"],
+            employer=values["employer"],
         )
         if union is None:
             problems["league"] = "这个地区暂时还没有可以受理入会的工会，请拨打 12351 咨询。"
@@ -198,8 +212,9 @@ async def _validate(context: AppContext, app: Application) -> _Clean:
     if problems:
         raise EnrollmentInvalid(problems)
     assert union is not None
-    return _Clean(values["name"], values["phone"], values["occupation"], values["employer"],
-                  id_number, union)
+    return _Clean(
+        values["name"], values["phone"], values["occupation"], values["employer"], id_number, union
+    )
 
 
 async def _existing(
@@ -236,22 +251,35 @@ async def enroll(context: AppContext, app: Application) -> EnrollResult:
         return EnrollResult(await _view(context, found[0]), created=False, same_person=found[1])
     now = context.clock.now().astimezone(UTC)
     row = Enrollment(
-        union_id=clean.union.id, name_enc=cipher.encrypt(clean.name),
-        phone_enc=cipher.encrypt(clean.phone), phone_hash=phone_hash, phone_verified_via=app.phone_via,
-        id_number_enc=cipher.encrypt(clean.id_number) if clean.id_number else None, id_hash=id_hash,
-        occupation=clean.occupation, employer=clean.employer, league=app.league.strip(),
-        county=app.county.strip(), channel=app.channel, channel_user=app.channel_user,
-        consent_version=POLICY_VERSION, consent_at=now,
+        union_id=clean.union.id,
+        name_enc=cipher.encrypt(clean.name),
+        phone_enc=cipher.encrypt(clean.phone),
+        phone_hash=phone_hash,
+        phone_verified_via=app.phone_via,
+        id_number_enc=cipher.encrypt(clean.id_number) if clean.id_number else None,
+        id_hash=id_hash,
+        occupation=clean.occupation,
+        employer=clean.employer,
+        league=app.league.strip(),
+        county=app.county.strip(),
+        channel=app.channel,
+        channel_user=app.channel_user,
+        consent_version=POLICY_VERSION,
+        consent_at=now,
         id_consent_version=ID_POLICY_VERSION if clean.id_number else None,
-        id_consent_at=now if clean.id_number else None, submitted_at=now,
+        id_consent_at=now if clean.id_number else None,
+        submitted_at=now,
     )
     try:
         async with context.db.transaction() as session:
             session.add(row)
             await session.flush()
             assert row.id is not None
-            session.add(EnrollmentEvent(enrollment_id=row.id, action="submitted",
-                                        actor=f"{app.channel}", at=now))
+            session.add(
+                EnrollmentEvent(
+                    enrollment_id=row.id, action="submitted", actor=f"{app.channel}", at=now
+                )
+            )
             view = view_of(row, clean.union, cipher)
             await forward_to_staff(session, view, clean.union)
     except IntegrityError:
@@ -278,7 +306,9 @@ async def resubmit(context: AppContext, enrollment_id: int, app: Application) ->
             if row is None or row.phone_hash not in cipher.lookup_digests("phone", clean.phone):
                 raise EnrollmentNotFound("没有找到用这个手机号提交的入会申请。")
             if row.status == EnrollmentStatus.APPROVED:
-                raise EnrollmentLocked(f"您已经是工会会员了（会员号 {row.member_number}），无需重新提交。")
+                raise EnrollmentLocked(
+                    f"您已经是工会会员了（会员号 {row.member_number}），无需重新提交。"
+                )
             row.union_id = clean.union.id
             row.phone_hash = phone_hash
             row.name_enc = cipher.encrypt(clean.name)
@@ -291,11 +321,18 @@ async def resubmit(context: AppContext, enrollment_id: int, app: Application) ->
             row.id_consent_version = ID_POLICY_VERSION if clean.id_number else None
             row.id_consent_at = now if clean.id_number else None
             row.status, row.reject_reason, row.decided_at, row.decided_by = (
-                EnrollmentStatus.SUBMITTED, "", None, "")
+                EnrollmentStatus.SUBMITTED,
+                "",
+                None,
+                "",
+            )
             row.revision += 1
             row.submitted_at = now
-            session.add(EnrollmentEvent(enrollment_id=enrollment_id, action="resubmitted",
-                                        actor=app.channel, at=now))
+            session.add(
+                EnrollmentEvent(
+                    enrollment_id=enrollment_id, action="resubmitted", actor=app.channel, at=now
+                )
+            )
             await session.flush()
             view = view_of(row, clean.union, cipher)
             await forward_to_staff(session, view, clean.union)
@@ -313,14 +350,25 @@ async def get_enrollment(context: AppContext, enrollment_id: int) -> EnrollmentV
     return await _view(context, row) if row is not None else None
 
 
-async def enrollment_of(context: AppContext, channel: str, channel_user: str) -> EnrollmentView | None:
+async def enrollment_of(
+    context: AppContext, channel: str, channel_user: str
+) -> EnrollmentView | None:
     """The latest enrollment submitted from this channel account ("我的会员")."""
     async with context.db.session() as session:
-        row = (await session.execute(
-            select(Enrollment).where(
-                col(Enrollment.channel) == channel, col(Enrollment.channel_user) == channel_user
-            ).order_by(col(Enrollment.id).desc())
-        )).scalars().first()
+        row = (
+            (
+                await session.execute(
+                    select(Enrollment)
+                    .where(
+                        col(Enrollment.channel) == channel,
+                        col(Enrollment.channel_user) == channel_user,
+                    )
+                    .order_by(col(Enrollment.id).desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
     return await _view(context, row) if row is not None else None
 
 
@@ -331,7 +379,11 @@ async def enrollment_for_phone(context: AppContext, phone: str) -> EnrollmentVie
 
 
 async def list_enrollments(
-    context: AppContext, union_ids: frozenset[int], *, status: str | None = None, limit: int = 50,
+    context: AppContext,
+    union_ids: frozenset[int],
+    *,
+    status: str | None = None,
+    limit: int = 50,
     offset: int = 0,
 ) -> list[EnrollmentView]:
     if not union_ids:

@@ -17,10 +17,20 @@ OCCUPATIONS: dict[str, str] = {
 
 # Other words people and import files use for the same jobs.
 _ALIASES: dict[str, str] = {
-    "快递": "courier", "快递小哥": "courier", "外卖": "food_delivery", "骑手": "food_delivery",
-    "外卖员": "food_delivery", "送餐员": "food_delivery", "货车": "truck_driver",
-    "卡车司机": "truck_driver", "网约车": "ride_hailing", "环卫": "sanitation",
-    "建筑": "construction", "市政": "municipal", "绿化": "greening", "交通协管员": "traffic_auxiliary",
+    "快递": "courier",
+    "快递小哥": "courier",
+    "外卖": "food_delivery",
+    "骑手": "food_delivery",
+    "外卖员": "food_delivery",
+    "送餐员": "food_delivery",
+    "货车": "truck_driver",
+    "卡车司机": "truck_driver",
+    "网约车": "ride_hailing",
+    "环卫": "sanitation",
+    "建筑": "construction",
+    "市政": "municipal",
+    "绿化": "greening",
+    "交通协管员": "traffic_auxiliary",
 }
 
 

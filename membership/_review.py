@@ -85,10 +85,14 @@ def staff_text(view: EnrollmentView, union: UnionInfo) -> str:
 
 def staff_buttons(view: EnrollmentView) -> dict[str, object]:
     tail = f"{view.id}:{view.revision}"
-    return {"inline_keyboard": [[
-        {"text": "✅ 通过", "callback_data": f"{CALLBACK_PREFIX}:approve:{tail}"},
-        {"text": "❌ 不通过", "callback_data": f"{CALLBACK_PREFIX}:reject:{tail}"},
-    ]]}
+    return {
+        "inline_keyboard": [
+            [
+                {"text": "✅ 通过", "callback_data": f"{CALLBACK_PREFIX}:approve:{tail}"},
+                {"text": "❌ 不通过", "callback_data": f"{CALLBACK_PREFIX}:reject:{tail}"},
+            ]
+        ]
+    }
 
 
 def telegram_payload(
@@ -109,22 +113,35 @@ async def forward_to_staff(session: AsyncSession, view: EnrollmentView, union: U
     key = f"enrollment:{view.id}:{view.revision}"
     text = staff_text(view, union)
     if union.telegram_chat_id:
-        await enqueue(session, "telegram", union.telegram_chat_id,
-                      telegram_payload(union.telegram_chat_id, text, staff_buttons(view)),
-                      dedupe_key=key)
+        await enqueue(
+            session,
+            "telegram",
+            union.telegram_chat_id,
+            telegram_payload(union.telegram_chat_id, text, staff_buttons(view)),
+            dedupe_key=key,
+        )
     if union.wecom_robot_key:
         body = f"{text}\n请在工作台 /admin/v1/enrollments/{view.id} 审核。"
-        await enqueue(session, "wecom_robot", union.wecom_robot_key,
-                      {"msgtype": "text", "text": {"content": body}}, dedupe_key=key)
+        await enqueue(
+            session,
+            "wecom_robot",
+            union.wecom_robot_key,
+            {"msgtype": "text", "text": {"content": body}},
+            dedupe_key=key,
+        )
 
 
 def outcome_text(view: EnrollmentView) -> str:
     if view.status == EnrollmentStatus.APPROVED:
-        return (f"恭喜！您的入会申请已通过，欢迎加入{view.union_name}。\n"
-                f"会员号：{view.member_number}\n随时发送“我的会员”可以查看。")
+        return (
+            f"恭喜！您的入会申请已通过，欢迎加入{view.union_name}。\n"
+            f"会员号：{view.member_number}\n随时发送“我的会员”可以查看。"
+        )
     if view.status == EnrollmentStatus.REJECTED:
-        return (f"您的入会申请暂未通过。\n原因：{view.reject_reason}\n"
-                "修改后可以重新提交：发送“一键入会”即可。有疑问请拨打 12351。")
+        return (
+            f"您的入会申请暂未通过。\n原因：{view.reject_reason}\n"
+            "修改后可以重新提交：发送“一键入会”即可。有疑问请拨打 12351。"
+        )
     return f"您的入会申请已提交，{view.union_name}会尽快审核，结果会第一时间告诉您。"
 
 
@@ -140,11 +157,18 @@ async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
     elif kind == "wechat_text":
         payload = {"text": text}
     elif kind == "wechat_subscribe":
-        data = {"status": "已通过" if view.status == EnrollmentStatus.APPROVED else "未通过",
-                "member_number": view.member_number or "", "reason": view.reject_reason,
-                "union": view.union_name}
-        payload = {"template": "enrollment_result", "data": data,
-                   "page": "pages/membership/index", "text": text}
+        data = {
+            "status": "已通过" if view.status == EnrollmentStatus.APPROVED else "未通过",
+            "member_number": view.member_number or "",
+            "reason": view.reject_reason,
+            "union": view.union_name,
+        }
+        payload = {
+            "template": "enrollment_result",
+            "data": data,
+            "page": "pages/membership/index",
+            "text": text,
+        }
     else:
         return  # a channel we cannot message first (the terminal): they ask "我的会员"
     await enqueue(session, kind, view.channel_user, payload, dedupe_key=key)
@@ -157,8 +181,14 @@ def wake_outbox(context: AppContext) -> None:
 
 
 async def _decide(
-    context: AppContext, enrollment_id: int, *, approve: bool, actor: str, union_ids: frozenset[int],
-    reason: str = "", revision: int | None = None,
+    context: AppContext,
+    enrollment_id: int,
+    *,
+    approve: bool,
+    actor: str,
+    union_ids: frozenset[int],
+    reason: str = "",
+    revision: int | None = None,
 ) -> Decision:
     target = EnrollmentStatus.APPROVED if approve else EnrollmentStatus.REJECTED
     cipher = cipher_for(context.settings)
@@ -183,16 +213,22 @@ async def _decide(
             values["reject_reason"] = reason
         # Conditional on the status we read: of two staff pressing at once, one decides.
         result = await session.execute(
-            update(Enrollment).where(
+            update(Enrollment)
+            .where(
                 col(Enrollment.id) == enrollment_id,
                 col(Enrollment.status) == EnrollmentStatus.SUBMITTED,
                 col(Enrollment.revision) == row.revision,
-            ).values(**values).execution_options(synchronize_session=False)
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ReviewConflict("这份申请刚刚被其他工作人员处理了。")
-        session.add(EnrollmentEvent(enrollment_id=enrollment_id, action=target.value,
-                                    actor=actor, note=reason, at=now))
+        session.add(
+            EnrollmentEvent(
+                enrollment_id=enrollment_id, action=target.value, actor=actor, note=reason, at=now
+            )
+        )
         await session.refresh(row)
         union = await get_union(context.db, row.union_id)
         view = view_of(row, union, cipher)
@@ -202,20 +238,36 @@ async def _decide(
 
 
 async def approve(
-    context: AppContext, enrollment_id: int, *, staff: StaffInfo | None = None, actor: str = "",
-    union_ids: frozenset[int] | None = None, revision: int | None = None,
+    context: AppContext,
+    enrollment_id: int,
+    *,
+    staff: StaffInfo | None = None,
+    actor: str = "",
+    union_ids: frozenset[int] | None = None,
+    revision: int | None = None,
 ) -> Decision:
     """Approve and issue a member number; staff may only decide for their own unions."""
     return await _decide(
-        context, enrollment_id, approve=True, actor=actor or f"staff:{staff.id if staff else '?'}",
-        union_ids=union_ids if union_ids is not None else (staff.union_ids if staff else frozenset()),
+        context,
+        enrollment_id,
+        approve=True,
+        actor=actor or f"staff:{staff.id if staff else '?'}",
+        union_ids=union_ids
+        if union_ids is not None
+        else (staff.union_ids if staff else frozenset()),
         revision=revision,
     )
 
 
 async def reject(
-    context: AppContext, enrollment_id: int, reason: str, *, staff: StaffInfo | None = None,
-    actor: str = "", union_ids: frozenset[int] | None = None, revision: int | None = None,
+    context: AppContext,
+    enrollment_id: int,
+    reason: str,
+    *,
+    staff: StaffInfo | None = None,
+    actor: str = "",
+    union_ids: frozenset[int] | None = None,
+    revision: int | None = None,
 ) -> Decision:
     reason = reason.strip()
     if not reason:
@@ -227,8 +279,13 @@ async def reject(
 
         raise EnrollmentInvalid({"reason": "原因请写在 500 字以内。"})
     return await _decide(
-        context, enrollment_id, approve=False, reason=reason,
+        context,
+        enrollment_id,
+        approve=False,
+        reason=reason,
         actor=actor or f"staff:{staff.id if staff else '?'}",
-        union_ids=union_ids if union_ids is not None else (staff.union_ids if staff else frozenset()),
+        union_ids=union_ids
+        if union_ids is not None
+        else (staff.union_ids if staff else frozenset()),
         revision=revision,
     )

@@ -49,7 +49,7 @@ def clean_mobile(raw: str) -> str:
     digits = re.sub(r"[\s\-()（）]", "", raw.strip())
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
             break
     if not _MOBILE.match(digits):
         raise InvalidField("phone", "手机号应为 11 位数字、以 1 开头，例如 138 1234 5678。")
@@ -89,7 +89,9 @@ def clean_occupation(raw: str) -> str:
 def clean_employer(raw: str) -> str:
     employer = re.sub(r"\s+", " ", raw.strip())
     if not employer:
-        raise InvalidField("employer", "请填写工作单位或平台，例如“美团”“顺丰速运”；没有就写“个人”。")
+        raise InvalidField(
+            "employer", "请填写工作单位或平台，例如“美团”“顺丰速运”；没有就写“个人”。"
+        )
     if len(employer) > 100:
         raise InvalidField("employer", "工作单位或平台名称太长了，请写 100 字以内。")
     return employer

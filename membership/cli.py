@@ -51,7 +51,9 @@ def import_(file: Path) -> None:
     for problem in parsed.problems:
         click.echo(f"第 {problem.row} 行：{problem.reason}", err=True)
     if parsed.problems:
-        raise click.ClickException(f"共 {len(parsed.problems)} 处有误，未导入任何工会。改正后重试。")
+        raise click.ClickException(
+            f"共 {len(parsed.problems)} 处有误，未导入任何工会。改正后重试。"
+        )
 
     async def run(context: AppContext) -> str:
         summary = await import_unions(context.db, parsed.rows)
@@ -79,8 +81,13 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("name")
-@click.option("--union", "union_keys", multiple=True, required=True,
-              help="Code or name of a union this person serves (repeat for several).")
+@click.option(
+    "--union",
+    "union_keys",
+    multiple=True,
+    required=True,
+    help="Code or name of a union this person serves (repeat for several).",
+)
 @click.option("--telegram-user", default="", help="Their Telegram user id (for chat buttons).")
 def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> None:
     """Add staff member NAME; prints their bearer token once (it is not stored)."""
@@ -113,4 +120,3 @@ def staff_remove(staff_id: int) -> None:
     if not _run(lambda c: deactivate_staff(c.db, staff_id)):
         raise click.ClickException(f"没有找到在岗的工作人员 {staff_id}。")
     click.echo(f"工作人员 {staff_id} 已停用，令牌随即失效。")
-

@@ -48,8 +48,12 @@ class MiniUser:
 
 
 class LoginRequest(BaseModel):
-    code: str = Field(min_length=1, max_length=128, title="登录凭证 code",
-                      description="`wx.login` 返回的 code，只能用一次")
+    code: str = Field(
+        min_length=1,
+        max_length=128,
+        title="登录凭证 code",
+        description="`wx.login` 返回的 code，只能用一次",
+    )
 
 
 class LoginResponse(BaseModel):
@@ -111,7 +115,9 @@ def bearer_openid(request: web.Request) -> str | None:
 
 def _unauthorized() -> Problem:
     return Problem(
-        401, "请先登录", "登录已过期或无效，请重新打开小程序。",
+        401,
+        "请先登录",
+        "登录已过期或无效，请重新打开小程序。",
         headers={"WWW-Authenticate": 'Bearer realm="yizhan"'},
     )
 
@@ -159,8 +165,11 @@ async def login(request: web.Request) -> web.Response:
     except WeChatError as exc:
         raise _wechat_problem(exc) from None
     sid = secrets.token_urlsafe(18)
-    record = {"openid": session.openid, "session_key": session.session_key,
-              "unionid": session.unionid}
+    record = {
+        "openid": session.openid,
+        "session_key": session.session_key,
+        "unionid": session.unionid,
+    }
     await context.store.set(f"mp:session:{sid}", json.dumps(record), ttl=SESSION_TTL_S)
     token = sign_token(key, sid, session.openid, int(context.clock.now().timestamp()))
     return json_response(LoginResponse(token=token, expires_in=SESSION_TTL_S).model_dump())
@@ -192,8 +201,17 @@ async def check_text(
 
 def setup(app: web.Application) -> None:
     wechat_clients(app)
-    api_route(app, "POST", "/api/v1/auth/login", login, body=LoginRequest,
-              response=LoginResponse, errors=(401, 503), tags=("auth",),
-              summary="用 wx.login 的 code 登录，换取会话令牌")
-    api_route(app, "POST", "/api/v1/auth/logout", logout, auth=True, tags=("auth",),
-              summary="退出登录")
+    api_route(
+        app,
+        "POST",
+        "/api/v1/auth/login",
+        login,
+        body=LoginRequest,
+        response=LoginResponse,
+        errors=(401, 503),
+        tags=("auth",),
+        summary="用 wx.login 的 code 登录，换取会话令牌",
+    )
+    api_route(
+        app, "POST", "/api/v1/auth/logout", logout, auth=True, tags=("auth",), summary="退出登录"
+    )

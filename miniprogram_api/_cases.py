@@ -74,12 +74,20 @@ class MineOut(BaseModel):
 
 def case_json(case: CaseView) -> dict[str, Any]:
     return {
-        "id": case.id, "number": case.number, "kind": case.kind,
-        "kind_label": kind_label(case.kind), "category": case.category,
-        "category_label": category_label(case.kind, case.category), "status": case.status,
-        "status_label": status_label(case.status), "description": case.description,
-        "station_id": case.station_id, "place": case.place_text, "outcome": case.outcome,
-        "created_at": case.created_at.isoformat(), "updated_at": case.updated_at.isoformat(),
+        "id": case.id,
+        "number": case.number,
+        "kind": case.kind,
+        "kind_label": kind_label(case.kind),
+        "category": case.category,
+        "category_label": category_label(case.kind, case.category),
+        "status": case.status,
+        "status_label": status_label(case.status),
+        "description": case.description,
+        "station_id": case.station_id,
+        "place": case.place_text,
+        "outcome": case.outcome,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
     }
 
 
@@ -98,17 +106,28 @@ async def submit(request: web.Request) -> web.Response:
         point = to_wgs84(body.lat, body.lng, body.coord)
     source = body.request_id or request.headers.get("Idempotency-Key") or None
     new = NewCase(
-        kind=body.kind, category=body.category, channel=CHANNEL, worker_ref=user.openid,
-        description=body.description, source_ref=source, station_id=body.station_id,
-        point=point, place_text=body.place.strip(), photo_ref=body.photo,
+        kind=body.kind,
+        category=body.category,
+        channel=CHANNEL,
+        worker_ref=user.openid,
+        description=body.description,
+        source_ref=source,
+        station_id=body.station_id,
+        point=point,
+        place_text=body.place.strip(),
+        photo_ref=body.photo,
         consent_contact=body.consent_contact,
     )
     try:
         got = await service_of(request.app[CONTEXT]).submit(new)
     except CaseError as exc:
         raise Problem(422, "提交的内容有误", str(exc)) from None
-    out = {**case_json(got.case), "acknowledgement": got.acknowledgement, "urgent": got.urgent,
-           "hotlines": HOTLINES}
+    out = {
+        **case_json(got.case),
+        "acknowledgement": got.acknowledgement,
+        "urgent": got.urgent,
+        "hotlines": HOTLINES,
+    }
     return json_response(out, status=201 if got.created else 200)
 
 
@@ -120,8 +139,26 @@ async def mine(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     tags = ("cases",)
-    api_route(app, "POST", "/api/v1/cases", submit, body=CaseIn, response=SubmittedOut,
-              auth=True, errors=(401, 422), tags=tags,
-              summary="反映驿站问题或申请法律援助；立即返回求助编号")
-    api_route(app, "GET", "/api/v1/cases/mine", mine, response=MineOut, auth=True,
-              errors=(401,), tags=tags, summary="我的求助：编号、状态和处理结果")
+    api_route(
+        app,
+        "POST",
+        "/api/v1/cases",
+        submit,
+        body=CaseIn,
+        response=SubmittedOut,
+        auth=True,
+        errors=(401, 422),
+        tags=tags,
+        summary="反映驿站问题或申请法律援助；立即返回求助编号",
+    )
+    api_route(
+        app,
+        "GET",
+        "/api/v1/cases/mine",
+        mine,
+        response=MineOut,
+        auth=True,
+        errors=(401,),
+        tags=tags,
+        summary="我的求助：编号、状态和处理结果",
+    )

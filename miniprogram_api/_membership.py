@@ -52,8 +52,12 @@ class ResubmitIn(BaseModel):
 class EnrollmentIn(ResubmitIn):
     """A first enrollment: the corrected fields of a resubmission plus the verified phone."""
 
-    phone_code: str = Field(min_length=1, max_length=128, title="手机号授权 code",
-                            description="`getPhoneNumber` 按钮返回的 code")
+    phone_code: str = Field(
+        min_length=1,
+        max_length=128,
+        title="手机号授权 code",
+        description="`getPhoneNumber` 按钮返回的 code",
+    )
 
 
 class OptionsQuery(BaseModel):
@@ -102,26 +106,47 @@ def membership_json(e: EnrollmentView, *, private: bool = True) -> dict[str, Any
     from membership import outcome_text
 
     body: dict[str, Any] = {
-        "id": e.id, "status": e.status, "status_label": _LABELS.get(e.status, e.status),
-        "union": e.union_name, "member_number": None, "reject_reason": None, "name": "",
-        "phone": "", "id_number": None, "occupation": "", "employer": "", "league": "",
-        "county": "", "can_resubmit": False, "message": "这个身份证号已经申请过入会。如有疑问请拨打 12351。",
+        "id": e.id,
+        "status": e.status,
+        "status_label": _LABELS.get(e.status, e.status),
+        "union": e.union_name,
+        "member_number": None,
+        "reject_reason": None,
+        "name": "",
+        "phone": "",
+        "id_number": None,
+        "occupation": "",
+        "employer": "",
+        "league": "",
+        "county": "",
+        "can_resubmit": False,
+        "message": "这个身份证号已经申请过入会。如有疑问请拨打 12351。",
     }
     if private:
         body.update(
-            member_number=e.member_number, reject_reason=e.reject_reason or None, name=e.name,
-            phone=e.masked_phone, id_number=e.masked_id_number, occupation=e.occupation,
-            employer=e.employer, league=e.league, county=e.county,
-            can_resubmit=e.status != "approved", message=outcome_text(e),
+            member_number=e.member_number,
+            reject_reason=e.reject_reason or None,
+            name=e.name,
+            phone=e.masked_phone,
+            id_number=e.masked_id_number,
+            occupation=e.occupation,
+            employer=e.employer,
+            league=e.league,
+            county=e.county,
+            can_resubmit=e.status != "approved",
+            message=outcome_text(e),
         )
     return body
 
 
 def _problem(exc: EnrollmentError) -> Problem:
     if isinstance(exc, EnrollmentInvalid):
-        return Problem(422, "入会信息有误", str(exc), invalid_params=[
-            {"name": k, "reason": v} for k, v in exc.problems.items()
-        ])
+        return Problem(
+            422,
+            "入会信息有误",
+            str(exc),
+            invalid_params=[{"name": k, "reason": v} for k, v in exc.problems.items()],
+        )
     if isinstance(exc, EnrollmentLocked):
         return Problem(409, "您已经是会员了", str(exc))
     return Problem(404, "没有找到您的入会申请", str(exc))
@@ -129,15 +154,27 @@ def _problem(exc: EnrollmentError) -> Problem:
 
 def _check_policy(version: str) -> None:
     if version != POLICY_VERSION:
-        raise Problem(409, "说明已更新", "个人信息使用说明有更新，请重新阅读并同意后再提交。",
-                      policy_version=POLICY_VERSION)
+        raise Problem(
+            409,
+            "说明已更新",
+            "个人信息使用说明有更新，请重新阅读并同意后再提交。",
+            policy_version=POLICY_VERSION,
+        )
 
 
 def _application(user: MiniUser, body: EnrollmentIn | ResubmitIn, phone: str) -> Application:
     return Application(
-        name=body.name, phone=phone, phone_via="miniprogram_code", occupation=body.occupation,
-        employer=body.employer, league=body.league, county=body.county, channel=CHANNEL,
-        channel_user=user.openid, consent=body.consent, id_number=body.id_number,
+        name=body.name,
+        phone=phone,
+        phone_via="miniprogram_code",
+        occupation=body.occupation,
+        employer=body.employer,
+        league=body.league,
+        county=body.county,
+        channel=CHANNEL,
+        channel_user=user.openid,
+        consent=body.consent,
+        id_number=body.id_number,
         id_consent=body.id_consent,
     )
 
@@ -152,8 +189,10 @@ async def create(request: web.Request) -> web.Response:
         result = await enroll(context, _application(user, body, phone))
     except EnrollmentError as exc:
         raise _problem(exc) from None
-    out = {**membership_json(result.enrollment, private=result.same_person),
-           "created": result.created}
+    out = {
+        **membership_json(result.enrollment, private=result.same_person),
+        "created": result.created,
+    }
     return json_response(out, status=201 if result.created else 200)
 
 
@@ -187,22 +226,62 @@ async def options(request: web.Request) -> web.Response:
     if query.lat is not None and query.lng is not None:
         seat = nearest_seat(to_wgs84(query.lat, query.lng, query.coord))
         suggested = {"league": seat.league, "county": seat.name}
-    return json_response(OptionsOut(
-        occupations=[{"code": c, "name": n} for c, n in OCCUPATIONS.items()],
-        policy_version=POLICY_VERSION, purpose=PURPOSE, id_policy_version=ID_POLICY_VERSION,
-        id_purpose=ID_PURPOSE, suggested=suggested,
-    ).model_dump())
+    return json_response(
+        OptionsOut(
+            occupations=[{"code": c, "name": n} for c, n in OCCUPATIONS.items()],
+            policy_version=POLICY_VERSION,
+            purpose=PURPOSE,
+            id_policy_version=ID_POLICY_VERSION,
+            id_purpose=ID_PURPOSE,
+            suggested=suggested,
+        ).model_dump()
+    )
 
 
 def setup(app: web.Application) -> None:
     tags = ("membership",)
-    api_route(app, "GET", "/api/v1/membership/options", options, query=OptionsQuery,
-              response=OptionsOut, tags=tags,
-              summary="入会表单的选项：职业、个人信息使用说明、按位置建议的盟市旗县")
-    api_route(app, "POST", "/api/v1/membership", create, body=EnrollmentIn, response=EnrollOut,
-              auth=True, errors=(401, 409, 503), tags=tags, summary="一键入会：提交入会申请")
-    api_route(app, "GET", "/api/v1/membership/me", me, response=MembershipOut, auth=True,
-              errors=(401, 404), tags=tags, summary="我的会员：入会状态和会员号")
-    api_route(app, "PUT", "/api/v1/membership/me", correct, body=ResubmitIn,
-              response=MembershipOut, auth=True, errors=(401, 404, 409), tags=tags,
-              summary="修改后重新提交（审核中或未通过时）")
+    api_route(
+        app,
+        "GET",
+        "/api/v1/membership/options",
+        options,
+        query=OptionsQuery,
+        response=OptionsOut,
+        tags=tags,
+        summary="入会表单的选项：职业、个人信息使用说明、按位置建议的盟市旗县",
+    )
+    api_route(
+        app,
+        "POST",
+        "/api/v1/membership",
+        create,
+        body=EnrollmentIn,
+        response=EnrollOut,
+        auth=True,
+        errors=(401, 409, 503),
+        tags=tags,
+        summary="一键入会：提交入会申请",
+    )
+    api_route(
+        app,
+        "GET",
+        "/api/v1/membership/me",
+        me,
+        response=MembershipOut,
+        auth=True,
+        errors=(401, 404),
+        tags=tags,
+        summary="我的会员：入会状态和会员号",
+    )
+    api_route(
+        app,
+        "PUT",
+        "/api/v1/membership/me",
+        correct,
+        body=ResubmitIn,
+        response=MembershipOut,
+        auth=True,
+        errors=(401, 404, 409),
+        tags=tags,
+        summary="修改后重新提交（审核中或未通过时）",
+    )

@@ -63,7 +63,9 @@ def _parameters(
     out = []
     for name, prop in schema.get("properties", {}).items():
         param: dict[str, Any] = {
-            "name": name, "in": where, "required": where == "path" or name in required,
+            "name": name,
+            "in": where,
+            "required": where == "path" or name in required,
             "schema": {k: v for k, v in prop.items() if k != "description"},
         }
         if "description" in prop:
@@ -82,13 +84,19 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if spec.body:
-        op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": schemas[(spec.body, "v")][spec.body]},
-        }}
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schemas[(spec.body, "v")][spec.body]},
+            },
+        }
     if spec.response:
-        ok: dict[str, Any] = {"description": "成功", "content": {
-            "application/json": {"schema": schemas[(spec.response, "s")][spec.response]},
-        }}
+        ok: dict[str, Any] = {
+            "description": "成功",
+            "content": {
+                "application/json": {"schema": schemas[(spec.response, "s")][spec.response]},
+            },
+        }
         op["responses"] = {"200": ok}
     else:
         op["responses"] = {"204": {"description": "成功"}}

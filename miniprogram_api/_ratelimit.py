@@ -58,7 +58,9 @@ async def rate_limit(request: web.Request, handler: Handler) -> web.StreamRespon
             wait = await _over(request, key, limit, limits.window_s)
             if wait is not None:
                 raise Problem(
-                    429, "请求太频繁，请稍后再试", f"请 {math.ceil(wait)} 秒后再试。",
+                    429,
+                    "请求太频繁，请稍后再试",
+                    f"请 {math.ceil(wait)} 秒后再试。",
                     headers={"Retry-After": str(max(1, math.ceil(wait)))},
                 )
     except StoreError:

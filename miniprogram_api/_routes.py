@@ -69,9 +69,11 @@ def api_route(
 ) -> None:
     """Add the route to the app and to the OpenAPI document."""
     app.router.add_route(method, path_template, handler)
-    routes_of(app).specs.append(RouteSpec(
-        method.upper(), path_template, summary, path, query, body, response, auth, errors, tags
-    ))
+    routes_of(app).specs.append(
+        RouteSpec(
+            method.upper(), path_template, summary, path, query, body, response, auth, errors, tags
+        )
+    )
 
 
 def _field_label(model: type[BaseModel], name: str) -> str:
@@ -89,8 +91,9 @@ def invalid_input(model: type[BaseModel], exc: ValidationError, what: str) -> Pr
             error["type"], "格式不对"
         )
         problems.append({"name": name, "reason": f"{_field_label(model, top)}：{message}"})
-    return Problem(422, f"{what}有误", "；".join(p["reason"] for p in problems),
-                   invalid_params=problems)
+    return Problem(
+        422, f"{what}有误", "；".join(p["reason"] for p in problems), invalid_params=problems
+    )
 
 
 _MESSAGES = {

@@ -30,7 +30,8 @@ class NearbyQuery(BaseModel):
     lng: float = Field(ge=-180, le=180, description="经度")
     coord: CoordSystem = Field(default=CoordSystem.GCJ02, description="坐标系，默认 gcj02")
     service: list[str] = Field(
-        default_factory=list, description="服务项目代码，可重复，须全部提供",
+        default_factory=list,
+        description="服务项目代码，可重复，须全部提供",
         json_schema_extra={"items": {"enum": [s.code for s in SERVICES]}},
     )
     open_now: bool = Field(default=True, description="只要现在开放的驿站")
@@ -229,11 +230,34 @@ async def services(_request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    api_route(app, "GET", "/api/v1/stations/nearby", nearby, query=NearbyQuery,
-              response=NearbyResponse, tags=("stations",),
-              summary="附近现在开放的驿站，由近到远")
-    api_route(app, "GET", "/api/v1/stations/{station_id}", detail, path=StationPath,
-              query=DetailQuery, response=StationDetail, errors=(404,), tags=("stations",),
-              summary="驿站详情")
-    api_route(app, "GET", "/api/v1/services", services, response=ServicesResponse,
-              tags=("stations",), summary="服务项目目录")
+    api_route(
+        app,
+        "GET",
+        "/api/v1/stations/nearby",
+        nearby,
+        query=NearbyQuery,
+        response=NearbyResponse,
+        tags=("stations",),
+        summary="附近现在开放的驿站，由近到远",
+    )
+    api_route(
+        app,
+        "GET",
+        "/api/v1/stations/{station_id}",
+        detail,
+        path=StationPath,
+        query=DetailQuery,
+        response=StationDetail,
+        errors=(404,),
+        tags=("stations",),
+        summary="驿站详情",
+    )
+    api_route(
+        app,
+        "GET",
+        "/api/v1/services",
+        services,
+        response=ServicesResponse,
+        tags=("stations",),
+        summary="服务项目目录",
+    )

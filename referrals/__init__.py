@@ -57,8 +57,13 @@ def service_of(context: AppContext) -> Referrals:
     service: Referrals | None = context.components.get("referrals")
     if service is None:
         dispatcher = dispatcher_of(context)
-        service = Referrals(context.db, context.clock, context.finder,
-                            cipher=cipher_for(context.settings), on_enqueue=dispatcher.wake)
+        service = Referrals(
+            context.db,
+            context.clock,
+            context.finder,
+            cipher=cipher_for(context.settings),
+            on_enqueue=dispatcher.wake,
+        )
         reports = closed_reports_of(context)
         pending: set[object] = set()
 

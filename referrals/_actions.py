@@ -19,11 +19,23 @@ _CLOSED = (CaseStatus.RESOLVED, CaseStatus.DUPLICATE)
 
 class StaffActions(CaseRecords):
     async def _staff_event(
-        self, session: AsyncSession, case: Case, staff: Staff, channel: str, action: str,
+        self,
+        session: AsyncSession,
+        case: Case,
+        staff: Staff,
+        channel: str,
+        action: str,
         detail: str = "",
     ) -> CaseEventView:
-        return await self._event(session, case, action, f"staff:{staff.id}",
-                                 actor_name=staff.name, channel=channel, detail=detail)
+        return await self._event(
+            session,
+            case,
+            action,
+            f"staff:{staff.id}",
+            actor_name=staff.name,
+            channel=channel,
+            detail=detail,
+        )
 
     async def claim(self, case_id: int, staff: Staff, channel: str) -> ActionResult:
         async with self.db.transaction() as session:
@@ -34,17 +46,24 @@ class StaffActions(CaseRecords):
                 who = f"已由{case.claimed_by_name}认领" if case.claimed_by_name else "已在处理"
                 raise CaseError(f"这条求助{who}，状态：{cards.status_label(case.status)}。")
             # Conditional: of two staff pressing "认领" at once, exactly one wins.
-            won = await session.execute(update(Case).where(
-                col(Case.id) == case_id, col(Case.status) == CaseStatus.NEW
-            ).values(status=CaseStatus.CLAIMED.value, claimed_by=staff.id,
-                     claimed_by_name=staff.name, updated_at=self.clock.now()))
+            won = await session.execute(
+                update(Case)
+                .where(col(Case.id) == case_id, col(Case.status) == CaseStatus.NEW)
+                .values(
+                    status=CaseStatus.CLAIMED.value,
+                    claimed_by=staff.id,
+                    claimed_by_name=staff.name,
+                    updated_at=self.clock.now(),
+                )
+            )
             if not won.rowcount:  # type: ignore[attr-defined]
                 raise CaseError("刚刚已有同事认领了这条求助。")
             await session.refresh(case)
             union_name = await self._union_name([case.union_id, *sorted(staff.union_ids)])
             event = await self._staff_event(session, case, staff, channel, "claimed")
-            told = await self._tell_worker(session, case, event,
-                                           cards.worker_claimed(case, union_name, staff.name))
+            told = await self._tell_worker(
+                session, case, event, cards.worker_claimed(case, union_name, staff.name)
+            )
         self.on_enqueue()
         return ActionResult(self._view(case), told)
 
@@ -58,13 +77,17 @@ class StaffActions(CaseRecords):
                 raise CaseError("这条求助已经办结；如需继续，请先重新打开。")
             if case.status == CaseStatus.NEW:  # answering is taking it on
                 case.status, case.claimed_by, case.claimed_by_name = (
-                    CaseStatus.CLAIMED.value, staff.id, staff.name)
+                    CaseStatus.CLAIMED.value,
+                    staff.id,
+                    staff.name,
+                )
                 await self._staff_event(session, case, staff, channel, "claimed")
             case.updated_at = self.clock.now()
             union_name = await self._union_name([case.union_id])
             event = await self._staff_event(session, case, staff, channel, "replied", text)
-            told = await self._tell_worker(session, case, event,
-                                           cards.worker_reply(case, union_name, text))
+            told = await self._tell_worker(
+                session, case, event, cards.worker_reply(case, union_name, text)
+            )
         self.on_enqueue()
         return ActionResult(self._view(case), told)
 
@@ -82,8 +105,9 @@ class StaffActions(CaseRecords):
             case.claimed_by_name = case.claimed_by_name or staff.name
             case.updated_at = self.clock.now()
             event = await self._staff_event(session, case, staff, channel, "resolved", outcome)
-            told = await self._tell_worker(session, case, event,
-                                           cards.worker_resolved(case, outcome))
+            told = await self._tell_worker(
+                session, case, event, cards.worker_resolved(case, outcome)
+            )
         self.on_enqueue()
         view = self._view(case)
         self._changed(view)
@@ -96,8 +120,7 @@ class StaffActions(CaseRecords):
                 raise CaseError("这条求助还没有办结，不用重新打开。")
             case.status = (CaseStatus.CLAIMED if case.claimed_by else CaseStatus.NEW).value
             case.duplicate_of, case.updated_at = None, self.clock.now()
-            event = await self._staff_event(session, case, staff, channel, "reopened",
-                                            reason[:500])
+            event = await self._staff_event(session, case, staff, channel, "reopened", reason[:500])
             told = await self._tell_worker(session, case, event, cards.worker_reopened(case))
         self.on_enqueue()
         return ActionResult(self._view(case), told)
@@ -107,18 +130,23 @@ class StaffActions(CaseRecords):
     ) -> ActionResult:
         async with self.db.transaction() as session:
             case = await self._load_for(session, case_id, staff)
-            other = (await session.execute(
-                select(Case).where(col(Case.number) == of_number.strip().upper()))).scalar()
+            other = (
+                await session.execute(
+                    select(Case).where(col(Case.number) == of_number.strip().upper())
+                )
+            ).scalar()
             if other is None or other.id == case.id:
                 raise CaseError("请填写另一条求助的编号（如 F7K3Q9A）。")
             if case.status in _CLOSED:
                 raise CaseError("这条求助已经办结了。")
             case.status, case.duplicate_of = CaseStatus.DUPLICATE.value, other.id
             case.updated_at = self.clock.now()
-            event = await self._staff_event(session, case, staff, channel, "duplicate",
-                                            other.number)
-            told = await self._tell_worker(session, case, event,
-                                           cards.worker_duplicate(case, other.number))
+            event = await self._staff_event(
+                session, case, staff, channel, "duplicate", other.number
+            )
+            told = await self._tell_worker(
+                session, case, event, cards.worker_duplicate(case, other.number)
+            )
         self.on_enqueue()
         view = self._view(case)
         self._changed(view)

@@ -38,10 +38,14 @@ def is_urgent(case: CaseBase) -> bool:
     return case.kind == CaseKind.LEGAL_AID and case.category in URGENT_LEGAL
 
 
-def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = "") -> dict[str, Any]:
+def staff_card(
+    case: CaseView, *, station_name: str = "", escalated_from: str = ""
+) -> dict[str, Any]:
     head = "【超时未认领，已升级】" if escalated_from else "【新求助】"
-    lines = [f"{head}{case.number} · {kind_label(case.kind)} · "
-             f"{category_label(case.kind, case.category)}" + (" · 紧急" if is_urgent(case) else "")]
+    lines = [
+        f"{head}{case.number} · {kind_label(case.kind)} · "
+        f"{category_label(case.kind, case.category)}" + (" · 紧急" if is_urgent(case) else "")
+    ]
     if escalated_from:
         lines.append(f"原由{escalated_from}负责，超过时限仍无人认领。")
     if station_name:
@@ -53,17 +57,20 @@ def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = 
         lines.append(f"内容：{case.description}")
     if case.photo_ref:
         lines.append("附有照片。")
-    lines.append("工人同意工会联系。" if case.consent_contact
-                 else "工人未同意电话联系，请通过本系统回复。")
+    lines.append(
+        "工人同意工会联系。" if case.consent_contact else "工人未同意电话联系，请通过本系统回复。"
+    )
     return {
         "text": "\n".join(lines),
         "number": case.number,
         "case_id": case.id,
-        "buttons": [[
-            {"text": "认领", "data": f"case:claim:{case.id}"},
-            {"text": "回复", "data": f"case:reply:{case.id}"},
-            {"text": "办结", "data": f"case:resolve:{case.id}"},
-        ]],
+        "buttons": [
+            [
+                {"text": "认领", "data": f"case:claim:{case.id}"},
+                {"text": "回复", "data": f"case:reply:{case.id}"},
+                {"text": "办结", "data": f"case:resolve:{case.id}"},
+            ]
+        ],
         # Chats without buttons (WeCom robots) point staff to the admin API instead.
         "footer": f"请在驿站通工作台处理，编号 {case.number}。",
     }
@@ -91,8 +98,12 @@ def worker_duplicate(case: CaseBase, other_number: str) -> dict[str, Any]:
 
 
 # Short enough for a subscribe message's phrase field (5 Chinese characters at most).
-SHORT_STATUS = {CaseStatus.NEW: "已受理", CaseStatus.CLAIMED: "处理中",
-                CaseStatus.RESOLVED: "已办结", CaseStatus.DUPLICATE: "已合并"}
+SHORT_STATUS = {
+    CaseStatus.NEW: "已受理",
+    CaseStatus.CLAIMED: "处理中",
+    CaseStatus.RESOLVED: "已办结",
+    CaseStatus.DUPLICATE: "已合并",
+}
 _SUBSCRIBE_NOTES = {"claimed": "工会已认领，会尽快联系您", "reopened": "已重新打开，工会继续跟进"}
 
 
@@ -100,13 +111,23 @@ def worker_subscribe(case: CaseBase, action: str, detail: str, text: str) -> dic
     """The same step as a mini-program subscribe message (outbox kind "wechat_subscribe"; keys
     and template fields are described in bot/wechat/_subscribe.py). `text` is kept whole for
     staff; the card shows a short note and opens the case in the mini-program."""
-    note = _SUBSCRIBE_NOTES.get(action) or (
-        f"与 {detail} 为同一件事" if action == "duplicate" else detail) or text
+    note = (
+        _SUBSCRIBE_NOTES.get(action)
+        or (f"与 {detail} 为同一件事" if action == "duplicate" else detail)
+        or text
+    )
     status = next((v for k, v in SHORT_STATUS.items() if k.value == case.status), case.status)
-    return {"template": "case_update",
-            "data": {"number": case.number, "kind": kind_label(case.kind), "status": status,
-                     "note": note},
-            "page": f"pages/cases/detail?id={case.id}", "text": text}
+    return {
+        "template": "case_update",
+        "data": {
+            "number": case.number,
+            "kind": kind_label(case.kind),
+            "status": status,
+            "note": note,
+        },
+        "page": f"pages/cases/detail?id={case.id}",
+        "text": text,
+    }
 
 
 def acknowledgement(case: CaseBase, *, routed_to: str) -> str:

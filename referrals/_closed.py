@@ -50,11 +50,19 @@ def demoted_from(reports: list[Case], stations: StationLookup, now: datetime) ->
         if station is None:
             continue
         hours = station.opening_hours
-        valid = sorted((c for c in cases if is_open(hours, c.created_at)),
-                       key=lambda c: c.created_at)
+        valid = sorted(
+            (c for c in cases if is_open(hours, c.created_at)), key=lambda c: c.created_at
+        )
         for j, later in enumerate(valid):
-            pair = next((c for c in valid[:j] if c.worker_ref != later.worker_ref
-                         and later.created_at - c.created_at <= PAIR_WINDOW), None)
+            pair = next(
+                (
+                    c
+                    for c in valid[:j]
+                    if c.worker_ref != later.worker_ref
+                    and later.created_at - c.created_at <= PAIR_WINDOW
+                ),
+                None,
+            )
             if pair is None or later.created_at > now:
                 continue
             if pair.status in HANDLED or later.status in HANDLED:
@@ -70,7 +78,12 @@ class ClosedReports:
     (a version number in the shared store, so every process sees a new report at once)."""
 
     def __init__(
-        self, db: Database, clock: Clock, stations: StationLookup, store: Store, *,
+        self,
+        db: Database,
+        clock: Clock,
+        stations: StationLookup,
+        store: Store,
+        *,
         max_age: float = 30.0,
     ) -> None:
         self.db, self.clock, self.stations, self.store = db, clock, stations, store
@@ -98,11 +111,18 @@ class ClosedReports:
         if version == self._version and fresh:
             return self._cached
         async with self.db.session() as session:
-            reports = list((await session.execute(select(Case).where(
-                col(Case.kind) == CaseKind.FEEDBACK, col(Case.category) == "closed",
-                col(Case.station_id).is_not(None),
-                col(Case.created_at) >= now - LOOKBACK,
-            ))).scalars())
+            reports = list(
+                (
+                    await session.execute(
+                        select(Case).where(
+                            col(Case.kind) == CaseKind.FEEDBACK,
+                            col(Case.category) == "closed",
+                            col(Case.station_id).is_not(None),
+                            col(Case.created_at) >= now - LOOKBACK,
+                        )
+                    )
+                ).scalars()
+            )
         self._cached = demoted_from(reports, self.stations, now)
         self._version, self._at, self._now = version, time.monotonic(), now
         return self._cached

@@ -31,8 +31,14 @@ from ._texts import case_view, event_view, seal
 
 class CaseRecords:
     def __init__(
-        self, db: Database, clock: Clock, stations: StationLookup, *, cipher: PiiCipher,
-        areas: AreaFinder | None = None, on_enqueue: Callable[[], None] | None = None,
+        self,
+        db: Database,
+        clock: Clock,
+        stations: StationLookup,
+        *,
+        cipher: PiiCipher,
+        areas: AreaFinder | None = None,
+        on_enqueue: Callable[[], None] | None = None,
         sla_hours: float = 4.0,
     ) -> None:
         self.db, self.clock, self.stations, self.cipher = db, clock, stations, cipher
@@ -51,49 +57,85 @@ class CaseRecords:
     # -- writing, inside the caller's transaction -----------------------------------------
 
     async def _event(
-        self, session: AsyncSession, case: CaseBase, action: str, actor: str, *,
-        actor_name: str = "", channel: str = "", detail: str = "",
+        self,
+        session: AsyncSession,
+        case: CaseBase,
+        action: str,
+        actor: str,
+        *,
+        actor_name: str = "",
+        channel: str = "",
+        detail: str = "",
     ) -> CaseEventView:
         detail = detail[:2000]
-        row = CaseEvent(case_id=case.id or 0, action=action, actor=actor, actor_name=actor_name,
-                        channel=channel, detail_enc=seal(self.cipher, detail),
-                        at=self.clock.now())
+        row = CaseEvent(
+            case_id=case.id or 0,
+            action=action,
+            actor=actor,
+            actor_name=actor_name,
+            channel=channel,
+            detail_enc=seal(self.cipher, detail),
+            at=self.clock.now(),
+        )
         session.add(row)
         await session.flush()
         return CaseEventView.model_validate(row, update={"detail": detail})
 
     async def _forward(
-        self, session: AsyncSession, case: CaseView, target: Target, reason: str,
-        station_name: str = "", escalated_from: str = "",
+        self,
+        session: AsyncSession,
+        case: CaseView,
+        target: Target,
+        reason: str,
+        station_name: str = "",
+        escalated_from: str = "",
     ) -> int:
         """Outbox rows to the target's chats; a chat that already has the case gets nothing."""
         card = cards.staff_card(case, station_name=station_name, escalated_from=escalated_from)
         sent = 0
         for chat in target.chats:
-            known = (await session.execute(select(col(CaseRecipient.id)).where(
-                col(CaseRecipient.case_id) == case.id, col(CaseRecipient.kind) == chat.kind,
-                col(CaseRecipient.address) == chat.address))).first()
+            known = (
+                await session.execute(
+                    select(col(CaseRecipient.id)).where(
+                        col(CaseRecipient.case_id) == case.id,
+                        col(CaseRecipient.kind) == chat.kind,
+                        col(CaseRecipient.address) == chat.address,
+                    )
+                )
+            ).first()
             if known is not None:
                 continue
-            session.add(CaseRecipient(case_id=case.id or 0, union_id=target.union.id,
-                                      kind=chat.kind, address=chat.address, reason=reason,
-                                      at=self.clock.now()))
+            session.add(
+                CaseRecipient(
+                    case_id=case.id or 0,
+                    union_id=target.union.id,
+                    kind=chat.kind,
+                    address=chat.address,
+                    reason=reason,
+                    at=self.clock.now(),
+                )
+            )
             sent += await enqueue(session, chat.kind, chat.address, card, f"case:{case.id}:card")
         await self._event(session, case, reason, "system", detail=target.union.name)
         return sent
 
     async def _tell_worker(
-        self, session: AsyncSession, case: CaseBase, event: CaseEventView,
+        self,
+        session: AsyncSession,
+        case: CaseBase,
+        event: CaseEventView,
         payload: dict[str, Any],
     ) -> bool:
         kind = PUSH_KINDS.get(case.channel)
         if kind is None:
             return False
         if kind == "wechat_subscribe":
-            payload = cards.worker_subscribe(case, event.action, event.detail,
-                                             str(payload.get("text", "")))
-        return await enqueue(session, kind, case.worker_ref, payload,
-                             f"case:{case.id}:event:{event.id}")
+            payload = cards.worker_subscribe(
+                case, event.action, event.detail, str(payload.get("text", ""))
+            )
+        return await enqueue(
+            session, kind, case.worker_ref, payload, f"case:{case.id}:event:{event.id}"
+        )
 
     async def _load_for(self, session: AsyncSession, case_id: int, staff: Staff) -> Case:
         case = await session.get(Case, case_id)
@@ -101,9 +143,14 @@ class CaseRecords:
             raise CaseNotFound("没有找到这条求助。")
         unions = set(staff.union_ids)
         if case.union_id not in unions:
-            got = (await session.execute(select(col(CaseRecipient.id)).where(
-                col(CaseRecipient.case_id) == case_id, col(CaseRecipient.union_id).in_(unions)
-            ))).first()
+            got = (
+                await session.execute(
+                    select(col(CaseRecipient.id)).where(
+                        col(CaseRecipient.case_id) == case_id,
+                        col(CaseRecipient.union_id).in_(unions),
+                    )
+                )
+            ).first()
             if got is None:
                 raise NotAllowed("这条求助不归您所在的工会处理。")
         return case
@@ -130,32 +177,56 @@ class CaseRecords:
 
     async def events(self, case_id: int) -> list[CaseEventView]:
         async with self.db.session() as session:
-            rows = (await session.execute(select(CaseEvent).where(
-                col(CaseEvent.case_id) == case_id).order_by(col(CaseEvent.id)))).scalars()
+            rows = (
+                await session.execute(
+                    select(CaseEvent)
+                    .where(col(CaseEvent.case_id) == case_id)
+                    .order_by(col(CaseEvent.id))
+                )
+            ).scalars()
             return [event_view(row, self.cipher) for row in rows]
 
     async def recipients(self, case_id: int) -> list[CaseRecipient]:
         async with self.db.session() as session:
-            return list((await session.execute(select(CaseRecipient).where(
-                col(CaseRecipient.case_id) == case_id).order_by(col(CaseRecipient.id)))).scalars())
+            return list(
+                (
+                    await session.execute(
+                        select(CaseRecipient)
+                        .where(col(CaseRecipient.case_id) == case_id)
+                        .order_by(col(CaseRecipient.id))
+                    )
+                ).scalars()
+            )
 
     async def of_worker(self, channel: str, worker_ref: str, limit: int = 20) -> list[CaseView]:
         async with self.db.session() as session:
-            rows = (await session.execute(select(Case).where(
-                col(Case.channel) == channel, col(Case.worker_ref) == worker_ref,
-            ).order_by(col(Case.id).desc()).limit(limit))).scalars()
+            rows = (
+                await session.execute(
+                    select(Case)
+                    .where(
+                        col(Case.channel) == channel,
+                        col(Case.worker_ref) == worker_ref,
+                    )
+                    .order_by(col(Case.id).desc())
+                    .limit(limit)
+                )
+            ).scalars()
             return [self._view(row) for row in rows]
 
     async def for_staff(
-        self, staff: Staff, *, status: str | None = None, kind: str | None = None,
-        since: datetime | None = None, limit: int = 50, before_id: int | None = None,
+        self,
+        staff: Staff,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
     ) -> list[CaseView]:
         """Cases of the staff member's own unions (responsible now, or sent to them)."""
         unions = list(staff.union_ids)
-        sent_to = select(col(CaseRecipient.case_id)).where(
-            col(CaseRecipient.union_id).in_(unions))
-        query = select(Case).where(or_(col(Case.union_id).in_(unions),
-                                       col(Case.id).in_(sent_to)))
+        sent_to = select(col(CaseRecipient.case_id)).where(col(CaseRecipient.union_id).in_(unions))
+        query = select(Case).where(or_(col(Case.union_id).in_(unions), col(Case.id).in_(sent_to)))
         if status:
             query = query.where(col(Case.status) == status)
         if kind:
@@ -165,6 +236,7 @@ class CaseRecords:
         if before_id:
             query = query.where(col(Case.id) < before_id)
         async with self.db.session() as session:
-            rows = (await session.execute(
-                query.order_by(col(Case.id).desc()).limit(limit))).scalars()
+            rows = (
+                await session.execute(query.order_by(col(Case.id).desc()).limit(limit))
+            ).scalars()
             return [self._view(row) for row in rows]

@@ -21,8 +21,14 @@ from locations import CoordSystem, Point, to_wgs84
 
 from ._models import Boundary
 
-LEVELS = {"province": "region", "region": "region", "league": "league", "city": "league",
-          "county": "county", "district": "county"}
+LEVELS = {
+    "province": "region",
+    "region": "region",
+    "league": "league",
+    "city": "league",
+    "county": "county",
+    "district": "county",
+}
 
 
 class RegionError(ValueError):
@@ -64,7 +70,9 @@ def parse_boundaries(text: str, coord: CoordSystem = CoordSystem.GCJ02) -> list[
         adcode, name = str(props.get("adcode") or "").strip(), str(props.get("name") or "").strip()
         level = LEVELS.get(str(props.get("level") or "").strip())
         if not adcode.isdigit() or len(adcode) != 6 or not name or level is None:
-            raise RegionError(f"第 {n} 个区域缺少 6 位 adcode、名称或级别（province/league/county）。")
+            raise RegionError(
+                f"第 {n} 个区域缺少 6 位 adcode、名称或级别（province/league/county）。"
+            )
         if geometry.get("type") == "Polygon":
             polygons = [geometry["coordinates"]]
         elif geometry.get("type") == "MultiPolygon":
@@ -79,11 +87,19 @@ def parse_boundaries(text: str, coord: CoordSystem = CoordSystem.GCJ02) -> list[
         lats = [p[1] for poly in wgs for p in poly[0]]
         if not lngs:
             raise RegionError(f"“{name}”的边界是空的。")
-        out.append(Boundary(
-            adcode=adcode, name=name, level=level, parent=str(props.get("parent") or ""),
-            min_lat=min(lats), max_lat=max(lats), min_lng=min(lngs), max_lng=max(lngs),
-            polygons=wgs,
-        ))
+        out.append(
+            Boundary(
+                adcode=adcode,
+                name=name,
+                level=level,
+                parent=str(props.get("parent") or ""),
+                min_lat=min(lats),
+                max_lat=max(lats),
+                min_lng=min(lngs),
+                max_lng=max(lngs),
+                polygons=wgs,
+            )
+        )
     return out
 
 
@@ -115,8 +131,10 @@ def _inside_ring(lng: float, lat: float, ring: list[list[float]]) -> bool:
 
 
 def contains(boundary: Boundary, point: Point) -> bool:
-    if not (boundary.min_lat <= point.lat <= boundary.max_lat
-            and boundary.min_lng <= point.lng <= boundary.max_lng):
+    if not (
+        boundary.min_lat <= point.lat <= boundary.max_lat
+        and boundary.min_lng <= point.lng <= boundary.max_lng
+    ):
         return False
     polygons: list[Any] = boundary.polygons
     for rings in polygons:
@@ -147,8 +165,13 @@ class AreaFinder:
         for county in self._counties or ():
             if contains(county, point):
                 league_code = county.parent or county.adcode[:4] + "00"
-                return Area(county.adcode, county.name, league_code,
-                            self._names.get(league_code, ""), league_code[:2] + "0000")
+                return Area(
+                    county.adcode,
+                    county.name,
+                    league_code,
+                    self._names.get(league_code, ""),
+                    league_code[:2] + "0000",
+                )
         return seat_area(point)
 
 
@@ -161,5 +184,6 @@ def seat_area(point: Point) -> Area:
 
     seat = nearest_seat(point)
     league_code = seat.adcode[:4] + "00"
-    return Area(seat.adcode, seat.name, league_code, seat.league, league_code[:2] + "0000",
-                source="seat")
+    return Area(
+        seat.adcode, seat.name, league_code, seat.league, league_code[:2] + "0000", source="seat"
+    )

@@ -42,8 +42,11 @@ def chats_of(union: UnionInfo) -> tuple[StaffChat, ...]:
 
 
 def _match(unions: list[UnionInfo], level: str, area: Area) -> UnionInfo | None:
-    adcode = {"county": area.county_adcode, "league": area.league_adcode,
-              "region": area.region_adcode}[level]
+    adcode = {
+        "county": area.county_adcode,
+        "league": area.league_adcode,
+        "region": area.region_adcode,
+    }[level]
     same_level = [u for u in unions if u.level == level]
     for u in same_level:  # adcodes are exact; names are the fallback of hand-made directories
         if u.adcode and u.adcode == adcode:
@@ -51,8 +54,11 @@ def _match(unions: list[UnionInfo], level: str, area: Area) -> UnionInfo | None:
     for u in same_level:
         if u.adcode:
             continue
-        if level == "county" and area.county and u.county == area.county and (
-            not u.league or not area.league or u.league == area.league
+        if (
+            level == "county"
+            and area.county
+            and u.county == area.county
+            and (not u.league or not area.league or u.league == area.league)
         ):
             return u
         if level == "league" and area.league and u.league == area.league:
@@ -80,7 +86,7 @@ async def route(db: Database, area: Area) -> Target | None:
 
 async def next_up(db: Database, area: Area, level: str) -> Target | None:
     """The nearest union above `level` with a staff chat (escalation)."""
-    above = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1:] if level in LEVEL_ORDER else ()
+    above = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1 :] if level in LEVEL_ORDER else ()
     for target in await chain_for(db, area):
         if target.level in above:
             return target

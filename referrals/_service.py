@@ -38,16 +38,25 @@ class Referrals(StaffActions):
         target = await route(self.db, area) if area else None
         now = self.clock.now()
         row = Case(
-            number=case_number(new.kind), kind=new.kind, category=new.category,
-            description_enc=seal(self.cipher, new.description), photo_ref=new.photo_ref,
+            number=case_number(new.kind),
+            kind=new.kind,
+            category=new.category,
+            description_enc=seal(self.cipher, new.description),
+            photo_ref=new.photo_ref,
             station_id=new.station_id,
-            lat=new.point.lat if new.point else None, lng=new.point.lng if new.point else None,
-            place_text=new.place_text, consent_contact=new.consent_contact,
-            channel=new.channel, worker_ref=new.worker_ref, source_ref=new.source_ref,
+            lat=new.point.lat if new.point else None,
+            lng=new.point.lng if new.point else None,
+            place_text=new.place_text,
+            consent_contact=new.consent_contact,
+            channel=new.channel,
+            worker_ref=new.worker_ref,
+            source_ref=new.source_ref,
             county_adcode=area.county_adcode if area else "",
             area_name=area.county if area else "",
-            union_id=target.union.id if target else None, level=target.level if target else "",
-            created_at=now, updated_at=now,
+            union_id=target.union.id if target else None,
+            level=target.level if target else "",
+            created_at=now,
+            updated_at=now,
         )
         if new.kind == CaseKind.LEGAL_AID:
             row.sla_due_at = add_working_hours(now, self.sla_hours)
@@ -56,8 +65,14 @@ class Referrals(StaffActions):
                 session.add(row)
                 await session.flush()
                 case = self._view(row)
-                await self._event(session, case, "created", "worker", channel=new.channel,
-                                  detail=cards.category_label(case.kind, case.category))
+                await self._event(
+                    session,
+                    case,
+                    "created",
+                    "worker",
+                    channel=new.channel,
+                    detail=cards.category_label(case.kind, case.category),
+                )
                 if target is not None:
                     await self._forward(session, case, target, "routed", station_name)
         except IntegrityError:
@@ -79,29 +94,55 @@ class Referrals(StaffActions):
 
             union = await get_union(self.db, case.union_id)
             routed_to = union.name if union else ""
-        return Submitted(case, created, cards.acknowledgement(case, routed_to=routed_to),
-                         cards.is_urgent(case), routed_to)
+        return Submitted(
+            case,
+            created,
+            cards.acknowledgement(case, routed_to=routed_to),
+            cards.is_urgent(case),
+            routed_to,
+        )
 
     async def _by_source(self, channel: str, source_ref: str | None) -> CaseView | None:
         if not source_ref:
             return None
         async with self.db.session() as session:
-            row = (await session.execute(select(Case).where(
-                col(Case.channel) == channel, col(Case.source_ref) == source_ref))).scalar()
+            row = (
+                await session.execute(
+                    select(Case).where(
+                        col(Case.channel) == channel, col(Case.source_ref) == source_ref
+                    )
+                )
+            ).scalar()
         return self._view(row) if row is not None else None
 
     async def escalate_due(self) -> int:
         """Escalate legal-aid requests still unclaimed past their deadline; how many moved."""
         now = self.clock.now()
         async with self.db.session() as session:
-            due = list((await session.execute(select(Case).where(
-                col(Case.kind) == CaseKind.LEGAL_AID, col(Case.status) == CaseStatus.NEW,
-                col(Case.sla_due_at) <= now,
-            ))).scalars())
+            due = list(
+                (
+                    await session.execute(
+                        select(Case).where(
+                            col(Case.kind) == CaseKind.LEGAL_AID,
+                            col(Case.status) == CaseStatus.NEW,
+                            col(Case.sla_due_at) <= now,
+                        )
+                    )
+                ).scalars()
+            )
         moved = 0
         for case in due:
-            area = Area(case.county_adcode, case.area_name, case.county_adcode[:4] + "00", "",
-                        case.county_adcode[:2] + "0000") if case.county_adcode else None
+            area = (
+                Area(
+                    case.county_adcode,
+                    case.area_name,
+                    case.county_adcode[:4] + "00",
+                    "",
+                    case.county_adcode[:2] + "0000",
+                )
+                if case.county_adcode
+                else None
+            )
             target = await next_up(self.db, area, case.level) if area else None
             async with self.db.transaction() as session:
                 fresh = await session.get(Case, case.id)
@@ -109,8 +150,9 @@ class Referrals(StaffActions):
                     continue  # claimed meanwhile
                 if target is None:  # nobody above: stop the clock, the case stays visible
                     fresh.sla_due_at = None
-                    await self._event(session, fresh, "sla_missed", "system",
-                                      detail="没有更高一级的工会可以升级")
+                    await self._event(
+                        session, fresh, "sla_missed", "system", detail="没有更高一级的工会可以升级"
+                    )
                     continue
                 from_label = await self._union_name([fresh.union_id]) if fresh.union_id else ""
                 fresh.union_id, fresh.level = target.union.id, target.level
@@ -118,9 +160,14 @@ class Referrals(StaffActions):
                 fresh.sla_due_at = add_working_hours(now, self.sla_hours)
                 fresh.updated_at = now
                 station = self.stations.get(fresh.station_id) if fresh.station_id else None
-                await self._forward(session, self._view(fresh), target, "escalated",
-                                    station.name if station else "",
-                                    escalated_from=from_label or LEVEL_LABELS.get(case.level, ""))
+                await self._forward(
+                    session,
+                    self._view(fresh),
+                    target,
+                    "escalated",
+                    station.name if station else "",
+                    escalated_from=from_label or LEVEL_LABELS.get(case.level, ""),
+                )
                 moved += 1
         if moved:
             self.on_enqueue()

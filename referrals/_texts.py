@@ -25,9 +25,13 @@ def unseal(cipher: PiiCipher, token: str) -> str:
 
 
 def case_view(row: Case, cipher: PiiCipher) -> CaseView:
-    return CaseView.model_validate(row, update={
-        "description": unseal(cipher, row.description_enc),
-        "outcome": unseal(cipher, row.outcome_enc)})
+    return CaseView.model_validate(
+        row,
+        update={
+            "description": unseal(cipher, row.description_enc),
+            "outcome": unseal(cipher, row.outcome_enc),
+        },
+    )
 
 
 def event_view(row: CaseEvent, cipher: PiiCipher) -> CaseEventView:
@@ -39,6 +43,8 @@ async def rotate_case_keys(session: AsyncSession, cipher: PiiCipher) -> int:
 
     In the caller's transaction: a key missing from PII_KEY stops the run and changes nothing."""
     conn = await session.connection()
-    counts = {table: await conn.run_sync(rewrite_columns, table, columns, cipher.rotate)
-              for table, columns in SEALED_COLUMNS.items()}
+    counts = {
+        table: await conn.run_sync(rewrite_columns, table, columns, cipher.rotate)
+        for table, columns in SEALED_COLUMNS.items()
+    }
     return counts["cases"]

@@ -21,8 +21,13 @@ def regions() -> None:
 
 @regions.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--coord", type=click.Choice([c.value for c in CoordSystem]), default="gcj02",
-              show_default=True, help="Coordinate system of the file (published maps: gcj02).")
+@click.option(
+    "--coord",
+    type=click.Choice([c.value for c in CoordSystem]),
+    default="gcj02",
+    show_default=True,
+    help="Coordinate system of the file (published maps: gcj02).",
+)
 def import_command(file: Path, coord: str) -> None:
     """Replace the boundaries with FILE (GeoJSON with adcode, name, level, parent)."""
 

@@ -55,8 +55,11 @@ def _show_stuck_tasks() -> Iterator[None]:
 
     def dump() -> None:
         out = io.StringIO()
-        running = [o for o in gc.get_objects()
-                   if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+        running = [
+            o
+            for o in gc.get_objects()
+            if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()
+        ]
         for loop in running:
             for task in asyncio.all_tasks(loop):
                 task.print_stack(file=out)
@@ -67,6 +70,7 @@ def _show_stuck_tasks() -> Iterator[None]:
     timer.start()
     yield
     timer.cancel()
+
 
 # A Tuesday morning that is an ordinary working day.
 WORKDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
@@ -142,9 +146,7 @@ async def context(backend: Callable[..., AppContext]) -> AsyncIterator[AppContex
 
 
 @pytest.fixture
-async def client(
-    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
-) -> AppClient:
+async def client(backend: Callable[..., AppContext], aiohttp_client: AiohttpClient) -> AppClient:
     """An HTTP client of the fully wired app (its context is `client.app[CONTEXT]`)."""
     return await aiohttp_client(create_app(backend()))
 

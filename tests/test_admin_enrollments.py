@@ -34,8 +34,10 @@ async def test_staff_see_their_own_masked_and_get_403_elsewhere(client: AppClien
     assert (await (await client.get("/admin/v1/enrollments", headers=other)).json()) == {
         "enrollments": []
     }
-    for method, path in (("GET", f"/admin/v1/enrollments/{eid}"),
-                         ("POST", f"/admin/v1/enrollments/{eid}/approve")):
+    for method, path in (
+        ("GET", f"/admin/v1/enrollments/{eid}"),
+        ("POST", f"/admin/v1/enrollments/{eid}/approve"),
+    ):
         resp = await client.request(method, path, headers=other)
         assert resp.status == 403
         assert resp.content_type == "application/problem+json"
@@ -64,17 +66,21 @@ async def test_reject_needs_a_reason_then_approve_after_resubmission_is_final(
 
     from membership import resubmit
 
-    await resubmit(client.app[CONTEXT], eid, application(id_number=ID_NUMBER, id_consent=True,
-                                                         employer="个体"))
-    stale = await client.post(f"/admin/v1/enrollments/{eid}/approve", headers=own,
-                              json={"revision": 1})
+    await resubmit(
+        client.app[CONTEXT], eid, application(id_number=ID_NUMBER, id_consent=True, employer="个体")
+    )
+    stale = await client.post(
+        f"/admin/v1/enrollments/{eid}/approve", headers=own, json={"revision": 1}
+    )
     assert stale.status == 409 and "重新提交" in (await stale.json())["detail"]
-    ok = await client.post(f"/admin/v1/enrollments/{eid}/approve", headers=own,
-                           json={"revision": 2})
+    ok = await client.post(
+        f"/admin/v1/enrollments/{eid}/approve", headers=own, json={"revision": 2}
+    )
     approved = await ok.json()
     assert ok.status == 200 and approved["member_number"].startswith("NM2026-")
-    final = await client.post(f"/admin/v1/enrollments/{eid}/reject", headers=own,
-                              json={"reason": "改主意"})
+    final = await client.post(
+        f"/admin/v1/enrollments/{eid}/reject", headers=own, json={"reason": "改主意"}
+    )
     assert final.status == 409 and approved["member_number"] in (await final.json())["detail"]
 
     async with client.app[CONTEXT].db.session() as session:

@@ -38,14 +38,16 @@ async def test_links_follow_a_station_renamed_readdressed_and_moved_on_reload(
 ) -> None:
     conversation = Conversation(context)
     old_spot, new_spot = Point(LAT + 0.001, LNG), Point(LAT + 0.002, LNG + 0.001)
-    await add_stations(context, station("S1", old_spot.lat, old_spot.lng, name="老街驿站",
-                                        address="旧城区一号"))
+    await add_stations(
+        context, station("S1", old_spot.lat, old_spot.lng, name="老街驿站", address="旧城区一号")
+    )
     before = links(await conversation.handle(located("a")))
     assert amap_shows(before) == ("老街驿站", gcj(old_spot))
 
     # Same station (same code), new name and address: the cached links must not be reused.
-    await add_stations(context, station("S1", old_spot.lat, old_spot.lng, name="新街驿站",
-                                        address="新城区二号"))
+    await add_stations(
+        context, station("S1", old_spot.lat, old_spot.lng, name="新街驿站", address="新城区二号")
+    )
     renamed = links(await conversation.handle(located("b")))
     assert amap_shows(renamed) == ("新街驿站", gcj(old_spot))
     baidu = parse_qs(urlparse(renamed["百度地图"]).query)
@@ -53,8 +55,9 @@ async def test_links_follow_a_station_renamed_readdressed_and_moved_on_reload(
     assert "addr:新城区二号" in parse_qs(urlparse(renamed["腾讯地图"]).query)["marker"][0]
 
     # Moved, name and address unchanged: the links point at the new place.
-    await add_stations(context, station("S1", new_spot.lat, new_spot.lng, name="新街驿站",
-                                        address="新城区二号"))
+    await add_stations(
+        context, station("S1", new_spot.lat, new_spot.lng, name="新街驿站", address="新城区二号")
+    )
     moved = links(await conversation.handle(located("c")))
     assert amap_shows(moved) == ("新街驿站", gcj(new_spot))
     tencent = parse_qs(urlparse(moved["腾讯地图"]).query)["marker"][0]

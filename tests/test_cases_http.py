@@ -35,16 +35,24 @@ async def test_staff_see_and_act_on_their_own_cases_only(client: AppClient) -> N
     assert claimed.status == 200 and body["status"] == "claimed" and body["worker_notified"]
     empty = await client.post(f"/admin/v1/cases/{mine.id}/resolve", json={"text": ""}, headers=auth)
     assert empty.status == 409 and "处理结果" in (await empty.json())["detail"]
-    done = await client.post(f"/admin/v1/cases/{mine.id}/resolve",
-                             json={"text": "已帮您追回工资"}, headers=auth)
+    done = await client.post(
+        f"/admin/v1/cases/{mine.id}/resolve", json={"text": "已帮您追回工资"}, headers=auth
+    )
     assert (await done.json())["status"] == "resolved"
     detail = await (await client.get(f"/admin/v1/cases/{mine.id}", headers=auth)).json()
     assert [e["action"] for e in detail["events"]] == ["created", "routed", "claimed", "resolved"]
     assert detail["events"][-1]["channel"] == "admin_api"
-    league = await (await client.get(
-        "/admin/v1/cases", headers={"Authorization": f"Bearer {other_token}"})).json()
+    league = await (
+        await client.get("/admin/v1/cases", headers={"Authorization": f"Bearer {other_token}"})
+    ).json()
     assert [c["number"] for c in league["cases"]] == [theirs.number]
     async with ctx.db.session() as session:
-        told = [m.payload["text"] for m in (await session.execute(select(OutboxMessage).where(
-            OutboxMessage.recipient == "tg-1"))).scalars()]  # type: ignore[arg-type]
+        told = [
+            m.payload["text"]
+            for m in (
+                await session.execute(
+                    select(OutboxMessage).where(OutboxMessage.recipient == "tg-1")
+                )
+            ).scalars()
+        ]  # type: ignore[arg-type]
     assert any("追回工资" in t for t in told)

@@ -24,10 +24,10 @@ XINCHENG = (40.8580, 111.6655)  # WGS-84, 新城区 (its county union has a staf
 
 
 @pytest.fixture
-async def api(fake_wechat: FakeWeChat, backend: Callable[..., AppContext],
-              aiohttp_client: Callable[..., Any]) -> TestClient:
-    client: TestClient = await aiohttp_client(
-        create_app(backend(**wechat_settings(fake_wechat))))
+async def api(
+    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+) -> TestClient:
+    client: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
     await add_stations(ctx, station("XC1", 40.8585, 111.6660, name="新城区海东路驿站"))
@@ -50,13 +50,22 @@ async def _counts(api: TestClient) -> tuple[int, int]:
 async def test_legal_aid_from_the_mini_program(api: TestClient, fake_wechat: FakeWeChat) -> None:
     auth = await login(api, fake_wechat, "o-worker-1")
     lat, lng = wgs84_to_gcj02(*XINCHENG)  # what wx.getLocation gives
-    body = {"kind": "legal_aid", "category": "unpaid_wages", "description": "站点拖欠两个月工资",
-            "lat": lat, "lng": lng, "consent_contact": True, "request_id": "req-1"}
+    body = {
+        "kind": "legal_aid",
+        "category": "unpaid_wages",
+        "description": "站点拖欠两个月工资",
+        "lat": lat,
+        "lng": lng,
+        "consent_contact": True,
+        "request_id": "req-1",
+    }
     made = await api.post("/api/v1/cases", json=body, headers=auth)
     assert made.status == 201, await made.text()
     case = await made.json()
     assert case["number"].startswith("L") and case["number"] in case["acknowledgement"]
-    assert case["urgent"] and "12351" in case["hotlines"] and "新城区总工会" in case["acknowledgement"]
+    assert (
+        case["urgent"] and "12351" in case["hotlines"] and "新城区总工会" in case["acknowledgement"]
+    )
     assert case["status"] == "new" and case["category_label"] == "拖欠工资"
 
     again = await api.post("/api/v1/cases", json=body, headers=auth)  # a retried request
@@ -80,8 +89,10 @@ async def test_station_feedback_and_bad_input(api: TestClient, fake_wechat: Fake
         ({"kind": "feedback", "category": "lottery", "station_id": station_id}, "类别"),
         ({"kind": "legal_aid", "category": "work_injury", "description": "疼"}, "几个字"),
         ({"kind": "feedback", "category": "dirty", "station_id": 999999}, "驿站"),
-        ({"kind": "legal_aid", "category": "other", "description": "合同问题", "lat": 40.8},
-         "经纬度"),
+        (
+            {"kind": "legal_aid", "category": "other", "description": "合同问题", "lat": 40.8},
+            "经纬度",
+        ),
     ):
         resp = await api.post("/api/v1/cases", json=bad, headers=auth)
         assert resp.status == 422, bad
@@ -89,9 +100,16 @@ async def test_station_feedback_and_bad_input(api: TestClient, fake_wechat: Fake
         assert resp.content_type == "application/problem+json" and words in problem["detail"]
     assert await _counts(api) == (0, 0)
 
-    made = await api.post("/api/v1/cases", headers=auth, json={
-        "kind": "feedback", "category": "closed", "station_id": station_id,
-        "description": "九点了还锁着门"})
+    made = await api.post(
+        "/api/v1/cases",
+        headers=auth,
+        json={
+            "kind": "feedback",
+            "category": "closed",
+            "station_id": station_id,
+            "description": "九点了还锁着门",
+        },
+    )
     assert made.status == 201
     case = await made.json()
     assert case["number"].startswith("F") and case["station_id"] == station_id

@@ -72,13 +72,18 @@ def debug_log() -> Iterator[Callable[[], str]]:
 def leaked(log: str) -> list[str]:
     """The secrets found in log text, also as JSON's \\uXXXX escapes (a payload's repr)."""
     flat = log.replace("\\", "")
-    return [s for s in SECRETS
-            if s in log or s.encode("unicode_escape").decode().replace("\\", "") in flat]
+    return [
+        s
+        for s in SECRETS
+        if s in log or s.encode("unicode_escape").decode().replace("\\", "") in flat
+    ]
 
 
 async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext],
-    aiohttp_client: Callable[..., Any], debug_log: Callable[[], str],
+    fake_wechat: FakeWeChat,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
+    debug_log: Callable[[], str],
 ) -> None:
     api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
     ctx = api.app[CONTEXT]
@@ -87,14 +92,23 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     staff = {"Authorization": f"Bearer {token}"}
     worker = await login(api, fake_wechat, "o-worker-7")
     lat, lng = wgs84_to_gcj02(*XINCHENG)
-    made = await api.post("/api/v1/cases", headers=worker, json={
-        "kind": "legal_aid", "category": "work_injury", "description": STORY,
-        "lat": lat, "lng": lng})
+    made = await api.post(
+        "/api/v1/cases",
+        headers=worker,
+        json={
+            "kind": "legal_aid",
+            "category": "work_injury",
+            "description": STORY,
+            "lat": lat,
+            "lng": lng,
+        },
+    )
     assert made.status == 201 and (await made.json())["description"] == STORY
     case_id = (await made.json())["id"]
     for action, body in (("reply", REPLY), ("resolve", OUTCOME)):
-        done = await api.post(f"/admin/v1/cases/{case_id}/{action}", headers=staff,
-                              json={"text": body})
+        done = await api.post(
+            f"/admin/v1/cases/{case_id}/{action}", headers=staff, json={"text": body}
+        )
         assert done.status == 200, await done.text()
 
     stored = await raw_texts(ctx.db)
@@ -105,14 +119,22 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     seen = await (await api.get(f"/admin/v1/cases/{case_id}", headers=staff)).json()
     assert seen["description"] == STORY and seen["outcome"] == OUTCOME
     assert [e["detail"] for e in seen["events"] if e["action"] in ("replied", "resolved")] == [
-        REPLY, OUTCOME]
+        REPLY,
+        OUTCOME,
+    ]
     listed = await (await api.get("/admin/v1/cases", headers=staff)).json()
     assert listed["cases"][0]["description"] == STORY
     mine = await (await api.get("/api/v1/cases/mine", headers=worker)).json()
     assert mine["cases"][0]["description"] == STORY and mine["cases"][0]["outcome"] == OUTCOME
     async with ctx.db.session() as session:
-        cards = [m.payload["text"] for m in (await session.execute(select(OutboxMessage).where(
-            OutboxMessage.recipient == "-1002"))).scalars()]  # type: ignore[arg-type]
+        cards = [
+            m.payload["text"]
+            for m in (
+                await session.execute(
+                    select(OutboxMessage).where(OutboxMessage.recipient == "-1002")
+                )
+            ).scalars()
+        ]  # type: ignore[arg-type]
     assert len(cards) == 1 and STORY in cards[0]  # the county's staff chat reads the story
     log = debug_log()
     assert " DEBUG " in log and leaked(log) == []
@@ -133,16 +155,22 @@ async def test_upgrade_encrypts_plaintext_rows_of_before_with_the_apps_key(
     await upgrade_to(ctx.db, "referrals_0001")
     at = bindparam("at", ctx.clock.now(), type_=AwareDateTime())
     async with ctx.db.engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO cases (id, number, kind, category, description, outcome, channel,"
-            " worker_ref, status, created_at, updated_at) VALUES (1, 'LABCDEF', 'legal_aid',"
-            " 'work_injury', :story, :outcome, 'telegram', '42', 'resolved', :at, :at),"
-            " (2, 'FABCDEF', 'feedback', 'dirty', '', '', 'telegram', '43', 'new', :at, :at)"
-        ).bindparams(at), {"story": STORY, "outcome": OUTCOME})
-        await conn.execute(text(
-            "INSERT INTO case_events (case_id, action, actor, detail, at) VALUES"
-            " (1, 'replied', 'staff:1', :reply, :at), (1, 'resolved', 'staff:1', :outcome, :at)"
-        ).bindparams(at), {"reply": REPLY, "outcome": OUTCOME})
+        await conn.execute(
+            text(
+                "INSERT INTO cases (id, number, kind, category, description, outcome, channel,"
+                " worker_ref, status, created_at, updated_at) VALUES (1, 'LABCDEF', 'legal_aid',"
+                " 'work_injury', :story, :outcome, 'telegram', '42', 'resolved', :at, :at),"
+                " (2, 'FABCDEF', 'feedback', 'dirty', '', '', 'telegram', '43', 'new', :at, :at)"
+            ).bindparams(at),
+            {"story": STORY, "outcome": OUTCOME},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO case_events (case_id, action, actor, detail, at) VALUES"
+                " (1, 'replied', 'staff:1', :reply, :at), (1, 'resolved', 'staff:1', :outcome, :at)"
+            ).bindparams(at),
+            {"reply": REPLY, "outcome": OUTCOME},
+        )
 
     await ctx.start()  # upgrades to every head, as `yizhan serve` does
     assert_sealed(await raw_texts(ctx.db))
@@ -153,9 +181,14 @@ async def test_upgrade_encrypts_plaintext_rows_of_before_with_the_apps_key(
     assert [e.detail for e in await service.events(1)] == [REPLY, OUTCOME]
 
     async with ctx.db.engine.begin() as conn:  # and back, for a rollback of the release
-        await conn.run_sync(lambda c: command.downgrade(
-            alembic_config(c, ctx.db.migration_attributes), "referrals_0001"))
-        plain = (await conn.execute(text("SELECT description, outcome FROM cases ORDER BY id"))).all()
+        await conn.run_sync(
+            lambda c: command.downgrade(
+                alembic_config(c, ctx.db.migration_attributes), "referrals_0001"
+            )
+        )
+        plain = (
+            await conn.execute(text("SELECT description, outcome FROM cases ORDER BY id"))
+        ).all()
     assert [tuple(row) for row in plain] == [(STORY, OUTCOME), ("", "")]
     await ctx.finder.stop()
 
@@ -190,9 +223,18 @@ def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.Monk
             await load_unions(ctx)
             staff, _ = await add_staff(ctx.db, "王芳", ["HH-XC"])
             service = service_of(ctx)
-            case = (await service.submit(NewCase(
-                kind="legal_aid", category="work_injury", channel="telegram", worker_ref="42",
-                description=STORY, point=Point(*XINCHENG)))).case
+            case = (
+                await service.submit(
+                    NewCase(
+                        kind="legal_aid",
+                        category="work_injury",
+                        channel="telegram",
+                        worker_ref="42",
+                        description=STORY,
+                        point=Point(*XINCHENG),
+                    )
+                )
+            ).case
             await service.reply(case.id or 0, staff, REPLY, "telegram")
             await service.resolve(case.id or 0, staff, OUTCOME, "telegram")
             return await raw_texts(ctx.db)

@@ -35,44 +35,66 @@ class Chat:
 
     update_id = 5000
 
-    def __init__(self, client: TestClient, fake: FakeTelegram, user: int,
-                 chat: int | None = None) -> None:
+    def __init__(
+        self, client: TestClient, fake: FakeTelegram, user: int, chat: int | None = None
+    ) -> None:
         self.client, self.fake, self.user = client, fake, user
         self.chat = chat if chat is not None else user
 
-    async def post(self, kind: str, body: dict[str, Any], *, update_id: int | None = None,
-                   expect_reply: bool = True) -> list[Call]:
+    async def post(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        *,
+        update_id: int | None = None,
+        expect_reply: bool = True,
+    ) -> list[Call]:
         if update_id is None:
             Chat.update_id += 1
             update_id = Chat.update_id
         before = len(self.fake.sent("sendMessage"))
-        resp = await self.client.post("/telegram/webhook", json={"update_id": update_id, kind: body},
-                                      headers=WEBHOOK_HEADERS)
+        resp = await self.client.post(
+            "/telegram/webhook", json={"update_id": update_id, kind: body}, headers=WEBHOOK_HEADERS
+        )
         assert resp.status == 200, await resp.text()
         if expect_reply:
             await self.fake.wait_for(before + 1, "sendMessage")
         await delivered(self.client)
-        return [c for c in self.fake.sent("sendMessage")[before:]
-                if c.params["chat_id"] == str(self.chat)]
+        return [
+            c
+            for c in self.fake.sent("sendMessage")[before:]
+            if c.params["chat_id"] == str(self.chat)
+        ]
 
     def message(self, **content: Any) -> dict[str, Any]:
-        return {"message_id": Chat.update_id, "date": 1764000000,
-                "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
-                "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
-                **content}
+        return {
+            "message_id": Chat.update_id,
+            "date": 1764000000,
+            "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
+            "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
+            **content,
+        }
 
     async def say(self, text: str) -> Call:
         return (await self.post("message", self.message(text=text)))[-1]
 
     async def location(self, lat: float, lng: float) -> Call:
-        return (await self.post("message", self.message(
-            location={"latitude": lat, "longitude": lng})))[-1]
+        return (
+            await self.post("message", self.message(location={"latitude": lat, "longitude": lng}))
+        )[-1]
 
     def query(self, data: str) -> dict[str, Any]:
-        return {"id": f"cb{Chat.update_id}", "chat_instance": "1", "data": data,
-                "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
-                "message": {"message_id": 7, "date": 1764000000,
-                            "chat": {"id": self.chat, "type": "private"}}}
+        return {
+            "id": f"cb{Chat.update_id}",
+            "chat_instance": "1",
+            "data": data,
+            "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
+            "message": {
+                "message_id": 7,
+                "date": 1764000000,
+                "chat": {"id": self.chat, "type": "private"},
+            },
+        }
 
     async def press(self, data: str) -> Call:
         return (await self.post("callback_query", self.query(data)))[-1]
@@ -83,30 +105,50 @@ def to_chat(fake: FakeTelegram, chat: str) -> list[Call]:
 
 
 @pytest.fixture
-async def bot(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
-              aiohttp_client: Callable[..., Any]) -> TestClient:
+async def bot(
+    fake_telegram: FakeTelegram,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
+) -> TestClient:
     ctx = backend(**telegram_settings(fake_telegram))
     client: TestClient = await aiohttp_client(create_app(ctx))
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
     assert await import_boundaries(ctx.db, require_boundaries()) == 116  # `yizhan regions import`
-    await add_stations(ctx, station("XC1", 40.8585, 111.6660, name="新城区海东路驿站",
-                                    county="新城区", opening_hours="Mo-Su 08:00-20:00"),
-                       station("XC2", 40.8600, 111.6700, name="新城区东风路驿站"))
+    await add_stations(
+        ctx,
+        station(
+            "XC1",
+            40.8585,
+            111.6660,
+            name="新城区海东路驿站",
+            county="新城区",
+            opening_hours="Mo-Su 08:00-20:00",
+        ),
+        station("XC2", 40.8600, 111.6700, name="新城区东风路驿站"),
+    )
     await add_staff(ctx.db, "王芳", ["HH-XC"], telegram_user_id="501")
     await add_staff(ctx.db, "李强", ["HH"], telegram_user_id="502")
     return client
 
 
 async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     """Outbox rows of kind "telegram" in the referrals shape ({"text", "buttons"}) are really
     sent, whichever telegram sender the app registered."""
     ctx = bot.app[CONTEXT]
-    got = await service_of(ctx).submit(NewCase(
-        kind="legal_aid", category="work_injury", channel="telegram", worker_ref="77",
-        description="送货时摔伤了，公司不给报工伤", point=Point(*XINCHENG)))
+    got = await service_of(ctx).submit(
+        NewCase(
+            kind="legal_aid",
+            category="work_injury",
+            channel="telegram",
+            worker_ref="77",
+            description="送货时摔伤了，公司不给报工伤",
+            point=Point(*XINCHENG),
+        )
+    )
     assert got.routed_to == "新城区总工会"
     cards = await fake_telegram.wait_for(1, "sendMessage")
     await delivered(bot)
@@ -130,7 +172,8 @@ async def _feedback(worker: Chat, fake: FakeTelegram, *, consent: str = "可以�
 
 
 async def test_feedback_dialog_reaches_the_county_chat_and_shows_in_my_cases(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 42)
     done = await _feedback(worker, fake_telegram)
@@ -148,7 +191,8 @@ async def test_feedback_dialog_reaches_the_county_chat_and_shows_in_my_cases(
 
 
 async def test_typed_station_name_and_no_consent(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 45)
     ask = await worker.say("反馈问题")
@@ -166,7 +210,8 @@ async def test_typed_station_name_and_no_consent(
 
 
 async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_named(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 43)
     topics = await worker.say("法律援助")
@@ -186,7 +231,8 @@ async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_nam
 
 
 async def test_a_story_waiting_in_the_dialog_is_kept_encrypted(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     """Between the description and the consent question the words wait in the shared store
     (Redis in production, which may write them to disk): never in plaintext."""
@@ -206,7 +252,8 @@ async def test_a_story_waiting_in_the_dialog_is_kept_encrypted(
 
 
 async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 42)
     await _feedback(worker, fake_telegram)
@@ -248,7 +295,8 @@ async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
 
 
 async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     ctx = bot.app[CONTEXT]
     clock = ctx.clock
@@ -280,7 +328,8 @@ async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
 
 
 async def test_duplicate_update_makes_no_second_case_or_staff_message(
-    bot: TestClient, fake_telegram: FakeTelegram,
+    bot: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 48)
     topics = await worker.say("法律援助")
@@ -316,8 +365,9 @@ async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(
     talk = conversation_for(ctx)
 
     async def say(text: str | None = None, data: str | None = None) -> Text:
-        replies = await talk.handle(Message(channel="wechat", user_id="o-9", chat_id="o-9",
-                                            text=text, data=data))
+        replies = await talk.handle(
+            Message(channel="wechat", user_id="o-9", chat_id="o-9", text=text, data=data)
+        )
         last = replies[-1]
         assert isinstance(last, Text)
         return last

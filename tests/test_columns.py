@@ -9,11 +9,23 @@ from locations import Point, StationColumns, StationRecord
 
 def rec(sid: int, name: str, **kw: object) -> StationRecord:
     fields: dict[str, object] = dict(
-        id=sid, code=f"C{sid}", name=name, address=f"{name}路{sid}号", league="呼和浩特市",
-        county="赛罕区", point=Point(40.8 + sid / 1000, 111.7), kind="standard",
-        build_mode="self", host_type="", opening_hours="24/7",
-        services=("rest", "drinking_water"), most_beautiful=False, smart_24h=False,
-        phone="0471-1234567", status="active", area_m2=None,
+        id=sid,
+        code=f"C{sid}",
+        name=name,
+        address=f"{name}路{sid}号",
+        league="呼和浩特市",
+        county="赛罕区",
+        point=Point(40.8 + sid / 1000, 111.7),
+        kind="standard",
+        build_mode="self",
+        host_type="",
+        opening_hours="24/7",
+        services=("rest", "drinking_water"),
+        most_beautiful=False,
+        smart_24h=False,
+        phone="0471-1234567",
+        status="active",
+        area_m2=None,
     )
     fields.update(kw)
     return StationRecord(**fields)  # type: ignore[arg-type]

@@ -21,8 +21,13 @@ def test_chat_runs_on_demo_stations_without_tokens(tmp_path: Path) -> None:
     env.pop("REDIS_URL", None)
     typed = "@40.84,111.75\n厕所\n#1\n包头\n@abc\n#99\n一键入会\nquit\n"
     done = subprocess.run(
-        [sys.executable, "-m", "core", "chat"], input=typed, capture_output=True, text=True,
-        env=env, cwd=tmp_path, timeout=240,
+        [sys.executable, "-m", "core", "chat"],
+        input=typed,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -36,11 +41,15 @@ def test_chat_runs_on_demo_stations_without_tokens(tmp_path: Path) -> None:
     assert "12351" in out
 
 
-async def test_session_in_english_with_buttons(context: AppContext,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+async def test_session_in_english_with_buttons(
+    context: AppContext, capsys: pytest.CaptureFixture[str]
+) -> None:
     lat, lng = HOHHOT
-    await add_stations(context, station("A", lat + 0.001, lng, name="Alpha驿站"),
-                       station("B", lat + 0.002, lng, name="Beta驿站"))
+    await add_stations(
+        context,
+        station("A", lat + 0.001, lng, name="Alpha驿站"),
+        station("B", lat + 0.002, lng, name="Beta驿站"),
+    )
     typed = io.StringIO(f"@{lat},{lng}\n#1\n")
     await run_session(context, typed, user="t1", language="en")
     text = capsys.readouterr().out

@@ -17,12 +17,20 @@ from core.logging import configure_logging
 
 
 def test_chat_prints_no_info_lines_with_the_default_log_level(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "WECHAT_")) and k not in ("LOG_LEVEL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WECHAT_")) and k not in ("LOG_LEVEL", "REDIS_URL")
+    }
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'chat.db'}"
     done = subprocess.run(
-        [sys.executable, "-m", "core", "chat"], input="@40.84,111.75\nquit\n",
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
+        [sys.executable, "-m", "core", "chat"],
+        input="@40.84,111.75\nquit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr
     screen = done.stdout + done.stderr

@@ -31,10 +31,21 @@ TONGLIAO = next(p for p in urban_places("通辽市"))  # one urban district: an 
 
 def record(i: int, lat: float, lng: float, **fields: object) -> StationRecord:
     values: dict[str, object] = {
-        "id": i, "code": f"T{i}", "name": f"测试驿站{i}", "address": "", "league": "通辽市",
-        "county": "科尔沁区", "point": Point(lat, lng), "kind": "standard", "build_mode": "self",
-        "host_type": "", "opening_hours": "24/7", "services": ("rest",),
-        "most_beautiful": False, "smart_24h": False, "phone": "",
+        "id": i,
+        "code": f"T{i}",
+        "name": f"测试驿站{i}",
+        "address": "",
+        "league": "通辽市",
+        "county": "科尔沁区",
+        "point": Point(lat, lng),
+        "kind": "standard",
+        "build_mode": "self",
+        "host_type": "",
+        "opening_hours": "24/7",
+        "services": ("rest",),
+        "most_beautiful": False,
+        "smart_24h": False,
+        "phone": "",
     }
     values.update(fields)
     return StationRecord(**values)  # type: ignore[arg-type]
@@ -42,8 +53,15 @@ def record(i: int, lat: float, lng: float, **fields: object) -> StationRecord:
 
 def from_input(i: int, s: StationInput) -> StationRecord:
     return record(
-        i, s.lat, s.lng, code=s.code, league=s.league, county=s.county,
-        most_beautiful=s.most_beautiful, smart_24h=s.smart_24h, status=s.status,
+        i,
+        s.lat,
+        s.lng,
+        code=s.code,
+        league=s.league,
+        county=s.county,
+        most_beautiful=s.most_beautiful,
+        smart_24h=s.smart_24h,
+        status=s.status,
     )
 
 
@@ -84,8 +102,12 @@ def test_one_station_covers_its_walking_disc_only_once() -> None:
     assert tongliao.covered_share == pytest.approx(expected, abs=0.01)
     assert tongliao.cross_covered_share == 0.0 and not tongliao.met
     # A second station at the same place makes exactly that disc cross-covered.
-    twice = coverage_report([record(1, TONGLIAO.point.lat, TONGLIAO.point.lng),
-                             record(2, TONGLIAO.point.lat, TONGLIAO.point.lng)])
+    twice = coverage_report(
+        [
+            record(1, TONGLIAO.point.lat, TONGLIAO.point.lng),
+            record(2, TONGLIAO.point.lat, TONGLIAO.point.lng),
+        ]
+    )
     assert area(twice, "通辽市").cross_covered_share == pytest.approx(expected, abs=0.01)
 
 
@@ -106,7 +128,10 @@ def test_counts_agree_with_brute_force_walking_distance() -> None:
 
 def test_only_active_stations_count() -> None:
     c = TONGLIAO.point
-    stations = [record(1, c.lat, c.lng, status="suspended"), record(2, c.lat, c.lng, status="revoked")]
+    stations = [
+        record(1, c.lat, c.lng, status="suspended"),
+        record(2, c.lat, c.lng, status="revoked"),
+    ]
     report = coverage_report(stations)
     assert report.stations == 0 and area(report, "通辽市").covered_share == 0
 
@@ -130,7 +155,9 @@ def test_counts_shares_and_thresholds() -> None:
 
 
 def test_unknown_league_is_reported_apart() -> None:
-    report = coverage_report([record(1, 40.0, 110.0, league=""), record(2, 40.0, 110.0, league="包头")])
+    report = coverage_report(
+        [record(1, 40.0, 110.0, league=""), record(2, 40.0, 110.0, league="包头")]
+    )
     names = {lc.league: lc.stations for lc in report.leagues}
     assert names["未注明盟市"] == 1 and names["包头市"] == 1
 
@@ -157,8 +184,13 @@ def _yizhan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=tmp_path, env=env, capture_output=True,
-        text=True, timeout=240, check=False,
+        [sys.executable, "-m", "core", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
 
 

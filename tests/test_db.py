@@ -29,8 +29,7 @@ async def test_work_is_committed_and_seen_by_async_sessions(
     assert await ctx.db.run_sync(lambda conn: insert_rows(conn, rows)) == [True] * 3
     assert await _count(ctx) == 3
     async with ctx.db.session() as session:
-        payload: object = (
-            await session.execute(select(TABLE.c.payload).limit(1))).scalar_one()
+        payload: object = (await session.execute(select(TABLE.c.payload).limit(1))).scalar_one()
     assert payload == {"text": "您好"}  # JSON written by the writer, read back by the engine
     # The same keys again: nothing new, and each row says so.
     assert await ctx.db.run_sync(lambda conn: insert_rows(conn, rows)) == [False] * 3

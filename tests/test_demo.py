@@ -34,9 +34,24 @@ Polygons = dict[str, list[Any]]
 # Inner Mongolia's bounding box (WGS-84), with a little slack.
 LAT_RANGE, LNG_RANGE = (37.2, 53.5), (97.0, 126.2)
 JOINT_HOSTS = {
-    "政务大厅", "银行网点", "通信营业厅", "电力营业厅", "广电营业厅", "党群服务中心", "职工之家",
-    "超市", "酒店", "加油站", "公交首末站", "长途客运站", "高速服务区", "物流场站", "快递网点",
-    "环卫休息站", "市政城管服务窗口", "商贸中心",
+    "政务大厅",
+    "银行网点",
+    "通信营业厅",
+    "电力营业厅",
+    "广电营业厅",
+    "党群服务中心",
+    "职工之家",
+    "超市",
+    "酒店",
+    "加油站",
+    "公交首末站",
+    "长途客运站",
+    "高速服务区",
+    "物流场站",
+    "快递网点",
+    "环卫休息站",
+    "市政城管服务窗口",
+    "商贸中心",
 }
 
 
@@ -153,11 +168,15 @@ def boundaries() -> Polygons:
         out[f["properties"]["adcode"]] = (
             [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
         )
-        out[f["properties"]["name"] + "/" + f["properties"]["level"]] = out[f["properties"]["adcode"]]
+        out[f["properties"]["name"] + "/" + f["properties"]["level"]] = out[
+            f["properties"]["adcode"]
+        ]
     return out
 
 
-def test_every_demo_station_is_inside_its_league(demo: list[StationInput], boundaries: Polygons) -> None:
+def test_every_demo_station_is_inside_its_league(
+    demo: list[StationInput], boundaries: Polygons
+) -> None:
     for s in demo:
         lat, lng = wgs84_to_gcj02(s.lat, s.lng)  # the boundaries are GCJ-02
         polygons = boundaries[f"{s.league}/league"]
@@ -178,7 +197,9 @@ def test_table_has_every_league_and_county() -> None:
         assert re.fullmatch(r"04[78]\d", league.phone_area_code)
 
 
-def test_table_matches_the_official_codes_and_seats_lie_in_their_county(boundaries: Polygons) -> None:
+def test_table_matches_the_official_codes_and_seats_lie_in_their_county(
+    boundaries: Polygons,
+) -> None:
     features = json.loads(require_boundaries().read_text(encoding="utf-8"))["features"]
     official = {f["properties"]["adcode"]: f["properties"]["name"] for f in features}
     official.pop("150000")

@@ -39,7 +39,6 @@ def test_channels_import_handlers_only_through_its_door() -> None:
 
 
 def test_door_offers_what_channels_need() -> None:
-    for name in ("conversation_for", "Message", "user_key", "remember_location",
-                 "last_location"):
+    for name in ("conversation_for", "Message", "user_key", "remember_location", "last_location"):
         assert name in handlers.__all__, name
     assert handlers.user_key("wechat", "o1") == "wechat:o1"

@@ -26,8 +26,9 @@ XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84
 class Chat:
     """A Telegram user (or a staff group) talking to the bot through the webhook."""
 
-    def __init__(self, client: AppClient, fake: FakeTelegram, user: int,
-                 chat: int | None = None) -> None:
+    def __init__(
+        self, client: AppClient, fake: FakeTelegram, user: int, chat: int | None = None
+    ) -> None:
         self.client, self.fake, self.user = client, fake, user
         self.chat = chat if chat is not None else user
         self.taps = 0
@@ -44,10 +45,13 @@ class Chat:
         return [c for c in calls[before:] if c.params["chat_id"] == str(self.chat)]
 
     def _message(self, **content: Any) -> dict[str, Any]:
-        return {"message_id": Chat.update_id, "date": 1764000000,
-                "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
-                "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
-                **content}
+        return {
+            "message_id": Chat.update_id,
+            "date": 1764000000,
+            "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
+            "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
+            **content,
+        }
 
     async def say(self, text: str) -> str:
         calls = await self._post("message", self._message(text=text))
@@ -58,18 +62,27 @@ class Chat:
 
     async def share_contact(self, phone: str, *, own: bool = True, name: str = "张三") -> str:
         self.taps += 1
-        contact = {"phone_number": phone, "first_name": name,
-                   "user_id": self.user if own else self.user + 1}
+        contact = {
+            "phone_number": phone,
+            "first_name": name,
+            "user_id": self.user if own else self.user + 1,
+        }
         calls = await self._post("message", self._message(contact=contact))
         return "\n".join(c.params["text"] for c in calls)
 
     async def press(self, data: str) -> Call:
         self.taps += 1
-        query = {"id": f"cb{Chat.update_id}", "from": {"id": self.user, "is_bot": False,
-                                                       "first_name": "师傅"},
-                 "chat_instance": "1", "data": data,
-                 "message": {"message_id": 7, "date": 1764000000,
-                             "chat": {"id": self.chat, "type": "private"}}}
+        query = {
+            "id": f"cb{Chat.update_id}",
+            "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": 7,
+                "date": 1764000000,
+                "chat": {"id": self.chat, "type": "private"},
+            },
+        }
         calls = await self._post("callback_query", query)
         return calls[-1]
 
@@ -81,8 +94,9 @@ def last_to(fake: FakeTelegram, chat: str) -> Call:
 
 
 @pytest.fixture
-async def bot(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
-              aiohttp_client: AiohttpClient) -> AppClient:
+async def bot(
+    fake_telegram: FakeTelegram, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+) -> AppClient:
     ctx = backend(**telegram_settings(fake_telegram))
     client = await aiohttp_client(create_app(ctx))
     await load_unions(client.app[CONTEXT])
@@ -108,7 +122,9 @@ async def _enroll_courier(worker: Chat, fake: FakeTelegram, phone: str = PHONE) 
 
 
 async def test_four_taps_then_staff_approve_in_their_chat(
-    bot: AppClient, fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture,
+    bot: AppClient,
+    fake_telegram: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.handler.addFilter(PiiMaskingFilter())  # as configure_logging does in production
     caplog.set_level(logging.DEBUG)
@@ -145,7 +161,8 @@ async def test_four_taps_then_staff_approve_in_their_chat(
 
 
 async def test_reject_then_correct_and_resubmit(
-    bot: AppClient, fake_telegram: FakeTelegram,
+    bot: AppClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 44)
     await _enroll_courier(worker, fake_telegram, phone="13700001111")
@@ -168,15 +185,19 @@ async def test_reject_then_correct_and_resubmit(
     mine = await enrollment_of(ctx, "telegram", "44")
     assert mine is not None and mine.revision == 2 and mine.employer == "中国邮政"
     # Staff get the corrected one with buttons of the new revision; the old buttons are stale.
-    newest = [c for c in fake_telegram.sent("sendMessage") if c.params["chat_id"] == "-1004"
-              and "重新提交" in c.params["text"]]
+    newest = [
+        c
+        for c in fake_telegram.sent("sendMessage")
+        if c.params["chat_id"] == "-1004" and "重新提交" in c.params["text"]
+    ]
     assert newest and buttons(newest[-1])["✅ 通过"].endswith(f"{mine.id}:2")
     stale = await staff.press(buttons(first)["✅ 通过"])
     assert "重新提交" in stale.params["text"]
 
 
 async def test_contact_of_someone_else_and_bad_name_are_handled(
-    bot: AppClient, fake_telegram: FakeTelegram,
+    bot: AppClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     worker = Chat(bot, fake_telegram, 46)
     await worker.say("一键入会")
@@ -201,6 +222,7 @@ async def test_channels_without_contact_sharing_are_sent_to_the_mini_program(
     ctx = backend()
     await ctx.start()
     replies = await conversation_for(ctx).handle(
-        Message(channel="wechat", user_id="o-1", chat_id="o-1", text="一键入会"))
+        Message(channel="wechat", user_id="o-1", chat_id="o-1", text="一键入会")
+    )
     assert "小程序" in replies[0].text  # type: ignore[union-attr]
     await ctx.finder.stop()

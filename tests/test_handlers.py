@@ -14,10 +14,23 @@ from tests.stations import HOHHOT, add_stations, station
 LAT, LNG = HOHHOT
 
 
-def msg(text: str | None = None, *, at: tuple[float, float] | None = None, data: str | None = None,
-        user: str = "u1", language: str = "zh-hans") -> Message:
-    return Message(channel="console", user_id=user, chat_id=user, text=text,
-                   location=Point(*at) if at else None, data=data, language=language)
+def msg(
+    text: str | None = None,
+    *,
+    at: tuple[float, float] | None = None,
+    data: str | None = None,
+    user: str = "u1",
+    language: str = "zh-hans",
+) -> Message:
+    return Message(
+        channel="console",
+        user_id=user,
+        chat_id=user,
+        text=text,
+        location=Point(*at) if at else None,
+        data=data,
+        language=language,
+    )
 
 
 def texts(replies: list[Reply]) -> str:
@@ -33,13 +46,22 @@ def place(replies: list[Reply]) -> Place:
 async def _town(ctx: AppContext) -> None:
     await add_stations(
         ctx,
-        station("NEAR", LAT + 0.001, LNG, name="新华广场驿站", address="新城区新华大街1号",
-                services=["rest", "drinking_water"], opening_hours="Mo-Su 08:00-20:00",
-                most_beautiful=True, phone="0471-6600001"),
+        station(
+            "NEAR",
+            LAT + 0.001,
+            LNG,
+            name="新华广场驿站",
+            address="新城区新华大街1号",
+            services=["rest", "drinking_water"],
+            opening_hours="Mo-Su 08:00-20:00",
+            most_beautiful=True,
+            phone="0471-6600001",
+        ),
         station("TOILET", LAT + 0.004, LNG, name="如厕驿站", services=["toilet_guidance"]),
         station("MEAL", LAT + 0.006, LNG, name="热饭驿站", services=["meal_heating", "rest"]),
-        station("EBIKE", LAT + 0.008, LNG, name="换电驿站", services=["ebike_charging"],
-                smart_24h=True),
+        station(
+            "EBIKE", LAT + 0.008, LNG, name="换电驿站", services=["ebike_charging"], smart_24h=True
+        ),
         station("RAIN", LAT + 0.009, LNG, name="雨具驿站", services=["rain_gear", "first_aid"]),
         station("SHUT", LAT + 0.0002, LNG, name="晚班驿站", opening_hours="Mo-Fr 20:00-22:00"),
     )
@@ -125,14 +147,25 @@ async def test_filter_button_offers_services_and_filters(context: AppContext) ->
     assert place(await conversation.handle(msg(data=meal.data))).title == "热饭驿站"
 
 
-@pytest.mark.parametrize(("words", "expected"), [
-    ("厕所", "如厕驿站"), ("我想上厕所", "如厕驿站"), ("哪里能热饭", "热饭驿站"),
-    ("微波炉", "热饭驿站"), ("喝水", "新华广场驿站"), ("换电", "换电驿站"),
-    ("电动车充电", "换电驿站"), ("要买药", "雨具驿站"), ("下雨了", "雨具驿站"),
-    ("借个雨伞", "雨具驿站"), ("附近驿站", "新华广场驿站"),
-])
-async def test_typed_needs_use_the_last_location(context: AppContext, words: str,
-                                                 expected: str) -> None:
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("厕所", "如厕驿站"),
+        ("我想上厕所", "如厕驿站"),
+        ("哪里能热饭", "热饭驿站"),
+        ("微波炉", "热饭驿站"),
+        ("喝水", "新华广场驿站"),
+        ("换电", "换电驿站"),
+        ("电动车充电", "换电驿站"),
+        ("要买药", "雨具驿站"),
+        ("下雨了", "雨具驿站"),
+        ("借个雨伞", "雨具驿站"),
+        ("附近驿站", "新华广场驿站"),
+    ],
+)
+async def test_typed_needs_use_the_last_location(
+    context: AppContext, words: str, expected: str
+) -> None:
     await _town(context)
     conversation = Conversation(context)
     await conversation.handle(msg(at=HOHHOT))
@@ -179,8 +212,9 @@ async def test_place_names_search_from_that_place(context: AppContext) -> None:
     replies = await conversation.handle(msg("呼和浩特 赛罕区"))
     assert place(replies).title == "赛罕驿站" and "赛罕区" in texts(replies)
     # A place and a need together: searched from the place, filtered by the need.
-    await add_stations(context, station("BTM", 40.6600, 109.8450, name="包头热饭驿站",
-                                        services=["meal_heating"]))
+    await add_stations(
+        context, station("BTM", 40.6600, 109.8450, name="包头热饭驿站", services=["meal_heating"])
+    )
     assert place(await conversation.handle(msg("包头 热饭"))).title == "包头热饭驿站"
 
 

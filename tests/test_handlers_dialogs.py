@@ -28,8 +28,9 @@ from handlers import (
 )
 
 
-def msg(text: str | None = None, *, data: str | None = None, user: str = "w1",
-        channel: str = "console") -> Message:
+def msg(
+    text: str | None = None, *, data: str | None = None, user: str = "w1", channel: str = "console"
+) -> Message:
     return Message(channel=channel, user_id=user, chat_id=user, text=text, data=data)
 
 
@@ -155,7 +156,9 @@ async def test_one_message_at_a_time_per_user_across_processes(
     a, b = _conversation(backend(), router), _conversation(backend(), router)
     started = asyncio.get_running_loop().time()
     results = await asyncio.gather(
-        a.handle(msg("/slow 1")), b.handle(msg("/slow 2")), a.handle(msg("/slow 3")),
+        a.handle(msg("/slow 1")),
+        b.handle(msg("/slow 2")),
+        a.handle(msg("/slow 3")),
         b.handle(msg("/slow x", user="other")),
     )
     elapsed = asyncio.get_running_loop().time() - started
@@ -257,6 +260,7 @@ async def test_dialog_steps_are_looked_at_only_for_users_in_that_dialog(
         def look(message: Message) -> bool:
             looked.append(name)
             return True
+
         return Predicate(look)
 
     router = Router("steps")

@@ -44,10 +44,21 @@ PO = ROOT / "handlers" / "locale" / "en" / "LC_MESSAGES" / "messages.po"
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
-def msg(text: str | None = None, *, channel: str = "console", at: tuple[float, float] | None = None,
-        user: str = "e1") -> Message:
-    return Message(channel=channel, user_id=user, chat_id=user, text=text, language="en-GB",
-                   location=Point(*at) if at else None)
+def msg(
+    text: str | None = None,
+    *,
+    channel: str = "console",
+    at: tuple[float, float] | None = None,
+    user: str = "e1",
+) -> Message:
+    return Message(
+        channel=channel,
+        user_id=user,
+        chat_id=user,
+        text=text,
+        language="en-GB",
+        location=Point(*at) if at else None,
+    )
 
 
 def shown(replies: list[Reply]) -> str:
@@ -82,8 +93,13 @@ async def test_join_occupations_in_english(context: AppContext) -> None:
 
     conversation = Conversation(context)
     await conversation.handle(msg("/join", channel="telegram"))
-    contact = Message(channel="telegram", user_id="e1", chat_id="e1", language="en",
-                      contact=Contact(phone="+8613812345678", name="Li Lei", own=True))
+    contact = Message(
+        channel="telegram",
+        user_id="e1",
+        chat_id="e1",
+        language="en",
+        contact=Contact(phone="+8613812345678", name="Li Lei", own=True),
+    )
     text = shown(await conversation.handle(contact))
     assert "What is your job?" in text and "Food delivery rider" in text
     assert "138****5678" in text  # masked, in any language
@@ -115,10 +131,16 @@ async def test_my_requests_in_english(context: AppContext) -> None:
     empty = shown(await conversation.handle(msg("My requests")))
     assert_english(empty)
     assert "You have no requests yet" in empty
-    await service_of(context).submit(NewCase(kind="legal_aid", category="unpaid_wages",
-                                             channel="console", worker_ref="e1",
-                                             description="三个月没发工资",
-                                             point=Point(*HOHHOT)))
+    await service_of(context).submit(
+        NewCase(
+            kind="legal_aid",
+            category="unpaid_wages",
+            channel="console",
+            worker_ref="e1",
+            description="三个月没发工资",
+            point=Point(*HOHHOT),
+        )
+    )
     listed = (await conversation.handle(msg("My requests")))[0]
     assert isinstance(listed, Text)
     assert listed.text.startswith("Your recent requests:")
@@ -144,16 +166,35 @@ def _dialog_texts() -> set[str]:
         ):
             found.add(text if isinstance(text, str) else text[0])
     # Texts from the domains that the dialogs pass through t(...) at run time.
-    found |= {*FEEDBACK_CATEGORIES.values(), *LEGAL_CATEGORIES.values(), *OCCUPATIONS.values(),
-              *REJECT_REASONS, *OUTCOMES, URGENT_NOTE, PURPOSE, ID_PURPOSE, SELF_EMPLOYED,
-              kind_label("feedback"), kind_label("legal_aid"), "会员号", "未通过",
-              *(status_label(s.value) for s in CaseStatus)}
+    found |= {
+        *FEEDBACK_CATEGORIES.values(),
+        *LEGAL_CATEGORIES.values(),
+        *OCCUPATIONS.values(),
+        *REJECT_REASONS,
+        *OUTCOMES,
+        URGENT_NOTE,
+        PURPOSE,
+        ID_PURPOSE,
+        SELF_EMPLOYED,
+        kind_label("feedback"),
+        kind_label("legal_aid"),
+        "会员号",
+        "未通过",
+        *(status_label(s.value) for s in CaseStatus),
+    }
     # The validation messages the name and ID steps show (got_name / got_id: t(exc.message)).
     today = date(2026, 11, 24)
     found |= {_refusal(clean_name, bad) for bad in ("", "张", "张3")}
-    found |= {_refusal(lambda raw: clean_id_number(raw, today=today), bad) for bad in (
-        "123", "150102199002301234", "150102290001011234", "15010219900101123X",
-        "150102201501011237")}  # the last one: valid, but 11 years old
+    found |= {
+        _refusal(lambda raw: clean_id_number(raw, today=today), bad)
+        for bad in (
+            "123",
+            "150102199002301234",
+            "150102290001011234",
+            "15010219900101123X",
+            "150102201501011237",
+        )
+    }  # the last one: valid, but 11 years old
     return found
 
 

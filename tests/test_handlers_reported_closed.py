@@ -15,10 +15,23 @@ LAT, LNG = HOHHOT
 WARNING = "有人反映可能未开放"
 
 
-def msg(text: str | None = None, *, at: tuple[float, float] | None = None,
-        data: str | None = None, user: str = "u1", language: str = "zh-hans") -> Message:
-    return Message(channel="console", user_id=user, chat_id=user, text=text,
-                   location=Point(*at) if at else None, data=data, language=language)
+def msg(
+    text: str | None = None,
+    *,
+    at: tuple[float, float] | None = None,
+    data: str | None = None,
+    user: str = "u1",
+    language: str = "zh-hans",
+) -> Message:
+    return Message(
+        channel="console",
+        user_id=user,
+        chat_id=user,
+        text=text,
+        location=Point(*at) if at else None,
+        data=data,
+        language=language,
+    )
 
 
 def pin(replies: list[Reply]) -> str:
@@ -42,16 +55,29 @@ def next_button(replies: list[Reply]) -> str:
 async def _town_with_report(ctx: AppContext) -> None:
     await add_stations(
         ctx,
-        station("NEAR", LAT + 0.001, LNG, name="新华广场驿站", phone="0471-6600001",
-                services=["rest", "drinking_water"], opening_hours="Mo-Su 08:00-20:00"),
+        station(
+            "NEAR",
+            LAT + 0.001,
+            LNG,
+            name="新华广场驿站",
+            phone="0471-6600001",
+            services=["rest", "drinking_water"],
+            opening_hours="Mo-Su 08:00-20:00",
+        ),
         station("MID", LAT + 0.003, LNG, name="如厕驿站", services=["toilet_guidance", "rest"]),
         station("FAR", LAT + 0.006, LNG, name="热饭驿站", services=["meal_heating", "rest"]),
     )
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
     for worker in ("w1", "w2"):  # two different workers, half an hour apart, in opening hours
-        await service_of(ctx).submit(NewCase(kind="feedback", category="closed",
-                                             channel="console", worker_ref=worker,
-                                             station_id=near.id))
+        await service_of(ctx).submit(
+            NewCase(
+                kind="feedback",
+                category="closed",
+                channel="console",
+                worker_ref=worker,
+                station_id=near.id,
+            )
+        )
         ctx.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
 
 
@@ -82,8 +108,11 @@ async def test_typed_needs_and_near_use_the_reports_too(context: AppContext) -> 
 
 
 async def test_without_reports_nothing_is_demoted(context: AppContext) -> None:
-    await add_stations(context, station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"),
-                       station("MID", LAT + 0.003, LNG, name="如厕驿站"))
+    await add_stations(
+        context,
+        station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"),
+        station("MID", LAT + 0.003, LNG, name="如厕驿站"),
+    )
     replies = await Conversation(context).handle(msg(at=HOHHOT))
     assert pin(replies) == "新华广场驿站" and WARNING not in detail(replies).text
 

@@ -12,10 +12,14 @@ from core import Settings
 from locations import ImportResult, Point, distance_m, from_wgs84, read_station_file
 from tests.fakes.geocoder import FakeGeocoder, Place
 
-HEADER = ("code,name,address,league,county,lat,lng,coord,kind,build_mode,host_type,area_m2,"
-          "opening_hours,services,most_beautiful,smart_24h,phone,status")
-GOOD = ("NM-001,新华广场驿站,新华大街1号,呼和浩特市,新城区,40.8175,111.6610,wgs84,standard,"
-        "joint,银行网点,12,Mo-Fr 08:00-20:00,rest;drinking_water,true,false,0471-6661234,active")
+HEADER = (
+    "code,name,address,league,county,lat,lng,coord,kind,build_mode,host_type,area_m2,"
+    "opening_hours,services,most_beautiful,smart_24h,phone,status"
+)
+GOOD = (
+    "NM-001,新华广场驿站,新华大街1号,呼和浩特市,新城区,40.8175,111.6610,wgs84,standard,"
+    "joint,银行网点,12,Mo-Fr 08:00-20:00,rest;drinking_water,true,false,0471-6661234,active"
+)
 # Xinhua Square, Hohhot (WGS-84): what the geocoding tests expect to get back.
 XINHUA = Point(40.8175, 111.6610)
 
@@ -41,12 +45,22 @@ async def test_a_good_csv_row_becomes_a_station_with_every_field(tmp_path: Path)
     assert result.problems == []
     [s] = result.stations
     assert (s.code, s.name, s.address, s.league, s.county) == (
-        "NM-001", "新华广场驿站", "新华大街1号", "呼和浩特市", "新城区")
+        "NM-001",
+        "新华广场驿站",
+        "新华大街1号",
+        "呼和浩特市",
+        "新城区",
+    )
     assert (s.lat, s.lng) == (40.8175, 111.6610)
     assert (s.kind, s.build_mode, s.host_type, s.area_m2) == ("standard", "joint", "银行网点", 12.0)
     assert s.opening_hours == "Mo-Fr 08:00-20:00"
     assert s.services == ["rest", "drinking_water"]
-    assert (s.most_beautiful, s.smart_24h, s.phone, s.status) == (True, False, "0471-6661234", "active")
+    assert (s.most_beautiful, s.smart_24h, s.phone, s.status) == (
+        True,
+        False,
+        "0471-6661234",
+        "active",
+    )
 
 
 async def test_bom_chinese_headers_and_chinese_service_names(tmp_path: Path) -> None:
@@ -68,9 +82,13 @@ async def test_bom_chinese_headers_and_chinese_service_names(tmp_path: Path) -> 
 async def test_gcj02_and_bd09_coordinates_are_stored_as_wgs84(tmp_path: Path) -> None:
     gcj = from_wgs84(XINHUA, "gcj02")
     bd = from_wgs84(XINHUA, "bd09")
-    text = (f"{HEADER}\n"
-            + row_with(code="G", lat=f"{gcj[0]:.8f}", lng=f"{gcj[1]:.8f}", coord="gcj02") + "\n"
-            + row_with(code="B", lat=f"{bd[0]:.8f}", lng=f"{bd[1]:.8f}", coord="bd09") + "\n")
+    text = (
+        f"{HEADER}\n"
+        + row_with(code="G", lat=f"{gcj[0]:.8f}", lng=f"{gcj[1]:.8f}", coord="gcj02")
+        + "\n"
+        + row_with(code="B", lat=f"{bd[0]:.8f}", lng=f"{bd[1]:.8f}", coord="bd09")
+        + "\n"
+    )
     result = await read(write(tmp_path, text))
     assert result.problems == []
     for s in result.stations:
@@ -113,14 +131,19 @@ async def test_each_kind_of_bad_row_is_reported_with_its_row_number(
 
 
 async def test_all_bad_rows_are_reported_not_just_the_first(tmp_path: Path) -> None:
-    text = "\n".join([
-        HEADER,
-        row_with(code="A", services="飞行"),
-        GOOD,
-        "",  # a blank line still counts as a row, as in a spreadsheet
-        row_with(code="B", lat="x"),
-        row_with(code="C", name="", opening_hours="whenever"),
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                HEADER,
+                row_with(code="A", services="飞行"),
+                GOOD,
+                "",  # a blank line still counts as a row, as in a spreadsheet
+                row_with(code="B", lat="x"),
+                row_with(code="C", name="", opening_hours="whenever"),
+            ]
+        )
+        + "\n"
+    )
     result = await read(write(tmp_path, text))
     assert [p.row for p in result.problems] == [2, 5, 6]
     assert "缺少名称" in result.problems[2].reason and "无法识别" in result.problems[2].reason
@@ -153,20 +176,31 @@ async def test_an_unquoted_comma_that_shifts_columns_is_caught(tmp_path: Path) -
     assert "多出 1 格" in result.problems[0].reason
 
 
-async def test_hours_written_the_chinese_way_and_smart_stations_without_hours(tmp_path: Path) -> None:
-    text = (f"{HEADER}\n"
-            + row_with(code="A", opening_hours="Mo-Fr 08：00－20：00") + "\n"
-            + row_with(code="B", opening_hours="", smart_24h="是") + "\n"
-            + row_with(code="C", opening_hours="全天") + "\n")
+async def test_hours_written_the_chinese_way_and_smart_stations_without_hours(
+    tmp_path: Path,
+) -> None:
+    text = (
+        f"{HEADER}\n"
+        + row_with(code="A", opening_hours="Mo-Fr 08：00－20：00")
+        + "\n"
+        + row_with(code="B", opening_hours="", smart_24h="是")
+        + "\n"
+        + row_with(code="C", opening_hours="全天")
+        + "\n"
+    )
     result = await read(write(tmp_path, text))
     assert result.problems == []
     assert [s.opening_hours for s in result.stations] == ["Mo-Fr 08:00-20:00", "24/7", "24/7"]
 
 
 async def test_empty_kind_follows_the_area_and_host_means_joint(tmp_path: Path) -> None:
-    text = (f"{HEADER}\n"
-            + row_with(code="A", kind="", area_m2="3㎡", build_mode="") + "\n"
-            + row_with(code="B", kind="", area_m2="", build_mode="", host_type="") + "\n")
+    text = (
+        f"{HEADER}\n"
+        + row_with(code="A", kind="", area_m2="3㎡", build_mode="")
+        + "\n"
+        + row_with(code="B", kind="", area_m2="", build_mode="", host_type="")
+        + "\n"
+    )
     result = await read(write(tmp_path, text))
     assert result.problems == []
     a, b = result.stations
@@ -180,14 +214,27 @@ def feature(properties: dict[str, object], coordinates: list[float] | None) -> d
 
 
 async def test_geojson_points_are_lng_lat_and_properties_may_be_typed(tmp_path: Path) -> None:
-    good = {"code": "GJ-1", "名称": "包头驿站", "opening_hours": "24/7",
-            "services": ["rest", "热饭"], "most_beautiful": True, "smart_24h": 1, "area_m2": 8}
-    collection = {"type": "FeatureCollection", "features": [
-        feature(good, [109.8403, 40.6574]),
-        {"type": "Feature", "properties": {"code": "GJ-2", "name": "线"},
-         "geometry": {"type": "LineString", "coordinates": [[109.8, 40.6], [109.9, 40.7]]}},
-        feature({"code": "GJ-3", "name": "颠倒", "opening_hours": "24/7"}, [40.6574, 109.8403]),
-    ]}
+    good = {
+        "code": "GJ-1",
+        "名称": "包头驿站",
+        "opening_hours": "24/7",
+        "services": ["rest", "热饭"],
+        "most_beautiful": True,
+        "smart_24h": 1,
+        "area_m2": 8,
+    }
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            feature(good, [109.8403, 40.6574]),
+            {
+                "type": "Feature",
+                "properties": {"code": "GJ-2", "name": "线"},
+                "geometry": {"type": "LineString", "coordinates": [[109.8, 40.6], [109.9, 40.7]]},
+            },
+            feature({"code": "GJ-3", "name": "颠倒", "opening_hours": "24/7"}, [40.6574, 109.8403]),
+        ],
+    }
     result = await read(write(tmp_path, json.dumps(collection, ensure_ascii=False), "s.geojson"))
     [s] = result.stations
     assert (s.code, s.name, s.lat, s.lng) == ("GJ-1", "包头驿站", 40.6574, 109.8403)
@@ -220,30 +267,43 @@ def address_rows(*rows: tuple[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def test_baidu_answer_in_bd09_is_stored_as_wgs84(tmp_path: Path, geocoder: FakeGeocoder) -> None:
+async def test_baidu_answer_in_bd09_is_stored_as_wgs84(
+    tmp_path: Path, geocoder: FakeGeocoder
+) -> None:
     bd_lat, bd_lng = from_wgs84(XINHUA, "bd09")
     geocoder.baidu["呼和浩特市新城区新华大街1号"] = Place(bd_lat, bd_lng)
-    path = write(tmp_path, address_rows(("A", "新华大街1号"), ("B", "新华大街1号"), ("C", "月球路9号")))
-    result = await read(path, geocoder="baidu", geocoder_key="test-ak",
-                        geocoder_api_base=geocoder.base_url)
+    path = write(
+        tmp_path, address_rows(("A", "新华大街1号"), ("B", "新华大街1号"), ("C", "月球路9号"))
+    )
+    result = await read(
+        path, geocoder="baidu", geocoder_key="test-ak", geocoder_api_base=geocoder.base_url
+    )
     a, b = result.stations
     assert distance_m(Point(a.lat, a.lng), XINHUA) < 1.0
     assert (b.lat, b.lng) == (a.lat, a.lng)
     assert distance_m(Point(bd_lat, bd_lng), XINHUA) > 500  # storing BD-09 as-is would fail
     asked = geocoder.asked("/geocoding/v3/")
     assert len(asked) == 2  # the repeated address was asked once
-    assert {r["address"] for r in asked} == {"呼和浩特市新城区新华大街1号", "呼和浩特市新城区月球路9号"}
+    assert {r["address"] for r in asked} == {
+        "呼和浩特市新城区新华大街1号",
+        "呼和浩特市新城区月球路9号",
+    }
     assert all(r["ak"] == "test-ak" and r["output"] == "json" for r in asked)
     assert [(p.row, p.reason) for p in result.problems] == [
-        (4, "按地址“呼和浩特市新城区月球路9号”找不到位置，请写详细地址或补上经纬度")]
+        (4, "按地址“呼和浩特市新城区月球路9号”找不到位置，请写详细地址或补上经纬度")
+    ]
 
 
 async def test_a_city_level_answer_is_not_taken_as_a_position(
     tmp_path: Path, geocoder: FakeGeocoder
 ) -> None:
     geocoder.baidu["呼和浩特市新城区"] = Place(40.85, 111.75, level="区县")
-    result = await read(write(tmp_path, address_rows(("A", "新城区"))), geocoder="baidu",
-                        geocoder_key="test-ak", geocoder_api_base=geocoder.base_url)
+    result = await read(
+        write(tmp_path, address_rows(("A", "新城区"))),
+        geocoder="baidu",
+        geocoder_key="test-ak",
+        geocoder_api_base=geocoder.base_url,
+    )
     assert result.stations == []
     assert "只能定位到区县一级" in result.problems[0].reason
 
@@ -252,8 +312,12 @@ async def test_a_rejected_key_stops_geocoding_and_reports_every_row(
     tmp_path: Path, geocoder: FakeGeocoder
 ) -> None:
     rows = [(c, f"新华大街{i}号") for i, c in enumerate("ABCDEF")]
-    result = await read(write(tmp_path, address_rows(*rows)), geocoder="baidu",
-                        geocoder_key="wrong", geocoder_api_base=geocoder.base_url)
+    result = await read(
+        write(tmp_path, address_rows(*rows)),
+        geocoder="baidu",
+        geocoder_key="wrong",
+        geocoder_api_base=geocoder.base_url,
+    )
     assert result.stations == []
     assert [p.row for p in result.problems] == [2, 3, 4, 5, 6, 7]
     assert all("GEOCODER_KEY" in p.reason for p in result.problems)
@@ -266,7 +330,11 @@ async def test_too_many_at_once_is_retried_but_a_used_up_quota_is_reported(
     monkeypatch.setattr("locations._geocode._QUOTA_RETRY_DELAYS_S", (0.0, 0.0))
     geocoder.baidu["呼和浩特市新城区新华大街1号"] = Place(*from_wgs84(XINHUA, "bd09"))
     path = write(tmp_path, address_rows(("A", "新华大街1号")))
-    settings = {"geocoder": "baidu", "geocoder_key": "test-ak", "geocoder_api_base": geocoder.base_url}
+    settings = {
+        "geocoder": "baidu",
+        "geocoder_key": "test-ak",
+        "geocoder_api_base": geocoder.base_url,
+    }
     geocoder.busy_next = 2
     result = await read(path, **settings)
     assert [s.code for s in result.stations] == ["A"] and result.problems == []
@@ -277,8 +345,9 @@ async def test_too_many_at_once_is_retried_but_a_used_up_quota_is_reported(
 
 async def test_an_unreachable_geocoder_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, address_rows(("A", "新华大街1号")))
-    result = await read(path, geocoder="baidu", geocoder_key="test-ak",
-                        geocoder_api_base="http://127.0.0.1:9")  # nothing listens there
+    result = await read(
+        path, geocoder="baidu", geocoder_key="test-ak", geocoder_api_base="http://127.0.0.1:9"
+    )  # nothing listens there
     assert result.stations == [] and "连不上" in result.problems[0].reason
 
 
@@ -286,15 +355,20 @@ async def test_nominatim_answers_wgs84_and_is_asked_within_china(
     tmp_path: Path, geocoder: FakeGeocoder
 ) -> None:
     geocoder.nominatim["呼和浩特市新城区新华大街1号"] = Place(XINHUA.lat, XINHUA.lng)
-    result = await read(write(tmp_path, address_rows(("A", "新华大街1号"))),
-                        geocoder="nominatim", geocoder_api_base=geocoder.base_url)
+    result = await read(
+        write(tmp_path, address_rows(("A", "新华大街1号"))),
+        geocoder="nominatim",
+        geocoder_api_base=geocoder.base_url,
+    )
     [s] = result.stations
     assert distance_m(Point(s.lat, s.lng), XINHUA) < 0.01
     [asked] = geocoder.asked("/search")
     assert asked["countrycodes"] == "cn" and asked["format"] == "json"
 
 
-async def test_without_a_geocoder_address_only_rows_are_reported_not_guessed(tmp_path: Path) -> None:
+async def test_without_a_geocoder_address_only_rows_are_reported_not_guessed(
+    tmp_path: Path,
+) -> None:
     result = await read(write(tmp_path, address_rows(("A", "新华大街1号"))), geocoder="none")
     assert result.stations == []
     assert "没有配置地址定位服务" in result.problems[0].reason

@@ -20,8 +20,15 @@ from tests.fakes.geocoder import FakeGeocoder, Place
 HEADER = "编码,名称,地址,盟市,旗县区,纬度,经度,开放时间,服务项目,状态"
 
 
-def row(code: str, name: str = "", *, lat: str = "40.8175", hours: str = "24/7",
-        services: str = "休息、饮水", status: str = "正常") -> str:
+def row(
+    code: str,
+    name: str = "",
+    *,
+    lat: str = "40.8175",
+    hours: str = "24/7",
+    services: str = "休息、饮水",
+    status: str = "正常",
+) -> str:
     name = name or f"驿站{code}"
     return f"{code},{name},新华大街,呼和浩特市,新城区,{lat},111.6610,{hours},{services},{status}"
 
@@ -74,8 +81,14 @@ def write(path: Path, *lines: str) -> Path:
 def test_a_file_with_errors_imports_nothing_and_names_every_bad_row(
     tmp_path: Path, db_url: str
 ) -> None:
-    path = write(tmp_path / "s.csv", HEADER, row("A"), row("B", lat="abc"), row("C"),
-                 row("D", hours="早八晚八", services="休息、按摩"))
+    path = write(
+        tmp_path / "s.csv",
+        HEADER,
+        row("A"),
+        row("B", lat="abc"),
+        row("C"),
+        row("D", hours="早八晚八", services="休息、按摩"),
+    )
     result = run_import(path)
     assert result.exit_code != 0
     assert "第 3 行：纬度“abc”不是数字" in result.stderr
@@ -93,13 +106,20 @@ def test_skip_invalid_imports_the_good_rows(tmp_path: Path, db_url: str) -> None
     assert sorted(stations_in(db_url)) == ["A", "C"]
 
 
-def test_importing_again_updates_in_place_and_records_revocation(tmp_path: Path, db_url: str) -> None:
+def test_importing_again_updates_in_place_and_records_revocation(
+    tmp_path: Path, db_url: str
+) -> None:
     first = write(tmp_path / "v1.csv", HEADER, row("A"), row("B"), row("C"))
     assert run_import(first).exit_code == 0
     ids = {code: s.id for code, s in stations_in(db_url).items()}
 
-    second = write(tmp_path / "v2.csv", HEADER, row("A", "新华广场驿站（新址）"), row("B"),
-                   row("C", status="撤销"))
+    second = write(
+        tmp_path / "v2.csv",
+        HEADER,
+        row("A", "新华广场驿站（新址）"),
+        row("B"),
+        row("C", status="撤销"),
+    )
     result = run_import(second)
     assert result.exit_code == 0, result.output
     assert "新增 0 个，更新 3 个，状态变更 1 个" in result.stdout
@@ -107,17 +127,28 @@ def test_importing_again_updates_in_place_and_records_revocation(tmp_path: Path,
     assert {code: s.id for code, s in after.items()} == ids  # same rows, no duplicates
     assert after["A"].name == "新华广场驿站（新址）"
     assert after["C"].status == "revoked"
-    assert history_of(db_url, "C") == [(None, "active", "import:v1.csv"),
-                                       ("active", "revoked", "import:v2.csv")]
+    assert history_of(db_url, "C") == [
+        (None, "active", "import:v1.csv"),
+        ("active", "revoked", "import:v2.csv"),
+    ]
 
 
 def test_geojson_through_the_command(tmp_path: Path, db_url: str) -> None:
-    collection = {"type": "FeatureCollection", "features": [{
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [109.8403, 40.6574]},
-        "properties": {"code": "BT-1", "name": "包头驿站", "opening_hours": "Mo-Su 07:00-21:00",
-                       "services": "rest;phone_charging"},
-    }]}
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [109.8403, 40.6574]},
+                "properties": {
+                    "code": "BT-1",
+                    "name": "包头驿站",
+                    "opening_hours": "Mo-Su 07:00-21:00",
+                    "services": "rest;phone_charging",
+                },
+            }
+        ],
+    }
     path = tmp_path / "s.geojson"
     path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     result = run_import(path)

@@ -41,10 +41,22 @@ def rec(
     status: str = "active",
 ) -> StationRecord:
     return StationRecord(
-        id=sid, code=f"T{sid}", name=f"测试驿站{sid}", address="", league="", county="",
-        point=Point(lat, lng), kind="standard", build_mode="self", host_type="",
-        opening_hours=hours, services=services, most_beautiful=False, smart_24h=False,
-        phone="", status=status,
+        id=sid,
+        code=f"T{sid}",
+        name=f"测试驿站{sid}",
+        address="",
+        league="",
+        county="",
+        point=Point(lat, lng),
+        kind="standard",
+        build_mode="self",
+        host_type="",
+        opening_hours=hours,
+        services=services,
+        most_beautiful=False,
+        smart_24h=False,
+        phone="",
+        status=status,
     )
 
 
@@ -54,21 +66,25 @@ def ids(matches: list[Match]) -> list[int]:
 
 @pytest.fixture
 def index() -> StationIndex:
-    return StationIndex.build([
-        rec(1, LAT + 0.001, LNG),  # ~111 m north
-        rec(2, LAT + 0.002, LNG, services=("rest", "haircut")),
-        rec(3, LAT + 0.003, LNG, services=("rest", "haircut", "meal_heating")),
-        rec(4, LAT + 0.0005, LNG, hours="Mo-Fr 20:00-22:00"),  # nearest, closed in the morning
-        rec(5, LAT, LNG + 0.0001, status="revoked"),
-        rec(6, LAT, LNG - 0.0001, status="suspended", services=("rest", "haircut")),
-        rec(7, LAT + 0.010, LNG, services=("ebike_charging",)),
-    ])
+    return StationIndex.build(
+        [
+            rec(1, LAT + 0.001, LNG),  # ~111 m north
+            rec(2, LAT + 0.002, LNG, services=("rest", "haircut")),
+            rec(3, LAT + 0.003, LNG, services=("rest", "haircut", "meal_heating")),
+            rec(4, LAT + 0.0005, LNG, hours="Mo-Fr 20:00-22:00"),  # nearest, closed in the morning
+            rec(5, LAT, LNG + 0.0001, status="revoked"),
+            rec(6, LAT, LNG - 0.0001, status="suspended", services=("rest", "haircut")),
+            rec(7, LAT + 0.010, LNG, services=("ebike_charging",)),
+        ]
+    )
 
 
 def test_nearest_open_first_with_distances(index: StationIndex) -> None:
     found = nearest_open(index, Point(LAT, LNG), at=NOW)
     assert ids(found) == [1, 2, 3, 7]
-    assert found[0].distance_m == pytest.approx(distance_m(Point(LAT, LNG), Point(LAT + 0.001, LNG)))
+    assert found[0].distance_m == pytest.approx(
+        distance_m(Point(LAT, LNG), Point(LAT + 0.001, LNG))
+    )
     assert all(m.state.is_open for m in found)
 
 
@@ -142,11 +158,13 @@ def test_demoted_stations_come_after_open_alternatives(index: StationIndex) -> N
 
 
 def test_soonest_opening_when_nothing_is_open() -> None:
-    index = StationIndex.build([
-        rec(1, LAT + 0.001, LNG, hours="Mo-Fr 08:00-20:00"),
-        rec(2, LAT + 0.002, LNG, hours="Mo-Fr 07:00-20:00"),
-        rec(3, LAT + 0.5, LNG, hours="Mo-Fr 06:00-20:00"),  # opens first but 55 km away
-    ])
+    index = StationIndex.build(
+        [
+            rec(1, LAT + 0.001, LNG, hours="Mo-Fr 08:00-20:00"),
+            rec(2, LAT + 0.002, LNG, hours="Mo-Fr 07:00-20:00"),
+            rec(3, LAT + 0.5, LNG, hours="Mo-Fr 06:00-20:00"),  # opens first but 55 km away
+        ]
+    )
     night = NOW.replace(hour=3)
     assert index.nearest(Point(LAT, LNG), at=night) == []
     first = index.soonest_opening(Point(LAT, LNG), at=night)
@@ -174,7 +192,13 @@ def test_empty_index() -> None:
 
 CODES = ("rest", "haircut", "meal_heating", "ebike_charging")
 HOURS = ("24/7", "Mo-Fr 08:00-20:00; PH off", "Mo-Su 20:00-02:00", "Sa,Su 09:00-12:00")
-TIMES = (NOW, EVENING, NOW.replace(hour=1), NOW + timedelta(days=4), datetime(2026, 10, 1, 10, tzinfo=CHINA_TZ))
+TIMES = (
+    NOW,
+    EVENING,
+    NOW.replace(hour=1),
+    NOW + timedelta(days=4),
+    datetime(2026, 10, 1, 10, tzinfo=CHINA_TZ),
+)
 
 
 def chord(a: Point, b: Point) -> float:
@@ -186,8 +210,15 @@ def chord(a: Point, b: Point) -> float:
 
 
 def brute_force(
-    stations: list[StationRecord], point: Point, *, at: datetime, services: list[str],
-    limit: int, max_distance_m: float | None, open_now: bool, demoted: set[int],
+    stations: list[StationRecord],
+    point: Point,
+    *,
+    at: datetime,
+    services: list[str],
+    limit: int,
+    max_distance_m: float | None,
+    open_now: bool,
+    demoted: set[int],
 ) -> list[int]:
     keep = []
     for s in stations:
@@ -234,8 +265,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     ]
     return {
         "stations": stations,
-        "point": Point(*draw(st.one_of(st.sampled_from(pool), spots, st.tuples(
-            st.floats(30.0, 53.0), st.floats(97.0, 126.0))))),
+        "point": Point(
+            *draw(
+                st.one_of(
+                    st.sampled_from(pool),
+                    spots,
+                    st.tuples(st.floats(30.0, 53.0), st.floats(97.0, 126.0)),
+                )
+            )
+        ),
         "at": draw(st.sampled_from(TIMES)),
         "services": sorted(draw(st.sets(st.sampled_from(CODES), max_size=2))),
         "limit": draw(st.integers(1, 12)),
@@ -250,13 +288,22 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 def test_nearest_agrees_with_brute_force(case: Scenario) -> None:
     index = StationIndex.build(case["stations"])
     got = index.nearest(
-        case["point"], at=case["at"], services=case["services"], limit=case["limit"],
-        max_distance_m=case["max_distance_m"], open_now=case["open_now"],
+        case["point"],
+        at=case["at"],
+        services=case["services"],
+        limit=case["limit"],
+        max_distance_m=case["max_distance_m"],
+        open_now=case["open_now"],
         demoted=case["demoted"],
     )
     expected = brute_force(
-        case["stations"], case["point"], at=case["at"], services=case["services"],
-        limit=case["limit"], max_distance_m=case["max_distance_m"], open_now=case["open_now"],
+        case["stations"],
+        case["point"],
+        at=case["at"],
+        services=case["services"],
+        limit=case["limit"],
+        max_distance_m=case["max_distance_m"],
+        open_now=case["open_now"],
         demoted=case["demoted"],
     )
     assert ids(got) == expected
@@ -271,7 +318,9 @@ def test_many_distinct_hours_settled_as_the_search_meets_them() -> None:
     rng = np.random.default_rng(11)
     stations = [
         rec(
-            i, LAT + rng.normal(0, 0.05), LNG + rng.normal(0, 0.05),
+            i,
+            LAT + rng.normal(0, 0.05),
+            LNG + rng.normal(0, 0.05),
             hours=f"Mo-Su {8 + i % 2 * 10:02d}:00-{19 + i // 120 % 5}:{i // 2 % 60:02d}; PH off",
         )
         for i in range(1, 1201)
@@ -282,8 +331,14 @@ def test_many_distinct_hours_settled_as_the_search_meets_them() -> None:
         for limit in (1, 5, 30):
             got = index.nearest(point, at=NOW, limit=limit)
             assert ids(got) == brute_force(
-                stations, point, at=NOW, services=[], limit=limit, max_distance_m=None,
-                open_now=True, demoted=set(),
+                stations,
+                point,
+                at=NOW,
+                services=[],
+                limit=limit,
+                max_distance_m=None,
+                open_now=True,
+                demoted=set(),
             )
             assert got and all(i % 2 == 0 for i in ids(got))  # 08:00 openers; 18:00 ones are shut
 
@@ -300,10 +355,15 @@ def test_clustered_stations_agree_with_brute_force_across_window_sizes() -> None
             lat, lng = lat0 + rng.normal(0, 0.03), lng0 + rng.normal(0, 0.04)
         else:
             lat, lng = rng.uniform(38, 50), rng.uniform(98, 125)
-        stations.append(rec(
-            i, lat, lng, services=tuple(c for c in CODES if rng.random() < 0.3),
-            hours=HOURS[i % len(HOURS)],
-        ))
+        stations.append(
+            rec(
+                i,
+                lat,
+                lng,
+                services=tuple(c for c in CODES if rng.random() < 0.3),
+                hours=HOURS[i % len(HOURS)],
+            )
+        )
     index = StationIndex.build(stations)
     points = [Point(lat + rng.normal(0, 0.1), lng + rng.normal(0, 0.1)) for lat, lng in centres]
     points += [Point(rng.uniform(30, 53), rng.uniform(97, 126)) for _ in range(12)]
@@ -311,7 +371,13 @@ def test_clustered_stations_agree_with_brute_force_across_window_sizes() -> None
     for point in points:
         for services in ([], ["haircut"], ["rest", "meal_heating"]):
             for limit in (1, 7):
-                kwargs = dict(at=EVENING, services=services, limit=limit, max_distance_m=None,
-                              open_now=True, demoted=demoted)
+                kwargs = dict(
+                    at=EVENING,
+                    services=services,
+                    limit=limit,
+                    max_distance_m=None,
+                    open_now=True,
+                    demoted=demoted,
+                )
                 got = index.nearest(point, **kwargs)  # type: ignore[arg-type]
                 assert ids(got) == brute_force(stations, point, **kwargs)  # type: ignore[arg-type]

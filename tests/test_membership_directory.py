@@ -24,7 +24,9 @@ from tests.unions import UNIONS_CSV, load_unions
 
 async def test_reimport_updates_by_code_and_never_duplicates(context: AppContext) -> None:
     ids = await load_unions(context)
-    changed = UNIONS_CSV.replace("-1004,,HH", "-2004,,HH").replace("包头市总工会", "包头市总工会（新）")
+    changed = UNIONS_CSV.replace("-1004,,HH", "-2004,,HH").replace(
+        "包头市总工会", "包头市总工会（新）"
+    )
     parsed = parse_union_csv(changed)
     summary = await import_unions(context.db, parsed.rows)
     assert (summary.created, summary.updated) == (0, 7)
@@ -51,7 +53,9 @@ async def test_place_and_assignment(context: AppContext) -> None:
     assert await assigned(occupation="food_delivery", employer="美团外卖") == "HH-MT"
     assert await assigned(occupation="courier", employer="某某快递") == "HH-KD"
     assert await assigned(occupation="sanitation", employer="") == "HH-XC-NEF"
-    baotou = await assign_union(context.db, league="包头市", county="昆都仑区", occupation="courier")
+    baotou = await assign_union(
+        context.db, league="包头市", county="昆都仑区", occupation="courier"
+    )
     assert baotou is not None and baotou.key == "BT"
 
 
@@ -91,7 +95,9 @@ async def test_staff_token_finds_the_staff_member_once_issued(context: AppContex
     assert info.union_ids == {ids["HH-XC"], ids["HH-XC-NEF"]}
     found = await staff_for_token(context.db, token)
     assert found == info
-    assert await staff_for_token(context.db, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert (
+        await staff_for_token(context.db, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    )
     assert await staff_for_token(context.db, "") is None
     with pytest.raises(DirectoryError, match="没有“不存在”"):
         await add_staff(context.db, "李雷", ["不存在"])

@@ -37,16 +37,25 @@ ID_NUMBER = "11010519491231002X"  # the GB 11643 example, valid check digit
 
 def application(**changes: Any) -> Application:
     base = Application(
-        name="张三", phone=PHONE, phone_via="telegram_contact", occupation="sanitation",
-        employer="个人", league="呼和浩特市", county="新城区", channel="telegram",
-        channel_user="5001", consent=True,
+        name="张三",
+        phone=PHONE,
+        phone_via="telegram_contact",
+        occupation="sanitation",
+        employer="个人",
+        league="呼和浩特市",
+        county="新城区",
+        channel="telegram",
+        channel_user="5001",
+        consent=True,
     )
     return replace(base, **changes)
 
 
 async def outbox(context: AppContext) -> list[OutboxMessage]:
     async with context.db.session() as session:
-        return list((await session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id)))).scalars())
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id)))).scalars()
+        )
 
 
 async def test_enroll_assigns_forwards_and_masks(context: AppContext) -> None:
@@ -61,16 +70,26 @@ async def test_enroll_assigns_forwards_and_masks(context: AppContext) -> None:
     text = messages[0].payload["text"]
     assert "138****5678" in text and PHONE not in text and "张*" in text and "张三" not in text
     buttons = messages[0].payload["reply_markup"]["inline_keyboard"][0]
-    assert [b["callback_data"] for b in buttons] == [f"enr:approve:{e.id}:1", f"enr:reject:{e.id}:1"]
+    assert [b["callback_data"] for b in buttons] == [
+        f"enr:approve:{e.id}:1",
+        f"enr:reject:{e.id}:1",
+    ]
 
 
 async def test_bad_input_names_each_field_and_stores_nothing(context: AppContext) -> None:
     await load_unions(context)
     with pytest.raises(EnrollmentInvalid) as caught:
-        await enroll(context, application(
-            name="张3", phone="1381234567", occupation="宇航员", consent=False,
-            id_number="110105194912310021", id_consent=False,
-        ))
+        await enroll(
+            context,
+            application(
+                name="张3",
+                phone="1381234567",
+                occupation="宇航员",
+                consent=False,
+                id_number="110105194912310021",
+                id_consent=False,
+            ),
+        )
     problems = caught.value.problems
     assert set(problems) == {"name", "phone", "occupation", "consent", "id_number", "id_consent"}
     assert "11 位" in problems["phone"] and "校验" in problems["id_number"]
@@ -95,8 +114,9 @@ async def test_same_phone_or_id_returns_the_existing_one(context: AppContext) ->
     again = await enroll(context, application(name="张三丰", channel_user="other"))
     assert not again.created and again.same_person
     assert again.enrollment.id == first.enrollment.id and again.enrollment.status == "submitted"
-    by_id = await enroll(context, application(phone="13900001111", id_number=ID_NUMBER,
-                                              id_consent=True))
+    by_id = await enroll(
+        context, application(phone="13900001111", id_number=ID_NUMBER, id_consent=True)
+    )
     assert not by_id.created and not by_id.same_person
     assert by_id.enrollment.id == first.enrollment.id
     assert len(await outbox(context)) == 1
@@ -106,10 +126,7 @@ async def test_race_through_two_processes(backend: Callable[..., AppContext]) ->
     one, two = backend(), backend()
     await one.db.upgrade()
     await load_unions(one)
-    tasks = [
-        enroll(ctx, application(channel_user=str(i)))
-        for i, ctx in enumerate([one, two] * 6)
-    ]
+    tasks = [enroll(ctx, application(channel_user=str(i))) for i, ctx in enumerate([one, two] * 6)]
     results = await asyncio.gather(*tasks)
     assert sum(r.created for r in results) == 1
     assert len({r.enrollment.id for r in results}) == 1
@@ -125,7 +142,11 @@ async def test_approve_issues_member_number_and_tells_the_worker(context: AppCon
     decision = await approve(context, e.id, actor="staff:1", union_ids=own, revision=1)
     assert decision.changed
     number = decision.enrollment.member_number
-    assert number is not None and number.startswith("NM2026-") and decision.enrollment.status == "approved"
+    assert (
+        number is not None
+        and number.startswith("NM2026-")
+        and decision.enrollment.status == "approved"
+    )
     # A second press changes nothing and sends nothing more.
     twice = await approve(context, e.id, actor="staff:2", union_ids=own, revision=1)
     assert not twice.changed and twice.enrollment.member_number == number
@@ -143,10 +164,17 @@ async def test_reject_then_correct_and_resubmit(context: AppContext) -> None:
     e = (await enroll(context, application())).enrollment
     with pytest.raises(EnrollmentInvalid):
         await reject(context, e.id, "  ", actor="staff:1", union_ids=own)
-    rejected = (await reject(context, e.id, "单位填写有误", actor="staff:1", union_ids=own)).enrollment
+    rejected = (
+        await reject(context, e.id, "单位填写有误", actor="staff:1", union_ids=own)
+    ).enrollment
     assert rejected.status == "rejected" and rejected.reject_reason == "单位填写有误"
-    fixed = await resubmit(context, e.id, application(
-        occupation="food_delivery", employer="美团", id_number=ID_NUMBER, id_consent=True))
+    fixed = await resubmit(
+        context,
+        e.id,
+        application(
+            occupation="food_delivery", employer="美团", id_number=ID_NUMBER, id_consent=True
+        ),
+    )
     assert fixed.status == "submitted" and fixed.revision == 2 and fixed.union_id == ids["HH-MT"]
     # The old buttons (revision 1) no longer decide anything.
     with pytest.raises(ReviewConflict):

@@ -39,9 +39,16 @@ async def _login(api: AppClient, fake: FakeWeChat, openid: str) -> dict[str, str
 def form(fake: FakeWeChat, phone: str = PHONE, **changes: Any) -> dict[str, Any]:
     code = f"phone-{phone}-{len(fake.phones)}"
     fake.phones[code] = phone
-    body = {"name": "李娜", "phone_code": code, "occupation": "courier", "employer": "中通快递",
-            "league": "呼和浩特市", "county": "新城区", "consent": True,
-            "consent_version": POLICY_VERSION}
+    body = {
+        "name": "李娜",
+        "phone_code": code,
+        "occupation": "courier",
+        "employer": "中通快递",
+        "league": "呼和浩特市",
+        "county": "新城区",
+        "consent": True,
+        "consent_version": POLICY_VERSION,
+    }
     body.update(changes)
     return body
 
@@ -56,8 +63,9 @@ async def test_options_suggest_the_place_from_a_location(
 ) -> None:
     api = await _client(backend, aiohttp_client, fake_wechat)
     lat, lng = wgs84_to_gcj02(40.8580, 111.6655)  # 新城区 seat, as wx.getLocation gives it
-    body = await (await api.get("/api/v1/membership/options",
-                                params={"lat": lat, "lng": lng})).json()
+    body = await (
+        await api.get("/api/v1/membership/options", params={"lat": lat, "lng": lng})
+    ).json()
     assert body["suggested"] == {"league": "呼和浩特市", "county": "新城区"}
     assert {"code": "food_delivery", "name": "外卖骑手"} in body["occupations"]
     assert body["policy_version"] == POLICY_VERSION
@@ -70,14 +78,16 @@ async def test_enroll_duplicate_reject_correct_approve(
     me = await _login(api, fake_wechat, "o-lina")
     assert (await api.get("/api/v1/membership/me", headers=me)).status == 404
 
-    bad = await api.post("/api/v1/membership", headers=me,
-                         json=form(fake_wechat, name="李", consent=False))
+    bad = await api.post(
+        "/api/v1/membership", headers=me, json=form(fake_wechat, name="李", consent=False)
+    )
     assert bad.status == 422
     problem = await bad.json()
     assert {p["name"] for p in problem["invalid_params"]} == {"name", "consent"}
     assert (await api.get("/api/v1/membership/me", headers=me)).status == 404
-    stale = await api.post("/api/v1/membership", headers=me,
-                           json=form(fake_wechat, consent_version="old"))
+    stale = await api.post(
+        "/api/v1/membership", headers=me, json=form(fake_wechat, consent_version="old")
+    )
     assert stale.status == 409
 
     created = await api.post("/api/v1/membership", headers=me, json=form(fake_wechat))
@@ -87,8 +97,9 @@ async def test_enroll_duplicate_reject_correct_approve(
     assert first["union"] == "呼和浩特市快递行业工会" and PHONE not in await created.text()
 
     other_device = await _login(api, fake_wechat, "o-lina-2")
-    again = await api.post("/api/v1/membership", headers=other_device,
-                           json=form(fake_wechat, name="李娜娜"))
+    again = await api.post(
+        "/api/v1/membership", headers=other_device, json=form(fake_wechat, name="李娜娜")
+    )
     assert again.status == 200
     body = await again.json()
     assert body["created"] is False and body["id"] == first["id"] and body["name"] == "李娜"
@@ -133,10 +144,12 @@ async def test_two_processes_racing_make_one_membership(
     one = await _client(backend, aiohttp_client, fake_wechat)
     two = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
     heads = [await _login(api, fake_wechat, f"o-{i}") for i, api in enumerate([one, two] * 4)]
-    answers = await asyncio.gather(*[
-        api.post("/api/v1/membership", headers=h, json=form(fake_wechat))
-        for api, h in zip([one, two] * 4, heads, strict=True)
-    ])
+    answers = await asyncio.gather(
+        *[
+            api.post("/api/v1/membership", headers=h, json=form(fake_wechat))
+            for api, h in zip([one, two] * 4, heads, strict=True)
+        ]
+    )
     statuses = sorted(r.status for r in answers)
     assert statuses == [200] * 7 + [201]
     ids = {(await r.json())["id"] for r in answers}

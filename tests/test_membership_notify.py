@@ -29,9 +29,16 @@ def wired(wechat_client: AppClient) -> AppContext:
 
 def application(channel: str, user: str, **changes: Any) -> Application:
     base = Application(
-        name="张三", phone="13812345678", phone_via="miniprogram_code", occupation="sanitation",
-        employer="个人", league="呼和浩特市", county="新城区", channel=channel,
-        channel_user=user, consent=True,
+        name="张三",
+        phone="13812345678",
+        phone_via="miniprogram_code",
+        occupation="sanitation",
+        employer="个人",
+        league="呼和浩特市",
+        county="新城区",
+        channel=channel,
+        channel_user=user,
+        consent=True,
     )
     return replace(base, **changes)
 
@@ -49,12 +56,20 @@ async def delivered(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
 
 async def rows_to(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
     async with ctx.db.session() as session:
-        return list((await session.execute(select(OutboxMessage).where(
-            col(OutboxMessage.recipient) == recipient).order_by(col(OutboxMessage.id)))).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.recipient) == recipient)
+                    .order_by(col(OutboxMessage.id))
+                )
+            ).scalars()
+        )
 
 
 async def test_official_account_worker_gets_a_text(
-    wired: AppContext, fake_wechat: FakeWeChat,
+    wired: AppContext,
+    fake_wechat: FakeWeChat,
 ) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("wechat", OPENID))).enrollment
@@ -72,8 +87,9 @@ async def test_official_account_worker_gets_a_text(
 async def test_rejection_also_by_text(wired: AppContext, fake_wechat: FakeWeChat) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("wechat", OPENID))).enrollment
-    await reject(wired, e.id, "单位填写有误", actor="staff:1",
-                 union_ids=frozenset({ids["HH-XC-NEF"]}))
+    await reject(
+        wired, e.id, "单位填写有误", actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]})
+    )
     await delivered(wired, OPENID)
     [sent] = fake_wechat.sent
     assert "单位填写有误" in sent["text"]["content"]

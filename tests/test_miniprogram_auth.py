@@ -27,8 +27,9 @@ async def _echo_checked(request: web.Request) -> web.Response:
     body = await request.json()
     verdict = await check_text(request, user, body["text"])
     phone = await phone_number(request, body["phone_code"]) if "phone_code" in body else None
-    return web.json_response({"verdict": verdict.verdict.value, "checked": verdict.checked,
-                              "phone": phone})
+    return web.json_response(
+        {"verdict": verdict.verdict.value, "checked": verdict.checked, "phone": phone}
+    )
 
 
 @pytest.fixture
@@ -70,8 +71,14 @@ async def test_missing_wrong_or_tampered_tokens_get_401(
     token = await _login(api, fake_wechat)
     head, payload, mac = token.split(".")
     flipped = mac[:-2] + ("A" if mac[-2] != "A" else "B") + mac[-1]
-    for header in [None, "Bearer", "Bearer nonsense", f"Basic {token}",
-                   f"Bearer {head}.{payload}.{flipped}", f"Bearer {head}.e30.{mac}"]:
+    for header in [
+        None,
+        "Bearer",
+        "Bearer nonsense",
+        f"Basic {token}",
+        f"Bearer {head}.{payload}.{flipped}",
+        f"Bearer {head}.e30.{mac}",
+    ]:
         headers = {"Authorization": header} if header else {}
         resp = await api.get("/api/v1/test/whoami", headers=headers)
         assert resp.status == 401, header
@@ -106,9 +113,7 @@ async def test_bad_codes_and_bodies(api: TestClient, fake_wechat: FakeWeChat) ->
     assert again.status == 401
 
 
-async def test_wechat_down_is_503_not_500(
-    api: TestClient, fake_wechat: FakeWeChat
-) -> None:
+async def test_wechat_down_is_503_not_500(api: TestClient, fake_wechat: FakeWeChat) -> None:
     await fake_wechat.close()
     resp = await api.post("/api/v1/auth/login", json={"code": "c1"})
     assert resp.status == 503
@@ -151,8 +156,11 @@ async def test_content_check_and_phone_helpers_for_route_modules(
     auth = {"Authorization": f"Bearer {token}"}
     fake_wechat.verdicts = {"代开发票": "risky"}
     fake_wechat.phones = {"pc-1": "13912345678"}
-    ok = await api.post("/api/v1/test/checked", headers=auth,
-                        json={"text": "驿站门口的灯坏了", "phone_code": "pc-1"})
+    ok = await api.post(
+        "/api/v1/test/checked",
+        headers=auth,
+        json={"text": "驿站门口的灯坏了", "phone_code": "pc-1"},
+    )
     assert await ok.json() == {"verdict": "pass", "checked": True, "phone": "13912345678"}
     sent = next(body for path, _, body in fake_wechat.calls if path == "/wxa/msg_sec_check")
     assert sent["openid"] == "o-c1"  # checked as the logged-in user
@@ -161,7 +169,8 @@ async def test_content_check_and_phone_helpers_for_route_modules(
     fake_wechat.sec_check_down = True
     held = await api.post("/api/v1/test/checked", headers=auth, json={"text": "驿站门口的灯坏了"})
     assert await held.json() == {"verdict": "review", "checked": False, "phone": None}
-    bad_phone = await api.post("/api/v1/test/checked", headers=auth,
-                               json={"text": "x", "phone_code": "expired"})
+    bad_phone = await api.post(
+        "/api/v1/test/checked", headers=auth, json={"text": "x", "phone_code": "expired"}
+    )
     assert bad_phone.status == 400
     assert "获取手机号" in (await bad_phone.json())["detail"]

@@ -72,7 +72,11 @@ async def test_service_filter_repeats_and_all_must_match(client: AppClient) -> N
 async def test_open_now_false_includes_closed_stations(client: AppClient) -> None:
     await _setup(client)
     params: dict[str, QueryValue] = {
-        "lat": LAT, "lng": LNG, "coord": "wgs84", "open_now": "false", "limit": 2
+        "lat": LAT,
+        "lng": LNG,
+        "coord": "wgs84",
+        "open_now": "false",
+        "limit": 2,
     }
     body = await (await client.get("/api/v1/stations/nearby", params=params)).json()
     shut = body["stations"][0]
@@ -147,8 +151,13 @@ async def test_station_reported_closed_ranks_after_open_ones(client: AppClient) 
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
     for worker in ("w1", "w2"):
         await service_of(ctx).submit(
-            NewCase(kind="feedback", category="closed", channel="wechat", worker_ref=worker,
-                    station_id=near.id)
+            NewCase(
+                kind="feedback",
+                category="closed",
+                channel="wechat",
+                worker_ref=worker,
+                station_id=near.id,
+            )
         )
         ctx.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
     params: dict[str, QueryValue] = {"lat": LAT, "lng": LNG, "coord": "wgs84"}

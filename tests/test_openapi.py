@@ -52,7 +52,9 @@ class LiveApi:
         url = f"sqlite+aiosqlite:///{self.db_path}"
         context = AppContext(
             settings=Settings(database_url=url, redis_url=None, **wechat_settings(self._fake)),
-            db=Database(url), store=MemoryStore(), clock=FrozenClock(WORKDAY_MORNING),
+            db=Database(url),
+            store=MemoryStore(),
+            clock=FrozenClock(WORKDAY_MORNING),
         )
         # Fuzzing sends hundreds of requests from one address; limits are tested elsewhere.
         context.components["miniprogram_rate_limits"] = RateLimits(per_ip=10**9, per_user=10**9)
@@ -64,8 +66,14 @@ class LiveApi:
         await add_stations(
             context,
             station("A", LAT + 0.001, LNG, services=["rest", "drinking_water"]),
-            station("B", LAT + 0.01, LNG, opening_hours="Mo-Fr 08:00-18:00",
-                    most_beautiful=True, phone="0471-1234567"),
+            station(
+                "B",
+                LAT + 0.01,
+                LNG,
+                opening_hours="Mo-Fr 08:00-18:00",
+                most_beautiful=True,
+                phone="0471-1234567",
+            ),
             station("C", LAT - 0.2, LNG + 0.3, opening_hours="Sa,Su 09:00-12:00"),
         )
 
@@ -113,8 +121,13 @@ def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     errors = [e.message for e in OPENAPI_31_VALIDATOR.iter_errors(document)]
     assert errors == []
     assert document["openapi"] == "3.1.0"
-    for path in ("/api/v1/stations/nearby", "/api/v1/stations/{station_id}", "/api/v1/services",
-                 "/api/v1/auth/login", "/api/v1/auth/logout"):
+    for path in (
+        "/api/v1/stations/nearby",
+        "/api/v1/stations/{station_id}",
+        "/api/v1/services",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+    ):
         assert path in document["paths"], path
 
 
@@ -131,8 +144,10 @@ def test_document_comes_from_the_request_models(document: dict[str, Any]) -> Non
     login = document["paths"]["/api/v1/auth/login"]["post"]
     body_ref = login["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = document["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
-    assert body["properties"]["code"]["maxLength"] == LoginRequest.model_fields["code"].metadata[
-        1].max_length
+    assert (
+        body["properties"]["code"]["maxLength"]
+        == LoginRequest.model_fields["code"].metadata[1].max_length
+    )
     # Every operation documents the rate limit and its Retry-After header.
     for operations in document["paths"].values():
         for op in operations.values():
@@ -161,8 +176,13 @@ def test_fuzz_no_server_errors_and_answers_match_the_document(
                 continue  # nothing to make invalid
 
             @given(case=operation.as_strategy(mode))
-            @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
             def call(case: Any) -> None:
                 # Every default check: not a 5xx, documented status, content type, headers,
                 # body, and positive/negative data accepted/rejected.
@@ -185,21 +205,34 @@ def test_fuzz_logged_in_no_server_errors_and_answers_match_the_document(
     login = httpx.post(f"{live_api.base_url}/api/v1/auth/login", json={"code": "code-0"})
     assert login.status_code == 200
     headers = {"Authorization": f"Bearer {login.json()['token']}"}
-    secured = [op for op in _operations(api_schema)
-               if document["paths"][op.path][op.method.lower()].get("security")
-               and not op.path.endswith("/logout")]
+    secured = [
+        op
+        for op in _operations(api_schema)
+        if document["paths"][op.path][op.method.lower()].get("security")
+        and not op.path.endswith("/logout")
+    ]
     assert secured
     for operation in secured:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=15,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def call(case: Any) -> None:
             # Which schema-valid input a domain accepts (a real phone code, …) is the domain's
             # business; here: no 5xx, and whatever comes back is what the document promises.
-            case.call_and_validate(headers=headers, checks=[
-                not_a_server_error, status_code_conformance, content_type_conformance,
-                response_schema_conformance,
-            ])
+            case.call_and_validate(
+                headers=headers,
+                checks=[
+                    not_a_server_error,
+                    status_code_conformance,
+                    content_type_conformance,
+                    response_schema_conformance,
+                ],
+            )
 
         call()

@@ -43,7 +43,9 @@ class Recorder:
         return {"message_id": len(self.sent)}
 
 
-async def test_rows_commit_with_the_callers_transaction_and_dedupe(backend: Callable[..., AppContext]) -> None:
+async def test_rows_commit_with_the_callers_transaction_and_dedupe(
+    backend: Callable[..., AppContext],
+) -> None:
     ctx = await _ready(backend)
     with pytest.raises(RuntimeError):
         async with ctx.db.transaction() as session:
@@ -69,7 +71,9 @@ async def test_rows_commit_with_the_callers_transaction_and_dedupe(backend: Call
     assert await counts(ctx.db) == {"sent": 2}
 
 
-async def test_failures_back_off_are_recorded_and_give_up_marks_dead(backend: Callable[..., AppContext]) -> None:
+async def test_failures_back_off_are_recorded_and_give_up_marks_dead(
+    backend: Callable[..., AppContext],
+) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
         await enqueue(session, "chat", "ok-later", {"n": 1}, "a")
@@ -106,7 +110,9 @@ async def test_failures_back_off_are_recorded_and_give_up_marks_dead(backend: Ca
     assert (await _rows(ctx))[0].status == "sent"
 
 
-async def test_retry_after_is_honoured_for_the_whole_recipient(backend: Callable[..., AppContext]) -> None:
+async def test_retry_after_is_honoured_for_the_whole_recipient(
+    backend: Callable[..., AppContext],
+) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
         for n in range(3):
@@ -127,7 +133,9 @@ async def test_retry_after_is_honoured_for_the_whole_recipient(backend: Callable
     assert other.next_attempt_at <= utcnow()  # another chat is not held back
 
 
-async def test_two_dispatchers_never_deliver_a_row_twice(backend: Callable[..., AppContext]) -> None:
+async def test_two_dispatchers_never_deliver_a_row_twice(
+    backend: Callable[..., AppContext],
+) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
         for n in range(60):
@@ -148,7 +156,9 @@ async def test_two_dispatchers_never_deliver_a_row_twice(backend: Callable[..., 
     assert workers[0].delivered > 0 and workers[1].delivered > 0
 
 
-async def test_killed_mid_delivery_is_recovered_after_the_lease(backend: Callable[..., AppContext]) -> None:
+async def test_killed_mid_delivery_is_recovered_after_the_lease(
+    backend: Callable[..., AppContext],
+) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
         await enqueue(session, "chat", "-100", {"text": "新求助"}, "case:7")

@@ -60,35 +60,65 @@ SOME_DELIVERED = 4  # kill once this many cards are through (or soon after the f
 
 
 async def _directory(ctx: AppContext) -> None:
-    await import_unions(ctx.db, [
-        UnionRow(name="内蒙古自治区总工会", level="region", adcode="150000", key="region"),
-        UnionRow(name="呼和浩特市总工会", level="league", league="呼和浩特市", adcode="150100",
-                 key="hohhot", parent="region"),
-        UnionRow(name="赛罕区总工会", level="county", league="呼和浩特市", county="赛罕区",
-                 adcode="150105", key="saihan", parent="hohhot",
-                 telegram_chat_id="-1001", wecom_robot_key="robot-saihan"),
-        UnionRow(name="新城区总工会", level="county", league="呼和浩特市", county="新城区",
-                 adcode="150102", key="xincheng", parent="hohhot",
-                 telegram_chat_id="-1002", wecom_robot_key="robot-xincheng"),
-    ])
+    await import_unions(
+        ctx.db,
+        [
+            UnionRow(name="内蒙古自治区总工会", level="region", adcode="150000", key="region"),
+            UnionRow(
+                name="呼和浩特市总工会",
+                level="league",
+                league="呼和浩特市",
+                adcode="150100",
+                key="hohhot",
+                parent="region",
+            ),
+            UnionRow(
+                name="赛罕区总工会",
+                level="county",
+                league="呼和浩特市",
+                county="赛罕区",
+                adcode="150105",
+                key="saihan",
+                parent="hohhot",
+                telegram_chat_id="-1001",
+                wecom_robot_key="robot-saihan",
+            ),
+            UnionRow(
+                name="新城区总工会",
+                level="county",
+                league="呼和浩特市",
+                county="新城区",
+                adcode="150102",
+                key="xincheng",
+                parent="hohhot",
+                telegram_chat_id="-1002",
+                wecom_robot_key="robot-xincheng",
+            ),
+        ],
+    )
 
 
 def _environment(ctx: AppContext, chats: FlakyChats) -> dict[str, str]:
     """The subprocess's settings: the test's database and store, the fakes, quick retries."""
     ours = {name.upper() for name in Settings.model_fields}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ours and not k.startswith(("OUTBOX_", "WECOM_"))}
-    env.update({
-        "DATABASE_URL": ctx.db.url,
-        "TELEGRAM_BOT_TOKEN": chats.token,
-        "TELEGRAM_API_BASE": chats.base_url,
-        "WECOM_API_BASE": chats.base_url,
-        "WECOM_FREQ_WAIT": "0.5",  # the robot's "wait a minute", shortened
-        "OUTBOX_BASE_DELAY": "0.05",
-        "OUTBOX_MAX_DELAY": "0.5",
-        "OUTBOX_POLL_SECONDS": "0.05",
-        "LOG_LEVEL": "INFO",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ours and not k.startswith(("OUTBOX_", "WECOM_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": ctx.db.url,
+            "TELEGRAM_BOT_TOKEN": chats.token,
+            "TELEGRAM_API_BASE": chats.base_url,
+            "WECOM_API_BASE": chats.base_url,
+            "WECOM_FREQ_WAIT": "0.5",  # the robot's "wait a minute", shortened
+            "OUTBOX_BASE_DELAY": "0.05",
+            "OUTBOX_MAX_DELAY": "0.5",
+            "OUTBOX_POLL_SECONDS": "0.05",
+            "LOG_LEVEL": "INFO",
+        }
+    )
     if ctx.db.schema:
         env["DATABASE_SCHEMA"] = ctx.db.schema
     if ctx.settings.redis_url:
@@ -100,9 +130,16 @@ def _environment(ctx: AppContext, chats: FlakyChats) -> dict[str, str]:
 async def _dispatcher(env: dict[str, str], lease: float, log: Path) -> asyncio.subprocess.Process:
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "core", "outbox", "run",
-            env=env | {"OUTBOX_LEASE_SECONDS": str(lease)}, cwd=log.parent,  # no stray .env
-            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+            sys.executable,
+            "-m",
+            "core",
+            "outbox",
+            "run",
+            env=env | {"OUTBOX_LEASE_SECONDS": str(lease)},
+            cwd=log.parent,  # no stray .env
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
         )
 
 
@@ -141,10 +178,17 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
         county_of: dict[str, str] = {}  # acknowledged tracking number → county
         card_of: dict[str, str] = {}  # tracking number → its staff card's outbox key
         for n in range(CASES):
-            got = await service.submit(NewCase(
-                kind="legal_aid", category="unpaid_wages", channel="telegram",
-                worker_ref=f"tg-{n}", description=f"老板拖欠工资，第{n}位工友",
-                point=SAIHAN if n % 2 else XINCHENG, source_ref=f"update-{n}"))
+            got = await service.submit(
+                NewCase(
+                    kind="legal_aid",
+                    category="unpaid_wages",
+                    channel="telegram",
+                    worker_ref=f"tg-{n}",
+                    description=f"老板拖欠工资，第{n}位工友",
+                    point=SAIHAN if n % 2 else XINCHENG,
+                    source_ref=f"update-{n}",
+                )
+            )
             assert got.created and got.case.number in got.acknowledgement
             county_of[got.case.number] = got.case.area_name
             card_of[got.case.number] = f"case:{got.case.id}:card"
@@ -158,8 +202,9 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
         async def recorded() -> bool:
             """Every card a chat accepted is already "sent" in the database."""
             # A sent row keeps no payload: match the cards by their outbox key.
-            sent = {(r.kind, r.recipient, r.dedupe_key)
-                    for r in await _rows(ctx) if r.status == "sent"}
+            sent = {
+                (r.kind, r.recipient, r.dedupe_key) for r in await _rows(ctx) if r.status == "sent"
+            }
             return {(a.kind, a.chat, card_of[number_in(a.text)]) for a in chats.accepted} <= sent
 
         env = _environment(ctx, chats)
@@ -178,8 +223,12 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
         first.send_signal(signal.SIGKILL)
         assert await asyncio.wait_for(first.wait(), 10) == -signal.SIGKILL
         # Let this loop see the dead connections before the held answers are written to them.
-        await _until(lambda: all(r.transport is None or r.transport.is_closing()
-                                 for r in chats.held), 5, "the killed connections to close", log)
+        await _until(
+            lambda: all(r.transport is None or r.transport.is_closing() for r in chats.held),
+            5,
+            "the killed connections to close",
+            log,
+        )
         await asyncio.sleep(0.2)
         chats.release()
 
@@ -211,8 +260,9 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
     for county, pairs in CHATS.items():
         expected = Counter({n: 1 for n, c in county_of.items() if c == county})
         for kind, chat in pairs:
-            cards = Counter(number_in(a.text) for a in chats.accepted
-                            if (a.kind, a.chat) == (kind, chat))
+            cards = Counter(
+                number_in(a.text) for a in chats.accepted if (a.kind, a.chat) == (kind, chat)
+            )
             assert cards == expected, (kind, chat)  # every case, exactly once
     assert len(chats.accepted) == 2 * CASES  # and nothing anywhere else
     assert 0 < delivered_before < 2 * CASES

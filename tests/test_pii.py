@@ -121,9 +121,18 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) 
     ctx = backend(pii_key=SecretStr(old))
     await ctx.db.upgrade()
     await load_unions(ctx)
-    app = Application(name="王五", phone="13900001111", phone_via="telegram_contact",
-                      occupation="courier", employer="顺丰", league="呼和浩特市", county="新城区",
-                      channel="telegram", channel_user="1", consent=True)
+    app = Application(
+        name="王五",
+        phone="13900001111",
+        phone_via="telegram_contact",
+        occupation="courier",
+        employer="顺丰",
+        league="呼和浩特市",
+        county="新城区",
+        channel="telegram",
+        channel_user="1",
+        consent=True,
+    )
     first = (await enroll(ctx, app)).enrollment
     during = backend(pii_key=SecretStr(f"{new},{old}"))
     assert (await enroll(during, app)).enrollment.id == first.id  # still found mid-rotation
@@ -136,7 +145,8 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) 
 
 
 def test_serving_a_chat_channel_needs_a_real_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`yizhan serve` with a bot configured but no PII_KEY stops before touching anything: the
     development key can be derived by anyone who has the source."""
@@ -156,8 +166,11 @@ def test_serving_a_chat_channel_needs_a_real_key(
 
 def test_the_development_key_is_only_for_no_live_channel() -> None:
     require_real_key(Settings(database_url="sqlite:///x.db"))  # demo: no channel, no key needed
-    with_key = Settings(telegram_bot_token=SecretStr("1:x"), miniprogram_appid="wx1",
-                        pii_key=SecretStr(generate_key()))
+    with_key = Settings(
+        telegram_bot_token=SecretStr("1:x"),
+        miniprogram_appid="wx1",
+        pii_key=SecretStr(generate_key()),
+    )
     require_real_key(with_key)
     with pytest.raises(PiiError, match="Telegram 机器人、微信小程序"):
         require_real_key(Settings(telegram_bot_token=SecretStr("1:x"), miniprogram_appid="wx1"))

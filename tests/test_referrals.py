@@ -38,17 +38,47 @@ BAOTOU_KUN = Point(40.6580, 109.8420)  # 昆都仑区, 包头
 
 
 async def _directory(ctx: AppContext) -> None:
-    await import_unions(ctx.db, [
-        UnionRow(name="内蒙古自治区总工会", level="region", adcode="150000", key="region",
-                 wecom_robot_key="robot-region"),
-        UnionRow(name="呼和浩特市总工会", level="league", league="呼和浩特市", adcode="150100",
-                 key="hohhot", parent="region", wecom_robot_key="robot-hohhot"),
-        UnionRow(name="赛罕区总工会", level="county", league="呼和浩特市", county="赛罕区",
-                 adcode="150105", key="saihan", parent="hohhot", wecom_robot_key="robot-saihan"),
-        # 新城区 has a union but no staff chat yet: its cases go up to the league.
-        UnionRow(name="新城区总工会", level="county", league="呼和浩特市", county="新城区",
-                 adcode="150102", key="xincheng", parent="hohhot"),
-    ])
+    await import_unions(
+        ctx.db,
+        [
+            UnionRow(
+                name="内蒙古自治区总工会",
+                level="region",
+                adcode="150000",
+                key="region",
+                wecom_robot_key="robot-region",
+            ),
+            UnionRow(
+                name="呼和浩特市总工会",
+                level="league",
+                league="呼和浩特市",
+                adcode="150100",
+                key="hohhot",
+                parent="region",
+                wecom_robot_key="robot-hohhot",
+            ),
+            UnionRow(
+                name="赛罕区总工会",
+                level="county",
+                league="呼和浩特市",
+                county="赛罕区",
+                adcode="150105",
+                key="saihan",
+                parent="hohhot",
+                wecom_robot_key="robot-saihan",
+            ),
+            # 新城区 has a union but no staff chat yet: its cases go up to the league.
+            UnionRow(
+                name="新城区总工会",
+                level="county",
+                league="呼和浩特市",
+                county="新城区",
+                adcode="150102",
+                key="xincheng",
+                parent="hohhot",
+            ),
+        ],
+    )
 
 
 @pytest.fixture
@@ -65,7 +95,9 @@ async def _world(backend: Callable[..., AppContext]) -> tuple[AppContext, Referr
     return ctx, service_of(ctx)
 
 
-def _dispatcher(ctx: AppContext, wecom: FakeWeCom, http: httpx.AsyncClient, **kw: float) -> Dispatcher:
+def _dispatcher(
+    ctx: AppContext, wecom: FakeWeCom, http: httpx.AsyncClient, **kw: float
+) -> Dispatcher:
     dispatcher = Dispatcher(ctx.db, base_delay=0.02, max_delay=0.2, **kw)  # type: ignore[arg-type]
     # The robot's "wait a minute" (45009) shortened, so the test does not take minutes.
     robot = WeComRobot(http, base_url=wecom.base_url, freq_wait=0.2)
@@ -74,10 +106,15 @@ def _dispatcher(ctx: AppContext, wecom: FakeWeCom, http: httpx.AsyncClient, **kw
 
 
 def legal(worker: str, point: Point, source: str | None = None, **kw: object) -> NewCase:
-    fields: dict[str, object] = {"kind": "legal_aid", "category": "unpaid_wages",
-                                 "channel": "telegram", "worker_ref": worker,
-                                 "description": "老板拖欠三个月工资", "point": point,
-                                 "source_ref": source}
+    fields: dict[str, object] = {
+        "kind": "legal_aid",
+        "category": "unpaid_wages",
+        "channel": "telegram",
+        "worker_ref": worker,
+        "description": "老板拖欠三个月工资",
+        "point": point,
+        "source_ref": source,
+    }
     fields.update(kw)
     return NewCase(**fields)  # type: ignore[arg-type]
 
@@ -103,11 +140,16 @@ async def test_nearest_seat_when_no_boundaries(backend: Callable[..., AppContext
     assert got.case.county_adcode == "150105" and got.routed_to == "赛罕区总工会"
 
 
-async def test_bad_input_is_refused_in_chinese_and_stores_nothing(backend: Callable[..., AppContext]) -> None:
+async def test_bad_input_is_refused_in_chinese_and_stores_nothing(
+    backend: Callable[..., AppContext],
+) -> None:
     ctx, service = await _world(backend)
-    for bad in (legal("w", SAIHAN, category="lottery"), legal("w", SAIHAN, description="钱"),
-                NewCase(kind="feedback", category="dirty", channel="telegram", worker_ref="w"),
-                legal("w", SAIHAN, description="长" * 1001)):
+    for bad in (
+        legal("w", SAIHAN, category="lottery"),
+        legal("w", SAIHAN, description="钱"),
+        NewCase(kind="feedback", category="dirty", channel="telegram", worker_ref="w"),
+        legal("w", SAIHAN, description="长" * 1001),
+    ):
         with pytest.raises(CaseError) as err:
             await service.submit(bad)
         assert any("\u4e00" <= ch <= "\u9fff" for ch in str(err.value))
@@ -139,8 +181,15 @@ async def test_faulty_chat_gets_every_case_exactly_once(
             while True:
                 await second.run_once()
                 async with ctx.db.session() as session:
-                    left = (await session.execute(select(OutboxMessage).where(
-                        OutboxMessage.status != "sent"))).scalars().all()  # type: ignore[arg-type]
+                    left = (
+                        (
+                            await session.execute(
+                                select(OutboxMessage).where(OutboxMessage.status != "sent")
+                            )
+                        )
+                        .scalars()
+                        .all()
+                    )  # type: ignore[arg-type]
                 if not left:
                     break
                 await asyncio.sleep(0.05)
@@ -170,13 +219,26 @@ async def test_staff_actions_audit_and_worker_notices(backend: Callable[..., App
         await service.resolve(case.id, staff, "again", "admin_api")
     await service.reopen(case.id, staff, "工人说还差一个月", "admin_api")
     events = await service.events(case.id)
-    assert [e.action for e in events] == ["created", "routed", "claimed", "replied", "resolved",
-                                          "reopened"]
+    assert [e.action for e in events] == [
+        "created",
+        "routed",
+        "claimed",
+        "replied",
+        "resolved",
+        "reopened",
+    ]
     assert events[2].actor == f"staff:{staff.id}" and events[2].channel == "telegram"
     async with ctx.db.session() as session:
-        notices = [m.payload["text"] for m in (await session.execute(
-            select(OutboxMessage).where(OutboxMessage.recipient == "tg-42")  # type: ignore[arg-type]
-            .order_by(OutboxMessage.id))).scalars()]  # type: ignore[arg-type]
+        notices = [
+            m.payload["text"]
+            for m in (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.recipient == "tg-42")  # type: ignore[arg-type]
+                    .order_by(OutboxMessage.id)
+                )
+            ).scalars()
+        ]  # type: ignore[arg-type]
     assert "受理" in notices[0] and "王芳" in notices[0]
     assert "三楼" in notices[1] and "补发工资" in notices[2] and "重新打开" in notices[3]
     mine = await service.of_worker("telegram", "tg-42")
@@ -190,7 +252,7 @@ def _other(staff: StaffInfo) -> StaffInfo:
 
 
 async def test_unclaimed_legal_aid_escalates_after_four_working_hours(
-    backend: Callable[..., AppContext]
+    backend: Callable[..., AppContext],
 ) -> None:
     ctx, service = await _world(backend)
     friday_4pm = WORKDAY_MORNING.replace(day=27, hour=16)  # Friday 2026-11-27
@@ -209,23 +271,33 @@ async def test_unclaimed_legal_aid_escalates_after_four_working_hours(
     recipients = [(r.address, r.reason) for r in await service.recipients(case.id or 0)]
     assert recipients == [("robot-saihan", "routed"), ("robot-hohhot", "escalated")]
     async with ctx.db.session() as session:
-        card = (await session.execute(select(OutboxMessage).where(
-            OutboxMessage.recipient == "robot-hohhot"))).scalar_one()  # type: ignore[arg-type]
+        card = (
+            await session.execute(
+                select(OutboxMessage).where(OutboxMessage.recipient == "robot-hohhot")
+            )
+        ).scalar_one()  # type: ignore[arg-type]
     assert "升级" in card.payload["text"] and case.number in card.payload["text"]
     assert await service.escalate_due() == 0  # not again until the new deadline
 
 
 async def test_two_closed_reports_demote_the_station(backend: Callable[..., AppContext]) -> None:
     ctx, service = await _world(backend)
-    await add_stations(ctx, station("S1", SAIHAN.lat, SAIHAN.lng, opening_hours="Mo-Fr 08:00-18:00",
-                                    county="赛罕区"),
-                       station("S2", SAIHAN.lat + 0.002, SAIHAN.lng, county="赛罕区"))
+    await add_stations(
+        ctx,
+        station("S1", SAIHAN.lat, SAIHAN.lng, opening_hours="Mo-Fr 08:00-18:00", county="赛罕区"),
+        station("S2", SAIHAN.lat + 0.002, SAIHAN.lng, county="赛罕区"),
+    )
     s1 = next(s for s in ctx.finder.index.stations if s.code == "S1")
     reports = closed_reports_of(ctx)
 
     def closed(worker: str) -> NewCase:
-        return NewCase(kind="feedback", category="closed", channel="wechat", worker_ref=worker,
-                       station_id=s1.id)
+        return NewCase(
+            kind="feedback",
+            category="closed",
+            channel="wechat",
+            worker_ref=worker,
+            station_id=s1.id,
+        )
 
     await service.submit(closed("a"))
     await service.submit(closed("a"))  # the same worker twice is one voice

@@ -26,9 +26,13 @@ async def test_set_then_get_reads_after_writing(backend: Callable[..., AppContex
     store = backend().store
     await store.set("dialog:u", "enrolling")
     assert await store.set_then_get("lock:u", "a", ttl=5, only_new=True, then="dialog:u") == (
-        True, "enrolling")
+        True,
+        "enrolling",
+    )
     assert await store.set_then_get("lock:u", "b", only_new=True, then="dialog:u") == (
-        False, "enrolling")  # the lock is held; the read still happens
+        False,
+        "enrolling",
+    )  # the lock is held; the read still happens
     assert await store.get("lock:u") == "a"
     assert await store.set_then_get("x", "1", then="x") == (True, "1")  # the read sees the write
     assert await store.set_then_get("y", "1", then="missing") == (True, None)

@@ -23,32 +23,66 @@ def _sender(user: int, lang: str) -> dict[str, Any]:
     return {"id": user, "is_bot": False, "first_name": "师傅", "language_code": lang}
 
 
-def location_update(update_id: int, lat: float, lng: float, *, user: int = 42,
-                    lang: str = "zh-hans", edited: bool = False) -> dict[str, Any]:
-    body = {"message_id": update_id, "date": 1764000000, "from": _sender(user, lang),
-            "chat": {"id": user, "type": "private"},
-            "location": {"latitude": lat, "longitude": lng}}
+def location_update(
+    update_id: int,
+    lat: float,
+    lng: float,
+    *,
+    user: int = 42,
+    lang: str = "zh-hans",
+    edited: bool = False,
+) -> dict[str, Any]:
+    body = {
+        "message_id": update_id,
+        "date": 1764000000,
+        "from": _sender(user, lang),
+        "chat": {"id": user, "type": "private"},
+        "location": {"latitude": lat, "longitude": lng},
+    }
     return {"update_id": update_id, "edited_message" if edited else "message": body}
 
 
-def text_update(update_id: int, text: str, *, user: int = 42, lang: str = "zh-hans") -> dict[str, Any]:
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1764000000, "from": _sender(user, lang),
-        "chat": {"id": user, "type": "private"}, "text": text}}
+def text_update(
+    update_id: int, text: str, *, user: int = 42, lang: str = "zh-hans"
+) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1764000000,
+            "from": _sender(user, lang),
+            "chat": {"id": user, "type": "private"},
+            "text": text,
+        },
+    }
 
 
 def callback_update(update_id: int, data: str, *, user: int = 42) -> dict[str, Any]:
-    return {"update_id": update_id, "callback_query": {
-        "id": f"cb{update_id}", "from": _sender(user, "zh"), "chat_instance": "1", "data": data,
-        "message": {"message_id": 7, "date": 1764000000,
-                    "chat": {"id": user, "type": "private"}}}}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": _sender(user, "zh"),
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": 7,
+                "date": 1764000000,
+                "chat": {"id": user, "type": "private"},
+            },
+        },
+    }
 
 
 @pytest.fixture
-async def app_client(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
-                     aiohttp_client: Callable[..., Any]) -> TestClient:
+async def app_client(
+    fake_telegram: FakeTelegram,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
+) -> TestClient:
     client: TestClient = await aiohttp_client(
-        create_app(backend(**telegram_settings(fake_telegram))))
+        create_app(backend(**telegram_settings(fake_telegram)))
+    )
     await add_stations(
         client.app[CONTEXT],
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站", services=["rest", "drinking_water"]),
@@ -58,15 +92,18 @@ async def app_client(fake_telegram: FakeTelegram, backend: Callable[..., AppCont
     return client
 
 
-async def post(client: TestClient, update: dict[str, Any],
-               headers: dict[str, str] | None = None) -> Any:
-    resp = await client.post("/telegram/webhook", json=update,
-                             headers=WEBHOOK_HEADERS if headers is None else headers)
+async def post(
+    client: TestClient, update: dict[str, Any], headers: dict[str, str] | None = None
+) -> Any:
+    resp = await client.post(
+        "/telegram/webhook", json=update, headers=WEBHOOK_HEADERS if headers is None else headers
+    )
     return resp.status, await resp.json()
 
 
 async def test_location_gets_a_venue_at_the_station_and_details(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     status, body = await post(app_client, location_update(1, LAT, LNG))
     assert status == 200 and body["outcome"] == "handled"
@@ -78,15 +115,24 @@ async def test_location_gets_a_venue_at_the_station_and_details(
     assert "营业" in details.params["text"] and "步行约 2 分钟" in details.params["text"]
     buttons = [b for row in details.params["reply_markup"]["inline_keyboard"] for b in row]
     assert any(b["text"] == "下一个驿站" and b["callback_data"].startswith("n:") for b in buttons)
-    assert any(b["text"] == "高德地图" and b["url"].startswith("https://uri.amap.com/")
-               for b in buttons)
+    assert any(
+        b["text"] == "高德地图" and b["url"].startswith("https://uri.amap.com/") for b in buttons
+    )
     assert all(len(b.get("callback_data", "").encode()) <= 64 for b in buttons)
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
-                                     {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET + "x"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+        {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET + "x"},
+    ],
+)
 async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
-    app_client: TestClient, fake_telegram: FakeTelegram, headers: dict[str, str],
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
+    headers: dict[str, str],
 ) -> None:
     status, body = await post(app_client, location_update(5, LAT, LNG), headers=headers)
     assert status == 401 and body["title"] == "未通过身份验证"
@@ -100,11 +146,13 @@ async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
 
 
 async def test_without_a_configured_secret_everything_is_refused(
-    fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
+    fake_telegram: FakeTelegram,
+    backend: Callable[..., AppContext],
     aiohttp_client: Callable[..., Any],
 ) -> None:
     client = await aiohttp_client(
-        create_app(backend(**telegram_settings(fake_telegram, secret=None))))
+        create_app(backend(**telegram_settings(fake_telegram, secret=None)))
+    )
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}, WEBHOOK_HEADERS):
         status, _ = await post(client, location_update(9, LAT, LNG), headers=headers)
         assert status == 401
@@ -112,14 +160,17 @@ async def test_without_a_configured_secret_everything_is_refused(
 
 
 async def test_repeated_update_id_gets_one_reply_across_processes(
-    app_client: TestClient, fake_telegram: FakeTelegram,
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
 ) -> None:
     # A second process.
     other = await aiohttp_client(create_app(backend(**telegram_settings(fake_telegram))))
     update = location_update(77, LAT, LNG)
-    results = await asyncio.gather(post(app_client, update), post(other, update),
-                                   post(app_client, update))
+    results = await asyncio.gather(
+        post(app_client, update), post(other, update), post(app_client, update)
+    )
     assert sorted(body["outcome"] for _, body in results) == ["duplicate", "duplicate", "handled"]
     await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
     await asyncio.sleep(0.5)
@@ -129,7 +180,8 @@ async def test_repeated_update_id_gets_one_reply_across_processes(
 
 
 async def test_429_is_retried_after_retry_after(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     fake_telegram.fail_next("sendVenue", 429, retry_after=1)
     await post(app_client, location_update(11, LAT, LNG))
@@ -141,7 +193,8 @@ async def test_429_is_retried_after_retry_after(
 
 
 async def test_5xx_is_retried_and_nothing_is_sent_twice(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     fake_telegram.fail_next("sendMessage", 502, times=2)
     await post(app_client, location_update(12, LAT, LNG))
@@ -151,7 +204,8 @@ async def test_5xx_is_retried_and_nothing_is_sent_twice(
 
 
 async def test_service_words_and_place_names_route_correctly(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     await post(app_client, location_update(20, LAT, LNG))
     await fake_telegram.wait_for(1, "sendVenue")
@@ -164,12 +218,17 @@ async def test_service_words_and_place_names_route_correctly(
 
 
 async def test_button_press_is_answered_at_once_and_shows_the_next_station(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     await post(app_client, location_update(30, LAT, LNG))
     _, details = await fake_telegram.wait_for(2, "sendVenue", "sendMessage")
-    nxt = next(b["callback_data"] for row in details.params["reply_markup"]["inline_keyboard"]
-               for b in row if b["text"] == "下一个驿站")
+    nxt = next(
+        b["callback_data"]
+        for row in details.params["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == "下一个驿站"
+    )
     status, body = await post(app_client, callback_update(31, nxt))
     assert status == 200 and body["outcome"] == "handled"
     (answer,) = await fake_telegram.wait_for(1, "answerCallbackQuery")
@@ -179,12 +238,14 @@ async def test_button_press_is_answered_at_once_and_shows_the_next_station(
 
 
 async def test_live_location_refreshes_at_most_every_few_minutes(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     outcomes = []
     for i in range(4):
-        _, body = await post(app_client, location_update(40 + i, LAT, LNG + i * 0.0001,
-                                                         edited=True))
+        _, body = await post(
+            app_client, location_update(40 + i, LAT, LNG + i * 0.0001, edited=True)
+        )
         outcomes.append(body["outcome"])
     assert outcomes == ["handled", "ignored", "ignored", "ignored"]
     await fake_telegram.wait_for(1, "sendVenue")
@@ -196,7 +257,8 @@ async def test_live_location_refreshes_at_most_every_few_minutes(
 
 
 async def test_english_users_get_english_and_start_shows_the_keyboard(
-    app_client: TestClient, fake_telegram: FakeTelegram,
+    app_client: TestClient,
+    fake_telegram: FakeTelegram,
 ) -> None:
     await post(app_client, text_update(60, "/start", lang="en"))
     (start,) = await fake_telegram.wait_for(1, "sendMessage")

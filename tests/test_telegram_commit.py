@@ -56,8 +56,11 @@ async def test_a_bad_row_fails_alone(backend: Callable[..., AppContext]) -> None
     good: dict[str, Any] = {"calls": []}
     bad = {"calls": [object()]}  # not JSON-serialisable: the database write fails
     outcomes = await asyncio.gather(
-        commits.add("telegram", "1", good, "a"), commits.add("telegram", "1", bad, "b"),
-        commits.add("telegram", "2", good, "c"), return_exceptions=True)
+        commits.add("telegram", "1", good, "a"),
+        commits.add("telegram", "1", bad, "b"),
+        commits.add("telegram", "2", good, "c"),
+        return_exceptions=True,
+    )
     assert outcomes[0] is True and outcomes[2] is True
     assert isinstance(outcomes[1], Exception)
     async with ctx.db.session() as session:

@@ -31,15 +31,17 @@ LAT, LNG = HOHHOT
 
 
 async def _context(backend: Any, fake: FakeTelegram) -> AppContext:
-    ctx: AppContext = backend(telegram_bot_token=SecretStr(fake.token),
-                              telegram_api_base=fake.base_url)
+    ctx: AppContext = backend(
+        telegram_bot_token=SecretStr(fake.token), telegram_api_base=fake.base_url
+    )
     await ctx.start()
     await add_stations(ctx, station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"))
     return ctx
 
 
 async def test_poll_answers_and_acknowledges_only_handled_updates(
-    backend: Any, fake_telegram: FakeTelegram,
+    backend: Any,
+    fake_telegram: FakeTelegram,
 ) -> None:
     ctx = await _context(backend, fake_telegram)
     try:
@@ -58,7 +60,9 @@ async def test_poll_answers_and_acknowledges_only_handled_updates(
 
 
 async def test_poll_does_not_acknowledge_an_update_that_failed(
-    backend: Any, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
+    backend: Any,
+    fake_telegram: FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ctx = await _context(backend, fake_telegram)
     bot = bot_of(ctx)
@@ -87,28 +91,42 @@ async def test_poll_does_not_acknowledge_an_update_that_failed(
 
 async def _yizhan(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "core", *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "core",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode or 0, out.decode()
 
 
 async def test_set_webhook_registers_url_with_the_secret(
-    fake_telegram: FakeTelegram, tmp_path: Path,
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
-               TELEGRAM_BOT_TOKEN=fake_telegram.token, TELEGRAM_API_BASE=fake_telegram.base_url)
-    code, out = await _yizhan("bot", "set-webhook", "https://yz.example.cn/telegram/webhook",
-                              env=env, cwd=tmp_path)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+        TELEGRAM_BOT_TOKEN=fake_telegram.token,
+        TELEGRAM_API_BASE=fake_telegram.base_url,
+    )
+    code, out = await _yizhan(
+        "bot", "set-webhook", "https://yz.example.cn/telegram/webhook", env=env, cwd=tmp_path
+    )
     assert code != 0 and "TELEGRAM_WEBHOOK_SECRET" in out
     assert fake_telegram.calls == []
     env["TELEGRAM_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    code, out = await _yizhan("bot", "set-webhook", "http://insecure.example.cn/hook",
-                              env=env, cwd=tmp_path)
+    code, out = await _yizhan(
+        "bot", "set-webhook", "http://insecure.example.cn/hook", env=env, cwd=tmp_path
+    )
     assert code != 0 and "https://" in out
-    code, out = await _yizhan("bot", "set-webhook", "https://yz.example.cn/telegram/webhook",
-                              env=env, cwd=tmp_path)
+    code, out = await _yizhan(
+        "bot", "set-webhook", "https://yz.example.cn/telegram/webhook", env=env, cwd=tmp_path
+    )
     assert code == 0, out
     (call,) = fake_telegram.sent("setWebhook")
     assert call.params["url"] == "https://yz.example.cn/telegram/webhook"
@@ -118,8 +136,12 @@ async def test_set_webhook_registers_url_with_the_secret(
 
 async def test_client_keeps_to_the_per_chat_rate(fake_telegram: FakeTelegram) -> None:
     async with httpx.AsyncClient() as http:
-        client = TelegramClient(http, fake_telegram.token, base_url=fake_telegram.base_url,
-                                limiter=RateLimiter(per_chat=10, chat_burst=2, overall=1000))
+        client = TelegramClient(
+            http,
+            fake_telegram.token,
+            base_url=fake_telegram.base_url,
+            limiter=RateLimiter(per_chat=10, chat_burst=2, overall=1000),
+        )
         await asyncio.gather(
             *(client.call("sendMessage", {"chat_id": 1, "text": str(i)}) for i in range(6)),
             client.call("sendMessage", {"chat_id": 2, "text": "other"}),
@@ -133,8 +155,9 @@ async def test_client_keeps_to_the_per_chat_rate(fake_telegram: FakeTelegram) ->
 
 async def test_client_errors_say_whether_to_retry(fake_telegram: FakeTelegram) -> None:
     async with httpx.AsyncClient() as http:
-        client = TelegramClient(http, fake_telegram.token, base_url=fake_telegram.base_url,
-                                backoff=0.01)
+        client = TelegramClient(
+            http, fake_telegram.token, base_url=fake_telegram.base_url, backoff=0.01
+        )
         fake_telegram.fail_next("sendMessage", 429, retry_after=600)  # too long to wait in-line
         with pytest.raises(TelegramRetry) as retry:
             await client.call("sendMessage", {"chat_id": 1, "text": "x"})
@@ -149,8 +172,9 @@ async def test_client_errors_say_whether_to_retry(fake_telegram: FakeTelegram) -
             await bad.call("sendMessage", {"chat_id": 1, "text": "x"})
         assert rejected.value.status == 401
         # Nothing at all listening: a retryable error, not a crash.
-        gone = TelegramClient(http, fake_telegram.token, base_url="http://127.0.0.1:9",
-                              backoff=0.01)
+        gone = TelegramClient(
+            http, fake_telegram.token, base_url="http://127.0.0.1:9", backoff=0.01
+        )
         with pytest.raises(TelegramRetry):
             await gone.call("getMe")
 

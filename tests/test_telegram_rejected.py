@@ -24,8 +24,11 @@ LAT, LNG = HOHHOT
 
 
 @pytest.fixture
-async def tg(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
-             aiohttp_client: Callable[..., Any]) -> TestClient:
+async def tg(
+    fake_telegram: FakeTelegram,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
+) -> TestClient:
     ctx = backend(**telegram_settings(fake_telegram))
     client: TestClient = await aiohttp_client(create_app(ctx))
     await add_stations(ctx, station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"))
@@ -33,13 +36,17 @@ async def tg(fake_telegram: FakeTelegram, backend: Callable[..., AppContext],
 
 
 async def share_location(client: TestClient, update_id: int) -> None:
-    update = {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1764000000,
-        "from": {"id": 42, "is_bot": False, "first_name": "师傅", "language_code": "zh"},
-        "chat": {"id": 42, "type": "private"},
-        "location": {"latitude": LAT, "longitude": LNG}}}
-    resp = await client.post("/telegram/webhook", json=update,
-                             headers=WEBHOOK_HEADERS)
+    update = {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1764000000,
+            "from": {"id": 42, "is_bot": False, "first_name": "师傅", "language_code": "zh"},
+            "chat": {"id": 42, "type": "private"},
+            "location": {"latitude": LAT, "longitude": LNG},
+        },
+    }
+    resp = await client.post("/telegram/webhook", json=update, headers=WEBHOOK_HEADERS)
     assert resp.status == 200
 
 
@@ -59,7 +66,9 @@ async def only_row(ctx: AppContext) -> OutboxMessage:
 
 
 async def test_rejected_call_makes_the_row_dead_and_keeps_what_was_sent(
-    tg: TestClient, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
+    tg: TestClient,
+    fake_telegram: FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ctx = tg.app[CONTEXT]
     fake_telegram.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")

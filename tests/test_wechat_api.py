@@ -109,11 +109,17 @@ async def test_content_check_verdicts_and_failure_holds_for_review(
 async def test_customer_service_message_and_its_window(
     fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
 ) -> None:
-    api = WeChatApi(fake_wechat.base_url, http, backend().store, appid="wx-official",
-                    secret="official-secret")
+    api = WeChatApi(
+        fake_wechat.base_url, http, backend().store, appid="wx-official", secret="official-secret"
+    )
     await api.send_text("o-worker", "离您最近的驿站：新华广场驿站")
-    assert fake_wechat.sent == [{"touser": "o-worker", "msgtype": "text",
-                          "text": {"content": "离您最近的驿站：新华广场驿站"}}]
+    assert fake_wechat.sent == [
+        {
+            "touser": "o-worker",
+            "msgtype": "text",
+            "text": {"content": "离您最近的驿站：新华广场驿站"},
+        }
+    ]
     fake_wechat.window_closed.add("o-gone")
     with pytest.raises(OutOfWindow):
         await api.send_text("o-gone", "你好")

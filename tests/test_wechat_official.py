@@ -38,8 +38,12 @@ async def wx(wechat_client: AppClient) -> AppClient:
 
 def _query(ctx: AppContext, **extra: str) -> dict[str, str]:
     timestamp = str(int(ctx.clock.now().timestamp()))
-    return {"timestamp": timestamp, "nonce": NONCE,
-            "signature": sign(WECHAT_TOKEN, timestamp, NONCE), **extra}
+    return {
+        "timestamp": timestamp,
+        "nonce": NONCE,
+        "signature": sign(WECHAT_TOKEN, timestamp, NONCE),
+        **extra,
+    }
 
 
 def _xml(fields: dict[str, Any]) -> str:
@@ -47,19 +51,45 @@ def _xml(fields: dict[str, Any]) -> str:
 
 
 def _text(content: str, msg_id: str = "1001") -> str:
-    return _xml({"ToUserName": "gh_official", "FromUserName": OPENID, "CreateTime": "1764000000",
-                 "MsgType": "text", "Content": content, "MsgId": msg_id})
+    return _xml(
+        {
+            "ToUserName": "gh_official",
+            "FromUserName": OPENID,
+            "CreateTime": "1764000000",
+            "MsgType": "text",
+            "Content": content,
+            "MsgId": msg_id,
+        }
+    )
 
 
 def _location(lat: float, lng: float, msg_id: str = "2001") -> str:
-    return _xml({"ToUserName": "gh_official", "FromUserName": OPENID, "CreateTime": "1764000000",
-                 "MsgType": "location", "Location_X": f"{lat:.6f}", "Location_Y": f"{lng:.6f}",
-                 "Scale": "15", "Label": "新华广场", "MsgId": msg_id})
+    return _xml(
+        {
+            "ToUserName": "gh_official",
+            "FromUserName": OPENID,
+            "CreateTime": "1764000000",
+            "MsgType": "location",
+            "Location_X": f"{lat:.6f}",
+            "Location_Y": f"{lng:.6f}",
+            "Scale": "15",
+            "Label": "新华广场",
+            "MsgId": msg_id,
+        }
+    )
 
 
 def _event(event: str, created: str = "1764000100", **extra: str) -> str:
-    return _xml({"ToUserName": "gh_official", "FromUserName": OPENID, "CreateTime": created,
-                 "MsgType": "event", "Event": event, **extra})
+    return _xml(
+        {
+            "ToUserName": "gh_official",
+            "FromUserName": OPENID,
+            "CreateTime": created,
+            "MsgType": "event",
+            "Event": event,
+            **extra,
+        }
+    )
 
 
 async def _post(wx: TestClient, body: str, **query: str) -> tuple[int, str]:
@@ -110,8 +140,9 @@ def test_published_sample_decrypts_and_verifies() -> None:
 
     safe = SafeMode(SAMPLE["token"], SAMPLE["aes_key"], SAMPLE["appid"])
     outer = {"ToUserName": "gh_10f6c3c3ac5a", "Encrypt": SAMPLE["encrypt"]}
-    inner = parse_xml(safe.decrypt(outer, SAMPLE["msg_signature"], SAMPLE["timestamp"],
-                                   SAMPLE["nonce"]))
+    inner = parse_xml(
+        safe.decrypt(outer, SAMPLE["msg_signature"], SAMPLE["timestamp"], SAMPLE["nonce"])
+    )
     assert inner["FromUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
     assert inner["Content"] == "abcdteT" and inner["MsgId"] == "6054768590064713728"
     wrong = "0" + SAMPLE["msg_signature"][1:]
@@ -121,7 +152,8 @@ def test_published_sample_decrypts_and_verifies() -> None:
     # A key for another account fails on the appid inside the plaintext.
     with pytest.raises(CallbackRejected):
         SafeMode(SAMPLE["token"], SAMPLE["aes_key"], "wx-someone-else").decrypt(
-            outer, SAMPLE["msg_signature"], SAMPLE["timestamp"], SAMPLE["nonce"])
+            outer, SAMPLE["msg_signature"], SAMPLE["timestamp"], SAMPLE["nonce"]
+        )
 
 
 async def test_published_sample_through_the_endpoint(
@@ -133,21 +165,29 @@ async def test_published_sample_through_the_endpoint(
 
     from core import CHINA_TZ
 
-    ctx = backend(wechat_token=SecretStr(SAMPLE["token"]),
-                  wechat_aes_key=SecretStr(SAMPLE["aes_key"]), wechat_appid=SAMPLE["appid"])
+    ctx = backend(
+        wechat_token=SecretStr(SAMPLE["token"]),
+        wechat_aes_key=SecretStr(SAMPLE["aes_key"]),
+        wechat_appid=SAMPLE["appid"],
+    )
     ctx.clock.set(datetime.fromtimestamp(int(SAMPLE["timestamp"]), CHINA_TZ))  # type: ignore[attr-defined]
     seen = _counting(ctx)
     client = await aiohttp_client(create_app(ctx, surfaces=("bot.wechat",)))
     body = _xml({"ToUserName": "gh_10f6c3c3ac5a", "Encrypt": SAMPLE["encrypt"]})
-    params = {"timestamp": SAMPLE["timestamp"], "nonce": SAMPLE["nonce"], "encrypt_type": "aes",
-              "msg_signature": SAMPLE["msg_signature"],
-              "signature": sign(SAMPLE["token"], SAMPLE["timestamp"], SAMPLE["nonce"])}
+    params = {
+        "timestamp": SAMPLE["timestamp"],
+        "nonce": SAMPLE["nonce"],
+        "encrypt_type": "aes",
+        "msg_signature": SAMPLE["msg_signature"],
+        "signature": sign(SAMPLE["token"], SAMPLE["timestamp"], SAMPLE["nonce"]),
+    }
     resp = await client.post("/wechat", params=params, data=body.encode())
     assert resp.status == 200
     crypto = WeChatCrypto(SAMPLE["token"], SAMPLE["aes_key"], SAMPLE["appid"])
     envelope = xmltodict.parse(await resp.text())["xml"]
-    reply = crypto.decrypt_message(await resp.text(), envelope["MsgSignature"],
-                                   envelope["TimeStamp"], envelope["Nonce"])
+    reply = crypto.decrypt_message(
+        await resp.text(), envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]
+    )
     fields = xmltodict.parse(reply)["xml"]
     assert fields["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
     assert fields["Content"] == "第1次回答：abcdteT"
@@ -156,6 +196,7 @@ async def test_published_sample_through_the_endpoint(
 
 # -- signatures and hostile input -------------------------------------------------------------
 
+
 async def test_url_verification(wx: TestClient) -> None:
     ctx = wx.app[CONTEXT]
     resp = await wx.get("/wechat", params=_query(ctx, echostr="4793482385"))
@@ -163,8 +204,12 @@ async def test_url_verification(wx: TestClient) -> None:
     bad = {**_query(ctx, echostr="1"), "signature": "0" * 40}
     assert (await wx.get("/wechat", params=bad)).status == 401
     stale = str(int(ctx.clock.now().timestamp()) - 3600)
-    old = {"timestamp": stale, "nonce": NONCE, "signature": sign(WECHAT_TOKEN, stale, NONCE),
-           "echostr": "1"}
+    old = {
+        "timestamp": stale,
+        "nonce": NONCE,
+        "signature": sign(WECHAT_TOKEN, stale, NONCE),
+        "echostr": "1",
+    }
     assert (await wx.get("/wechat", params=old)).status == 401
 
 
@@ -174,13 +219,17 @@ async def test_forged_or_hostile_posts_change_nothing(wx: TestClient) -> None:
     forged = {**_query(ctx), "signature": "f" * 40}
     resp = await wx.post("/wechat", params=forged, data=_text("附近驿站").encode())
     assert resp.status == 401
-    lol = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "哈哈哈哈哈哈哈哈">'
-           '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-           f'<xml><ToUserName>gh</ToUserName><FromUserName>{OPENID}</FromUserName>'
-           '<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&b;</Content>'
-           '<MsgId>9</MsgId></xml>')
-    external = ('<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                '<xml><MsgType>text</MsgType><Content>&x;</Content></xml>')
+    lol = (
+        '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "哈哈哈哈哈哈哈哈">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>{OPENID}</FromUserName>"
+        "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&b;</Content>"
+        "<MsgId>9</MsgId></xml>"
+    )
+    external = (
+        '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<xml><MsgType>text</MsgType><Content>&x;</Content></xml>"
+    )
     for body, status in [
         (lol, 400),
         (external, 400),
@@ -204,6 +253,7 @@ async def test_forged_or_hostile_posts_change_nothing(wx: TestClient) -> None:
 
 # -- the conversation -------------------------------------------------------------------------
 
+
 async def test_location_message_gets_nearest_station_with_links(wx: TestClient) -> None:
     glat, glng = wgs84_to_gcj02(LAT, LNG)  # what WeChat's map picker sends
     status, body = await _post(wx, _location(glat, glng))
@@ -212,7 +262,7 @@ async def test_location_message_gets_nearest_station_with_links(wx: TestClient) 
     assert reply["ToUserName"] == OPENID and reply["MsgType"] == "text"
     text = reply["Content"]
     assert "新华广场驿站" in text and "人民公园驿站" not in text
-    assert "data-miniprogram-appid=\"wx-mini\"" in text  # opens the station in the mini-program
+    assert 'data-miniprogram-appid="wx-mini"' in text  # opens the station in the mini-program
     assert "https://uri.amap.com/marker" in text  # and the map links under the station
     # The distance is right only if Location_X was read as the latitude and GCJ-02 converted.
     assert "110 米" in text or "100 米" in text, text
@@ -237,8 +287,7 @@ async def test_safe_mode_request_gets_encrypted_reply(wx: TestClient) -> None:
     assert status == 200
     outer = xmltodict.parse(body)["xml"]
     assert "Content" not in outer and "新华广场" not in body
-    reply = crypto.decrypt_message(body, outer["MsgSignature"], outer["TimeStamp"],
-                                   outer["Nonce"])
+    reply = crypto.decrypt_message(body, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
     assert "新华广场驿站" in _content(reply)
 
 
@@ -268,8 +317,9 @@ async def test_slow_work_answers_at_once_and_follows_up(
         if fake_wechat.sent:
             break
         await asyncio.sleep(0.05)
-    assert fake_wechat.sent == [{"touser": OPENID, "msgtype": "text",
-                          "text": {"content": "第1次回答：法律援助"}}]
+    assert fake_wechat.sent == [
+        {"touser": OPENID, "msgtype": "text", "text": {"content": "第1次回答：法律援助"}}
+    ]
     # A late retry is told the same and starts nothing new.
     _, again = await _post(wx, _text("法律援助", msg_id="4001"))
     assert "正在为您查询" in _content(again)
@@ -283,9 +333,16 @@ async def test_subscribe_welcome_and_location_event(wx: TestClient) -> None:
     _, asked = await _post(wx, _text("附近驿站", msg_id="5001"))
     assert "新华广场驿站" not in _content(asked)
     # The periodic LOCATION event only records where the worker is; WeChat shows no reply.
-    status, quiet = await _post(wx, _event("LOCATION", created="1764000200",
-                                           Latitude=f"{LAT:.6f}", Longitude=f"{LNG:.6f}",
-                                           Precision="30.0"))
+    status, quiet = await _post(
+        wx,
+        _event(
+            "LOCATION",
+            created="1764000200",
+            Latitude=f"{LAT:.6f}",
+            Longitude=f"{LNG:.6f}",
+            Precision="30.0",
+        ),
+    )
     assert status == 200 and quiet == "success"
     _, near = await _post(wx, _text("附近驿站", msg_id="5002"))
     assert "新华广场驿站" in _content(near)

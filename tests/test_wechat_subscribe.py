@@ -41,11 +41,17 @@ Client = TestClient
 
 
 async def _api(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any], fake: FakeWeChat,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
+    fake: FakeWeChat,
     **settings: Any,
 ) -> Client:
-    overrides = {**wechat_settings(fake), "miniprogram_template_enrollment": ENROLL_TPL,
-                 "miniprogram_template_case": CASE_TPL, **settings}
+    overrides = {
+        **wechat_settings(fake),
+        "miniprogram_template_enrollment": ENROLL_TPL,
+        "miniprogram_template_case": CASE_TPL,
+        **settings,
+    }
     client: Client = await aiohttp_client(create_app(backend(**overrides)))
     await load_unions(client.app[CONTEXT])
     return client
@@ -61,10 +67,20 @@ async def _login(api: Client, fake: FakeWeChat, openid: str) -> dict[str, str]:
 async def _enroll(api: Client, fake: FakeWeChat, openid: str, phone: str) -> int:
     me = await _login(api, fake, openid)
     fake.phones[f"phone-{openid}"] = phone
-    made = await api.post("/api/v1/membership", headers=me, json={
-        "name": "李娜", "phone_code": f"phone-{openid}", "occupation": "courier",
-        "employer": "中通快递", "league": "呼和浩特市", "county": "新城区", "consent": True,
-        "consent_version": POLICY_VERSION})
+    made = await api.post(
+        "/api/v1/membership",
+        headers=me,
+        json={
+            "name": "李娜",
+            "phone_code": f"phone-{openid}",
+            "occupation": "courier",
+            "employer": "中通快递",
+            "league": "呼和浩特市",
+            "county": "新城区",
+            "consent": True,
+            "consent_version": POLICY_VERSION,
+        },
+    )
     assert made.status == 201, await made.text()
     return int((await made.json())["id"])
 
@@ -76,10 +92,18 @@ async def _courier_staff(api: Client) -> dict[str, str]:
 
 async def _rows(api: Client, recipient: str) -> list[OutboxMessage]:
     async with api.app[CONTEXT].db.session() as session:
-        return list((await session.execute(select(OutboxMessage).where(
-            OutboxMessage.kind == SUBSCRIBE_KIND,  # type: ignore[arg-type]
-            OutboxMessage.recipient == recipient,  # type: ignore[arg-type]
-        ).order_by(OutboxMessage.id))).scalars())  # type: ignore[arg-type]
+        return list(
+            (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.kind == SUBSCRIBE_KIND,  # type: ignore[arg-type]
+                        OutboxMessage.recipient == recipient,  # type: ignore[arg-type]
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            ).scalars()
+        )  # type: ignore[arg-type]
 
 
 async def _settled(api: Client, recipient: str, count: int = 1) -> list[OutboxMessage]:
@@ -97,8 +121,7 @@ async def _settled(api: Client, recipient: str, count: int = 1) -> list[OutboxMe
 async def _approved(api: Client, fake: FakeWeChat, openid: str, phone: str) -> list[OutboxMessage]:
     """`openid` enrolls, the courier union's staff approve; the rows of the outcome once tried."""
     enrollment = await _enroll(api, fake, openid, phone)
-    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                   headers=await _courier_staff(api))
+    await api.post(f"/admin/v1/enrollments/{enrollment}/approve", headers=await _courier_staff(api))
     return await _settled(api, openid)
 
 
@@ -107,8 +130,9 @@ async def test_approval_reaches_the_worker_as_a_subscribe_message(
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-lina", "13912345678")
-    approved = await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                              headers=await _courier_staff(api))
+    approved = await api.post(
+        f"/admin/v1/enrollments/{enrollment}/approve", headers=await _courier_staff(api)
+    )
     number = (await approved.json())["member_number"]
 
     [row] = await _settled(api, "o-lina")
@@ -131,8 +155,11 @@ async def test_a_long_rejection_reason_is_trimmed_to_what_wechat_takes(
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-zhao", "13912345679")
     reason = "您填写的工作单位与所选工会不对应，请改选所在区县的新就业形态工会后重新提交"
-    await api.post(f"/admin/v1/enrollments/{enrollment}/reject",
-                   headers=await _courier_staff(api), json={"reason": reason})
+    await api.post(
+        f"/admin/v1/enrollments/{enrollment}/reject",
+        headers=await _courier_staff(api),
+        json={"reason": reason},
+    )
 
     [row] = await _settled(api, "o-zhao")
     assert row.status == "sent", row.last_error  # the fake answers 47003 to over-long values
@@ -155,8 +182,9 @@ async def test_refused_subscription_is_given_up_not_retried(
     assert fake.count(SEND) == 1 and fake.subscribed == []
     # The worker can still see the outcome in the mini-program.
     me = await _login(api, fake, "o-no")
-    assert (await (await api.get("/api/v1/membership/me", headers=me)).json())["status"] == \
-        "approved"
+    assert (await (await api.get("/api/v1/membership/me", headers=me)).json())[
+        "status"
+    ] == "approved"
 
 
 async def test_an_openid_of_another_app_is_given_up(
@@ -174,8 +202,7 @@ async def test_rate_limit_is_retried_later(
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-busy", "13912345672")
     fake.subscribe_errcode = 45009  # the day's quota is used up
-    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                   headers=await _courier_staff(api))
+    await api.post(f"/admin/v1/enrollments/{enrollment}/approve", headers=await _courier_staff(api))
     [row] = await _settled(api, "o-busy")
     wait = (row.next_attempt_at - datetime.now(UTC)).total_seconds()
     assert row.status == "pending" and "45009" in row.last_error and 3000 < wait <= 3600
@@ -188,8 +215,7 @@ async def test_a_rejected_token_is_refreshed_and_the_message_sent(
     enrollment = await _enroll(api, fake, "o-tok", "13912345673")
     tokens_before = fake.count("/cgi-bin/token")
     fake.revoke_tokens()  # someone fetched a new token elsewhere: ours answers 40001
-    await api.post(f"/admin/v1/enrollments/{enrollment}/approve",
-                   headers=await _courier_staff(api))
+    await api.post(f"/admin/v1/enrollments/{enrollment}/approve", headers=await _courier_staff(api))
     [row] = await _settled(api, "o-tok")
     assert row.status == "sent" and row.attempts == 1
     assert fake.count("/cgi-bin/token") == tokens_before + 1 and fake.count(SEND) == 2
@@ -205,7 +231,9 @@ async def test_a_page_not_yet_released_still_sends_the_message(
 
 
 async def test_without_a_template_rows_are_given_up_and_logged_once(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any],
+    fake: FakeWeChat,
+    backend: Callable[..., AppContext],
+    aiohttp_client: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     api = await _api(backend, aiohttp_client, fake, miniprogram_template_enrollment=None)
@@ -227,17 +255,25 @@ async def test_case_steps_reach_a_mini_program_worker(
     api = await _api(backend, aiohttp_client, fake)
     auth = await _login(api, fake, "o-case")
     lat, lng = wgs84_to_gcj02(40.8580, 111.6655)  # 新城区
-    made = await api.post("/api/v1/cases", headers=auth, json={
-        "kind": "legal_aid", "category": "unpaid_wages", "description": "站点拖欠两个月工资",
-        "lat": lat, "lng": lng, "consent_contact": True})
+    made = await api.post(
+        "/api/v1/cases",
+        headers=auth,
+        json={
+            "kind": "legal_aid",
+            "category": "unpaid_wages",
+            "description": "站点拖欠两个月工资",
+            "lat": lat,
+            "lng": lng,
+            "consent_contact": True,
+        },
+    )
     case = await made.json()
     _, token = await add_staff(api.app[CONTEXT].db, "王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
     claimed = await api.post(f"/admin/v1/cases/{case['id']}/claim", headers=staff)
     assert (await claimed.json())["worker_notified"] is True
     outcome = "已协调站点负责人，拖欠的两个月工资将在本周五前全部补发到您的银行卡"
-    await api.post(f"/admin/v1/cases/{case['id']}/resolve", headers=staff,
-                   json={"text": outcome})
+    await api.post(f"/admin/v1/cases/{case['id']}/resolve", headers=staff, json={"text": outcome})
 
     rows = await _settled(api, "o-case", count=2)
     assert [r.status for r in rows] == ["sent", "sent"]
@@ -263,12 +299,20 @@ async def test_case_steps_reach_an_official_account_worker_by_customer_service_m
     api = await _api(backend, aiohttp_client, fake)
     ctx = api.app[CONTEXT]
     lat, lng = 40.8580, 111.6655
-    made = await service_of(ctx).submit(NewCase(
-        kind="legal_aid", category="unpaid_wages", channel="wechat", worker_ref="o-official",
-        description="老板拖欠三个月工资", point=Point(lat, lng)))
+    made = await service_of(ctx).submit(
+        NewCase(
+            kind="legal_aid",
+            category="unpaid_wages",
+            channel="wechat",
+            worker_ref="o-official",
+            description="老板拖欠三个月工资",
+            point=Point(lat, lng),
+        )
+    )
     _, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
-    claimed = await api.post(f"/admin/v1/cases/{made.case.id}/claim",
-                             headers={"Authorization": f"Bearer {token}"})
+    claimed = await api.post(
+        f"/admin/v1/cases/{made.case.id}/claim", headers={"Authorization": f"Bearer {token}"}
+    )
     assert (await claimed.json())["worker_notified"] is True
     await dispatcher_of(ctx).drain()
     for _ in range(200):
@@ -284,13 +328,18 @@ async def test_a_misread_field_map_stops_start_up(
     backend: Callable[..., AppContext], fake: FakeWeChat
 ) -> None:
     with pytest.raises(TemplateConfigError, match="MINIPROGRAM_TEMPLATE_CASE_FIELDS"):
-        create_app(backend(**wechat_settings(fake),
-                           miniprogram_template_case_fields="number:character_string1"))
+        create_app(
+            backend(
+                **wechat_settings(fake), miniprogram_template_case_fields="number:character_string1"
+            )
+        )
 
 
 def test_field_map_and_values() -> None:
-    assert parse_fields(" status=phrase1 , union=thing3,") == {"status": "phrase1",
-                                                               "union": "thing3"}
+    assert parse_fields(" status=phrase1 , union=thing3,") == {
+        "status": "phrase1",
+        "union": "thing3",
+    }
     for bad in ("", "status", "status=phrase", "=thing1", "status=thing 1"):
         with pytest.raises(TemplateConfigError):
             parse_fields(bad)

@@ -23,8 +23,7 @@ from locations import Point
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
 _PRESS = re.compile(r"^#(\d+)$")
 _QUIT = frozenset({"quit", "exit", "退出", "/quit"})
-USAGE = ("输入文字和驿站通聊天；@纬度,经度 发送位置（如 @40.84,111.75）；#序号 点按钮；"
-         "quit 退出。")
+USAGE = "输入文字和驿站通聊天；@纬度,经度 发送位置（如 @40.84,111.75）；#序号 点按钮；quit 退出。"
 
 
 def parse_location(text: str) -> Point | None:
@@ -43,8 +42,9 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
     pressable: list[Button] = []
     for reply in replies:
         if isinstance(reply, Place):
-            lines.append(f"📍 {reply.title}｜{reply.address}"
-                         f"（{reply.point.lat:.5f}, {reply.point.lng:.5f}）")
+            lines.append(
+                f"📍 {reply.title}｜{reply.address}（{reply.point.lat:.5f}, {reply.point.lng:.5f}）"
+            )
         elif isinstance(reply, Text):
             lines.append(reply.text)
             for row in reply.buttons:
@@ -63,15 +63,17 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
     return "\n".join(lines), pressable
 
 
-async def run_session(context: AppContext, stdin: TextIO, *, user: str = "local",
-                      language: str = "zh") -> None:
+async def run_session(
+    context: AppContext, stdin: TextIO, *, user: str = "local", language: str = "zh"
+) -> None:
     conversation: Conversation = conversation_for(context)
     buttons: list[Button] = []
 
     async def say(**content: object) -> None:
         nonlocal buttons
-        message = Message(channel="console", user_id=user, chat_id=user, language=language,
-                          **content)  # type: ignore[arg-type]
+        message = Message(
+            channel="console", user_id=user, chat_id=user, language=language, **content
+        )  # type: ignore[arg-type]
         text, pressable = render(await conversation.handle(message))
         buttons = pressable or buttons
         click.echo(text)
@@ -123,8 +125,9 @@ async def _main(user: str, language: str) -> None:
 
 
 @click.command("chat")
-@click.option("--lang", "language", default="zh", show_default=True,
-              help="Language of the answers: zh or en.")
+@click.option(
+    "--lang", "language", default="zh", show_default=True, help="Language of the answers: zh or en."
+)
 @click.option("--user", default="local", show_default=True, help="Who you are in the chat.")
 def chat(language: str, user: str) -> None:
     """Talk to the bot in the terminal: type text, or @40.84,111.75 to share a location."""

@@ -32,7 +32,10 @@ def _body(payload: dict[str, Any]) -> dict[str, Any]:
 
 class WeComRobot:
     def __init__(
-        self, http: httpx.AsyncClient, *, base_url: str = "https://qyapi.weixin.qq.com",
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str = "https://qyapi.weixin.qq.com",
         freq_wait: float = 60.0,
     ) -> None:
         self._http = http
@@ -42,7 +45,9 @@ class WeComRobot:
     async def send(self, key: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._http.post(
-                f"{self._base}/cgi-bin/webhook/send", params={"key": key}, json=_body(payload),
+                f"{self._base}/cgi-bin/webhook/send",
+                params={"key": key},
+                json=_body(payload),
                 timeout=10.0,
             )
         except httpx.HTTPError as exc:  # the key is in the URL: do not log the request

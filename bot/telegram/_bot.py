@@ -59,10 +59,13 @@ class TelegramBot:
         settings = self.context.settings
         if self._client is None and settings.telegram_bot_token is not None:
             self._http = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
+                limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)
+            )
             self._client = TelegramClient(
-                self._http, settings.telegram_bot_token.get_secret_value(),
-                base_url=settings.telegram_api_base)
+                self._http,
+                settings.telegram_bot_token.get_secret_value(),
+                base_url=settings.telegram_api_base,
+            )
         return self._client
 
     async def close(self) -> None:
@@ -155,10 +158,16 @@ class TelegramBot:
                     # the row goes dead with the reason, for `yizhan outbox status` and staff to
                     # see, instead of "sent" with the rest of the delivery silently lost. The
                     # progress mark stays, so the calls before it are never sent again.
-                    log.warning("telegram: outbox #%s gave up at call %d of %d: %s", row.id,
-                                position + 1, len(calls), mask_pii(str(exc)))
-                    raise GiveUp(f"{exc} (call {position + 1} of {len(calls)}, "
-                                 f"{position} sent before it)") from exc
+                    log.warning(
+                        "telegram: outbox #%s gave up at call %d of %d: %s",
+                        row.id,
+                        position + 1,
+                        len(calls),
+                        mask_pii(str(exc)),
+                    )
+                    raise GiveUp(
+                        f"{exc} (call {position + 1} of {len(calls)}, {position} sent before it)"
+                    ) from exc
             await store.set(progress, str(position + 1), ttl=PROGRESS_TTL)
             sent.append(result.get("message_id") if isinstance(result, dict) else None)
         return {"message_ids": sent}

@@ -61,8 +61,14 @@ class TokenBucket:
 class RateLimiter:
     """Per-chat and overall buckets (in this process; Telegram's own 429s cover the rest)."""
 
-    def __init__(self, *, per_chat: float = 1.0, chat_burst: float = 3.0,
-                 overall: float = 30.0, max_chats: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        per_chat: float = 1.0,
+        chat_burst: float = 3.0,
+        overall: float = 30.0,
+        max_chats: int = 10_000,
+    ) -> None:
         self.per_chat, self.chat_burst = per_chat, chat_burst
         self.overall = TokenBucket(overall, overall)
         self._chats: OrderedDict[str, TokenBucket] = OrderedDict()
@@ -84,14 +90,28 @@ class RateLimiter:
 
 
 # Methods that put a message into a chat: these count against the per-chat limit.
-_CHAT_MESSAGES = frozenset({"sendMessage", "sendVenue", "sendLocation", "sendPhoto",
-                            "editMessageText", "editMessageReplyMarkup"})
+_CHAT_MESSAGES = frozenset(
+    {
+        "sendMessage",
+        "sendVenue",
+        "sendLocation",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    }
+)
 
 
 class TelegramClient:
     def __init__(
-        self, http: httpx.AsyncClient, token: str, *, base_url: str = "https://api.telegram.org",
-        limiter: RateLimiter | None = None, attempts: int = 4, backoff: float = 0.5,
+        self,
+        http: httpx.AsyncClient,
+        token: str,
+        *,
+        base_url: str = "https://api.telegram.org",
+        limiter: RateLimiter | None = None,
+        attempts: int = 4,
+        backoff: float = 0.5,
         max_retry_after: float = 30.0,
     ) -> None:
         self._http, self._token = http, token
@@ -103,8 +123,9 @@ class TelegramClient:
     def _url(self, method: str) -> str:
         return f"{self._base}/bot{self._token}/{method}"
 
-    async def call(self, method: str, params: dict[str, Any] | None = None, *,
-                   timeout: float = 10.0) -> Any:
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> Any:
         """Call `method`; the `result` of Telegram's answer."""
         params = params or {}
         chat = str(params["chat_id"]) if method in _CHAT_MESSAGES and "chat_id" in params else None
@@ -117,7 +138,7 @@ class TelegramClient:
             except (httpx.HTTPError, ValueError) as exc:
                 # The token is part of the URL: never log the request itself.
                 last = TelegramRetry(f"{method}: {type(exc).__name__}")
-                await asyncio.sleep(self._backoff * 2 ** attempt)
+                await asyncio.sleep(self._backoff * 2**attempt)
                 continue
             if response.status_code == 200 and body.get("ok"):
                 return body.get("result")
@@ -132,9 +153,10 @@ class TelegramClient:
                 continue
             if response.status_code >= 500:
                 last = TelegramRetry(f"{method}: {response.status_code} {description}")
-                await asyncio.sleep(self._backoff * 2 ** attempt)
+                await asyncio.sleep(self._backoff * 2**attempt)
                 continue
-            raise TelegramRejected(f"{method}: {response.status_code} {description}",
-                                   status=response.status_code)
+            raise TelegramRejected(
+                f"{method}: {response.status_code} {description}", status=response.status_code
+            )
         assert last is not None
         raise last

@@ -34,11 +34,11 @@ class GroupCommit:
         self._pending: list[_Row] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def add(self, kind: str, recipient: str, payload: dict[str, Any],
-                  dedupe_key: str | None) -> bool:
+    async def add(
+        self, kind: str, recipient: str, payload: dict[str, Any], dedupe_key: str | None
+    ) -> bool:
         """Queue one outbox row; returns once it is committed (False: the key existed)."""
-        row = _Row(kind, recipient, payload, dedupe_key,
-                   asyncio.get_running_loop().create_future())
+        row = _Row(kind, recipient, payload, dedupe_key, asyncio.get_running_loop().create_future())
         self._pending.append(row)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
@@ -46,7 +46,7 @@ class GroupCommit:
 
     async def _flush(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending[: self._max], self._pending[self._max:]
+            batch, self._pending = self._pending[: self._max], self._pending[self._max :]
             try:
                 results = await self._write(batch)
             except Exception:

@@ -30,8 +30,11 @@ def message_of(update: dict[str, Any]) -> tuple[Message, dict[str, Any]] | None:
         if sender.get("id") is None or chat is None:
             return None
         return Message(
-            channel="telegram", user_id=str(sender["id"]), chat_id=str(chat),
-            data=str(query.get("data") or ""), language=sender.get("language_code") or "zh",
+            channel="telegram",
+            user_id=str(sender["id"]),
+            chat_id=str(chat),
+            data=str(query.get("data") or ""),
+            language=sender.get("language_code") or "zh",
             message_id=str(query.get("id", "")),
         ), query
     live = "edited_message" in update
@@ -47,26 +50,37 @@ def message_of(update: dict[str, Any]) -> tuple[Message, dict[str, Any]] | None:
     contact = None
     if isinstance(raw.get("contact"), dict):
         card = raw["contact"]
-        contact = Contact(phone=str(card.get("phone_number", "")),
-                          own=card.get("user_id") == sender["id"],
-                          name=" ".join(filter(None, (card.get("first_name"),
-                                                      card.get("last_name")))))
+        contact = Contact(
+            phone=str(card.get("phone_number", "")),
+            own=card.get("user_id") == sender["id"],
+            name=" ".join(filter(None, (card.get("first_name"), card.get("last_name")))),
+        )
     text = raw.get("text")
     return Message(
-        channel="telegram", user_id=str(sender["id"]), chat_id=str(chat),
+        channel="telegram",
+        user_id=str(sender["id"]),
+        chat_id=str(chat),
         text=text if isinstance(text, str) and location is None and contact is None else None,
-        location=location, contact=contact, language=sender.get("language_code") or "zh",
+        location=location,
+        contact=contact,
+        language=sender.get("language_code") or "zh",
         message_id=str(raw.get("message_id", "")),
         live=live or "live_period" in (raw.get("location") or {}),
     ), raw
 
 
 def _inline(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
-    return {"inline_keyboard": [
-        [{"text": b.label, "url": b.url} if b.url else {"text": b.label, "callback_data": b.data}
-         for b in row]
-        for row in rows
-    ]}
+    return {
+        "inline_keyboard": [
+            [
+                {"text": b.label, "url": b.url}
+                if b.url
+                else {"text": b.label, "callback_data": b.data}
+                for b in row
+            ]
+            for row in rows
+        ]
+    }
 
 
 def _keyboard(keyboard: Keyboard) -> dict[str, Any]:
@@ -83,8 +97,12 @@ def _keyboard(keyboard: Keyboard) -> dict[str, Any]:
                 cell["request_contact"] = True
             cells.append(cell)
         rows.append(cells)
-    return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": keyboard.one_time,
-            "is_persistent": not keyboard.one_time}
+    return {
+        "keyboard": rows,
+        "resize_keyboard": True,
+        "one_time_keyboard": keyboard.one_time,
+        "is_persistent": not keyboard.one_time,
+    }
 
 
 def calls_of_payload(chat_id: str, payload: dict[str, Any]) -> list[Call]:
@@ -103,15 +121,20 @@ def calls_of_payload(chat_id: str, payload: dict[str, Any]) -> list[Call]:
     text = str(payload.get("text") or "")
     if not text:
         return []
-    params: dict[str, Any] = {"chat_id": chat_id, "text": text[:4096],
-                              "link_preview_options": {"is_disabled": True}}
+    params: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": text[:4096],
+        "link_preview_options": {"is_disabled": True},
+    }
     if payload.get("reply_markup"):
         params["reply_markup"] = dict(payload["reply_markup"])
     elif payload.get("buttons"):
-        params["reply_markup"] = {"inline_keyboard": [
-            [{"text": b["text"], "callback_data": b["data"]} for b in row]
-            for row in payload["buttons"]
-        ]}
+        params["reply_markup"] = {
+            "inline_keyboard": [
+                [{"text": b["text"], "callback_data": b["data"]} for b in row]
+                for row in payload["buttons"]
+            ]
+        }
     return [{"method": "sendMessage", "params": params}]
 
 
@@ -120,13 +143,24 @@ def calls_for(chat_id: str, replies: list[Reply]) -> list[Call]:
     calls: list[Call] = []
     for reply in replies:
         if isinstance(reply, Place):
-            calls.append({"method": "sendVenue", "params": {
-                "chat_id": chat_id, "latitude": reply.point.lat, "longitude": reply.point.lng,
-                "title": reply.title, "address": reply.address or reply.title,
-            }})
+            calls.append(
+                {
+                    "method": "sendVenue",
+                    "params": {
+                        "chat_id": chat_id,
+                        "latitude": reply.point.lat,
+                        "longitude": reply.point.lng,
+                        "title": reply.title,
+                        "address": reply.address or reply.title,
+                    },
+                }
+            )
         elif isinstance(reply, Text):
-            params: dict[str, Any] = {"chat_id": chat_id, "text": reply.text,
-                                      "link_preview_options": {"is_disabled": True}}
+            params: dict[str, Any] = {
+                "chat_id": chat_id,
+                "text": reply.text,
+                "link_preview_options": {"is_disabled": True},
+            }
             # One message carries one markup: inline buttons win; a keyboard without them
             # rides along (a text asking for a location needs its 发送位置 button).
             if reply.buttons:

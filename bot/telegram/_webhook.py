@@ -40,8 +40,9 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 # Three possible answers, encoded once: this is the busiest endpoint.
-_ANSWERS = {outcome: json.dumps({"ok": True, "outcome": outcome.value}).encode()
-            for outcome in Outcome}
+_ANSWERS = {
+    outcome: json.dumps({"ok": True, "outcome": outcome.value}).encode() for outcome in Outcome
+}
 
 
 async def _lifespan(app: web.Application) -> AsyncIterator[None]:

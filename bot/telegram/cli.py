@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 _SECRET_OK = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 
 
-async def poll(context: AppContext, *, timeout: int = 25, rounds: int | None = None,
-               retry_pause: float = 3.0) -> int:
+async def poll(
+    context: AppContext, *, timeout: int = 25, rounds: int | None = None, retry_pause: float = 3.0
+) -> int:
     """Fetch updates and handle them one by one. An update is acknowledged (the next
     `offset` moves past it) only after it was handled and its replies committed, so a crash
     or a failure gets it again. Returns how many updates were handled."""
@@ -50,8 +51,9 @@ async def poll(context: AppContext, *, timeout: int = 25, rounds: int | None = N
             try:
                 await bot.process(update)
             except Exception:
-                log.exception("telegram: update %s failed; it will be fetched again",
-                              update.get("update_id"))
+                log.exception(
+                    "telegram: update %s failed; it will be fetched again", update.get("update_id")
+                )
                 await asyncio.sleep(retry_pause)
                 break  # offset stays: the same update comes back with the next getUpdates
             offset = int(update["update_id"]) + 1
@@ -60,10 +62,15 @@ async def poll(context: AppContext, *, timeout: int = 25, rounds: int | None = N
 
 
 async def set_webhook(client: TelegramClient, url: str, secret: str) -> None:
-    await client.call("setWebhook", {
-        "url": url, "secret_token": secret, "allowed_updates": list(ALLOWED_UPDATES),
-        "drop_pending_updates": False,
-    })
+    await client.call(
+        "setWebhook",
+        {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": list(ALLOWED_UPDATES),
+            "drop_pending_updates": False,
+        },
+    )
 
 
 @click.group("bot")
@@ -104,7 +111,8 @@ def set_webhook_command(url: str) -> None:
         raise click.ClickException("Telegram 只接受 https:// 开头的地址。")
     if secret is None or not _SECRET_OK.match(secret.get_secret_value()):
         raise click.ClickException(
-            "请先设置 TELEGRAM_WEBHOOK_SECRET（1–256 个字母、数字、_ 或 -）。")
+            "请先设置 TELEGRAM_WEBHOOK_SECRET（1–256 个字母、数字、_ 或 -）。"
+        )
 
     async def run() -> None:
         context = AppContext.from_settings(settings)

@@ -189,7 +189,10 @@ class WeChatApi:
         headers = {"Content-Type": "application/json; charset=utf-8"} if content else {}
         try:
             response = await self._http.request(
-                method, f"{self.base_url}/{path}", params=params, content=content,
+                method,
+                f"{self.base_url}/{path}",
+                params=params,
+                content=content,
                 headers=headers,
             )
         except httpx.HTTPError as exc:
@@ -214,9 +217,15 @@ class WeChatApi:
     async def fetch_access_token(self) -> tuple[str, float]:
         """Ask WeChat for a new token (use `tokens.get()`; this bypasses the shared cache)."""
         self._require_config()
-        data = await self._request("GET", "cgi-bin/token", params={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self._secret,
-        })
+        data = await self._request(
+            "GET",
+            "cgi-bin/token",
+            params={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self._secret,
+            },
+        )
         token, expires_in = data.get("access_token"), data.get("expires_in", 7200)
         if not isinstance(token, str) or not token:
             raise WeChatUnavailable("cgi-bin/token: no access_token in the answer")
@@ -230,8 +239,7 @@ class WeChatApi:
         for attempt in (1, 2):
             token = await self.tokens.get()
             try:
-                return await self._request(method, path, params={"access_token": token},
-                                           body=body)
+                return await self._request(method, path, params={"access_token": token}, body=body)
             except InvalidCredential:
                 await self.tokens.invalidate(token)
                 if attempt == 2:
@@ -241,10 +249,16 @@ class WeChatApi:
     async def code2session(self, code: str) -> MiniSession:
         """Exchange a mini-program `wx.login` code for the user's openid and session key."""
         self._require_config()
-        data = await self._request("GET", "sns/jscode2session", params={
-            "appid": self.appid, "secret": self._secret, "js_code": code,
-            "grant_type": "authorization_code",
-        })
+        data = await self._request(
+            "GET",
+            "sns/jscode2session",
+            params={
+                "appid": self.appid,
+                "secret": self._secret,
+                "js_code": code,
+                "grant_type": "authorization_code",
+            },
+        )
         openid, session_key = data.get("openid"), data.get("session_key")
         if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
             raise WeChatUnavailable("jscode2session: no openid in the answer")
@@ -265,9 +279,16 @@ class WeChatApi:
         done the text is held for review (`checked=False`), because dropping what a worker wrote
         would be worse than a person reading it. Scenes: 1 profile, 2 comment, 3 forum, 4 log."""
         try:
-            data = await self.call("POST", "wxa/msg_sec_check", {
-                "content": content, "version": 2, "scene": scene, "openid": openid,
-            })
+            data = await self.call(
+                "POST",
+                "wxa/msg_sec_check",
+                {
+                    "content": content,
+                    "version": 2,
+                    "scene": scene,
+                    "openid": openid,
+                },
+            )
             result = data.get("result") or {}
             verdict = Verdict(str(result.get("suggest", "")).lower())
         except (WeChatError, ValueError) as exc:
@@ -284,6 +305,12 @@ class WeChatApi:
     async def send_text(self, openid: str, content: str) -> None:
         """A customer-service text message (Official Account), within 48 h of the user's last
         message; raises `OutOfWindow` outside it."""
-        await self.call("POST", "cgi-bin/message/custom/send", {
-            "touser": openid, "msgtype": "text", "text": {"content": content},
-        })
+        await self.call(
+            "POST",
+            "cgi-bin/message/custom/send",
+            {
+                "touser": openid,
+                "msgtype": "text",
+                "text": {"content": content},
+            },
+        )

@@ -32,10 +32,20 @@ class WeChatClients:
             settings.miniprogram_secret.get_secret_value() if settings.miniprogram_secret else None
         )
         return cls(
-            official=WeChatApi(settings.wechat_api_base, http, context.store,
-                               appid=settings.wechat_appid, secret=secret),
-            mini=WeChatApi(settings.wechat_api_base, http, context.store,
-                           appid=settings.miniprogram_appid, secret=mini_secret),
+            official=WeChatApi(
+                settings.wechat_api_base,
+                http,
+                context.store,
+                appid=settings.wechat_appid,
+                secret=secret,
+            ),
+            mini=WeChatApi(
+                settings.wechat_api_base,
+                http,
+                context.store,
+                appid=settings.miniprogram_appid,
+                secret=mini_secret,
+            ),
             http=http,
         )
 

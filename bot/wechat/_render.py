@@ -32,17 +32,24 @@ def _attr(value: str) -> str:
 def map_url(place: Place) -> str:
     lat, lng = from_wgs84(place.point, CoordSystem.GCJ02)
     return "https://apis.map.qq.com/uri/v1/marker?" + urlencode(
-        {"marker": f"coord:{lat:.6f},{lng:.6f};title:{place.title};addr:{place.address}",
-         "referer": "yizhan"}, quote_via=quote, safe=":;,")
+        {
+            "marker": f"coord:{lat:.6f},{lng:.6f};title:{place.title};addr:{place.address}",
+            "referer": "yizhan",
+        },
+        quote_via=quote,
+        safe=":;,",
+    )
 
 
 def place_line(place: Place, mini_appid: str | None) -> str:
     url = map_url(place)
     if mini_appid and place.station_id is not None:
         path = STATION_PAGE.format(id=place.station_id)
-        return (f'📍 <a data-miniprogram-appid="{_attr(mini_appid)}" '
-                f'data-miniprogram-path="{_attr(path)}" href="{_attr(url)}">{place.title}</a>'
-                f"（点击在小程序里查看、导航）")
+        return (
+            f'📍 <a data-miniprogram-appid="{_attr(mini_appid)}" '
+            f'data-miniprogram-path="{_attr(path)}" href="{_attr(url)}">{place.title}</a>'
+            f"（点击在小程序里查看、导航）"
+        )
     return f'📍 <a href="{_attr(url)}">{place.title}</a>（点击在地图上查看、导航）'
 
 

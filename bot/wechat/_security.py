@@ -50,8 +50,9 @@ def _same(expected: str, given: str) -> bool:
 def check_query(token: str, query: dict[str, str], now: float) -> None:
     """The plain `signature` over token, timestamp and nonce, and a fresh timestamp."""
     signature, timestamp, nonce = (query.get(k, "") for k in ("signature", "timestamp", "nonce"))
-    if not (signature and timestamp and nonce) or not _same(sign(token, timestamp, nonce),
-                                                              signature):
+    if not (signature and timestamp and nonce) or not _same(
+        sign(token, timestamp, nonce), signature
+    ):
         raise CallbackRejected(401, "bad signature")
     if not timestamp.isdigit() or abs(now - int(timestamp)) > MAX_SKEW_S:
         raise CallbackRejected(401, "stale timestamp")
@@ -83,13 +84,15 @@ class SafeMode:
         self._crypto = WeChatCrypto(token, aes_key, appid)
         self._appid = appid
 
-    def decrypt(self, outer: dict[str, Any], msg_signature: str, timestamp: str,
-                nonce: str) -> bytes:
+    def decrypt(
+        self, outer: dict[str, Any], msg_signature: str, timestamp: str, nonce: str
+    ) -> bytes:
         encrypted = outer.get("Encrypt")
         if not isinstance(encrypted, str) or not encrypted:
             raise CallbackRejected(400, "no Encrypt element")
-        if not msg_signature or not _same(sign(self._token, timestamp, nonce, encrypted),
-                                          msg_signature):
+        if not msg_signature or not _same(
+            sign(self._token, timestamp, nonce, encrypted), msg_signature
+        ):
             raise CallbackRejected(401, "bad msg_signature")
         try:
             inner = PrpCrypto(self._crypto.key).decrypt(encrypted, self._appid)

@@ -56,15 +56,24 @@ SEND_PATH = "cgi-bin/message/subscribe/send"
 
 # template name in the payload → (setting with the template id, setting with the field map)
 TEMPLATE_SETTINGS = {
-    "enrollment_result": ("miniprogram_template_enrollment",
-                          "miniprogram_template_enrollment_fields"),
+    "enrollment_result": (
+        "miniprogram_template_enrollment",
+        "miniprogram_template_enrollment_fields",
+    ),
     "case_update": ("miniprogram_template_case", "miniprogram_template_case_fields"),
 }
 
 # Longest value WeChat accepts per field type (characters); longer makes it refuse the message.
 TYPE_LIMITS = {
-    "thing": 20, "phrase": 5, "name": 10, "character_string": 32, "letter": 32, "symbol": 5,
-    "number": 32, "car_number": 8, "phone_number": 17,
+    "thing": 20,
+    "phrase": 5,
+    "name": 10,
+    "character_string": 32,
+    "letter": 32,
+    "symbol": 5,
+    "number": 32,
+    "car_number": 8,
+    "phone_number": 17,
 }
 # Types whose values are Chinese text; the others take letters, digits and symbols only.
 _CHINESE_TYPES = frozenset({"thing", "phrase", "name"})
@@ -104,7 +113,8 @@ def parse_fields(spec: str, *, setting: str = "") -> dict[str, str]:
         key, sep, field = (p.strip() for p in part.partition("="))
         if not sep or not key or not _FIELD.match(field):
             raise TemplateConfigError(
-                f"{setting or 'template fields'}: {part!r} is not key=field like union=thing3")
+                f"{setting or 'template fields'}: {part!r} is not key=field like union=thing3"
+            )
         fields[key] = field
     if not fields:
         raise TemplateConfigError(f"{setting or 'template fields'}: no key=field pairs")
@@ -116,9 +126,12 @@ def templates_from(settings: Settings) -> dict[str, Template]:
     for name, (id_setting, fields_setting) in TEMPLATE_SETTINGS.items():
         template_id = (getattr(settings, id_setting, None) or "").strip() or None
         spec = str(getattr(settings, fields_setting, "") or "")
-        templates[name] = Template(name, template_id,
-                                   parse_fields(spec, setting=fields_setting.upper()),
-                                   id_setting.upper())
+        templates[name] = Template(
+            name,
+            template_id,
+            parse_fields(spec, setting=fields_setting.upper()),
+            id_setting.upper(),
+        )
     return templates
 
 
@@ -145,8 +158,10 @@ def message_body(
     body: dict[str, Any] = {
         "touser": openid,
         "template_id": template.template_id,
-        "data": {field: {"value": field_value(field, values.get(key))}
-                 for key, field in template.fields.items()},
+        "data": {
+            field: {"value": field_value(field, values.get(key))}
+            for key, field in template.fields.items()
+        },
         "miniprogram_state": state,
         "lang": "zh_CN",
     }
@@ -182,14 +197,15 @@ class SubscribeSender:
         name = str(payload.get("template") or "")
         template = self.templates.get(name)
         if template is None:
-            raise self._give_up_once(f"unknown:{name}",
-                                     f"未知的订阅消息模板 {name!r}，未发送")
+            raise self._give_up_once(f"unknown:{name}", f"未知的订阅消息模板 {name!r}，未发送")
         if not template.template_id:
             raise self._give_up_once(
-                f"unset:{name}", f"没有配置订阅消息模板（{template.setting}），未发送")
+                f"unset:{name}", f"没有配置订阅消息模板（{template.setting}），未发送"
+            )
         if not self.api.configured:
             raise self._give_up_once(
-                "mini", "没有配置小程序 MINIPROGRAM_APPID / MINIPROGRAM_SECRET，未发送")
+                "mini", "没有配置小程序 MINIPROGRAM_APPID / MINIPROGRAM_SECRET，未发送"
+            )
         body = message_body(message.recipient, template, payload, state=self.state)
         try:
             try:
@@ -198,8 +214,9 @@ class SubscribeSender:
                 if exc.errcode != PAGE_INVALID or "page" not in body:
                     raise
                 # The page is not in the released version yet: the message matters more.
-                log.warning("subscribe page %r rejected (41030), sending without it",
-                            body.pop("page"))
+                log.warning(
+                    "subscribe page %r rejected (41030), sending without it", body.pop("page")
+                )
                 answer = await self.api.call("POST", SEND_PATH, body)
         except WeChatNotConfigured as exc:
             raise self._give_up_once("mini", f"小程序没有配置：{exc}") from exc

@@ -84,8 +84,9 @@ class OfficialAccount:
             if encrypted:
                 if self.safe is None:
                     raise CallbackRejected(400, "safe mode is not configured")
-                raw = self.safe.decrypt(outer, q.get("msg_signature", ""), q["timestamp"],
-                                        q["nonce"])
+                raw = self.safe.decrypt(
+                    outer, q.get("msg_signature", ""), q["timestamp"], q["nonce"]
+                )
                 fields = parse_xml(raw)
             else:
                 fields = outer
@@ -102,16 +103,20 @@ class OfficialAccount:
             return web.Response(text="success", content_type="text/plain")
         xml = TextReply(content=text, message=message).render()
         if encrypted and self.safe is not None:
-            xml = self.safe.encrypt(xml, request.query["nonce"],
-                                    str(int(self.context.clock.now().timestamp())))
+            xml = self.safe.encrypt(
+                xml, request.query["nonce"], str(int(self.context.clock.now().timestamp()))
+            )
         return web.Response(text=xml, content_type="application/xml")
 
     async def answer(self, message: Any, fields: dict[str, Any]) -> str:
         """The passive reply text ("" for "success"), once per message however often it comes."""
         openid = str(fields.get("FromUserName", ""))
         msg_id = fields.get("MsgId")
-        key = (f"wechat:msg:{msg_id}" if msg_id
-               else f"wechat:evt:{openid}:{fields.get('CreateTime', '')}")
+        key = (
+            f"wechat:msg:{msg_id}"
+            if msg_id
+            else f"wechat:evt:{openid}:{fields.get('CreateTime', '')}"
+        )
         store = self.context.store
         cached = await store.get(f"{key}:answer")
         if cached is not None:
@@ -177,12 +182,17 @@ class OfficialAccount:
         return text
 
     async def _incoming(self, message: Any, openid: str) -> Message | None:
-        base: dict[str, Any] = {"channel": CHANNEL, "user_id": openid, "chat_id": openid,
-                                "message_id": str(message.id or "")}
+        base: dict[str, Any] = {
+            "channel": CHANNEL,
+            "user_id": openid,
+            "chat_id": openid,
+            "message_id": str(message.id or ""),
+        }
         kind = message.type
         if kind == "text":
-            data = choice_data(await self.context.store.get(f"wechat:choices:{openid}"),
-                               message.content)
+            data = choice_data(
+                await self.context.store.get(f"wechat:choices:{openid}"), message.content
+            )
             if data is not None:
                 return Message(**base, data=data)
             return Message(**base, text=str(message.content or ""))
@@ -198,10 +208,10 @@ class OfficialAccount:
         if event in ("subscribe", "subscribe_scan"):
             return Message(**base, text="/start")
         if event == "location":
-            point = to_wgs84(float(message.latitude), float(message.longitude),
-                             LOCATION_EVENT_COORD)
-            await remember_location(self.context.store, user_key(CHANNEL, base["user_id"]),
-                                    point)
+            point = to_wgs84(
+                float(message.latitude), float(message.longitude), LOCATION_EVENT_COORD
+            )
+            await remember_location(self.context.store, user_key(CHANNEL, base["user_id"]), point)
             return None
         if event == "click" and message.key:
             return Message(**base, text=str(message.key))  # menu keys are the button labels
@@ -239,7 +249,8 @@ def setup(app: web.Application) -> None:
     dispatcher_of(context).register(OUTBOX_KIND, customer_service_sender(wechat_clients(app)))
     # Mini-program users are told outcomes by subscribe message, with the mini-program's token.
     dispatcher_of(context).register(
-        SUBSCRIBE_KIND, SubscribeSender.from_settings(wechat_clients(app).mini, context.settings))
+        SUBSCRIBE_KIND, SubscribeSender.from_settings(wechat_clients(app).mini, context.settings)
+    )
     app.router.add_get("/wechat", account.verify)
     app.router.add_post("/wechat", account.receive)
 

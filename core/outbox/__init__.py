@@ -69,7 +69,23 @@ from ._model import (
 from .cli import outbox
 
 __all__ = [
-    "WORKER_KINDS", "AwareDateTime", "Dispatcher", "GiveUp", "NewMessage", "OutboxError",
-    "OutboxMessage", "OutboxSettings", "OutboxStatus", "RetryLater", "Sender", "counts",
-    "dispatcher_of", "enqueue", "enqueue_many", "insert_rows", "outbox", "setup", "utcnow",
+    "WORKER_KINDS",
+    "AwareDateTime",
+    "Dispatcher",
+    "GiveUp",
+    "NewMessage",
+    "OutboxError",
+    "OutboxMessage",
+    "OutboxSettings",
+    "OutboxStatus",
+    "RetryLater",
+    "Sender",
+    "counts",
+    "dispatcher_of",
+    "enqueue",
+    "enqueue_many",
+    "insert_rows",
+    "outbox",
+    "setup",
+    "utcnow",
 ]

@@ -162,8 +162,12 @@ class Dispatcher:
         as they are and a row another dispatcher took first is simply no longer due."""
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         now = self.now()
-        picked = (select(table.c.id).where(self._due(now)).order_by(table.c.next_attempt_at)
-                  .limit(self.batch))
+        picked = (
+            select(table.c.id)
+            .where(self._due(now))
+            .order_by(table.c.next_attempt_at)
+            .limit(self.batch)
+        )
         if conn.dialect.name == "postgresql":
             # The locking subquery alone: with the due condition repeated outside it,
             # PostgreSQL claimed a row the LIMITed subquery had not picked (caught by
@@ -171,10 +175,17 @@ class Dispatcher:
             chosen = table.c.id.in_(picked.with_for_update(skip_locked=True))
         else:
             chosen = and_(table.c.id.in_(picked), self._due(now))
-        claim = update(table).where(chosen).values(
-            status=OutboxStatus.SENDING.value, claimed_by=self.owner,
-            lease_until=now + self.lease, attempts=table.c.attempts + 1,
-        ).returning(*table.c)
+        claim = (
+            update(table)
+            .where(chosen)
+            .values(
+                status=OutboxStatus.SENDING.value,
+                claimed_by=self.owner,
+                lease_until=now + self.lease,
+                attempts=table.c.attempts + 1,
+            )
+            .returning(*table.c)
+        )
         return conn.execute(claim).all()
 
     # -- delivering ------------------------------------------------------------------------
@@ -192,8 +203,12 @@ class Dispatcher:
         except RetryLater as exc:
             await self._finish_failed(message, str(exc), retry_after=exc.retry_after)
         except Exception as exc:
-            log.warning("outbox: %s to %s failed unexpectedly", message.kind,
-                        mask_pii(message.recipient), exc_info=True)
+            log.warning(
+                "outbox: %s to %s failed unexpectedly",
+                message.kind,
+                mask_pii(message.recipient),
+                exc_info=True,
+            )
             await self._finish_failed(message, f"{type(exc).__name__}: {exc}")
         else:
             await self._finish_sent(message, result)
@@ -218,14 +233,26 @@ class Dispatcher:
 
     def _mine(self, message: OutboxMessage) -> Any:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        return and_(table.c.id == message.id, table.c.claimed_by == self.owner,
-                    table.c.status == OutboxStatus.SENDING)
+        return and_(
+            table.c.id == message.id,
+            table.c.claimed_by == self.owner,
+            table.c.status == OutboxStatus.SENDING,
+        )
 
     async def _finish_sent(self, message: OutboxMessage, result: dict[str, Any] | None) -> None:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        sent = update(table).where(self._mine(message)).values(
-            status=OutboxStatus.SENT.value, sent_at=self.now(), result=result, payload={},
-            claimed_by=None, lease_until=None, last_error="",
+        sent = (
+            update(table)
+            .where(self._mine(message))
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=self.now(),
+                result=result,
+                payload={},
+                claimed_by=None,
+                lease_until=None,
+                last_error="",
+            )
         )
         await self.db.run_sync(lambda conn: conn.execute(sent))
         self.delivered += 1
@@ -236,7 +263,11 @@ class Dispatcher:
         return random.uniform(ceiling / 2, ceiling)
 
     async def _finish_failed(
-        self, message: OutboxMessage, error: str, *, retry_after: float | None = None,
+        self,
+        message: OutboxMessage,
+        error: str,
+        *,
+        retry_after: float | None = None,
         dead: bool = False,
     ) -> None:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -245,19 +276,38 @@ class Dispatcher:
         delay = retry_after if retry_after is not None else self.backoff(message.attempts)
         when = now + timedelta(seconds=delay)
         self.failed += 1
-        log.info("outbox: %s #%s to %s failed (attempt %d): %s", message.kind, message.id,
-                 mask_pii(message.recipient), message.attempts, mask_pii(error))
+        log.info(
+            "outbox: %s #%s to %s failed (attempt %d): %s",
+            message.kind,
+            message.id,
+            mask_pii(message.recipient),
+            message.attempts,
+            mask_pii(error),
+        )
         async with self.db.transaction() as session:
-            await session.execute(update(table).where(self._mine(message)).values(
-                status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
-                next_attempt_at=when, last_error=error[:1000], claimed_by=None, lease_until=None,
-            ))
+            await session.execute(
+                update(table)
+                .where(self._mine(message))
+                .values(
+                    status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
+                    next_attempt_at=when,
+                    last_error=error[:1000],
+                    claimed_by=None,
+                    lease_until=None,
+                )
+            )
             if retry_after is not None and not dead:
                 # The remote side throttles this recipient: hold its other waiting rows too.
-                await session.execute(update(table).where(
-                    table.c.kind == message.kind, table.c.recipient == message.recipient,
-                    table.c.status == OutboxStatus.PENDING, table.c.next_attempt_at < when,
-                ).values(next_attempt_at=when))
+                await session.execute(
+                    update(table)
+                    .where(
+                        table.c.kind == message.kind,
+                        table.c.recipient == message.recipient,
+                        table.c.status == OutboxStatus.PENDING,
+                        table.c.next_attempt_at < when,
+                    )
+                    .values(next_attempt_at=when)
+                )
 
 
 class OutboxSettings(BaseSettings):
@@ -278,8 +328,11 @@ def dispatcher_of(context: AppContext) -> Dispatcher:
     if dispatcher is None:
         tuning = OutboxSettings()
         dispatcher = Dispatcher(
-            context.db, lease_seconds=tuning.lease_seconds, base_delay=tuning.base_delay,
-            max_delay=tuning.max_delay, max_attempts=tuning.max_attempts,
+            context.db,
+            lease_seconds=tuning.lease_seconds,
+            base_delay=tuning.base_delay,
+            max_delay=tuning.max_delay,
+            max_attempts=tuning.max_attempts,
             poll_seconds=tuning.poll_seconds,
         )
         context.components["outbox"] = dispatcher

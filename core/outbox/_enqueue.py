@@ -48,17 +48,19 @@ def insert_rows(conn: Connection, rows: Sequence[NewMessage | tuple[Any, ...]]) 
     values = []
     for row in rows:
         message = NewMessage(*row)
-        values.append({
-            "kind": message.kind,
-            "recipient": str(message.recipient),
-            "dedupe_key": message.dedupe_key or uuid.uuid4().hex,
-            "payload": message.payload,
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-        })
+        values.append(
+            {
+                "kind": message.kind,
+                "recipient": str(message.recipient),
+                "dedupe_key": message.dedupe_key or uuid.uuid4().hex,
+                "payload": message.payload,
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": "",
+                "created_at": now,
+            }
+        )
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # One statement with a list of parameter sets: SQLAlchemy compiles it once per process
@@ -66,9 +68,11 @@ def insert_rows(conn: Connection, rows: Sequence[NewMessage | tuple[Any, ...]]) 
     # `.values([...])` statement instead was compiled afresh for every batch, which cost more
     # than the write itself. RETURNING lists only the rows the conflict clause let in: that is
     # how each row's answer is known (a rowcount would only give a total).
-    stmt = insert(table).on_conflict_do_nothing(
-        index_elements=["kind", "recipient", "dedupe_key"]
-    ).returning(table.c.kind, table.c.recipient, table.c.dedupe_key)
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["kind", "recipient", "dedupe_key"])
+        .returning(table.c.kind, table.c.recipient, table.c.dedupe_key)
+    )
     result = conn.execute(stmt, values)
     added = {(str(r[0]), str(r[1]), str(r[2])) for r in result.all()}
     answers = []
@@ -83,7 +87,7 @@ async def counts(db: Database) -> dict[str, int]:
     """Rows per status, for `yizhan outbox status` and health checks."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     async with db.session() as session:
-        rows = (await session.execute(
-            select(table.c.status, func.count()).group_by(table.c.status)
-        )).all()
+        rows = (
+            await session.execute(select(table.c.status, func.count()).group_by(table.c.status))
+        ).all()
     return {str(row[0]): int(row[1]) for row in rows}

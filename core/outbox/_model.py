@@ -63,9 +63,7 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False)
     )
-    sent_at: datetime | None = Field(
-        default=None, sa_column=Column(AwareDateTime(), nullable=True)
-    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
 
 
 class OutboxError(Exception):
@@ -89,7 +87,9 @@ Sender = Callable[[OutboxMessage], Awaitable[dict[str, Any] | None]]
 # Each channel's user id is only valid for its own app: an Official Account openid means nothing
 # to the mini-program's subscribe API, and the other way round.
 WORKER_KINDS: dict[str, str] = {
-    "telegram": "telegram", "wechat": "wechat_text", "miniprogram": "wechat_subscribe",
+    "telegram": "telegram",
+    "wechat": "wechat_text",
+    "miniprogram": "wechat_subscribe",
 }
 
 

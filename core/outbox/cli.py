@@ -41,6 +41,7 @@ def outbox_run(once: bool) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
 
+
 @outbox.command("status")
 def outbox_status() -> None:
     """Count outbox messages by status."""

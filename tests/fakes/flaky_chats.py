@@ -39,8 +39,14 @@ class Accepted:
 
 class FlakyChats:
     def __init__(
-        self, *, token: str = "123456:KILL-test", fail_rate: float = 0.5, slow_rate: float = 0.3,
-        slow_seconds: float = 0.4, retry_after: int = 1, seed: int = 11,
+        self,
+        *,
+        token: str = "123456:KILL-test",
+        fail_rate: float = 0.5,
+        slow_rate: float = 0.3,
+        slow_seconds: float = 0.4,
+        retry_after: int = 1,
+        seed: int = 11,
     ) -> None:
         self.token = token
         self.fail_rate, self.slow_rate, self.slow_seconds = fail_rate, slow_rate, slow_seconds
@@ -93,38 +99,57 @@ class FlakyChats:
         body = await request.json()
         fate = await self._fate(request)
         if fate == "limit":
-            return await self._answer(request, web.json_response(
-                {"errcode": 45009, "errmsg": "api freq out of limit"}))
+            return await self._answer(
+                request, web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
+            )
         if fate == "error":
             return await self._answer(request, web.Response(status=502, text="Bad Gateway"))
         kind = body.get("msgtype")
         content = str((body.get(kind) or {}).get("content", ""))
         if kind not in ("text", "markdown") or not content:
-            return await self._answer(request, web.json_response(
-                {"errcode": 40008, "errmsg": "invalid message type"}))
+            return await self._answer(
+                request, web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
+            )
         accepted = Accepted("wecom_robot", request.query.get("key", ""), content)
         return await self._answer(
-            request, web.json_response({"errcode": 0, "errmsg": "ok"}), accepted)
+            request, web.json_response({"errcode": 0, "errmsg": "ok"}), accepted
+        )
 
     async def _telegram(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         params: dict[str, Any] = await request.json()
         fate = await self._fate(request)
         if fate == "limit":
-            return await self._answer(request, web.json_response({
-                "ok": False, "error_code": 429,
-                "description": f"Too Many Requests: retry after {self.retry_after}",
-                "parameters": {"retry_after": self.retry_after}}, status=429))
+            return await self._answer(
+                request,
+                web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {self.retry_after}",
+                        "parameters": {"retry_after": self.retry_after},
+                    },
+                    status=429,
+                ),
+            )
         if fate == "error":
             return await self._answer(request, web.Response(status=502, text="Bad Gateway"))
         self._message_id += 1
         chat, text = str(params.get("chat_id", "")), str(params.get("text", ""))
-        result = {"message_id": self._message_id, "chat": {"id": chat}, "date": int(time.time()),
-                  "text": text}
-        return await self._answer(request, web.json_response({"ok": True, "result": result}),
-                                  Accepted("telegram", chat, text))
+        result = {
+            "message_id": self._message_id,
+            "chat": {"id": chat},
+            "date": int(time.time()),
+            "text": text,
+        }
+        return await self._answer(
+            request,
+            web.json_response({"ok": True, "result": result}),
+            Accepted("telegram", chat, text),
+        )
 
     # -- misbehaviour and honest bookkeeping ----------------------------------------------
 

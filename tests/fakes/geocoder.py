@@ -70,16 +70,18 @@ class FakeGeocoder:
         place = self.baidu.get(query.get("address", ""))
         if place is None:
             return _json({"status": 1, "msg": "Internal Service Error:无相关结果", "results": []})
-        return _json({
-            "status": 0,
-            "result": {
-                "location": {"lng": place.lng, "lat": place.lat},
-                "precise": 1,
-                "confidence": 80,
-                "comprehension": 100,
-                "level": place.level,
-            },
-        })
+        return _json(
+            {
+                "status": 0,
+                "result": {
+                    "location": {"lng": place.lng, "lat": place.lat},
+                    "precise": 1,
+                    "confidence": 80,
+                    "comprehension": 100,
+                    "level": place.level,
+                },
+            }
+        )
 
     async def _nominatim(self, request: web.Request) -> web.Response:
         query = dict(request.query)
@@ -87,14 +89,18 @@ class FakeGeocoder:
         place = self.nominatim.get(query.get("q", ""))
         if place is None:
             return _json([])
-        return _json([{
-            "place_id": 1,
-            "lat": f"{place.lat:.7f}",
-            "lon": f"{place.lng:.7f}",
-            "display_name": query["q"],
-            "place_rank": place.place_rank,
-            "importance": 0.5,
-        }])
+        return _json(
+            [
+                {
+                    "place_id": 1,
+                    "lat": f"{place.lat:.7f}",
+                    "lon": f"{place.lng:.7f}",
+                    "display_name": query["q"],
+                    "place_rank": place.place_rank,
+                    "importance": 0.5,
+                }
+            ]
+        )
 
 
 def _json(body: Any) -> web.Response:

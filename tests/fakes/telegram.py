@@ -21,8 +21,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-_DESCRIPTIONS = {400: "Bad Request: chat not found", 403: "Forbidden: bot was blocked by the user",
-                 429: "Too Many Requests"}
+_DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    403: "Forbidden: bot was blocked by the user",
+    429: "Too Many Requests",
+}
 # The webhook secret the app under test is given, and the header Telegram sends it back in.
 WEBHOOK_SECRET = "webhook-Secret_123"
 WEBHOOK_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
@@ -60,8 +63,15 @@ class FakeTelegram:
     async def close(self) -> None:
         await self._server.close()
 
-    def fail_next(self, method: str, status: int, *, retry_after: float | None = None,
-                  times: int = 1, description: str | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        *,
+        retry_after: float | None = None,
+        times: int = 1,
+        description: str | None = None,
+    ) -> None:
         for _ in range(times):
             self._failures[method].append((status, retry_after, description))
 
@@ -83,20 +93,23 @@ class FakeTelegram:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         try:
             params = await request.json()
         except ValueError:
             return web.json_response(
-                {"ok": False, "error_code": 400, "description": "Bad Request: bad JSON"},
-                status=400)
+                {"ok": False, "error_code": 400, "description": "Bad Request: bad JSON"}, status=400
+            )
         call = Call(method, params, time.monotonic())
         if self._failures[method]:
             status, retry_after, description = self._failures[method].popleft()
             self.rejected.append(call)
-            body: dict[str, Any] = {"ok": False, "error_code": status,
-                                    "description": description or _DESCRIPTIONS.get(
-                                        status, "Internal Server Error")}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": status,
+                "description": description or _DESCRIPTIONS.get(status, "Internal Server Error"),
+            }
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
                 body["description"] = f"Too Many Requests: retry after {retry_after}"
@@ -107,12 +120,17 @@ class FakeTelegram:
         self._arrived.set()
         if method in ("sendMessage", "sendVenue"):
             self._next_message_id += 1
-            result: Any = {"message_id": self._next_message_id,
-                           "chat": {"id": params.get("chat_id")}, "date": int(time.time())}
+            result: Any = {
+                "message_id": self._next_message_id,
+                "chat": {"id": params.get("chat_id")},
+                "date": int(time.time()),
+            }
             if method == "sendVenue":
                 result["venue"] = {
                     "location": {"latitude": params["latitude"], "longitude": params["longitude"]},
-                    "title": params["title"], "address": params["address"]}
+                    "title": params["title"],
+                    "address": params["address"],
+                }
             else:
                 result["text"] = params.get("text", "")
         else:
@@ -130,13 +148,13 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": pending})
 
 
-def telegram_settings(
-    fake: FakeTelegram, secret: str | None = WEBHOOK_SECRET
-) -> dict[str, object]:
+def telegram_settings(fake: FakeTelegram, secret: str | None = WEBHOOK_SECRET) -> dict[str, object]:
     """Settings overrides pointing the bot at the fake (`secret=None`: no webhook secret)."""
-    return {"telegram_bot_token": SecretStr(fake.token),
-            "telegram_webhook_secret": SecretStr(secret) if secret else None,
-            "telegram_api_base": fake.base_url}
+    return {
+        "telegram_bot_token": SecretStr(fake.token),
+        "telegram_webhook_secret": SecretStr(secret) if secret else None,
+        "telegram_api_base": fake.base_url,
+    }
 
 
 def buttons(call: Call) -> dict[str, str]:

@@ -124,10 +124,18 @@ class FakeWeChat:
         number = self.phones.get(str(body.get("code")))
         if number is None:
             return web.json_response({"errcode": 40029, "errmsg": "invalid code"})
-        return web.json_response({"errcode": 0, "errmsg": "ok", "phone_info": {
-            "phoneNumber": number, "purePhoneNumber": number, "countryCode": "86",
-            "watermark": {"timestamp": 1637744274, "appid": app},
-        }})
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "phone_info": {
+                    "phoneNumber": number,
+                    "purePhoneNumber": number,
+                    "countryCode": "86",
+                    "watermark": {"timestamp": 1637744274, "appid": app},
+                },
+            }
+        )
 
     async def _sec_check(self, request: web.Request) -> web.Response:
         body = await self._record(request)
@@ -141,12 +149,23 @@ class FakeWeChat:
         content = str(body.get("content", ""))
         suggest = next((v for k, v in self.verdicts.items() if k in content), "pass")
         label = 100 if suggest == "pass" else 20001
-        return web.json_response({
-            "errcode": 0, "errmsg": "ok", "trace_id": f"trace-{len(self.calls)}",
-            "result": {"suggest": suggest, "label": label},
-            "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest,
-                        "label": label, "prob": 90}],
-        })
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "trace_id": f"trace-{len(self.calls)}",
+                "result": {"suggest": suggest, "label": label},
+                "detail": [
+                    {
+                        "strategy": "content_model",
+                        "errcode": 0,
+                        "suggest": suggest,
+                        "label": label,
+                        "prob": 90,
+                    }
+                ],
+            }
+        )
 
     async def _custom_send(self, request: web.Request) -> web.Response:
         body = await self._record(request)
@@ -192,8 +211,15 @@ class FakeWeChat:
 
 
 # What WeChat's subscribe/send accepts per field type (characters).
-SUBSCRIBE_LIMITS = {"thing": 20, "phrase": 5, "name": 10, "character_string": 32, "number": 32,
-                    "letter": 32, "symbol": 5}
+SUBSCRIBE_LIMITS = {
+    "thing": 20,
+    "phrase": 5,
+    "name": 10,
+    "character_string": 32,
+    "number": 32,
+    "letter": 32,
+    "symbol": 5,
+}
 
 WECHAT_TOKEN = "yizhan-test-token"
 # 43 characters, as WeChat's EncodingAESKey.
