@@ -4,21 +4,16 @@ Surfaces for other domains add their routes in their own module and call `requir
 `require_union` from here for access control.
 """
 
-import importlib
-import importlib.util
-
 from aiohttp import web
 
+from . import _cases, _enrollments
 from ._auth import require_staff, require_union
-
-# Route modules mounted under /admin/v1; each has `setup(app)`. `_cases` comes from referrals.
-_ROUTES = ("_enrollments", "_cases")
 
 
 def setup(app: web.Application) -> None:
-    for name in _ROUTES:
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            importlib.import_module(f"{__name__}.{name}").setup(app)
+    """Mount `/admin/v1/…`: enrollments, then cases (with the escalation sweep)."""
+    _enrollments.setup(app)
+    _cases.setup(app)
 
 
 __all__ = ["require_staff", "require_union", "setup"]

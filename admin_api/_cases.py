@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from core.context import CONTEXT
 from core.http import Problem, json_response
+from handlers import SERVICES_KEY
 from referrals import (
     CaseError,
     CaseNotFound,
@@ -25,7 +25,6 @@ from referrals import (
     NotAllowed,
     category_label,
     kind_label,
-    service_of,
     status_label,
 )
 
@@ -95,7 +94,7 @@ async def list_cases(request: web.Request) -> web.Response:
             "status 应为 new、claimed、resolved 或 duplicate；kind 为 feedback 或 "
             "legal_aid；limit 为 1–200。",
         ) from None
-    cases = await service_of(request.app[CONTEXT]).for_staff(
+    cases = await request.app[SERVICES_KEY].referrals.for_staff(
         staff,
         status=query.status.value if query.status else None,
         kind=query.kind,
@@ -107,7 +106,7 @@ async def list_cases(request: web.Request) -> web.Response:
 
 async def get_case(request: web.Request) -> web.Response:
     staff = await require_staff(request)
-    service = service_of(request.app[CONTEXT])
+    service = request.app[SERVICES_KEY].referrals
     try:
         case = await service.get_for(_case_id(request), staff)
     except CaseNotFound as exc:
@@ -145,7 +144,7 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
                 raise Problem(
                     422, "提交的内容有误", '请用 JSON 提交，如 {"text": "…"}（不超过 1000 字）。'
                 ) from None
-        service = service_of(request.app[CONTEXT])
+        service = request.app[SERVICES_KEY].referrals
         try:
             if name == "claim":
                 done = await service.claim(case_id, staff, CHANNEL)
@@ -171,12 +170,12 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 
 async def _sweeping(app: web.Application) -> AsyncIterator[None]:
-    context = app[CONTEXT]
+    context = app[SERVICES_KEY]
 
     async def loop() -> None:
         while True:
             try:
-                await service_of(context).escalate_due()
+                await context.referrals.escalate_due()
             except Exception:  # keep sweeping; the next round retries
                 log.exception("case escalation sweep failed")
             await asyncio.sleep(SWEEP_SECONDS)

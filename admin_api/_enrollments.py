@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from core.context import CONTEXT
 from core.http import Problem, json_response
+from handlers import SERVICES_KEY
 from membership import (
     EnrollmentError,
     EnrollmentInvalid,
@@ -76,7 +76,7 @@ async def index(request: web.Request) -> web.Response:
     limit = _int(request.query.get("limit", "50"), "limit", low=1, high=200)
     offset = _int(request.query.get("offset", "0"), "offset")
     items = await list_enrollments(
-        request.app[CONTEXT], staff.union_ids, status=status, limit=limit, offset=offset
+        request.app[SERVICES_KEY], staff.union_ids, status=status, limit=limit, offset=offset
     )
     return json_response({"enrollments": [enrollment_json(e) for e in items]})
 
@@ -84,7 +84,7 @@ async def index(request: web.Request) -> web.Response:
 async def _own(request: web.Request) -> tuple[StaffInfo, EnrollmentView]:
     staff = await require_staff(request)
     enrollment_id = _int(request.match_info["enrollment_id"], "申请编号")
-    enrollment = await get_enrollment(request.app[CONTEXT], enrollment_id)
+    enrollment = await get_enrollment(request.app[SERVICES_KEY], enrollment_id)
     if enrollment is None:
         raise Problem(404, "没有找到这份入会申请", "请核对申请编号。")
     require_union(staff, enrollment.union_id)
@@ -134,7 +134,7 @@ async def decide(request: web.Request) -> web.Response:
     staff, enrollment = await _own(request)
     body = await _body(request)
     revision = _revision(body)
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     try:
         if request.match_info["action"] == "approve":
             decision = await approve(context, enrollment.id, staff=staff, revision=revision)

@@ -86,14 +86,14 @@ def serve_app(port: int, stations: int) -> None:
     import logging
 
     from aiohttp import web
+    from core.app import create_app
     from synth import stations as synth_stations
 
-    from core import AppContext, get_settings
-    from core.app import create_app
+    from core import Services, get_settings
     from locations import StationColumns, StationIndex
 
     logging.basicConfig(level=logging.WARNING)
-    context = AppContext.from_settings(get_settings())
+    context = Services.from_settings(get_settings())
     app = create_app(context)
 
     async def inject(app: web.Application) -> None:

@@ -1,8 +1,7 @@
-"""Settings, database, key-value store, clock, HTTP plumbing, logging, CLI and the app."""
+"""The bottom layer: settings, database, key-value store, clock, outbox, notices, personal-data
+encryption, HTTP plumbing and logging. Imports no package of this project above it."""
 
-from .app import create_app
 from .clock import CHINA_TZ, Clock, FrozenClock, SystemClock
-from .context import CONTEXT, AppContext
 from .db import Database, DatabaseError
 from .http import Problem, json_response
 from .logging import mask_pii
@@ -11,8 +10,6 @@ from .store import MemoryStore, RedisStore, Store, StoreError, open_store
 
 __all__ = [
     "CHINA_TZ",
-    "CONTEXT",
-    "AppContext",
     "Clock",
     "Database",
     "DatabaseError",
@@ -24,7 +21,6 @@ __all__ = [
     "Store",
     "StoreError",
     "SystemClock",
-    "create_app",
     "get_settings",
     "json_response",
     "mask_pii",

@@ -27,6 +27,18 @@ class Settings(BaseSettings):
     # How often each process looks for station changes made by another process.
     station_refresh_seconds: float = 0.5
 
+    # Outbox (messages to chats and workers): delivery tuning.
+    outbox_lease_seconds: float = 60.0  # well above a sender's HTTP timeout (10 s)
+    outbox_base_delay: float = 2.0  # first retry after about this many seconds, then doubling
+    outbox_max_delay: float = 900.0
+    outbox_max_attempts: int = 25
+    outbox_poll_seconds: float = 1.0  # how often to look for rows another process queued
+    outbox_concurrency: int = 4  # deliveries in flight at once per process
+
+    # Mini-program API request limits per one-minute window (counted in the shared store).
+    miniprogram_rate_per_ip: int = 600
+    miniprogram_rate_per_user: int = 120
+
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -51,6 +63,11 @@ class Settings(BaseSettings):
     miniprogram_template_case_fields: str = "number=character_string1,status=phrase2,note=thing3"
     # Which version of the mini-program a tap on the message opens: formal | trial | developer
     miniprogram_state: str = "formal"
+
+    # WeCom (企业微信) group robots for union staff chats.
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    # Seconds to hold a robot after its rate-limit answer (45009); the limit is per minute.
+    wecom_freq_wait: float = 60.0
 
     # Personal data: Fernet keys, comma separated, newest first (rotation).
     pii_key: SecretStr | None = None

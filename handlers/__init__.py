@@ -1,7 +1,7 @@
 """The conversation, shared by every channel: a `Message` in, a list of replies out.
 
 Adapters (Telegram, WeChat, the terminal) build a `Message` — positions already in WGS-84 —
-call `conversation_for(context).handle(message)` and render the replies (`Text` with inline
+call `services.conversation.handle(message)` and render the replies (`Text` with inline
 `Button`s and an optional reply `Keyboard`, `Place` pins). Nothing here knows a wire format.
 
 Adding a dialog (enrollment, feedback, legal aid, …) — a module of your own, e.g.
@@ -21,7 +21,7 @@ Adding a dialog (enrollment, feedback, legal aid, …) — a module of your own,
         await state.update(name=message.text)
         ...
 
-then add one line, `"handlers.enrollment",` to `DIALOGS` in `handlers/dialogs.py`. Dialog
+then add one line, `enrollment.router,` to `DIALOGS` in `yizhan/wiring.py`. Dialog
 routers are tried after /start, /help and /cancel (which always work and clear the state), and
 before station search and the placeholder entry points, so your router takes its button over.
 A router-wide filter keeps a dialog's handlers together: `Router("x", filters=[InState("x")])`.
@@ -33,21 +33,17 @@ Filters: `Command("start")` (gives `args`), `TextIs(...)`, `Regex(...)` (gives `
 the next matching handler try.
 
 Injection by parameter name: `message`, `state` (`DialogState`), `t` (translator: Chinese
-message id → the user's language), `lang` ("zh" | "en"), `user_key`, `context`, `settings`,
-`db`, `store`, `clock`, `finder`, anything a filter returned, every entry of
-`AppContext.components`, and your own components::
-
-    from handlers import provide
-
-    @provide("enrollments")
-    def _enrollments(context):          # called once per Conversation, with the AppContext
-        return EnrollmentService(context.db, context.clock)
+message id → the user's language), `lang` ("zh" | "en"), `user_key`, anything a filter
+returned, and every field of `Services` (`settings`, `db`, `store`, `clock`, `cipher`,
+`finder`, `referrals`, `closed_reports`, `outbox`, `conversation`, …). A new service is a new
+field of `Services`, built in `yizhan/wiring.py`; tests may pass more values to
+`Conversation(services, root, extra={...})`.
 
 Messages of one user are handled one at a time (a lock in the store, across processes).
 User-facing text is Chinese; wrap it in `t(...)` and add the English to
 `handlers/locale/en/LC_MESSAGES/messages.po`.
 
-For channels, beside `conversation_for`: `user_key(channel, user_id)` names a user the way the
+For channels, beside `Services` and `SERVICES_KEY` (its aiohttp key): `user_key(channel, user_id)` names a user the way the
 conversation does (its dialog state, lock and last location are kept under it), and
 `remember_location(store, user_key, point)` / `last_location(store, user_key)` keep the worker's
 last WGS-84 position for typed requests ("厕所", "附近驿站") — e.g. when a channel learns the
@@ -55,7 +51,7 @@ position without a message to answer (WeChat's silent location report).
 """
 
 from ._cards import HOTLINE
-from ._conversation import PROVIDERS, Conversation, build_root, conversation_for, provide
+from ._conversation import Conversation, build_root
 from ._i18n import Translator, language_of, translator
 from ._menu import every_language, main_keyboard
 from ._messages import (
@@ -82,13 +78,14 @@ from ._router import (
     Skip,
     TextIs,
 )
+from ._services import SERVICES_KEY, Services
 from ._state import STATE_TTL, Busy, DialogState, UserLock, user_key
 from ._stations import last_location, remember_location
 
 __all__ = [
     "HOTLINE",
-    "PROVIDERS",
     "REMOVE_KEYBOARD",
+    "SERVICES_KEY",
     "STATE_TTL",
     "Busy",
     "Button",
@@ -109,18 +106,17 @@ __all__ = [
     "Regex",
     "Reply",
     "Router",
+    "Services",
     "Skip",
     "Text",
     "TextIs",
     "Translator",
     "UserLock",
     "build_root",
-    "conversation_for",
     "every_language",
     "language_of",
     "last_location",
     "main_keyboard",
-    "provide",
     "remember_location",
     "translator",
     "user_key",

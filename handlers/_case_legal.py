@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from core.context import AppContext
-from core.pii import cipher_for
+from core.pii import PiiCipher
 from core.store import Store
 from locations import find_places
 from referrals import LEGAL_CATEGORIES, URGENT_LEGAL, URGENT_NOTE
@@ -58,7 +57,7 @@ async def got_description(
     state: DialogState,
     store: Store,
     user_key: str,
-    context: AppContext,
+    cipher: PiiCipher,
     t: Translator,
 ) -> Text:
     text = (message.text or "").strip()
@@ -69,7 +68,7 @@ async def got_description(
         return Text(t("请再多说几个字，工会才好帮您。"))
     # Encrypted while the dialog waits (up to STATE_TTL), as enrollment keeps names and ID
     # numbers: it may hold names, phones and employers, and the store may be written to disk.
-    await state.update(description=cipher_for(context.settings).encrypt(text))
+    await state.update(description=cipher.encrypt(text))
     if state.data.get("kind") != "legal_aid":
         return await ask_consent(state, t)
     point = await last_location(store, user_key)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.context import AppContext
+from core.db import Database
 from membership import StaffInfo, staff_for_telegram_user
-from referrals import CaseError, CaseView, service_of
+from referrals import CaseError, CaseView, Referrals
 
 from ._case_steps import free_text
 from ._i18n import Translator
@@ -24,13 +24,13 @@ OUTCOMES = ("问题已解决", "已联系求助人并给出处理意见", "已�
 
 
 async def _staff_and_case(
-    message: Message, context: AppContext, payload: str
+    message: Message, db: Database, payload: str
 ) -> tuple[StaffInfo | None, int | None]:
     head = payload.split(":", 1)[0]
     case_id = int(head) if head.isdigit() else None
     if message.channel != "telegram":
         return None, case_id
-    return await staff_for_telegram_user(context.db, message.user_id), case_id
+    return await staff_for_telegram_user(db, message.user_id), case_id
 
 
 def _not_staff(t: Translator) -> Text:
@@ -48,18 +48,18 @@ async def _begin(
     ask: _Ask,
     message: Message,
     payload: str,
-    context: AppContext,
+    referrals: Referrals,
     state: DialogState,
     t: Translator,
 ) -> Text:
     """A case button that needs typed text next: if the presser is staff who may act on the
     case, the chat's dialog waits in `casestaff:<step>` and `ask` says what to type; else the
     reply that says why not."""
-    staff, case_id = await _staff_and_case(message, context, payload)
+    staff, case_id = await _staff_and_case(message, referrals.db, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     try:
-        case = await service_of(context).get_for(case_id, staff)
+        case = await referrals.get_for(case_id, staff)
     except CaseError as exc:
         return Text(str(exc))
     await state.set(f"casestaff:{step}", {"case_id": case.id, "chat": message.chat_id})
@@ -67,12 +67,12 @@ async def _begin(
 
 
 @router.message(Data(f"{STAFF}claim:"))
-async def staff_claim(message: Message, payload: str, context: AppContext, t: Translator) -> Text:
-    staff, case_id = await _staff_and_case(message, context, payload)
+async def staff_claim(message: Message, payload: str, referrals: Referrals, t: Translator) -> Text:
+    staff, case_id = await _staff_and_case(message, referrals.db, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     try:
-        result = await service_of(context).claim(case_id, staff, message.channel)
+        result = await referrals.claim(case_id, staff, message.channel)
     except CaseError as exc:
         return Text(str(exc))
     told = t("已告诉求助人。") if result.notified_worker else ""
@@ -83,9 +83,9 @@ async def staff_claim(message: Message, payload: str, context: AppContext, t: Tr
 
 @router.message(Data(f"{STAFF}reply:"))
 async def staff_reply_begin(
-    message: Message, payload: str, context: AppContext, state: DialogState, t: Translator
+    message: Message, payload: str, referrals: Referrals, state: DialogState, t: Translator
 ) -> Text:
-    return await _begin("reply", _ask_reply, message, payload, context, state, t)
+    return await _begin("reply", _ask_reply, message, payload, referrals, state, t)
 
 
 def _ask_reply(t: Translator, staff: StaffInfo, case: CaseView) -> Text:
@@ -99,9 +99,9 @@ def _ask_reply(t: Translator, staff: StaffInfo, case: CaseView) -> Text:
 
 @router.message(Data(f"{STAFF}resolve:"))
 async def staff_resolve_begin(
-    message: Message, payload: str, context: AppContext, state: DialogState, t: Translator
+    message: Message, payload: str, referrals: Referrals, state: DialogState, t: Translator
 ) -> Text:
-    return await _begin("resolve", _ask_outcome, message, payload, context, state, t)
+    return await _begin("resolve", _ask_outcome, message, payload, referrals, state, t)
 
 
 def _ask_outcome(t: Translator, _staff: StaffInfo, case: CaseView) -> Text:
@@ -114,30 +114,30 @@ def _ask_outcome(t: Translator, _staff: StaffInfo, case: CaseView) -> Text:
 
 @router.message(Data(f"{STAFF}done:"))
 async def staff_resolve_button(
-    message: Message, payload: str, context: AppContext, state: DialogState, t: Translator
+    message: Message, payload: str, referrals: Referrals, state: DialogState, t: Translator
 ) -> Text:
     index = payload.rsplit(":", 1)[-1]
     if not index.isdigit() or int(index) >= len(OUTCOMES):
         return Text(t("这个按钮已经过期了，请重新点“办结”。"))
     # The worker reads the outcome: store the Chinese one whatever the staff member's language.
-    return await _resolve(message, payload, OUTCOMES[int(index)], context, state, t)
+    return await _resolve(message, payload, OUTCOMES[int(index)], referrals, state, t)
 
 
 async def _resolve(
     message: Message,
     payload: str,
     outcome: str,
-    context: AppContext,
+    referrals: Referrals,
     state: DialogState,
     t: Translator,
 ) -> Text:
-    staff, case_id = await _staff_and_case(message, context, payload)
+    staff, case_id = await _staff_and_case(message, referrals.db, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     if state.name and state.name.startswith("casestaff:"):
         await state.clear()
     try:
-        result = await service_of(context).resolve(case_id, staff, outcome, message.channel)
+        result = await referrals.resolve(case_id, staff, outcome, message.channel)
     except CaseError as exc:
         return Text(str(exc))
     told = t("已告诉求助人。") if result.notified_worker else ""
@@ -149,20 +149,20 @@ async def _resolve(
 
 @router.message(InState("casestaff"), free_text)
 async def staff_typed(
-    message: Message, context: AppContext, state: DialogState, t: Translator
+    message: Message, referrals: Referrals, state: DialogState, t: Translator
 ) -> Text:
     data: dict[str, Any] = state.data
     if data.get("chat") != message.chat_id:
         raise Skip  # the same person talking to the bot elsewhere
     text = (message.text or "").strip()
     if state.name == "casestaff:resolve":
-        return await _resolve(message, str(data["case_id"]), text, context, state, t)
-    staff, case_id = await _staff_and_case(message, context, str(data["case_id"]))
+        return await _resolve(message, str(data["case_id"]), text, referrals, state, t)
+    staff, case_id = await _staff_and_case(message, referrals.db, str(data["case_id"]))
     if staff is None or case_id is None:
         await state.clear()
         return _not_staff(t)
     try:
-        result = await service_of(context).reply(case_id, staff, text, message.channel)
+        result = await referrals.reply(case_id, staff, text, message.channel)
     except CaseError as exc:
         return Text(str(exc))
     await state.clear()

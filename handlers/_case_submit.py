@@ -4,10 +4,16 @@ worker's list of their own cases."""
 from __future__ import annotations
 
 from core.clock import CHINA_TZ
-from core.context import AppContext
-from core.pii import cipher_for
+from core.pii import PiiCipher
 from locations import Point
-from referrals import CaseError, NewCase, category_label, kind_label, service_of, status_label
+from referrals import (
+    CaseError,
+    NewCase,
+    Referrals,
+    category_label,
+    kind_label,
+    status_label,
+)
 
 from ._case_steps import WORKER
 from ._i18n import Translator
@@ -37,12 +43,17 @@ async def ask_consent(state: DialogState, t: Translator, note: str = "") -> Text
 
 @router.message(InState("case:consent"), Data(f"{WORKER}ok:"))
 async def submit(
-    message: Message, payload: str, context: AppContext, state: DialogState, t: Translator
+    message: Message,
+    payload: str,
+    referrals: Referrals,
+    cipher: PiiCipher,
+    state: DialogState,
+    t: Translator,
 ) -> Text:
     data = state.data
     point = Point(data["lat"], data["lng"]) if data.get("lat") is not None else None
     sealed = data.get("description")
-    description = cipher_for(context.settings).decrypt(sealed) if sealed else ""
+    description = cipher.decrypt(sealed) if sealed else ""
     new = NewCase(
         kind=data.get("kind", ""),
         category=data.get("category", ""),
@@ -56,7 +67,7 @@ async def submit(
         consent_contact=payload == "1",
     )
     try:
-        got = await service_of(context).submit(new)
+        got = await referrals.submit(new)
     except CaseError as exc:
         await state.clear()
         return Text(t("没能提交：{why}").format(why=str(exc)), keyboard=main_keyboard(t))
@@ -68,8 +79,8 @@ async def submit(
 
 
 @router.message(Command("cases") | TextIs(*every_language("我的求助")))
-async def my_cases(message: Message, context: AppContext, t: Translator) -> Text:
-    cases = await service_of(context).of_worker(message.channel, message.chat_id, limit=10)
+async def my_cases(message: Message, referrals: Referrals, t: Translator) -> Text:
+    cases = await referrals.of_worker(message.channel, message.chat_id, limit=10)
     if not cases:
         return Text(
             t("您还没有提交过求助。点“反馈问题”或“法律援助”，几步就能提交。"),

@@ -8,45 +8,30 @@ channel.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-from core.context import AppContext
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ._i18n import language_of, translator
 from ._messages import Message, Reply, Text
 from ._router import HandlerResult, Router
 from ._state import Busy, DialogState, UserLock, user_key
 
+if TYPE_CHECKING:
+    from ._services import Services
+
 log = logging.getLogger(__name__)
 
-# name → factory(context): components other packages make injectable (see `provide`).
-PROVIDERS: dict[str, Callable[[AppContext], Any]] = {}
 
-
-def provide(name: str) -> Callable[[Callable[[AppContext], Any]], Callable[[AppContext], Any]]:
-    """Decorator: make `factory(context)`'s result injectable into handlers as `name`.
-
-    Called once per `Conversation`, on its first message (so the context has started)."""
-
-    def register(factory: Callable[[AppContext], Any]) -> Callable[[AppContext], Any]:
-        PROVIDERS[name] = factory
-        return factory
-
-    return register
-
-
-def build_root(dialogs: Iterable[str] | None = None) -> Router:
-    """The router tree: commands, registered dialogs, entry placeholders, stations, fallback."""
+def build_root(dialogs: Iterable[Router] = ()) -> Router:
+    """The router tree: commands, the dialogs given (in order), entry placeholders, stations,
+    fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
     from . import _menu, _stations
-    from .dialogs import DIALOGS
 
     root = Router("root")
     root.include(_menu.commands)
-    for dotted in DIALOGS if dialogs is None else dialogs:
-        root.include(importlib.import_module(dotted).router)
+    for dialog in dialogs:
+        root.include(dialog)
     root.include(_menu.entries, _stations.router, _menu.fallback)
     return root
 
@@ -62,31 +47,26 @@ def _as_list(result: HandlerResult) -> list[Reply]:
 
 
 class Conversation:
-    def __init__(self, context: AppContext, *, root: Router | None = None) -> None:
-        self.context = context
-        self.root = root or build_root()
-        self._provided: dict[str, Any] | None = None
+    """`extra`: more injectable values beside the services' fields (a test's own helpers)."""
+
+    def __init__(
+        self, services: Services, root: Router, *, extra: Mapping[str, Any] | None = None
+    ) -> None:
+        self.services = services
+        self.root = root
+        self.extra = dict(extra or {})
+        self._injectable: dict[str, Any] | None = None
 
     def dependencies(self) -> dict[str, Any]:
-        ctx = self.context
-        if self._provided is None:
-            self._provided = {name: factory(ctx) for name, factory in PROVIDERS.items()}
-        return {
-            "context": ctx,
-            "settings": ctx.settings,
-            "db": ctx.db,
-            "store": ctx.store,
-            "clock": ctx.clock,
-            "finder": ctx.finder,
-            "conversation": self,
-            **ctx.components,
-            **self._provided,
-        }
+        """What handlers may ask for by parameter name: every field of `Services`, `extra`."""
+        if self._injectable is None:
+            self._injectable = {**self.services.injectable(), **self.extra}
+        return self._injectable
 
     async def handle(self, message: Message) -> list[Reply]:
         t = translator(message.language)
         user = user_key(message.channel, message.user_id)
-        store = self.context.store
+        store = self.services.store
         try:
             async with UserLock(store, user, read=DialogState.key(user)) as lock:
                 state = DialogState(store, user, lock.read_value)
@@ -105,11 +85,3 @@ class Conversation:
         except Exception:
             log.exception("conversation failed for %s message from %s", message.kind, user)
             return [Text(t("抱歉，系统出了点问题，请稍后再试。急事请拨打职工服务热线 12351。"))]
-
-
-def conversation_for(context: AppContext) -> Conversation:
-    """The process's conversation for `context` (made once, kept in its components)."""
-    found = context.components.get("conversation")
-    if not isinstance(found, Conversation):
-        found = context.components["conversation"] = Conversation(context)
-    return found

@@ -7,10 +7,9 @@ from collections.abc import Collection
 from typing import Any
 
 from core.clock import Clock
-from core.context import AppContext
 from core.store import Store
 from locations import Point, StationFinder
-from referrals import closed_reports_of
+from referrals import ClosedReports
 
 from ._cards import (
     HOTLINE,
@@ -74,11 +73,6 @@ async def last_location(store: Store, user_key: str) -> Point | None:
 def _labels(services: list[str], lang: str) -> str:
     sep = ", " if lang == "en" else "、"
     return sep.join(service_label(c, lang) for c in services)
-
-
-async def demoted_stations(context: AppContext) -> frozenset[int]:
-    """Stations two workers just reported closed: searches rank them after open alternatives."""
-    return await closed_reports_of(context).demoted()
 
 
 async def answer_near(
@@ -175,12 +169,12 @@ async def on_location(
     t: Translator,
     lang: str,
     user_key: str,
-    context: AppContext,
+    closed_reports: ClosedReports,
 ) -> list[Reply]:
     assert message.location is not None
     services = await _remember_and_take_wanted(store, user_key, message.location)
     return await answer_near(
-        finder, clock, t, lang, message.location, services, demoted=await demoted_stations(context)
+        finder, clock, t, lang, message.location, services, demoted=await closed_reports.demoted()
     )
 
 
@@ -203,13 +197,13 @@ async def near(
     t: Translator,
     lang: str,
     user_key: str,
-    context: AppContext,
+    closed_reports: ClosedReports,
 ) -> list[Reply]:
     origin = await last_location(store, user_key)
     if origin is None:
         return [ask_for_location(t)]
     return await answer_near(
-        finder, clock, t, lang, origin, [], demoted=await demoted_stations(context)
+        finder, clock, t, lang, origin, [], demoted=await closed_reports.demoted()
     )
 
 
@@ -223,7 +217,7 @@ async def typed_request(
     t: Translator,
     lang: str,
     user_key: str,
-    context: AppContext,
+    closed_reports: ClosedReports,
 ) -> list[Reply]:
     if place is not None:
         return await answer_near(
@@ -234,7 +228,7 @@ async def typed_request(
             place.point,
             services,
             place=place.name,
-            demoted=await demoted_stations(context),
+            demoted=await closed_reports.demoted(),
         )
     origin = await last_location(store, user_key)
     if origin is None:
@@ -242,13 +236,18 @@ async def typed_request(
             await store.set(_wanted_key(user_key), encode_services(services), ttl=WANTED_TTL)
         return [ask_for_location(t)]
     return await answer_near(
-        finder, clock, t, lang, origin, services, demoted=await demoted_stations(context)
+        finder, clock, t, lang, origin, services, demoted=await closed_reports.demoted()
     )
 
 
 @router.message(Data("n:"))
 async def next_station(
-    payload: str, finder: StationFinder, clock: Clock, t: Translator, lang: str, context: AppContext
+    payload: str,
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    closed_reports: ClosedReports,
 ) -> list[Reply]:
     """`n:<lat>,<lng>:<offset>:<services>` — the button carries its search, so it works even
     after the last location expired."""
@@ -266,7 +265,7 @@ async def next_station(
         origin,
         services,
         offset=offset,
-        demoted=await demoted_stations(context),
+        demoted=await closed_reports.demoted(),
     )
 
 

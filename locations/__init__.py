@@ -16,6 +16,7 @@ from ._coords import (
 )
 from ._coverage import CoverageReport, coverage_report
 from ._demo import demo_stations
+from ._demo_load import DEMO_SEED, load_demo_if_empty
 from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
 from ._import import ImportResult, RowProblem, read_station_file
@@ -59,6 +60,7 @@ def nearest_open(
 __all__ = [
     "BY_CODE",
     "COUNTIES",
+    "DEMO_SEED",
     "EBIKE_M_PER_MIN",
     "LEAGUES",
     "PLACES",
@@ -96,6 +98,7 @@ __all__ = [
     "is_open",
     "is_working_day",
     "league_of",
+    "load_demo_if_empty",
     "nearest_open",
     "nearest_seat",
     "opening_state",

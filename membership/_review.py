@@ -175,9 +175,7 @@ async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
 
 
 def wake_outbox(context: AppContext) -> None:
-    dispatcher = context.components.get("outbox")
-    if dispatcher is not None:
-        dispatcher.wake()
+    context.outbox.wake()
 
 
 async def _decide(

@@ -27,10 +27,9 @@ from bot.wechat import (
     InvalidCode,
     WeChatError,
     WeChatNotConfigured,
-    wechat_clients,
 )
-from core.context import CONTEXT
 from core.http import Problem, json_response
+from handlers import SERVICES_KEY
 
 from ._routes import api_route, read_body
 
@@ -71,7 +70,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _signing_key(request: web.Request) -> bytes:
-    settings = request.app[CONTEXT].settings
+    settings = request.app[SERVICES_KEY].settings
     if settings.miniprogram_secret is None:
         raise Problem(503, "小程序登录暂未开通", "请稍后再试，或先在公众号里查找驿站。")
     secret = settings.miniprogram_secret.get_secret_value().encode()
@@ -106,9 +105,12 @@ def verify_token(key: bytes, token: str, now: float) -> tuple[str, str] | None:
 def bearer_openid(request: web.Request) -> str | None:
     """The openid a well-signed bearer token claims, without asking the store (rate limits)."""
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or request.app[CONTEXT].settings.miniprogram_secret is None:
+    if (
+        not header.startswith("Bearer ")
+        or request.app[SERVICES_KEY].settings.miniprogram_secret is None
+    ):
         return None
-    now = request.app[CONTEXT].clock.now().timestamp()
+    now = request.app[SERVICES_KEY].clock.now().timestamp()
     found = verify_token(_signing_key(request), header[7:].strip(), now)
     return found[1] if found else None
 
@@ -127,7 +129,7 @@ async def require_user(request: web.Request) -> MiniUser:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise _unauthorized()
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     found = verify_token(_signing_key(request), header[7:].strip(), context.clock.now().timestamp())
     if found is None:
         raise _unauthorized()
@@ -143,7 +145,7 @@ async def require_user(request: web.Request) -> MiniUser:
 
 async def session_key(request: web.Request, user: MiniUser) -> str | None:
     """WeChat's session key for this session (to decrypt `wx.getUserInfo`-style data)."""
-    raw = await request.app[CONTEXT].store.get(f"mp:session:{user.session_id}")
+    raw = await request.app[SERVICES_KEY].store.get(f"mp:session:{user.session_id}")
     return None if raw is None else str(json.loads(raw).get("session_key")) or None
 
 
@@ -156,9 +158,9 @@ def _wechat_problem(exc: WeChatError) -> Problem:
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
     key = _signing_key(request)
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     try:
-        session = await wechat_clients(request.app).mini.code2session(body.code)
+        session = await request.app[SERVICES_KEY].miniprogram.code2session(body.code)
     except InvalidCode:
         # 401, not 400: the request was well-formed, the credential in it was not good.
         raise Problem(401, "登录凭证无效", "登录凭证已过期或已用过，请重新打开小程序。") from None
@@ -177,14 +179,14 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     user = await require_user(request)
-    await request.app[CONTEXT].store.delete(f"mp:session:{user.session_id}")
+    await request.app[SERVICES_KEY].store.delete(f"mp:session:{user.session_id}")
     return web.Response(status=204)
 
 
 async def phone_number(request: web.Request, code: str) -> str:
     """The phone number behind a `getPhoneNumber` button code, or a Chinese problem."""
     try:
-        return await wechat_clients(request.app).mini.phone_number(code)
+        return await request.app[SERVICES_KEY].miniprogram.phone_number(code)
     except InvalidCode:
         raise Problem(400, "手机号授权无效", "授权已过期，请再点一次“获取手机号”。") from None
     except WeChatError as exc:
@@ -196,11 +198,10 @@ async def check_text(
 ) -> ContentCheck:
     """WeChat's content check for what a user wrote. `verdict` is pass, review or risky; when
     the check could not be done the verdict is review (hold for a person), never a drop."""
-    return await wechat_clients(request.app).mini.check_text(user.openid, text, scene=scene)
+    return await request.app[SERVICES_KEY].miniprogram.check_text(user.openid, text, scene=scene)
 
 
 def setup(app: web.Application) -> None:
-    wechat_clients(app)
     api_route(
         app,
         "POST",

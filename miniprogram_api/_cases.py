@@ -11,8 +11,8 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.context import CONTEXT
 from core.http import Problem, json_response
+from handlers import SERVICES_KEY
 from locations import CoordSystem, to_wgs84
 from referrals import (
     HOTLINES,
@@ -21,7 +21,6 @@ from referrals import (
     NewCase,
     category_label,
     kind_label,
-    service_of,
     status_label,
 )
 
@@ -119,7 +118,7 @@ async def submit(request: web.Request) -> web.Response:
         consent_contact=body.consent_contact,
     )
     try:
-        got = await service_of(request.app[CONTEXT]).submit(new)
+        got = await request.app[SERVICES_KEY].referrals.submit(new)
     except CaseError as exc:
         raise Problem(422, "提交的内容有误", str(exc)) from None
     out = {
@@ -133,7 +132,7 @@ async def submit(request: web.Request) -> web.Response:
 
 async def mine(request: web.Request) -> web.Response:
     user = await require_user(request)
-    cases = await service_of(request.app[CONTEXT]).of_worker(CHANNEL, user.openid, limit=50)
+    cases = await request.app[SERVICES_KEY].referrals.of_worker(CHANNEL, user.openid, limit=50)
     return json_response({"cases": [case_json(c) for c in cases]})
 
 

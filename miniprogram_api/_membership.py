@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.context import CONTEXT
 from core.http import Problem, json_response
+from handlers import SERVICES_KEY
 from locations import CoordSystem, nearest_seat, to_wgs84
 from membership import (
     ID_POLICY_VERSION,
@@ -183,7 +183,7 @@ async def create(request: web.Request) -> web.Response:
     user = await require_user(request)
     body = await read_body(request, EnrollmentIn)
     _check_policy(body.consent_version)
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     phone = await phone_number(request, body.phone_code)
     try:
         result = await enroll(context, _application(user, body, phone))
@@ -198,7 +198,7 @@ async def create(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     user = await require_user(request)
-    found = await enrollment_of(request.app[CONTEXT], CHANNEL, user.openid)
+    found = await enrollment_of(request.app[SERVICES_KEY], CHANNEL, user.openid)
     if found is None:
         raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")
     return json_response(membership_json(found))
@@ -208,7 +208,7 @@ async def correct(request: web.Request) -> web.Response:
     user = await require_user(request)
     body = await read_body(request, ResubmitIn)
     _check_policy(body.consent_version)
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     found = await enrollment_of(context, CHANNEL, user.openid)
     if found is None:
         raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")

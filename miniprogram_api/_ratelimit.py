@@ -14,15 +14,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from core.context import CONTEXT
 from core.http import Problem
 from core.store import StoreError
+from handlers import SERVICES_KEY
 
 from ._auth import bearer_openid
 from ._routes import Handler
 
 log = logging.getLogger(__name__)
-COMPONENT = "miniprogram_rate_limits"
 PREFIX = "/api/v1/"
 
 
@@ -35,7 +34,7 @@ class RateLimits:
 
 async def _over(request: web.Request, key: str, limit: int, window: int) -> float | None:
     """Seconds to wait when `key` went over `limit` in this window, else None."""
-    store = request.app[CONTEXT].store
+    store = request.app[SERVICES_KEY].store
     count = await store.incr(key, ttl=window)
     if count <= limit:
         return None
@@ -46,8 +45,9 @@ async def _over(request: web.Request, key: str, limit: int, window: int) -> floa
 async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith(PREFIX):
         return await handler(request)
-    context = request.app[CONTEXT]
-    limits = context.components.get(COMPONENT) or RateLimits()
+    context = request.app[SERVICES_KEY]
+    settings = context.settings
+    limits = RateLimits(settings.miniprogram_rate_per_ip, settings.miniprogram_rate_per_user)
     window = int(context.clock.now().timestamp()) // limits.window_s
     checks = [(f"rl:ip:{request.remote or '-'}:{window}", limits.per_ip)]
     openid = bearer_openid(request)

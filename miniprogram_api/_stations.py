@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from core.context import CONTEXT
 from core.http import Problem, json_response
+from handlers import SERVICES_KEY
 from locations import (
     BY_CODE,
     SERVICES,
@@ -20,7 +20,6 @@ from locations import (
     opening_state,
     to_wgs84,
 )
-from referrals import closed_reports_of
 
 from ._routes import api_route
 
@@ -179,7 +178,7 @@ async def nearby(request: web.Request) -> web.Response:
         query = NearbyQuery.model_validate(raw)
     except ValidationError as exc:
         raise invalid_query(exc) from None
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     point = to_wgs84(query.lat, query.lng, query.coord)
     matches = context.finder.nearest_open(
         point,
@@ -188,7 +187,7 @@ async def nearby(request: web.Request) -> web.Response:
         max_distance=query.max_distance_m,
         open_now=query.open_now,
         # Stations two workers just reported closed rank after open alternatives.
-        demoted=await closed_reports_of(context).demoted(),
+        demoted=await context.closed_reports.demoted(),
     )
     return json_response(
         {"coord": query.coord.value, "stations": [match_json(m, query.coord) for m in matches]}
@@ -203,7 +202,7 @@ async def detail(request: web.Request) -> web.Response:
         raise Problem(
             400, "请求有误", "驿站编号应为数字，坐标系为 gcj02、wgs84 或 bd09。"
         ) from None
-    context = request.app[CONTEXT]
+    context = request.app[SERVICES_KEY]
     station = context.finder.get(station_id)
     if station is None:
         raise Problem(404, "没有找到这个驿站", "它可能已撤销，请查找附近的其他驿站。")

@@ -24,10 +24,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from core import CHINA_TZ, AppContext, Database, FrozenClock, MemoryStore, RedisStore, Settings
-from core.app import SURFACES, create_app
+from core import CHINA_TZ, Database, FrozenClock, MemoryStore, RedisStore, Settings
+from handlers import Services
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.wechat import FakeWeChat, wechat_settings
+from yizhan.app import create_app
+from yizhan.wiring import build_services
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -89,9 +91,9 @@ async def _served_available() -> bool:
 @pytest.fixture(params=["embedded", "served"])
 async def backend(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Callable[..., AppContext]]:
-    """A factory of `AppContext`s sharing one database and store (several "processes")."""
-    contexts: list[AppContext] = []
+) -> AsyncIterator[Callable[..., Services]]:
+    """A factory of `Services` sharing one database and store (several "processes")."""
+    contexts: list[Services] = []
     if request.param == "served":
         if not await _served_available():
             if IN_CI:
@@ -101,9 +103,9 @@ async def backend(
         prefix = f"test:{schema}:"
         settings = Settings(database_url=POSTGRES_URL, redis_url=REDIS_URL, redis_prefix=prefix)
 
-        def make(**overrides: object) -> AppContext:
-            ctx = AppContext(
-                settings=settings.model_copy(update=overrides),
+        def make(**overrides: object) -> Services:
+            ctx = build_services(
+                settings.model_copy(update=overrides),
                 db=Database(POSTGRES_URL, schema=schema),
                 store=RedisStore(REDIS_URL, prefix),
                 clock=FrozenClock(WORKDAY_MORNING),
@@ -121,9 +123,9 @@ async def backend(
         settings = Settings(database_url=url, redis_url=None)
         shared_store = MemoryStore()
 
-        def make(**overrides: object) -> AppContext:
-            ctx = AppContext(
-                settings=settings.model_copy(update=overrides),
+        def make(**overrides: object) -> Services:
+            ctx = build_services(
+                settings.model_copy(update=overrides),
                 db=Database(url),
                 store=shared_store,
                 clock=FrozenClock(WORKDAY_MORNING),
@@ -133,11 +135,14 @@ async def backend(
 
         yield make
     for ctx in contexts:
+        await ctx.outbox.stop()
+        await ctx.finder.stop()
+        await ctx.http.aclose()
         await ctx.db.close()
 
 
 @pytest.fixture
-async def context(backend: Callable[..., AppContext]) -> AsyncIterator[AppContext]:
+async def context(backend: Callable[..., Services]) -> AsyncIterator[Services]:
     """One started context (schema upgraded, finder running)."""
     ctx = backend()
     await ctx.start()
@@ -146,8 +151,8 @@ async def context(backend: Callable[..., AppContext]) -> AsyncIterator[AppContex
 
 
 @pytest.fixture
-async def client(backend: Callable[..., AppContext], aiohttp_client: AiohttpClient) -> AppClient:
-    """An HTTP client of the fully wired app (its context is `client.app[CONTEXT]`)."""
+async def client(backend: Callable[..., Services], aiohttp_client: AiohttpClient) -> AppClient:
+    """An HTTP client of the fully wired app (its services are `client.app[SERVICES_KEY]`)."""
     return await aiohttp_client(create_app(backend()))
 
 
@@ -169,10 +174,7 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def wechat_client(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> AppClient:
-    """The wired app with both WeChat accounts pointed at `fake_wechat` and the Official
-    Account's surface mounted (which registers the WeChat senders)."""
-    ctx = backend(**wechat_settings(fake_wechat))
-    surfaces = SURFACES if "bot.wechat" in SURFACES else (*SURFACES, "bot.wechat")
-    return await aiohttp_client(create_app(ctx, surfaces=surfaces))
+    """The wired app with both WeChat accounts pointed at `fake_wechat`."""
+    return await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))

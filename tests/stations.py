@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import AppContext
+from handlers import Services
 from locations import StationInput, upsert_stations
 
 # Around Hohhot's Xinhua Square (新华广场), WGS-84.
@@ -22,6 +22,6 @@ def station(code: str, lat: float, lng: float, **fields: object) -> StationInput
     return StationInput(code=code, lat=lat, lng=lng, **defaults)  # type: ignore[arg-type]
 
 
-async def add_stations(context: AppContext, *items: StationInput) -> None:
+async def add_stations(context: Services, *items: StationInput) -> None:
     await upsert_stations(context.db, list(items), source="test")
     await context.finder.stations_changed()

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core import CONTEXT, AppContext, create_app
+from handlers import SERVICES_KEY, Services
 from membership import add_staff, deactivate_staff
 from tests.conftest import AiohttpClient, AppClient
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 
 async def admin_client(
-    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> AppClient:
     return await aiohttp_client(create_app(backend(), surfaces=("admin_api",)))
 
 
 async def test_staff_token_and_refusals(
-    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> None:
     client = await admin_client(backend, aiohttp_client)
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     ids = await load_unions(ctx)
     info, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import CONTEXT
 from core.outbox import OutboxMessage
+from handlers import SERVICES_KEY
 from membership import add_staff, enroll
 from tests.conftest import AppClient
 from tests.test_membership_enroll import ID_NUMBER, PHONE, application
@@ -13,7 +13,7 @@ from tests.unions import load_unions
 
 
 async def _setup(client: AppClient) -> tuple[int, dict[str, str], dict[str, str]]:
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     await load_unions(ctx)
     e = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
     _, own = await add_staff(ctx.db, "王芳", ["HH-XC-NEF"])
@@ -67,7 +67,9 @@ async def test_reject_needs_a_reason_then_approve_after_resubmission_is_final(
     from membership import resubmit
 
     await resubmit(
-        client.app[CONTEXT], eid, application(id_number=ID_NUMBER, id_consent=True, employer="个体")
+        client.app[SERVICES_KEY],
+        eid,
+        application(id_number=ID_NUMBER, id_consent=True, employer="个体"),
     )
     stale = await client.post(
         f"/admin/v1/enrollments/{eid}/approve", headers=own, json={"revision": 1}
@@ -83,7 +85,7 @@ async def test_reject_needs_a_reason_then_approve_after_resubmission_is_final(
     )
     assert final.status == 409 and approved["member_number"] in (await final.json())["detail"]
 
-    async with client.app[CONTEXT].db.session() as session:
+    async with client.app[SERVICES_KEY].db.session() as session:
         rows = (await session.execute(select(OutboxMessage))).scalars().all()
     to_worker = [r.payload["text"] for r in rows if r.recipient == "5001"]
     assert len(to_worker) == 2

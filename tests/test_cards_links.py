@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, quote_plus, urlparse
 
-from core import AppContext
-from handlers import Conversation, Message, Reply, Text
+from handlers import Conversation, Message, Reply, Services, Text
 from locations import CoordSystem, Point, from_wgs84
 from tests.stations import HOHHOT, add_stations, station
 
@@ -34,7 +33,7 @@ def gcj(point: Point) -> Point:
 
 
 async def test_links_follow_a_station_renamed_readdressed_and_moved_on_reload(
-    context: AppContext,
+    context: Services,
 ) -> None:
     conversation = Conversation(context)
     old_spot, new_spot = Point(LAT + 0.001, LNG), Point(LAT + 0.002, LNG + 0.001)
@@ -64,7 +63,7 @@ async def test_links_follow_a_station_renamed_readdressed_and_moved_on_reload(
     assert tencent.startswith(f"coord:{gcj(new_spot).lat:.6f},{gcj(new_spot).lng:.6f};")
 
 
-async def test_names_are_escaped_exactly_as_urllib_would(context: AppContext) -> None:
+async def test_names_are_escaped_exactly_as_urllib_would(context: Services) -> None:
     # Escaped a character at a time from a table: characters of every UTF-8 length, spaces,
     # and the characters a URL gives meaning to must come out as quoting the whole text does.
     name = "驿站 №1 😀+%&=?#/:;,é"

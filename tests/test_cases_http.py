@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import CONTEXT
 from core.outbox import OutboxMessage
+from handlers import SERVICES_KEY
 from membership import add_staff
 from referrals import service_of
 from tests.conftest import AppClient
@@ -13,7 +13,7 @@ from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
 
 
 async def test_staff_see_and_act_on_their_own_cases_only(client: AppClient) -> None:
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     await _directory(ctx)
     _saihan_staff, token = await add_staff(ctx.db, "王芳", ["saihan"])
     _other, other_token = await add_staff(ctx.db, "李强", ["hohhot"])

@@ -11,24 +11,24 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from core import CONTEXT, AppContext
-from core.app import create_app
 from core.outbox import OutboxMessage
+from handlers import SERVICES_KEY, Services
 from locations import wgs84_to_gcj02
 from referrals import Case
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.stations import add_stations, station
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 XINCHENG = (40.8580, 111.6655)  # WGS-84, 新城区 (its county union has a staff chat)
 
 
 @pytest.fixture
 async def api(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> TestClient:
     client: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     await load_unions(ctx)
     await add_stations(ctx, station("XC1", 40.8585, 111.6660, name="新城区海东路驿站"))
     return client
@@ -41,7 +41,7 @@ async def login(api: TestClient, fake: FakeWeChat, openid: str) -> dict[str, str
 
 
 async def _counts(api: TestClient) -> tuple[int, int]:
-    async with api.app[CONTEXT].db.session() as session:
+    async with api.app[SERVICES_KEY].db.session() as session:
         cases = (await session.execute(select(func.count()).select_from(Case))).scalar()
         rows = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar()
     return cases or 0, rows or 0
@@ -83,7 +83,7 @@ async def test_station_feedback_and_bad_input(api: TestClient, fake_wechat: Fake
     auth = await login(api, fake_wechat, "o-worker-3")
     assert (await api.get("/api/v1/cases/mine")).status == 401
     assert (await api.post("/api/v1/cases", json={"kind": "feedback"})).status == 401
-    station_id = api.app[CONTEXT].finder.index.stations[0].id
+    station_id = api.app[SERVICES_KEY].finder.index.stations[0].id
     for bad, words in (
         ({"kind": "feedback", "category": "dirty"}, "驿站"),  # which station?
         ({"kind": "feedback", "category": "lottery", "station_id": station_id}, "类别"),

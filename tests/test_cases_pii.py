@@ -16,22 +16,23 @@ import pytest
 from aiohttp.test_utils import TestClient
 from alembic import command
 from click.testing import CliRunner
+from core.cli import cli
 from pydantic import SecretStr
 from sqlalchemy import bindparam, select, text
 
-from core import CONTEXT, AppContext, Database, get_settings
-from core.app import create_app
-from core.cli import cli
+from core import Database, get_settings
 from core.db import alembic_config
 from core.logging import configure_logging
 from core.outbox import AwareDateTime, OutboxMessage
 from core.pii import cipher_for, generate_key
+from handlers import SERVICES_KEY, Services
 from locations import Point, wgs84_to_gcj02
 from membership import add_staff
 from referrals import NewCase, service_of
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.test_cases_miniprogram import XINCHENG, login
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 STORY = "我叫张三，电话13812345678，在顺丰新城网点送货摔伤了左腿，公司不给报工伤"
 REPLY = "张三您好，请带病历到区总工会三楼，联系电话13900001111"
@@ -81,12 +82,12 @@ def leaked(log: str) -> list[str]:
 
 async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     fake_wechat: FakeWeChat,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
     debug_log: Callable[[], str],
 ) -> None:
     api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
-    ctx = api.app[CONTEXT]
+    ctx = api.app[SERVICES_KEY]
     await load_unions(ctx)
     _staff, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
@@ -148,7 +149,7 @@ async def upgrade_to(db: Database, revision: str) -> None:
 
 
 async def test_upgrade_encrypts_plaintext_rows_of_before_with_the_apps_key(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     # A key the environment does not have: the rows must be encrypted with the context's.
     ctx = backend(pii_key=SecretStr(generate_key()))
@@ -208,9 +209,9 @@ def set_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> None:
     get_settings.cache_clear()  # settings are read once per process otherwise
 
 
-def with_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> AppContext:
+def with_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> Services:
     set_key(monkeypatch, keys)
-    return AppContext.from_settings(get_settings())
+    return Services.from_settings(get_settings())
 
 
 def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:

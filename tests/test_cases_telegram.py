@@ -13,9 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from core import CONTEXT, AppContext, FrozenClock
-from core.app import create_app
-from handlers import DialogState, user_key
+from core import FrozenClock
+from handlers import SERVICES_KEY, DialogState, Services, user_key
 from locations import Point
 from membership import add_staff
 from referrals import Case, NewCase, import_boundaries, service_of
@@ -24,6 +23,7 @@ from tests.outbox import delivered
 from tests.shared import require_boundaries
 from tests.stations import add_stations, station
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84: its county union has chat -1002
 SAIHAN = (40.8070, 111.7010)  # 赛罕区: no county union, so 呼和浩特市总工会 (-1001)
@@ -107,12 +107,12 @@ def to_chat(fake: FakeTelegram, chat: str) -> list[Call]:
 @pytest.fixture
 async def bot(
     fake_telegram: FakeTelegram,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
 ) -> TestClient:
     ctx = backend(**telegram_settings(fake_telegram))
     client: TestClient = await aiohttp_client(create_app(ctx))
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     await load_unions(ctx)
     assert await import_boundaries(ctx.db, require_boundaries()) == 116  # `yizhan regions import`
     await add_stations(
@@ -138,7 +138,7 @@ async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
 ) -> None:
     """Outbox rows of kind "telegram" in the referrals shape ({"text", "buttons"}) are really
     sent, whichever telegram sender the app registered."""
-    ctx = bot.app[CONTEXT]
+    ctx = bot.app[SERVICES_KEY]
     got = await service_of(ctx).submit(
         NewCase(
             kind="legal_aid",
@@ -226,7 +226,7 @@ async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_nam
     assert "呼和浩特市总工会" in done.params["text"] and "12351" in done.params["text"]
     card = to_chat(fake_telegram, LEAGUE_CHAT)  # 赛罕区 has no county union in the directory
     assert len(card) == 1 and "工伤" in card[0].params["text"] and "紧急" in card[0].params["text"]
-    cases = await service_of(bot.app[CONTEXT]).of_worker("telegram", "43")
+    cases = await service_of(bot.app[SERVICES_KEY]).of_worker("telegram", "43")
     assert [c.area_name for c in cases] == ["赛罕区"] and cases[0].level == "league"
 
 
@@ -243,7 +243,7 @@ async def test_a_story_waiting_in_the_dialog_is_kept_encrypted(
     story = "我叫赵六，电话13712345678，美团站长拖欠三个月工资"
     consent = await worker.say(story)
     assert "打电话" in consent.params["text"]
-    waiting = await bot.app[CONTEXT].store.get(DialogState.key(user_key("telegram", "46")))
+    waiting = await bot.app[SERVICES_KEY].store.get(DialogState.key(user_key("telegram", "46")))
     assert waiting is not None and "case:consent" in waiting
     assert not any(words in waiting for words in ("赵六", "13712345678", "美团", "拖欠"))
     await worker.press(buttons(consent)["可以联系我"])
@@ -286,7 +286,7 @@ async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
 
     mine = await worker.say("我的求助")
     assert "已办结" in mine.params["text"] and "问题已解决" in mine.params["text"]
-    service = service_of(bot.app[CONTEXT])
+    service = service_of(bot.app[SERVICES_KEY])
     case = (await service.of_worker("telegram", "42"))[0]
     events = await service.events(case.id or 0)
     assert [e.action for e in events] == ["created", "routed", "claimed", "replied", "resolved"]
@@ -298,7 +298,7 @@ async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
     bot: TestClient,
     fake_telegram: FakeTelegram,
 ) -> None:
-    ctx = bot.app[CONTEXT]
+    ctx = bot.app[SERVICES_KEY]
     clock = ctx.clock
     assert isinstance(clock, FrozenClock)
     worker = Chat(bot, fake_telegram, 47)
@@ -347,14 +347,14 @@ async def test_duplicate_update_makes_no_second_case_or_staff_message(
     assert again == [] and len(fake_telegram.sent()) == sent_before
     stale = await worker.press(buttons(consent)["可以联系我"])  # a second tap, a new update
     assert "过期" in stale.params["text"]
-    async with bot.app[CONTEXT].db.session() as session:
+    async with bot.app[SERVICES_KEY].db.session() as session:
         count = (await session.execute(select(func.count()).select_from(Case))).scalar()
     assert count == 1
     assert len(to_chat(fake_telegram, COUNTY_CHAT)) == 1
 
 
 async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     """Channel-agnostic: the conversation alone, as the WeChat adapter drives it."""
     from handlers import Message, Text, conversation_for

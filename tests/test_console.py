@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.console import parse_location, run_session
-from core import AppContext
+from handlers import Services
 from tests.stations import HOHHOT, add_stations, station
 
 
@@ -42,7 +42,7 @@ def test_chat_runs_on_demo_stations_without_tokens(tmp_path: Path) -> None:
 
 
 async def test_session_in_english_with_buttons(
-    context: AppContext, capsys: pytest.CaptureFixture[str]
+    context: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lat, lng = HOHHOT
     await add_stations(

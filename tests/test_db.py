@@ -9,19 +9,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from core import AppContext
 from core.outbox import NewMessage, OutboxMessage, insert_rows
+from handlers import Services
 
 TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
-async def _count(ctx: AppContext) -> int:
+async def _count(ctx: Services) -> int:
     async with ctx.db.session() as session:
         return int((await session.execute(select(func.count()).select_from(TABLE))).scalar_one())
 
 
 async def test_work_is_committed_and_seen_by_async_sessions(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = backend()
     await ctx.db.upgrade()
@@ -35,7 +35,7 @@ async def test_work_is_committed_and_seen_by_async_sessions(
     assert await ctx.db.run_sync(lambda conn: insert_rows(conn, rows)) == [False] * 3
 
 
-async def test_work_that_raises_leaves_nothing(backend: Callable[..., AppContext]) -> None:
+async def test_work_that_raises_leaves_nothing(backend: Callable[..., Services]) -> None:
     ctx = backend()
     await ctx.db.upgrade()
 
@@ -48,7 +48,7 @@ async def test_work_that_raises_leaves_nothing(backend: Callable[..., AppContext
     assert await _count(ctx) == 0
 
 
-async def test_a_closed_database_can_be_used_again(backend: Callable[..., AppContext]) -> None:
+async def test_a_closed_database_can_be_used_again(backend: Callable[..., Services]) -> None:
     ctx = backend()
     await ctx.db.upgrade()
     row = [NewMessage("telegram", "1", {}, "a")]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from core import AppContext
+from handlers import Services
 from locations import Point, StationStatus, set_status
 from tests.stations import HOHHOT, add_stations, station
 
@@ -17,7 +17,7 @@ HERE = Point(LAT, LNG)
 
 
 @pytest.fixture
-async def two(backend: Callable[..., AppContext]) -> AsyncIterator[tuple[AppContext, AppContext]]:
+async def two(backend: Callable[..., Services]) -> AsyncIterator[tuple[Services, Services]]:
     """Two started "processes" on one database and store (B does not upgrade the schema)."""
     a, b = backend(), backend()
     await a.start()
@@ -27,7 +27,7 @@ async def two(backend: Callable[..., AppContext]) -> AsyncIterator[tuple[AppCont
     await b.finder.stop()
 
 
-async def seen_within(ctx: AppContext, code: str, present: bool, seconds: float) -> float:
+async def seen_within(ctx: Services, code: str, present: bool, seconds: float) -> float:
     """Seconds until `code` is (or is no longer) among the stations near HOHHOT in `ctx`."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
@@ -39,7 +39,7 @@ async def seen_within(ctx: AppContext, code: str, present: bool, seconds: float)
 
 
 async def test_added_station_visible_in_the_other_process_within_a_second(
-    two: tuple[AppContext, AppContext],
+    two: tuple[Services, Services],
 ) -> None:
     a, b = two
     assert b.finder.nearest_open(HERE) == []
@@ -50,7 +50,7 @@ async def test_added_station_visible_in_the_other_process_within_a_second(
 
 
 async def test_revoked_station_disappears_from_the_other_process(
-    two: tuple[AppContext, AppContext],
+    two: tuple[Services, Services],
 ) -> None:
     a, b = two
     await add_stations(a, station("OLD", LAT + 0.001, LNG), station("KEEP", LAT + 0.002, LNG))
@@ -64,7 +64,7 @@ async def test_revoked_station_disappears_from_the_other_process(
 
 
 async def test_suspended_station_leaves_search_but_stays_listed(
-    two: tuple[AppContext, AppContext],
+    two: tuple[Services, Services],
 ) -> None:
     a, b = two
     await add_stations(a, station("NAP", LAT + 0.001, LNG))
@@ -77,7 +77,7 @@ async def test_suspended_station_leaves_search_but_stays_listed(
     assert listed is not None and listed.status == "suspended"
 
 
-async def test_poll_interval_comes_from_settings(backend: Callable[..., AppContext]) -> None:
+async def test_poll_interval_comes_from_settings(backend: Callable[..., Services]) -> None:
     # A slow poll (3 s) must not pick the change up within a second; the default (0.5 s) does
     # (the tests above). This shows the setting is what drives the refresh.
     a, b = backend(), backend(station_refresh_seconds=3.0)

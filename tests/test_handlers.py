@@ -6,8 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from core import AppContext
-from handlers import Conversation, Message, Place, Reply, Text, build_root
+from handlers import Conversation, Message, Place, Reply, Services, Text, build_root
 from locations import CoordSystem, Point, distance_m, from_wgs84
 from tests.stations import HOHHOT, add_stations, station
 
@@ -43,7 +42,7 @@ def place(replies: list[Reply]) -> Place:
     return pins[0]
 
 
-async def _town(ctx: AppContext) -> None:
+async def _town(ctx: Services) -> None:
     await add_stations(
         ctx,
         station(
@@ -67,7 +66,7 @@ async def _town(ctx: AppContext) -> None:
     )
 
 
-async def test_location_gives_nearest_open_station_with_details(context: AppContext) -> None:
+async def test_location_gives_nearest_open_station_with_details(context: Services) -> None:
     await _town(context)
     replies = await Conversation(context).handle(msg(at=HOHHOT))
     pin = place(replies)
@@ -83,7 +82,7 @@ async def test_location_gives_nearest_open_station_with_details(context: AppCont
     assert "晚班驿站" not in body  # closer, but closed at 10:00
 
 
-async def test_navigation_links_use_each_maps_coordinate_system(context: AppContext) -> None:
+async def test_navigation_links_use_each_maps_coordinate_system(context: Services) -> None:
     await _town(context)
     replies = await Conversation(context).handle(msg(at=HOHHOT))
     detail = next(r for r in replies if isinstance(r, Text))
@@ -106,7 +105,7 @@ async def test_navigation_links_use_each_maps_coordinate_system(context: AppCont
     assert distance_m(Point(glat, glng), spot) > 100
 
 
-async def test_navigation_links_carry_names_with_url_characters(context: AppContext) -> None:
+async def test_navigation_links_carry_names_with_url_characters(context: Services) -> None:
     name, address = "A&B 驿站 #2; 1:2,3/4+5%", "新城区 x=1&y=2 路/号?"
     await add_stations(context, station("ODD", LAT + 0.001, LNG, name=name, address=address))
     replies = await Conversation(context).handle(msg(at=HOHHOT))
@@ -123,7 +122,7 @@ async def test_navigation_links_carry_names_with_url_characters(context: AppCont
     assert baidu["src"] == ["yizhan"]
 
 
-async def test_next_station_button_walks_outward(context: AppContext) -> None:
+async def test_next_station_button_walks_outward(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     first = await conversation.handle(msg(at=HOHHOT))
@@ -136,7 +135,7 @@ async def test_next_station_button_walks_outward(context: AppContext) -> None:
     assert place(await conversation.handle(msg(data=nxt2.data))).title == "热饭驿站"
 
 
-async def test_filter_button_offers_services_and_filters(context: AppContext) -> None:
+async def test_filter_button_offers_services_and_filters(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     detail = next(r for r in await conversation.handle(msg(at=HOHHOT)) if isinstance(r, Text))
@@ -164,7 +163,7 @@ async def test_filter_button_offers_services_and_filters(context: AppContext) ->
     ],
 )
 async def test_typed_needs_use_the_last_location(
-    context: AppContext, words: str, expected: str
+    context: Services, words: str, expected: str
 ) -> None:
     await _town(context)
     conversation = Conversation(context)
@@ -172,7 +171,7 @@ async def test_typed_needs_use_the_last_location(
     assert place(await conversation.handle(msg(words))).title == expected
 
 
-async def test_typed_need_without_location_asks_for_it_then_applies_it(context: AppContext) -> None:
+async def test_typed_need_without_location_asks_for_it_then_applies_it(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     replies = await conversation.handle(msg("热饭"))
@@ -187,7 +186,7 @@ async def test_typed_need_without_location_asks_for_it_then_applies_it(context: 
     assert place(await conversation.handle(msg(at=HOHHOT))).title == "新华广场驿站"
 
 
-async def test_last_location_is_per_user(context: AppContext) -> None:
+async def test_last_location_is_per_user(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     await conversation.handle(msg(at=HOHHOT, user="a"))
@@ -196,7 +195,7 @@ async def test_last_location_is_per_user(context: AppContext) -> None:
     assert "发送位置" in texts(replies)
 
 
-async def test_place_names_search_from_that_place(context: AppContext) -> None:
+async def test_place_names_search_from_that_place(context: Services) -> None:
     await _town(context)
     await add_stations(
         context,
@@ -218,7 +217,7 @@ async def test_place_names_search_from_that_place(context: AppContext) -> None:
     assert place(await conversation.handle(msg("包头 热饭"))).title == "包头热饭驿站"
 
 
-async def test_nothing_open_gives_soonest_and_hotline(context: AppContext) -> None:
+async def test_nothing_open_gives_soonest_and_hotline(context: Services) -> None:
     await add_stations(
         context,
         station("EVE", LAT + 0.001, LNG, name="晚班驿站", opening_hours="Mo-Fr 20:00-22:00"),
@@ -233,7 +232,7 @@ async def test_nothing_open_gives_soonest_and_hotline(context: AppContext) -> No
     assert place(replies).title == "午间驿站"
 
 
-async def test_nothing_offering_a_service_says_which(context: AppContext) -> None:
+async def test_nothing_offering_a_service_says_which(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     await conversation.handle(msg(at=HOHHOT))
@@ -242,7 +241,7 @@ async def test_nothing_offering_a_service_says_which(context: AppContext) -> Non
     assert "没有提供“理发”的开放驿站" in body and "12351" in body
 
 
-async def test_english_speakers_get_english(context: AppContext) -> None:
+async def test_english_speakers_get_english(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     replies = await conversation.handle(msg(at=HOHHOT, language="en-US"))
@@ -264,7 +263,7 @@ async def test_english_speakers_get_english(context: AppContext) -> None:
     assert place(await conversation.handle(msg("厕所", language="en"))).title == "如厕驿站"
 
 
-async def test_start_help_and_entry_points(context: AppContext) -> None:
+async def test_start_help_and_entry_points(context: Services) -> None:
     conversation = Conversation(context)
     start = (await conversation.handle(msg("/start")))[0]
     assert isinstance(start, Text) and "驿站通" in start.text
@@ -281,7 +280,7 @@ async def test_start_help_and_entry_points(context: AppContext) -> None:
     assert "没太明白" in texts(await conversation.handle(msg("今天天气怎么样")))
 
 
-async def test_near_command_uses_last_location(context: AppContext) -> None:
+async def test_near_command_uses_last_location(context: Services) -> None:
     await _town(context)
     conversation = Conversation(context)
     assert "发送位置" in texts(await conversation.handle(msg("/near")))
@@ -289,7 +288,7 @@ async def test_near_command_uses_last_location(context: AppContext) -> None:
     assert place(await conversation.handle(msg("/near"))).title == "新华广场驿站"
 
 
-async def test_forged_or_stale_buttons_get_a_polite_answer(context: AppContext) -> None:
+async def test_forged_or_stale_buttons_get_a_polite_answer(context: Services) -> None:
     conversation = Conversation(context)
     for data in ("n:abc:1:", "n:95.0,10.0:0:", "f:x", "zz:1", "n:40.8,111.6:x:"):
         body = texts(await conversation.handle(msg(data=data)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from core import AppContext
 from handlers import (
     PROVIDERS,
     STATE_TTL,
@@ -19,6 +18,7 @@ from handlers import (
     Predicate,
     Reply,
     Router,
+    Services,
     Skip,
     Text,
     TextIs,
@@ -65,7 +65,7 @@ def _survey_router() -> Router:
     return router
 
 
-def _conversation(ctx: AppContext, *extra: Router) -> Conversation:
+def _conversation(ctx: Services, *extra: Router) -> Conversation:
     root = build_root(dialogs=())
     # Insert the dialogs where DIALOGS would put them: right after the commands router.
     root.children[1:1] = list(extra)
@@ -73,12 +73,12 @@ def _conversation(ctx: AppContext, *extra: Router) -> Conversation:
 
 
 async def test_dialog_router_takes_over_its_entry_point_and_keeps_state(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     PROVIDERS.pop("greeter", None)
 
     @provide("greeter")
-    def _greeter(context: AppContext) -> Callable[[str], str]:
+    def _greeter(context: Services) -> Callable[[str], str]:
         return lambda who: f"欢迎{who}！"
 
     try:
@@ -100,7 +100,7 @@ async def test_dialog_router_takes_over_its_entry_point_and_keeps_state(
         PROVIDERS.pop("greeter", None)
 
 
-async def test_cancel_and_start_leave_any_dialog(backend: Callable[..., AppContext]) -> None:
+async def test_cancel_and_start_leave_any_dialog(backend: Callable[..., Services]) -> None:
     conversation = _conversation(backend(), _survey_router())
     await conversation.handle(msg("一键入会"))
     assert only_text(await conversation.handle(msg("/cancel"))) == "好的，已取消。"
@@ -112,7 +112,7 @@ async def test_cancel_and_start_leave_any_dialog(backend: Callable[..., AppConte
 
 
 async def test_without_a_registered_dialog_the_entry_point_is_a_placeholder(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     bare = Conversation(backend(), root=build_root(dialogs=()))
     body = only_text(await bare.handle(msg("一键入会")))
@@ -129,7 +129,7 @@ async def my_cases() -> Text:
 
 
 async def test_a_dialog_listed_by_module_name_is_mounted(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     listed = Conversation(backend(), root=build_root(dialogs=["tests.test_handlers_dialogs"]))
     assert only_text(await listed.handle(msg("我的求助"))) == "您有 0 条求助。"
@@ -138,7 +138,7 @@ async def test_a_dialog_listed_by_module_name_is_mounted(
 
 
 async def test_one_message_at_a_time_per_user_across_processes(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     running: list[str] = []
     overlaps: list[tuple[str, ...]] = []
@@ -169,7 +169,7 @@ async def test_one_message_at_a_time_per_user_across_processes(
 
 
 async def test_skip_passes_to_the_next_handler_and_filters_inject(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     router = Router("picky")
 
@@ -189,7 +189,7 @@ async def test_skip_passes_to_the_next_handler_and_filters_inject(
 
 
 async def test_a_failing_handler_gets_an_apology_not_a_crash(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     router = Router("broken")
 
@@ -210,7 +210,7 @@ async def test_a_failing_handler_gets_an_apology_not_a_crash(
 
 
 async def test_handlers_a_message_cannot_fit_are_skipped_unlooked(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     looked: list[str] = []
 
@@ -252,7 +252,7 @@ async def test_handlers_a_message_cannot_fit_are_skipped_unlooked(
 
 
 async def test_dialog_steps_are_looked_at_only_for_users_in_that_dialog(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     looked: list[str] = []
 

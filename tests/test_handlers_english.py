@@ -13,8 +13,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from core import AppContext
-from handlers import Button, Conversation, Message, Reply, Text
+from handlers import Button, Conversation, Message, Reply, Services, Text
 from handlers.cases import OUTCOMES
 from handlers.enrollment import SELF_EMPLOYED
 from locations import Point
@@ -78,7 +77,7 @@ def assert_english(text: str) -> None:
     assert not HAN.search(text), text
 
 
-async def test_join_first_step_in_english(context: AppContext) -> None:
+async def test_join_first_step_in_english(context: Services) -> None:
     conversation = Conversation(context)
     telegram = shown(await conversation.handle(msg("Join the union", channel="telegram")))
     assert_english(telegram)
@@ -88,7 +87,7 @@ async def test_join_first_step_in_english(context: AppContext) -> None:
     assert "mini-program" in console
 
 
-async def test_join_occupations_in_english(context: AppContext) -> None:
+async def test_join_occupations_in_english(context: Services) -> None:
     from handlers import Contact
 
     conversation = Conversation(context)
@@ -106,7 +105,7 @@ async def test_join_occupations_in_english(context: AppContext) -> None:
     assert_english(text)
 
 
-async def test_feedback_first_step_in_english(context: AppContext) -> None:
+async def test_feedback_first_step_in_english(context: Services) -> None:
     conversation = Conversation(context)
     text = shown(await conversation.handle(msg("Report a problem")))
     assert_english(text)
@@ -118,7 +117,7 @@ async def test_feedback_first_step_in_english(context: AppContext) -> None:
     assert shown(offered).startswith("Which station? Tap one")
 
 
-async def test_legal_aid_first_step_in_english(context: AppContext) -> None:
+async def test_legal_aid_first_step_in_english(context: Services) -> None:
     text = shown(await Conversation(context).handle(msg("Legal aid")))
     assert_english(text)
     assert "free legal aid" in text and "12351" in text and "12348" in text
@@ -126,7 +125,7 @@ async def test_legal_aid_first_step_in_english(context: AppContext) -> None:
         assert topic in text
 
 
-async def test_my_requests_in_english(context: AppContext) -> None:
+async def test_my_requests_in_english(context: Services) -> None:
     conversation = Conversation(context)
     empty = shown(await conversation.handle(msg("My requests")))
     assert_english(empty)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import AppContext
-from handlers import Conversation, Message, Place, Reply, Text
+from handlers import Conversation, Message, Place, Reply, Services, Text
 from locations import Point
 from referrals import NewCase, service_of
 from tests.stations import HOHHOT, add_stations, station
@@ -52,7 +51,7 @@ def next_button(replies: list[Reply]) -> str:
     raise AssertionError(replies)
 
 
-async def _town_with_report(ctx: AppContext) -> None:
+async def _town_with_report(ctx: Services) -> None:
     await add_stations(
         ctx,
         station(
@@ -81,7 +80,7 @@ async def _town_with_report(ctx: AppContext) -> None:
         ctx.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
 
 
-async def test_shared_location_ranks_reported_station_last_and_warns(context: AppContext) -> None:
+async def test_shared_location_ranks_reported_station_last_and_warns(context: Services) -> None:
     await _town_with_report(context)
     conversation = Conversation(context)
     first = await conversation.handle(msg(at=HOHHOT))
@@ -96,7 +95,7 @@ async def test_shared_location_ranks_reported_station_last_and_warns(context: Ap
     assert body.splitlines()[1].startswith("⚠")  # right under the name, before the details
 
 
-async def test_typed_needs_and_near_use_the_reports_too(context: AppContext) -> None:
+async def test_typed_needs_and_near_use_the_reports_too(context: Services) -> None:
     await _town_with_report(context)
     conversation = Conversation(context)
     await conversation.handle(msg(at=HOHHOT))
@@ -107,7 +106,7 @@ async def test_typed_needs_and_near_use_the_reports_too(context: AppContext) -> 
     assert pin(rest) == "如厕驿站" and WARNING not in detail(rest).text
 
 
-async def test_without_reports_nothing_is_demoted(context: AppContext) -> None:
+async def test_without_reports_nothing_is_demoted(context: Services) -> None:
     await add_stations(
         context,
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"),
@@ -117,7 +116,7 @@ async def test_without_reports_nothing_is_demoted(context: AppContext) -> None:
     assert pin(replies) == "新华广场驿站" and WARNING not in detail(replies).text
 
 
-async def test_english_warning(context: AppContext) -> None:
+async def test_english_warning(context: Services) -> None:
     await _town_with_report(context)
     conversation = Conversation(context)
     await conversation.handle(msg(at=HOHHOT, language="en"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core import AppContext
+from handlers import Services
 from membership import (
     DirectoryError,
     add_staff,
@@ -22,7 +22,7 @@ from membership import (
 from tests.unions import UNIONS_CSV, load_unions
 
 
-async def test_reimport_updates_by_code_and_never_duplicates(context: AppContext) -> None:
+async def test_reimport_updates_by_code_and_never_duplicates(context: Services) -> None:
     ids = await load_unions(context)
     changed = UNIONS_CSV.replace("-1004,,HH", "-2004,,HH").replace(
         "包头市总工会", "包头市总工会（新）"
@@ -36,7 +36,7 @@ async def test_reimport_updates_by_code_and_never_duplicates(context: AppContext
     assert unions["BT"].name == "包头市总工会（新）"
 
 
-async def test_place_and_assignment(context: AppContext) -> None:
+async def test_place_and_assignment(context: Services) -> None:
     ids = await load_unions(context)
     place = await union_for_place(context.db, "呼和浩特市", "新城区")
     assert place is not None and place.id == ids["HH-XC"]
@@ -59,13 +59,13 @@ async def test_place_and_assignment(context: AppContext) -> None:
     assert baotou is not None and baotou.key == "BT"
 
 
-async def test_parents_chain(context: AppContext) -> None:
+async def test_parents_chain(context: Services) -> None:
     ids = await load_unions(context)
     chain = await unions_above(context.db, ids["HH-MT"])
     assert [u.key for u in chain] == ["HH-XC", "HH", "NM"]
 
 
-async def test_bad_parent_changes_nothing(context: AppContext) -> None:
+async def test_bad_parent_changes_nothing(context: Services) -> None:
     await load_unions(context)
     parsed = parse_union_csv(
         "code,name,level,league,parent\nX,某工会,league,赤峰市,不存在的工会\n"
@@ -89,7 +89,7 @@ def test_bad_rows_are_named_in_chinese() -> None:
     assert parsed.rows[0].industries == ["courier", "food_delivery"]
 
 
-async def test_staff_token_finds_the_staff_member_once_issued(context: AppContext) -> None:
+async def test_staff_token_finds_the_staff_member_once_issued(context: Services) -> None:
     ids = await load_unions(context)
     info, token = await add_staff(context.db, "王芳", ["HH-XC", "新城区新就业形态劳动者工会联合会"])
     assert info.union_ids == {ids["HH-XC"], ids["HH-XC-NEF"]}
@@ -105,6 +105,7 @@ async def test_staff_token_finds_the_staff_member_once_issued(context: AppContex
 
 def test_cli_import_and_staff_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from core.cli import cli
+
     from core.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")

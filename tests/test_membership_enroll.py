@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from core import AppContext
 from core.outbox import OutboxMessage
+from handlers import Services
 from membership import (
     Application,
     EnrollmentInvalid,
@@ -51,14 +51,14 @@ def application(**changes: Any) -> Application:
     return replace(base, **changes)
 
 
-async def outbox(context: AppContext) -> list[OutboxMessage]:
+async def outbox(context: Services) -> list[OutboxMessage]:
     async with context.db.session() as session:
         return list(
             (await session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id)))).scalars()
         )
 
 
-async def test_enroll_assigns_forwards_and_masks(context: AppContext) -> None:
+async def test_enroll_assigns_forwards_and_masks(context: Services) -> None:
     ids = await load_unions(context)
     result = await enroll(context, application())
     assert result.created
@@ -76,7 +76,7 @@ async def test_enroll_assigns_forwards_and_masks(context: AppContext) -> None:
     ]
 
 
-async def test_bad_input_names_each_field_and_stores_nothing(context: AppContext) -> None:
+async def test_bad_input_names_each_field_and_stores_nothing(context: Services) -> None:
     await load_unions(context)
     with pytest.raises(EnrollmentInvalid) as caught:
         await enroll(
@@ -97,7 +97,7 @@ async def test_bad_input_names_each_field_and_stores_nothing(context: AppContext
     assert await outbox(context) == []
 
 
-async def test_union_that_requires_id_number(context: AppContext) -> None:
+async def test_union_that_requires_id_number(context: Services) -> None:
     await load_unions(context)
     meituan = application(occupation="food_delivery", employer="美团")
     with pytest.raises(EnrollmentInvalid) as caught:
@@ -108,7 +108,7 @@ async def test_union_that_requires_id_number(context: AppContext) -> None:
     assert result.enrollment.id_consent_version is not None
 
 
-async def test_same_phone_or_id_returns_the_existing_one(context: AppContext) -> None:
+async def test_same_phone_or_id_returns_the_existing_one(context: Services) -> None:
     await load_unions(context)
     first = await enroll(context, application(id_number=ID_NUMBER, id_consent=True))
     again = await enroll(context, application(name="张三丰", channel_user="other"))
@@ -122,7 +122,7 @@ async def test_same_phone_or_id_returns_the_existing_one(context: AppContext) ->
     assert len(await outbox(context)) == 1
 
 
-async def test_race_through_two_processes(backend: Callable[..., AppContext]) -> None:
+async def test_race_through_two_processes(backend: Callable[..., Services]) -> None:
     one, two = backend(), backend()
     await one.db.upgrade()
     await load_unions(one)
@@ -133,7 +133,7 @@ async def test_race_through_two_processes(backend: Callable[..., AppContext]) ->
     assert len(await outbox(one)) == 1  # staff hear about it once
 
 
-async def test_approve_issues_member_number_and_tells_the_worker(context: AppContext) -> None:
+async def test_approve_issues_member_number_and_tells_the_worker(context: Services) -> None:
     ids = await load_unions(context)
     e = (await enroll(context, application())).enrollment
     own = frozenset({ids["HH-XC-NEF"]})
@@ -158,7 +158,7 @@ async def test_approve_issues_member_number_and_tells_the_worker(context: AppCon
     assert len(to_worker) == 1 and number in to_worker[0].payload["text"]
 
 
-async def test_reject_then_correct_and_resubmit(context: AppContext) -> None:
+async def test_reject_then_correct_and_resubmit(context: Services) -> None:
     ids = await load_unions(context)
     own = frozenset({ids["HH-XC-NEF"], ids["HH-MT"]})
     e = (await enroll(context, application())).enrollment
@@ -188,7 +188,7 @@ async def test_reject_then_correct_and_resubmit(context: AppContext) -> None:
 
 
 async def test_no_plaintext_in_database_file_or_log(
-    backend: Callable[..., AppContext], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    backend: Callable[..., Services], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     ctx = backend()
     await ctx.db.upgrade()

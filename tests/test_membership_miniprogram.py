@@ -9,23 +9,23 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import CONTEXT, AppContext
-from core.app import create_app
 from core.outbox import OutboxMessage
+from handlers import SERVICES_KEY, Services
 from locations import wgs84_to_gcj02
 from membership import POLICY_VERSION, add_staff
 from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 PHONE = "13912345678"
 
 
 async def _client(
-    backend: Callable[..., AppContext], aiohttp_client: AiohttpClient, fake: FakeWeChat
+    backend: Callable[..., Services], aiohttp_client: AiohttpClient, fake: FakeWeChat
 ) -> AppClient:
     client = await aiohttp_client(create_app(backend(**wechat_settings(fake))))
-    await load_unions(client.app[CONTEXT])
+    await load_unions(client.app[SERVICES_KEY])
     return client
 
 
@@ -54,12 +54,12 @@ def form(fake: FakeWeChat, phone: str = PHONE, **changes: Any) -> dict[str, Any]
 
 
 async def _outbox(api: AppClient) -> list[OutboxMessage]:
-    async with api.app[CONTEXT].db.session() as session:
+    async with api.app[SERVICES_KEY].db.session() as session:
         return list((await session.execute(select(OutboxMessage))).scalars())
 
 
 async def test_options_suggest_the_place_from_a_location(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> None:
     api = await _client(backend, aiohttp_client, fake_wechat)
     lat, lng = wgs84_to_gcj02(40.8580, 111.6655)  # 新城区 seat, as wx.getLocation gives it
@@ -72,7 +72,7 @@ async def test_options_suggest_the_place_from_a_location(
 
 
 async def test_enroll_duplicate_reject_correct_approve(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> None:
     api = await _client(backend, aiohttp_client, fake_wechat)
     me = await _login(api, fake_wechat, "o-lina")
@@ -104,7 +104,7 @@ async def test_enroll_duplicate_reject_correct_approve(
     body = await again.json()
     assert body["created"] is False and body["id"] == first["id"] and body["name"] == "李娜"
 
-    ctx = api.app[CONTEXT]
+    ctx = api.app[SERVICES_KEY]
     _, courier_token = await add_staff(ctx.db, "快递工会小王", ["HH-KD"])
     _, baotou_token = await add_staff(ctx.db, "包头小赵", ["BT"])
     courier = {"Authorization": f"Bearer {courier_token}"}
@@ -139,7 +139,7 @@ async def test_enroll_duplicate_reject_correct_approve(
 
 
 async def test_two_processes_racing_make_one_membership(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: AiohttpClient
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> None:
     one = await _client(backend, aiohttp_client, fake_wechat)
     two = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from core import CONTEXT, AppContext
 from core.outbox import OutboxMessage, dispatcher_of
+from handlers import SERVICES_KEY, Services
 from membership import Application, approve, enroll, reject
 from tests.conftest import AppClient
 from tests.fakes.wechat import FakeWeChat
@@ -23,8 +23,8 @@ OPENID = "o-official-worker"
 
 
 @pytest.fixture
-def wired(wechat_client: AppClient) -> AppContext:
-    return wechat_client.app[CONTEXT]  # the app's context, its WeChat senders registered
+def wired(wechat_client: AppClient) -> Services:
+    return wechat_client.app[SERVICES_KEY]  # the app's context, its WeChat senders registered
 
 
 def application(channel: str, user: str, **changes: Any) -> Application:
@@ -43,7 +43,7 @@ def application(channel: str, user: str, **changes: Any) -> Application:
     return replace(base, **changes)
 
 
-async def delivered(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
+async def delivered(ctx: Services, recipient: str) -> list[OutboxMessage]:
     """The app's own dispatcher runs in the background: wait until it has recorded the send."""
     for _ in range(200):
         await dispatcher_of(ctx).drain()
@@ -54,7 +54,7 @@ async def delivered(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
     raise AssertionError(await rows_to(ctx, recipient))
 
 
-async def rows_to(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
+async def rows_to(ctx: Services, recipient: str) -> list[OutboxMessage]:
     async with ctx.db.session() as session:
         return list(
             (
@@ -68,7 +68,7 @@ async def rows_to(ctx: AppContext, recipient: str) -> list[OutboxMessage]:
 
 
 async def test_official_account_worker_gets_a_text(
-    wired: AppContext,
+    wired: Services,
     fake_wechat: FakeWeChat,
 ) -> None:
     ids = await load_unions(wired)
@@ -84,7 +84,7 @@ async def test_official_account_worker_gets_a_text(
     assert fake_wechat.subscribed == []  # never the mini-program's API with this app's openid
 
 
-async def test_rejection_also_by_text(wired: AppContext, fake_wechat: FakeWeChat) -> None:
+async def test_rejection_also_by_text(wired: Services, fake_wechat: FakeWeChat) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("wechat", OPENID))).enrollment
     await reject(
@@ -96,7 +96,7 @@ async def test_rejection_also_by_text(wired: AppContext, fake_wechat: FakeWeChat
 
 
 async def test_miniprogram_worker_still_gets_a_subscribe_message(
-    wired: AppContext, fake_wechat: FakeWeChat
+    wired: Services, fake_wechat: FakeWeChat
 ) -> None:
     ids = await load_unions(wired)
     e = (await enroll(wired, application("miniprogram", "o-mini-worker"))).enrollment

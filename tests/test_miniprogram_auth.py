@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from core import CONTEXT, AppContext
-from core.app import create_app
+from handlers import SERVICES_KEY, Services
 from miniprogram_api import RateLimits, api_route, check_text, phone_number, require_user
 from tests.fakes.wechat import FakeWeChat, wechat_settings
+from yizhan.app import create_app
 
 
 async def _whoami(request: web.Request) -> web.Response:
@@ -34,7 +34,7 @@ async def _echo_checked(request: web.Request) -> web.Response:
 
 @pytest.fixture
 async def api(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> TestClient:
     ctx = backend(**wechat_settings(fake_wechat))
     ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=1000, per_user=8)
@@ -88,7 +88,7 @@ async def test_missing_wrong_or_tampered_tokens_get_401(
 
 
 async def test_expired_session_and_logout(api: TestClient, fake_wechat: FakeWeChat) -> None:
-    ctx = api.app[CONTEXT]
+    ctx = api.app[SERVICES_KEY]
     token = await _login(api, fake_wechat)
     auth = {"Authorization": f"Bearer {token}"}
     ctx.clock.advance(timedelta(days=8))
@@ -138,7 +138,7 @@ async def test_per_user_rate_limit_answers_429_with_retry_after(
 
 
 async def test_per_ip_rate_limit(
-    fake_wechat: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     ctx = backend(**wechat_settings(fake_wechat))
     ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=3, per_user=100)

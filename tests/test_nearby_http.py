@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import CONTEXT
+from handlers import SERVICES_KEY
 from locations import Point, distance_m, gcj02_to_wgs84, wgs84_to_gcj02
 from tests.conftest import AppClient
 from tests.stations import HOHHOT, add_stations, station
@@ -13,7 +13,7 @@ QueryValue = str | float
 
 
 async def _setup(client: AppClient) -> None:
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     await add_stations(
         ctx,
         station("NEAR", LAT + 0.001, LNG, services=["rest", "drinking_water"]),
@@ -105,7 +105,7 @@ async def test_bad_parameters_get_chinese_problem(client: AppClient) -> None:
 
 async def test_station_detail_and_gone_station(client: AppClient) -> None:
     await _setup(client)
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
     resp = await client.get(f"/api/v1/stations/{near.id}", params={"coord": "wgs84"})
     assert resp.status == 200
@@ -147,7 +147,7 @@ async def test_station_reported_closed_ranks_after_open_ones(client: AppClient) 
     from referrals import NewCase, service_of
 
     await _setup(client)
-    ctx = client.app[CONTEXT]
+    ctx = client.app[SERVICES_KEY]
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
     for worker in ("w1", "w2"):
         await service_of(ctx).submit(

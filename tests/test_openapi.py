@@ -22,12 +22,13 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from core import AppContext, Database, FrozenClock, MemoryStore, Settings
-from core.app import create_app
+from core import Database, FrozenClock, MemoryStore, Settings
+from handlers import Services
 from miniprogram_api import RateLimits
 from tests.conftest import WORKDAY_MORNING
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.stations import HOHHOT, add_stations, station
+from yizhan.app import create_app
 
 LAT, LNG = HOHHOT
 
@@ -50,7 +51,7 @@ class LiveApi:
         self._fake = await FakeWeChat().start()
         self._fake.codes = {f"code-{i}": (f"o-{i}", "KEY") for i in range(5)}
         url = f"sqlite+aiosqlite:///{self.db_path}"
-        context = AppContext(
+        context = Services(
             settings=Settings(database_url=url, redis_url=None, **wechat_settings(self._fake)),
             db=Database(url),
             store=MemoryStore(),

@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core import AppContext
 from core.outbox import Dispatcher, GiveUp, OutboxMessage, RetryLater, counts, enqueue, utcnow
+from handlers import Services
 
 
-async def _ready(backend: Callable[..., AppContext]) -> AppContext:
+async def _ready(backend: Callable[..., Services]) -> Services:
     ctx = backend()
     await ctx.db.upgrade()
     return ctx
 
 
-async def _rows(ctx: AppContext) -> list[OutboxMessage]:
+async def _rows(ctx: Services) -> list[OutboxMessage]:
     async with ctx.db.session() as session:
         query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
         return list((await session.execute(query)).scalars())
@@ -44,7 +44,7 @@ class Recorder:
 
 
 async def test_rows_commit_with_the_callers_transaction_and_dedupe(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = await _ready(backend)
     with pytest.raises(RuntimeError):
@@ -72,7 +72,7 @@ async def test_rows_commit_with_the_callers_transaction_and_dedupe(
 
 
 async def test_failures_back_off_are_recorded_and_give_up_marks_dead(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
@@ -111,7 +111,7 @@ async def test_failures_back_off_are_recorded_and_give_up_marks_dead(
 
 
 async def test_retry_after_is_honoured_for_the_whole_recipient(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
@@ -134,7 +134,7 @@ async def test_retry_after_is_honoured_for_the_whole_recipient(
 
 
 async def test_two_dispatchers_never_deliver_a_row_twice(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
@@ -157,7 +157,7 @@ async def test_two_dispatchers_never_deliver_a_row_twice(
 
 
 async def test_killed_mid_delivery_is_recovered_after_the_lease(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
@@ -187,7 +187,7 @@ async def test_killed_mid_delivery_is_recovered_after_the_lease(
     assert sender.sent == [("-100", {"text": "新求助"})]
 
 
-async def test_unregistered_kinds_wait_for_their_sender(backend: Callable[..., AppContext]) -> None:
+async def test_unregistered_kinds_wait_for_their_sender(backend: Callable[..., Services]) -> None:
     ctx = await _ready(backend)
     async with ctx.db.transaction() as session:
         await enqueue(session, "wechat", "openid-1", {"text": "已受理"}, "n1")
@@ -199,7 +199,7 @@ async def test_unregistered_kinds_wait_for_their_sender(backend: Callable[..., A
 
 
 async def test_a_row_whose_claim_ran_out_before_sending_is_not_sent_twice(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     """A claimed row can wait (concurrency gate, a chat's rate limit) longer than its lease.
     If another dispatcher took it over meanwhile, the first must not send it too."""
@@ -222,7 +222,7 @@ async def test_a_row_whose_claim_ran_out_before_sending_is_not_sent_twice(
 
 
 async def test_a_send_starts_with_most_of_a_lease_ahead(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     """A row that queued a while after its claim has its lease restarted as its send begins;
     one sent at once keeps the claim's lease (restarting it would only cost a transaction)."""
@@ -247,7 +247,7 @@ async def test_a_send_starts_with_most_of_a_lease_ahead(
     assert [r.status for r in await _rows(ctx)] == ["sent", "sent"]
 
 
-async def test_stopping_while_woken_really_stops(backend: Callable[..., AppContext]) -> None:
+async def test_stopping_while_woken_really_stops(backend: Callable[..., Services]) -> None:
     # A shutdown that lands in the same loop step as a wake-up (a reply enqueued as the server
     # stops): the dispatcher must end, not swallow the cancel and poll forever (it did, with
     # asyncio.wait_for on Python 3.11, and a test teardown waited 180 s for it).

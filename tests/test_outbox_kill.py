@@ -41,8 +41,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import AppContext, Settings
+from core import Settings
 from core.outbox import OutboxMessage
+from handlers import Services
 from locations import Point
 from membership import UnionRow, import_unions
 from referrals import NewCase, service_of
@@ -59,7 +60,7 @@ FIRST_LEASE = 3.0  # short, so the take-over starts soon after the kill
 SOME_DELIVERED = 4  # kill once this many cards are through (or soon after the first call)
 
 
-async def _directory(ctx: AppContext) -> None:
+async def _directory(ctx: Services) -> None:
     await import_unions(
         ctx.db,
         [
@@ -98,7 +99,7 @@ async def _directory(ctx: AppContext) -> None:
     )
 
 
-def _environment(ctx: AppContext, chats: FlakyChats) -> dict[str, str]:
+def _environment(ctx: Services, chats: FlakyChats) -> dict[str, str]:
     """The subprocess's settings: the test's database and store, the fakes, quick retries."""
     ours = {name.upper() for name in Settings.model_fields}
     env = {
@@ -143,7 +144,7 @@ async def _dispatcher(env: dict[str, str], lease: float, log: Path) -> asyncio.s
         )
 
 
-async def _rows(ctx: AppContext) -> list[OutboxMessage]:
+async def _rows(ctx: Services) -> list[OutboxMessage]:
     async with ctx.db.session() as session:
         return list((await session.execute(select(OutboxMessage))).scalars())
 
@@ -165,7 +166,7 @@ async def _until(check: Callable[[], object], timeout: float, what: str, log: Pa
 
 
 async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
-    backend: Callable[..., AppContext], tmp_path: Path
+    backend: Callable[..., Services], tmp_path: Path
 ) -> None:
     ctx = backend()
     await ctx.start()

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from core import AppContext
 from core.outbox import NewMessage, OutboxMessage, enqueue, enqueue_many
+from handlers import Services
 
 
-async def _keys(ctx: AppContext) -> list[tuple[str, str, str]]:
+async def _keys(ctx: Services) -> list[tuple[str, str, str]]:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     async with ctx.db.session() as session:
         found = await session.execute(
@@ -20,7 +20,7 @@ async def _keys(ctx: AppContext) -> list[tuple[str, str, str]]:
         return [(str(r[0]), str(r[1]), str(r[2])) for r in found.all()]
 
 
-async def test_each_row_answers_like_enqueue(backend: Callable[..., AppContext]) -> None:
+async def test_each_row_answers_like_enqueue(backend: Callable[..., Services]) -> None:
     ctx = backend()
     await ctx.db.upgrade()
     async with ctx.db.transaction() as session:
@@ -54,7 +54,7 @@ async def test_each_row_answers_like_enqueue(backend: Callable[..., AppContext])
     assert b.payload == {"text": "b"} and b.status == "pending" and b.attempts == 0
 
 
-async def test_large_batches_and_rollback(backend: Callable[..., AppContext]) -> None:
+async def test_large_batches_and_rollback(backend: Callable[..., Services]) -> None:
     ctx = backend()
     await ctx.db.upgrade()
     rows = [

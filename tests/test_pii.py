@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from core.cli import cli
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from core import AppContext, Settings, get_settings, mask_pii
-from core.cli import cli
+from core import Settings, get_settings, mask_pii
 from core.logging import PiiMaskingFilter
 from core.pii import (
     PiiCipher,
@@ -25,6 +25,7 @@ from core.pii import (
     mask_phone,
     require_real_key,
 )
+from handlers import Services
 from membership import (
     Application,
     InvalidField,
@@ -116,7 +117,7 @@ def test_mobile_and_name() -> None:
             clean_name(bad)
 
 
-async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) -> None:
+async def test_rotate_keeps_lookups_working(backend: Callable[..., Services]) -> None:
     old, new = generate_key(), generate_key()
     ctx = backend(pii_key=SecretStr(old))
     await ctx.db.upgrade()

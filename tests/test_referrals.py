@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.staff import WeComRobot
-from core import AppContext
 from core.outbox import Dispatcher, OutboxMessage
+from handlers import Services
 from locations import Point
 from membership import StaffInfo, UnionRow, add_staff, find_union, import_unions
 from referrals import (
@@ -37,7 +37,7 @@ XINCHENG = Point(40.8580, 111.6650)  # 新城区
 BAOTOU_KUN = Point(40.6580, 109.8420)  # 昆都仑区, 包头
 
 
-async def _directory(ctx: AppContext) -> None:
+async def _directory(ctx: Services) -> None:
     await import_unions(
         ctx.db,
         [
@@ -88,7 +88,7 @@ async def wecom() -> AsyncIterator[FakeWeCom]:
     await fake.close()
 
 
-async def _world(backend: Callable[..., AppContext]) -> tuple[AppContext, Referrals]:
+async def _world(backend: Callable[..., Services]) -> tuple[Services, Referrals]:
     ctx = backend()
     await ctx.start()
     await _directory(ctx)
@@ -96,7 +96,7 @@ async def _world(backend: Callable[..., AppContext]) -> tuple[AppContext, Referr
 
 
 def _dispatcher(
-    ctx: AppContext, wecom: FakeWeCom, http: httpx.AsyncClient, **kw: float
+    ctx: Services, wecom: FakeWeCom, http: httpx.AsyncClient, **kw: float
 ) -> Dispatcher:
     dispatcher = Dispatcher(ctx.db, base_delay=0.02, max_delay=0.2, **kw)  # type: ignore[arg-type]
     # The robot's "wait a minute" (45009) shortened, so the test does not take minutes.
@@ -119,7 +119,7 @@ def legal(worker: str, point: Point, source: str | None = None, **kw: object) ->
     return NewCase(**fields)  # type: ignore[arg-type]
 
 
-async def test_routes_by_boundary_with_league_fallback(backend: Callable[..., AppContext]) -> None:
+async def test_routes_by_boundary_with_league_fallback(backend: Callable[..., Services]) -> None:
     ctx, service = await _world(backend)
     assert await import_boundaries(ctx.db, require_boundaries()) == 116
     service.areas = AreaFinder(ctx.db)
@@ -134,14 +134,14 @@ async def test_routes_by_boundary_with_league_fallback(backend: Callable[..., Ap
     assert baotou.routed_to == "内蒙古自治区总工会" and baotou.case.level == "region"
 
 
-async def test_nearest_seat_when_no_boundaries(backend: Callable[..., AppContext]) -> None:
+async def test_nearest_seat_when_no_boundaries(backend: Callable[..., Services]) -> None:
     _ctx, service = await _world(backend)
     got = await service.submit(legal("w1", SAIHAN))
     assert got.case.county_adcode == "150105" and got.routed_to == "赛罕区总工会"
 
 
 async def test_bad_input_is_refused_in_chinese_and_stores_nothing(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx, service = await _world(backend)
     for bad in (
@@ -158,7 +158,7 @@ async def test_bad_input_is_refused_in_chinese_and_stores_nothing(
 
 
 async def test_faulty_chat_gets_every_case_exactly_once(
-    backend: Callable[..., AppContext], wecom: FakeWeCom
+    backend: Callable[..., Services], wecom: FakeWeCom
 ) -> None:
     """50 % failures (502s and 45009 rate limits), a dispatcher killed mid-delivery and a second
     one taking over: every acknowledged case reaches its staff chat exactly once."""
@@ -201,7 +201,7 @@ async def test_faulty_chat_gets_every_case_exactly_once(
         assert sorted(seen) == sorted(numbers), key  # each exactly once
 
 
-async def test_staff_actions_audit_and_worker_notices(backend: Callable[..., AppContext]) -> None:
+async def test_staff_actions_audit_and_worker_notices(backend: Callable[..., Services]) -> None:
     ctx, service = await _world(backend)
     staff, _ = await add_staff(ctx.db, "王芳", ["saihan"])
     outsider, _ = await add_staff(ctx.db, "李强", ["xincheng"])
@@ -252,7 +252,7 @@ def _other(staff: StaffInfo) -> StaffInfo:
 
 
 async def test_unclaimed_legal_aid_escalates_after_four_working_hours(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx, service = await _world(backend)
     friday_4pm = WORKDAY_MORNING.replace(day=27, hour=16)  # Friday 2026-11-27
@@ -280,7 +280,7 @@ async def test_unclaimed_legal_aid_escalates_after_four_working_hours(
     assert await service.escalate_due() == 0  # not again until the new deadline
 
 
-async def test_two_closed_reports_demote_the_station(backend: Callable[..., AppContext]) -> None:
+async def test_two_closed_reports_demote_the_station(backend: Callable[..., Services]) -> None:
     ctx, service = await _world(backend)
     await add_stations(
         ctx,

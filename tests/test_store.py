@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from core import AppContext, MemoryStore
+from core import MemoryStore
+from handlers import Services
 
 
-async def test_set_get_delete_and_only_new(backend: Callable[..., AppContext]) -> None:
+async def test_set_get_delete_and_only_new(backend: Callable[..., Services]) -> None:
     store = backend().store
     assert await store.get("missing") is None
     assert await store.set("update:1", "seen", only_new=True) is True
@@ -22,7 +23,7 @@ async def test_set_get_delete_and_only_new(backend: Callable[..., AppContext]) -
     assert await store.ping() is True
 
 
-async def test_set_then_get_reads_after_writing(backend: Callable[..., AppContext]) -> None:
+async def test_set_then_get_reads_after_writing(backend: Callable[..., Services]) -> None:
     store = backend().store
     await store.set("dialog:u", "enrolling")
     assert await store.set_then_get("lock:u", "a", ttl=5, only_new=True, then="dialog:u") == (
@@ -41,7 +42,7 @@ async def test_set_then_get_reads_after_writing(backend: Callable[..., AppContex
 
 
 async def test_delete_if_releases_only_the_owners_key(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     store = backend().store
     await store.set("lock:u", "mine")
@@ -52,7 +53,7 @@ async def test_delete_if_releases_only_the_owners_key(
     assert await store.delete_if("lock:u", "mine") is False  # already gone
 
 
-async def test_ttl_expires_keys(backend: Callable[..., AppContext]) -> None:
+async def test_ttl_expires_keys(backend: Callable[..., Services]) -> None:
     store = backend().store
     await store.set("lock", "x", ttl=0.2, only_new=True)
     left = await store.ttl("lock")
@@ -64,7 +65,7 @@ async def test_ttl_expires_keys(backend: Callable[..., AppContext]) -> None:
     assert await store.ttl("lock") is None  # no expiry set
 
 
-async def test_incr_counts_and_keeps_first_ttl(backend: Callable[..., AppContext]) -> None:
+async def test_incr_counts_and_keeps_first_ttl(backend: Callable[..., Services]) -> None:
     store = backend().store
     assert await store.incr("hits", ttl=60) == 1
     assert await store.incr("hits", ttl=1) == 2  # the window is not extended
@@ -72,7 +73,7 @@ async def test_incr_counts_and_keeps_first_ttl(backend: Callable[..., AppContext
     assert left is not None and left > 30
 
 
-async def test_burst_of_concurrent_callers_all_succeed(backend: Callable[..., AppContext]) -> None:
+async def test_burst_of_concurrent_callers_all_succeed(backend: Callable[..., Services]) -> None:
     """More concurrent callers than Redis connections in the pool wait their turn; none fails
     with "too many connections" (a webhook under load does exactly this)."""
     store = backend().store

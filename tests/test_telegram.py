@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from core import CONTEXT, AppContext
-from core.app import create_app
 from core.outbox import counts
+from handlers import SERVICES_KEY, Services
 from locations import Point, distance_m
 from tests.fakes.telegram import WEBHOOK_HEADERS, WEBHOOK_SECRET, FakeTelegram, telegram_settings
 from tests.stations import HOHHOT, add_stations, station
+from yizhan.app import create_app
 
 LAT, LNG = HOHHOT
 
@@ -77,14 +77,14 @@ def callback_update(update_id: int, data: str, *, user: int = 42) -> dict[str, A
 @pytest.fixture
 async def app_client(
     fake_telegram: FakeTelegram,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
 ) -> TestClient:
     client: TestClient = await aiohttp_client(
         create_app(backend(**telegram_settings(fake_telegram)))
     )
     await add_stations(
-        client.app[CONTEXT],
+        client.app[SERVICES_KEY],
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站", services=["rest", "drinking_water"]),
         station("MEAL", LAT + 0.006, LNG, name="热饭驿站", services=["meal_heating"]),
         station("BT", 40.6570, 109.8400, name="包头钢铁大街驿站"),
@@ -138,7 +138,7 @@ async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
     assert status == 401 and body["title"] == "未通过身份验证"
     await asyncio.sleep(0.3)
     assert fake_telegram.calls == []
-    assert await counts(app_client.app[CONTEXT].db) == {}
+    assert await counts(app_client.app[SERVICES_KEY].db) == {}
     # The update was not marked as seen either: the genuine delivery still gets its answer.
     status, body = await post(app_client, location_update(5, LAT, LNG))
     assert body["outcome"] == "handled"
@@ -147,7 +147,7 @@ async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
 
 async def test_without_a_configured_secret_everything_is_refused(
     fake_telegram: FakeTelegram,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
 ) -> None:
     client = await aiohttp_client(
@@ -162,7 +162,7 @@ async def test_without_a_configured_secret_everything_is_refused(
 async def test_repeated_update_id_gets_one_reply_across_processes(
     app_client: TestClient,
     fake_telegram: FakeTelegram,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
 ) -> None:
     # A second process.

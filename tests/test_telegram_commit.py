@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.telegram._commit import GroupCommit
-from core import AppContext
 from core.outbox import OutboxMessage
+from handlers import Services
 
 
-async def _rows(ctx: AppContext) -> list[tuple[str, str]]:
+async def _rows(ctx: Services) -> list[tuple[str, str]]:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     async with ctx.db.session() as session:
         found = await session.execute(select(table.c.recipient, table.c.dedupe_key))
@@ -22,7 +22,7 @@ async def _rows(ctx: AppContext) -> list[tuple[str, str]]:
 
 
 async def test_concurrent_rows_are_committed_together_and_deduplicated(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
 ) -> None:
     ctx = backend()
     await ctx.db.upgrade()
@@ -49,7 +49,7 @@ async def test_concurrent_rows_are_committed_together_and_deduplicated(
     assert ("1", "update:late") in await _rows(ctx)
 
 
-async def test_a_bad_row_fails_alone(backend: Callable[..., AppContext]) -> None:
+async def test_a_bad_row_fails_alone(backend: Callable[..., Services]) -> None:
     ctx = backend()
     await ctx.db.upgrade()
     commits = GroupCommit(ctx.db)

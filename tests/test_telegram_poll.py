@@ -21,8 +21,8 @@ from bot.telegram import (
     bot_of,
     poll,
 )
-from core import AppContext
 from core.outbox import dispatcher_of
+from handlers import Services
 from tests.fakes.telegram import WEBHOOK_SECRET, FakeTelegram
 from tests.stations import HOHHOT, add_stations, station
 from tests.test_telegram import location_update, text_update
@@ -30,8 +30,8 @@ from tests.test_telegram import location_update, text_update
 LAT, LNG = HOHHOT
 
 
-async def _context(backend: Any, fake: FakeTelegram) -> AppContext:
-    ctx: AppContext = backend(
+async def _context(backend: Any, fake: FakeTelegram) -> Services:
+    ctx: Services = backend(
         telegram_bot_token=SecretStr(fake.token), telegram_api_base=fake.base_url
     )
     await ctx.start()

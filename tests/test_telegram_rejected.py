@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
+from core.cli import cli
 from sqlalchemy import select, update
 
-from core import CONTEXT, AppContext, get_settings
-from core.app import create_app
-from core.cli import cli
+from core import get_settings
 from core.outbox import OutboxMessage, counts, utcnow
+from handlers import SERVICES_KEY, Services
 from tests.fakes.telegram import WEBHOOK_HEADERS, FakeTelegram, telegram_settings
 from tests.stations import HOHHOT, add_stations, station
+from yizhan.app import create_app
 
 LAT, LNG = HOHHOT
 
@@ -26,7 +27,7 @@ LAT, LNG = HOHHOT
 @pytest.fixture
 async def tg(
     fake_telegram: FakeTelegram,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
 ) -> TestClient:
     ctx = backend(**telegram_settings(fake_telegram))
@@ -50,7 +51,7 @@ async def share_location(client: TestClient, update_id: int) -> None:
     assert resp.status == 200
 
 
-async def settled(ctx: AppContext) -> dict[str, int]:
+async def settled(ctx: Services) -> dict[str, int]:
     for _ in range(200):
         found = await counts(ctx.db)
         if found and not set(found) - {"sent", "dead"}:
@@ -59,7 +60,7 @@ async def settled(ctx: AppContext) -> dict[str, int]:
     raise AssertionError(await counts(ctx.db))
 
 
-async def only_row(ctx: AppContext) -> OutboxMessage:
+async def only_row(ctx: Services) -> OutboxMessage:
     async with ctx.db.session() as session:
         [row] = (await session.execute(select(OutboxMessage))).scalars().all()
     return row
@@ -70,7 +71,7 @@ async def test_rejected_call_makes_the_row_dead_and_keeps_what_was_sent(
     fake_telegram: FakeTelegram,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ctx = tg.app[CONTEXT]
+    ctx = tg.app[SERVICES_KEY]
     fake_telegram.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
     await share_location(tg, 1)
     assert await settled(ctx) == {"dead": 1}
@@ -103,5 +104,5 @@ async def test_rejected_call_makes_the_row_dead_and_keeps_what_was_sent(
 async def test_transient_failures_still_retry(tg: TestClient, fake_telegram: FakeTelegram) -> None:
     fake_telegram.fail_next("sendMessage", 502)
     await share_location(tg, 2)
-    assert await settled(tg.app[CONTEXT]) == {"sent": 1}
+    assert await settled(tg.app[SERVICES_KEY]) == {"sent": 1}
     assert [c.method for c in fake_telegram.calls] == ["sendVenue", "sendMessage"]

@@ -17,7 +17,7 @@ from bot.wechat import (
     WeChatNotConfigured,
     WeChatUnavailable,
 )
-from core import AppContext
+from handlers import Services
 from tests.fakes.wechat import FakeWeChat
 
 
@@ -27,12 +27,12 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _mini(fake: FakeWeChat, http: httpx.AsyncClient, ctx: AppContext) -> WeChatApi:
+def _mini(fake: FakeWeChat, http: httpx.AsyncClient, ctx: Services) -> WeChatApi:
     return WeChatApi(fake.base_url, http, ctx.store, appid="wx-mini", secret="mini-secret")
 
 
 async def test_token_fetched_once_and_shared_by_every_process(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     fake_wechat.token_delay = 0.2  # the refreshes overlap: all ten start before the first one ends
     processes = [_mini(fake_wechat, http, backend()) for _ in range(5)]
@@ -46,7 +46,7 @@ async def test_token_fetched_once_and_shared_by_every_process(
 
 
 async def test_rejected_token_is_refreshed_once_and_the_call_retried(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     ctx = backend()
     a, b = _mini(fake_wechat, http, ctx), _mini(fake_wechat, http, ctx)
@@ -59,7 +59,7 @@ async def test_rejected_token_is_refreshed_once_and_the_call_retried(
 
 
 async def test_token_is_refreshed_before_it_expires(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     ctx = backend()
     api = _mini(fake_wechat, http, ctx)
@@ -70,7 +70,7 @@ async def test_token_is_refreshed_before_it_expires(
 
 
 async def test_wrong_secret_and_missing_config(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     ctx = backend()
     wrong = WeChatApi(fake_wechat.base_url, http, ctx.store, appid="wx-mini", secret="nope")
@@ -83,7 +83,7 @@ async def test_wrong_secret_and_missing_config(
 
 
 async def test_unreachable_wechat_is_translated(
-    http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     api = WeChatApi("http://127.0.0.1:9", http, backend().store, appid="a", secret="s")
     with pytest.raises(WeChatUnavailable):
@@ -91,7 +91,7 @@ async def test_unreachable_wechat_is_translated(
 
 
 async def test_content_check_verdicts_and_failure_holds_for_review(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     api = _mini(fake_wechat, http, backend())
     fake_wechat.verdicts = {"赌博": "risky", "加微信": "review"}
@@ -107,7 +107,7 @@ async def test_content_check_verdicts_and_failure_holds_for_review(
 
 
 async def test_customer_service_message_and_its_window(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     api = WeChatApi(
         fake_wechat.base_url, http, backend().store, appid="wx-official", secret="official-secret"
@@ -126,7 +126,7 @@ async def test_customer_service_message_and_its_window(
 
 
 async def test_login_code_works_once(
-    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., AppContext]
+    fake_wechat: FakeWeChat, http: httpx.AsyncClient, backend: Callable[..., Services]
 ) -> None:
     api = _mini(fake_wechat, http, backend())
     fake_wechat.codes["c1"] = ("o-mini-1", "SESSIONKEY==")

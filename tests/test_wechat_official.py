@@ -13,13 +13,12 @@ from aiohttp.test_utils import TestClient
 from wechatpy.crypto import WeChatCrypto
 
 from bot.wechat import ACCOUNT, sign
-from core import CONTEXT, AppContext
-from core.app import create_app
-from handlers import Conversation, Message, Router, Text
+from handlers import SERVICES_KEY, Conversation, Message, Router, Services, Text
 from locations import wgs84_to_gcj02
 from tests.conftest import AppClient
 from tests.fakes.wechat import WECHAT_AES_KEY, WECHAT_TOKEN, FakeWeChat
 from tests.stations import HOHHOT, add_stations, station
+from yizhan.app import create_app
 
 LAT, LNG = HOHHOT
 OPENID = "o-worker-1"
@@ -29,14 +28,14 @@ NONCE = "6187532"
 @pytest.fixture
 async def wx(wechat_client: AppClient) -> AppClient:
     await add_stations(
-        wechat_client.app[CONTEXT],
+        wechat_client.app[SERVICES_KEY],
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"),
         station("NEXT", LAT + 0.004, LNG, name="人民公园驿站"),
     )
     return wechat_client
 
 
-def _query(ctx: AppContext, **extra: str) -> dict[str, str]:
+def _query(ctx: Services, **extra: str) -> dict[str, str]:
     timestamp = str(int(ctx.clock.now().timestamp()))
     return {
         "timestamp": timestamp,
@@ -93,7 +92,9 @@ def _event(event: str, created: str = "1764000100", **extra: str) -> str:
 
 
 async def _post(wx: TestClient, body: str, **query: str) -> tuple[int, str]:
-    resp = await wx.post("/wechat", params=_query(wx.app[CONTEXT], **query), data=body.encode())
+    resp = await wx.post(
+        "/wechat", params=_query(wx.app[SERVICES_KEY], **query), data=body.encode()
+    )
     return resp.status, await resp.text()
 
 
@@ -101,7 +102,7 @@ def _content(reply_xml: str) -> str:
     return str(xmltodict.parse(reply_xml)["xml"]["Content"])
 
 
-def _counting(ctx: AppContext, delay: float = 0.0) -> list[Message]:
+def _counting(ctx: Services, delay: float = 0.0) -> list[Message]:
     """Replace the conversation with one that records each message it handles."""
     seen: list[Message] = []
     router = Router("count")
@@ -157,7 +158,7 @@ def test_published_sample_decrypts_and_verifies() -> None:
 
 
 async def test_published_sample_through_the_endpoint(
-    backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     from datetime import datetime
 
@@ -198,7 +199,7 @@ async def test_published_sample_through_the_endpoint(
 
 
 async def test_url_verification(wx: TestClient) -> None:
-    ctx = wx.app[CONTEXT]
+    ctx = wx.app[SERVICES_KEY]
     resp = await wx.get("/wechat", params=_query(ctx, echostr="4793482385"))
     assert resp.status == 200 and await resp.text() == "4793482385"
     bad = {**_query(ctx, echostr="1"), "signature": "0" * 40}
@@ -214,7 +215,7 @@ async def test_url_verification(wx: TestClient) -> None:
 
 
 async def test_forged_or_hostile_posts_change_nothing(wx: TestClient) -> None:
-    ctx = wx.app[CONTEXT]
+    ctx = wx.app[SERVICES_KEY]
     seen = _counting(ctx)
     forged = {**_query(ctx), "signature": "f" * 40}
     resp = await wx.post("/wechat", params=forged, data=_text("附近驿站").encode())
@@ -277,7 +278,7 @@ async def test_numbered_choice_runs_the_button(wx: TestClient) -> None:
 
 
 async def test_safe_mode_request_gets_encrypted_reply(wx: TestClient) -> None:
-    ctx = wx.app[CONTEXT]
+    ctx = wx.app[SERVICES_KEY]
     glat, glng = wgs84_to_gcj02(LAT, LNG)
     timestamp = _query(ctx)["timestamp"]
     crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES_KEY, "wx-official")
@@ -292,7 +293,7 @@ async def test_safe_mode_request_gets_encrypted_reply(wx: TestClient) -> None:
 
 
 async def test_retries_get_the_same_answer_and_run_once(wx: TestClient) -> None:
-    seen = _counting(wx.app[CONTEXT], delay=0.3)
+    seen = _counting(wx.app[SERVICES_KEY], delay=0.3)
     # WeChat's retry can arrive while the first delivery is still being answered.
     results = await asyncio.gather(*(_post(wx, _text("热水", msg_id="3001")) for _ in range(3)))
     assert {(s, _content(b)) for s, b in results} == {(200, "第1次回答：热水")}
@@ -308,7 +309,7 @@ async def test_retries_get_the_same_answer_and_run_once(wx: TestClient) -> None:
 async def test_slow_work_answers_at_once_and_follows_up(
     wx: TestClient, fake_wechat: FakeWeChat
 ) -> None:
-    ctx = wx.app[CONTEXT]
+    ctx = wx.app[SERVICES_KEY]
     seen = _counting(ctx, delay=0.6)
     wx.app[ACCOUNT].deadline = 0.1
     status, body = await _post(wx, _text("法律援助", msg_id="4001"))

@@ -17,14 +17,14 @@ from sqlalchemy import select
 
 from bot.wechat import SUBSCRIBE_KIND, TemplateConfigError
 from bot.wechat._subscribe import field_value, parse_fields
-from core import CONTEXT, AppContext
-from core.app import create_app
 from core.outbox import OutboxMessage, dispatcher_of
+from handlers import SERVICES_KEY, Services
 from locations import Point, wgs84_to_gcj02
 from membership import POLICY_VERSION, add_staff
 from referrals import NewCase, service_of
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 ENROLL_TPL = "TPL-ENROLL-1"
 CASE_TPL = "TPL-CASE-1"
@@ -41,7 +41,7 @@ Client = TestClient
 
 
 async def _api(
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
     fake: FakeWeChat,
     **settings: Any,
@@ -53,7 +53,7 @@ async def _api(
         **settings,
     }
     client: Client = await aiohttp_client(create_app(backend(**overrides)))
-    await load_unions(client.app[CONTEXT])
+    await load_unions(client.app[SERVICES_KEY])
     return client
 
 
@@ -86,12 +86,12 @@ async def _enroll(api: Client, fake: FakeWeChat, openid: str, phone: str) -> int
 
 
 async def _courier_staff(api: Client) -> dict[str, str]:
-    _, token = await add_staff(api.app[CONTEXT].db, "快递工会小王", ["HH-KD"])
+    _, token = await add_staff(api.app[SERVICES_KEY].db, "快递工会小王", ["HH-KD"])
     return {"Authorization": f"Bearer {token}"}
 
 
 async def _rows(api: Client, recipient: str) -> list[OutboxMessage]:
-    async with api.app[CONTEXT].db.session() as session:
+    async with api.app[SERVICES_KEY].db.session() as session:
         return list(
             (
                 await session.execute(
@@ -109,7 +109,7 @@ async def _rows(api: Client, recipient: str) -> list[OutboxMessage]:
 async def _settled(api: Client, recipient: str, count: int = 1) -> list[OutboxMessage]:
     """Deliver, then wait until `count` rows to `recipient` have been tried at least once (the
     app's own background dispatcher may be the one that took them)."""
-    await dispatcher_of(api.app[CONTEXT]).drain()
+    await dispatcher_of(api.app[SERVICES_KEY]).drain()
     for _ in range(200):
         rows = await _rows(api, recipient)
         if len(rows) >= count and all(r.status != "sending" and r.attempts for r in rows):
@@ -126,7 +126,7 @@ async def _approved(api: Client, fake: FakeWeChat, openid: str, phone: str) -> l
 
 
 async def test_approval_reaches_the_worker_as_a_subscribe_message(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-lina", "13912345678")
@@ -145,12 +145,12 @@ async def test_approval_reaches_the_worker_as_a_subscribe_message(
     assert sent["data"]["thing3"] == {"value": "呼和浩特市快递行业工会"}
     assert sent["page"] == "pages/membership/index" and sent["miniprogram_state"] == "formal"
     # A second round sends nothing again.
-    await dispatcher_of(api.app[CONTEXT]).drain()
+    await dispatcher_of(api.app[SERVICES_KEY]).drain()
     assert fake.count(SEND) == 1
 
 
 async def test_a_long_rejection_reason_is_trimmed_to_what_wechat_takes(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-zhao", "13912345679")
@@ -171,14 +171,14 @@ async def test_a_long_rejection_reason_is_trimmed_to_what_wechat_takes(
 
 
 async def test_refused_subscription_is_given_up_not_retried(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.refused.add("o-no")
     [row] = await _approved(api, fake, "o-no", "13912345670")
     assert row.status == "dead" and row.attempts == 1 and "43101" in row.last_error
     for _ in range(3):
-        await dispatcher_of(api.app[CONTEXT]).drain()
+        await dispatcher_of(api.app[SERVICES_KEY]).drain()
     assert fake.count(SEND) == 1 and fake.subscribed == []
     # The worker can still see the outcome in the mini-program.
     me = await _login(api, fake, "o-no")
@@ -188,7 +188,7 @@ async def test_refused_subscription_is_given_up_not_retried(
 
 
 async def test_an_openid_of_another_app_is_given_up(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.foreign.add("o-other")
@@ -197,7 +197,7 @@ async def test_an_openid_of_another_app_is_given_up(
 
 
 async def test_rate_limit_is_retried_later(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-busy", "13912345672")
@@ -209,7 +209,7 @@ async def test_rate_limit_is_retried_later(
 
 
 async def test_a_rejected_token_is_refreshed_and_the_message_sent(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     enrollment = await _enroll(api, fake, "o-tok", "13912345673")
@@ -222,7 +222,7 @@ async def test_a_rejected_token_is_refreshed_and_the_message_sent(
 
 
 async def test_a_page_not_yet_released_still_sends_the_message(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     fake.released_pages = {"pages/index/index"}
@@ -232,7 +232,7 @@ async def test_a_page_not_yet_released_still_sends_the_message(
 
 async def test_without_a_template_rows_are_given_up_and_logged_once(
     fake: FakeWeChat,
-    backend: Callable[..., AppContext],
+    backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -250,7 +250,7 @@ async def test_without_a_template_rows_are_given_up_and_logged_once(
 
 
 async def test_case_steps_reach_a_mini_program_worker(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     api = await _api(backend, aiohttp_client, fake)
     auth = await _login(api, fake, "o-case")
@@ -268,7 +268,7 @@ async def test_case_steps_reach_a_mini_program_worker(
         },
     )
     case = await made.json()
-    _, token = await add_staff(api.app[CONTEXT].db, "王芳", ["HH-XC"])
+    _, token = await add_staff(api.app[SERVICES_KEY].db, "王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
     claimed = await api.post(f"/admin/v1/cases/{case['id']}/claim", headers=staff)
     assert (await claimed.json())["worker_notified"] is True
@@ -292,12 +292,12 @@ async def test_case_steps_reach_a_mini_program_worker(
 
 
 async def test_case_steps_reach_an_official_account_worker_by_customer_service_message(
-    fake: FakeWeChat, backend: Callable[..., AppContext], aiohttp_client: Callable[..., Any]
+    fake: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
     """The Official Account has no subscribe template here: its users get the text (kind
     `wechat_text`) within WeChat's 48-hour window."""
     api = await _api(backend, aiohttp_client, fake)
-    ctx = api.app[CONTEXT]
+    ctx = api.app[SERVICES_KEY]
     lat, lng = 40.8580, 111.6655
     made = await service_of(ctx).submit(
         NewCase(
@@ -325,7 +325,7 @@ async def test_case_steps_reach_an_official_account_worker_by_customer_service_m
 
 
 async def test_a_misread_field_map_stops_start_up(
-    backend: Callable[..., AppContext], fake: FakeWeChat
+    backend: Callable[..., Services], fake: FakeWeChat
 ) -> None:
     with pytest.raises(TemplateConfigError, match="MINIPROGRAM_TEMPLATE_CASE_FIELDS"):
         create_app(

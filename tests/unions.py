@@ -3,7 +3,7 @@ a county pool, and Baotou; each with its own staff chat."""
 
 from __future__ import annotations
 
-from core import AppContext
+from handlers import Services
 from membership import import_unions, parse_union_csv
 
 UNIONS_CSV = """\
@@ -18,7 +18,7 @@ BT,包头市总工会,league,包头市,,150200,,,,,-1006,,NM
 """
 
 
-async def load_unions(context: AppContext) -> dict[str, int]:
+async def load_unions(context: Services) -> dict[str, int]:
     """Import the test directory; returns union ids by code."""
     parsed = parse_union_csv(UNIONS_CSV)
     assert not parsed.problems, parsed.problems

@@ -7,17 +7,13 @@ the synthetic demo stations first.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import sys
 from typing import TextIO
 
 import click
 
-from core.context import AppContext
-from core.settings import get_settings
-from handlers import Button, Conversation, Message, Place, Reply, Text, conversation_for
+from handlers import Button, Message, Place, Reply, Services, Text
 from locations import Point
 
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
@@ -64,9 +60,9 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
 
 
 async def run_session(
-    context: AppContext, stdin: TextIO, *, user: str = "local", language: str = "zh"
+    services: Services, stdin: TextIO, *, user: str = "local", language: str = "zh"
 ) -> None:
-    conversation: Conversation = conversation_for(context)
+    conversation = services.conversation
     buttons: list[Button] = []
 
     async def say(**content: object) -> None:
@@ -107,32 +103,6 @@ async def run_session(
             await say(data=buttons[number - 1].data)
             continue
         await say(text=line)
-
-
-async def _main(user: str, language: str) -> None:
-    from locations.cli import load_demo_if_empty
-
-    context = AppContext.from_settings(get_settings())
-    try:
-        await context.db.upgrade()
-        loaded = await load_demo_if_empty(context)
-        if loaded:
-            click.echo(f"数据库里还没有驿站，已载入 {loaded} 个演示驿站（虚构数据）。")
-        await context.start(upgrade=False)
-        await run_session(context, sys.stdin, user=user, language=language)
-    finally:
-        await context.close()
-
-
-@click.command("chat")
-@click.option(
-    "--lang", "language", default="zh", show_default=True, help="Language of the answers: zh or en."
-)
-@click.option("--user", default="local", show_default=True, help="Who you are in the chat.")
-def chat(language: str, user: str) -> None:
-    """Talk to the bot in the terminal: type text, or @40.84,111.75 to share a location."""
-    quiet_logs()
-    asyncio.run(_main(user, language))
 
 
 def quiet_logs() -> None:

@@ -1,10 +1,11 @@
 """The Telegram channel: webhook surface, long polling, and the Bot API client.
 
-`setup(app)` mounts `POST /telegram/webhook` (listed in `core.app.SURFACES`); `bot` is the
-`yizhan bot` command group (`poll`, `set-webhook`). Replies leave through the outbox.
+`TelegramBot(services)` handles updates and is the outbox sender for its replies;
+`setup(app, bot)` mounts `POST /telegram/webhook`; `poll(bot)` is long polling. The
+composition root (`yizhan/`) builds the bot, mounts it and registers its sender.
 """
 
-from ._bot import KIND, LIVE_REFRESH_SECONDS, Outcome, TelegramBot, bot_of
+from ._bot import ALLOWED_UPDATES, KIND, LIVE_REFRESH_SECONDS, Outcome, TelegramBot
 from ._client import (
     RateLimiter,
     TelegramClient,
@@ -12,11 +13,13 @@ from ._client import (
     TelegramRejected,
     TelegramRetry,
 )
+from ._poll import poll, set_webhook
 from ._render import calls_for, calls_of_payload, message_of
-from ._webhook import SECRET_HEADER, setup
-from .cli import bot, poll
+from ._webhook import BOT, SECRET_HEADER, setup
 
 __all__ = [
+    "ALLOWED_UPDATES",
+    "BOT",
     "KIND",
     "LIVE_REFRESH_SECONDS",
     "SECRET_HEADER",
@@ -27,11 +30,10 @@ __all__ = [
     "TelegramError",
     "TelegramRejected",
     "TelegramRetry",
-    "bot",
-    "bot_of",
     "calls_for",
     "calls_of_payload",
     "message_of",
     "poll",
+    "set_webhook",
     "setup",
 ]

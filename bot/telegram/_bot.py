@@ -18,12 +18,9 @@ import logging
 from enum import StrEnum
 from typing import Any
 
-import httpx
-
-from core.context import AppContext
 from core.logging import mask_pii
-from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of
-from handlers import conversation_for
+from core.outbox import GiveUp, OutboxMessage, RetryLater
+from handlers import Services
 
 from ._client import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 from ._commit import GroupCommit
@@ -47,22 +44,18 @@ class Outcome(StrEnum):
 
 
 class TelegramBot:
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
-        self._http: httpx.AsyncClient | None = None
+    def __init__(self, services: Services) -> None:
+        self.context = services
         self._client: TelegramClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._commits = GroupCommit(context.db)
+        self._commits = GroupCommit(services.db)
 
     def client(self) -> TelegramClient | None:
         """The Bot API client; None while no TELEGRAM_BOT_TOKEN is configured."""
         settings = self.context.settings
         if self._client is None and settings.telegram_bot_token is not None:
-            self._http = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)
-            )
             self._client = TelegramClient(
-                self._http,
+                self.context.http,
                 settings.telegram_bot_token.get_secret_value(),
                 base_url=settings.telegram_api_base,
             )
@@ -71,9 +64,7 @@ class TelegramBot:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        if self._http is not None:
-            await self._http.aclose()
-        self._http = self._client = None
+        self._client = None
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -104,7 +95,7 @@ class TelegramBot:
             f"tg:live:{message.user_id}", "1", ttl=LIVE_REFRESH_SECONDS, only_new=True
         ):
             return Outcome.IGNORED  # a live location moves every few seconds: refresh rarely
-        replies = await conversation_for(self.context).handle(message)
+        replies = await self.context.conversation.handle(message)
         calls = calls_for(message.chat_id, replies)
         if calls:
             await self.queue(message.chat_id, calls, dedupe_key=f"update:{update_id}")
@@ -130,7 +121,7 @@ class TelegramBot:
     async def queue(self, chat_id: str, calls: list[Call], *, dedupe_key: str | None) -> bool:
         """Commit `calls` to the outbox as one ordered delivery; False if already queued."""
         added = await self._commits.add(KIND, chat_id, {"calls": calls}, dedupe_key)
-        dispatcher_of(self.context).wake()
+        self.context.outbox.wake()
         return added
 
     # -- outbound (the outbox sender) ------------------------------------------------------
@@ -171,12 +162,3 @@ class TelegramBot:
             await store.set(progress, str(position + 1), ttl=PROGRESS_TTL)
             sent.append(result.get("message_id") if isinstance(result, dict) else None)
         return {"message_ids": sent}
-
-
-def bot_of(context: AppContext) -> TelegramBot:
-    """The process's bot; its outbox sender is registered on first use."""
-    bot = context.components.get("telegram")
-    if not isinstance(bot, TelegramBot):
-        bot = context.components["telegram"] = TelegramBot(context)
-        dispatcher_of(context).register(KIND, bot.send)
-    return bot

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import AsyncIterator
 
 import orjson
 from aiohttp import web
 
-from core.context import CONTEXT
 from core.http import Problem
-from core.outbox import dispatcher_of
 
-from ._bot import Outcome, bot_of
+from ._bot import Outcome, TelegramBot
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+BOT = web.AppKey("telegram_bot", TelegramBot)
 
 
 def _authorised(request: web.Request) -> bool:
-    secret = request.app[CONTEXT].settings.telegram_webhook_secret
+    secret = request.app[BOT].context.settings.telegram_webhook_secret
     if secret is None or not secret.get_secret_value():
         return False  # no secret configured: nobody can prove to be Telegram, so refuse all
     given = request.headers.get(SECRET_HEADER, "")
@@ -35,7 +33,7 @@ async def webhook(request: web.Request) -> web.Response:
         raise Problem(400, "请求有误", "内容不是有效的 JSON。") from exc
     if not isinstance(update, dict):
         raise Problem(400, "请求有误", "内容应是一个 Telegram update 对象。")
-    outcome = await bot_of(request.app[CONTEXT]).process(update)
+    outcome = await request.app[BOT].process(update)
     return web.Response(body=_ANSWERS[outcome], content_type="application/json")
 
 
@@ -45,17 +43,8 @@ _ANSWERS = {
 }
 
 
-async def _lifespan(app: web.Application) -> AsyncIterator[None]:
-    context = app[CONTEXT]
-    bot = bot_of(context)
-    yield
-    # The dispatcher (started by the core.outbox surface, stopped after us) may be mid-send:
-    # stop it first so no delivery runs on a closed HTTP client.
-    await dispatcher_of(context).stop()
-    await bot.close()
-
-
-def setup(app: web.Application) -> None:
-    bot_of(app[CONTEXT])  # registers the outbox sender, also for `yizhan outbox run`
+def setup(app: web.Application, bot: TelegramBot) -> None:
+    """Mount `POST /telegram/webhook` for `bot`. The composition root stops the outbox before
+    `bot.close()`, so no delivery runs on a closed client."""
+    app[BOT] = bot
     app.router.add_post("/telegram/webhook", webhook)
-    app.cleanup_ctx.append(_lifespan)

@@ -1,5 +1,6 @@
 """WeChat: the Official Account channel (`GET|POST /wechat`) and the WeChat server API client
-shared with the mini-program API (`wechat_clients(app).official` / `.mini`).
+shared with the mini-program API (`WeChatClients.official` / `.mini`, built by the
+composition root and handed to both as `Services.wechat` / `Services.miniprogram`).
 
 Other packages may queue a message to a worker who wrote to the Official Account in the last
 48 hours with `core.outbox.enqueue(session, OUTBOX_KIND, openid, {"text": …}, dedupe_key)`, and
@@ -20,11 +21,11 @@ from ._api import (
     WeChatNotConfigured,
     WeChatUnavailable,
 )
-from ._clients import WeChatClients, wechat_clients
+from ._clients import WeChatClients
 from ._render import render
 from ._security import CallbackRejected, SafeMode, check_query, parse_xml, sign
 from ._subscribe import SUBSCRIBE_KIND, SubscribeSender, TemplateConfigError
-from ._webhook import ACCOUNT, OUTBOX_KIND, OfficialAccount, setup
+from ._webhook import ACCOUNT, OUTBOX_KIND, OfficialAccount, register_senders, setup
 
 __all__ = [
     "ACCOUNT",
@@ -50,8 +51,8 @@ __all__ = [
     "WeChatUnavailable",
     "check_query",
     "parse_xml",
+    "register_senders",
     "render",
     "setup",
     "sign",
-    "wechat_clients",
 ]

@@ -19,14 +19,14 @@ import wechatpy
 from aiohttp import web
 from wechatpy.replies import TextReply
 
-from core.context import CONTEXT, AppContext
 from core.http import Problem
-from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueue
-from handlers import Message, Reply, conversation_for, remember_location, user_key
+from core.outbox import Dispatcher, GiveUp, OutboxMessage, RetryLater, enqueue
+from core.settings import Settings
+from handlers import Message, Reply, Services, remember_location, user_key
 from locations import CoordSystem, to_wgs84
 
 from ._api import OutOfWindow, WeChatError, WeChatNotConfigured
-from ._clients import WeChatClients, wechat_clients
+from ._clients import WeChatClients
 from ._render import CHOICES_TTL, choice_data, encode_choices, render
 from ._security import MAX_BODY_BYTES, CallbackRejected, SafeMode, check_query, parse_xml
 from ._subscribe import SUBSCRIBE_KIND, SubscribeSender
@@ -48,10 +48,9 @@ LOCATION_EVENT_COORD = CoordSystem.WGS84
 class OfficialAccount:
     """One Official Account's callback, with what it needs from the app."""
 
-    def __init__(self, context: AppContext, app: web.Application) -> None:
-        settings = context.settings
-        self.context = context
-        self.app = app
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        self.context = services
         self.token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
         aes = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else ""
         self.safe = SafeMode(self.token, aes, settings.wechat_appid or "") if aes else None
@@ -160,7 +159,7 @@ class OfficialAccount:
     async def _enqueue(self, openid: str, text: str, key: str) -> None:
         async with self.context.db.transaction() as session:
             await enqueue(session, OUTBOX_KIND, openid, {"text": text}, dedupe_key=key)
-        dispatcher_of(self.context).wake()
+        self.context.outbox.wake()
 
     async def _work(self, message: Any, openid: str) -> str:
         """Run the conversation for one WeChat message; "" when nothing should be said."""
@@ -172,7 +171,7 @@ class OfficialAccount:
             return ""
         if incoming is None:
             return ""
-        replies: list[Reply] = await conversation_for(self.context).handle(incoming)
+        replies: list[Reply] = await self.context.conversation.handle(incoming)
         text, choices = render(replies, mini_appid=self.mini_appid)
         store, choices_key = self.context.store, f"wechat:choices:{openid}"
         if choices:
@@ -242,15 +241,17 @@ def customer_service_sender(clients: WeChatClients) -> Any:
     return send
 
 
-def setup(app: web.Application) -> None:
-    context = app[CONTEXT]
-    account = OfficialAccount(context, app)
+def register_senders(outbox: Dispatcher, clients: WeChatClients, settings: Settings) -> None:
+    """The Official Account's customer-service texts; mini-program users are told outcomes by
+    subscribe message, with the mini-program's token."""
+    outbox.register(OUTBOX_KIND, customer_service_sender(clients))
+    outbox.register(SUBSCRIBE_KIND, SubscribeSender.from_settings(clients.mini, settings))
+
+
+def setup(app: web.Application, services: Services) -> None:
+    """Mount `GET|POST /wechat`."""
+    account = OfficialAccount(services)
     app[ACCOUNT] = account
-    dispatcher_of(context).register(OUTBOX_KIND, customer_service_sender(wechat_clients(app)))
-    # Mini-program users are told outcomes by subscribe message, with the mini-program's token.
-    dispatcher_of(context).register(
-        SUBSCRIBE_KIND, SubscribeSender.from_settings(wechat_clients(app).mini, context.settings)
-    )
     app.router.add_get("/wechat", account.verify)
     app.router.add_post("/wechat", account.receive)
 

@@ -10,7 +10,9 @@ Public API
   which is how "no chat gets the same case twice" is kept. The dispatcher is nudged right after
   the caller commits when it runs in this process (`dispatcher.wake()`), otherwise within
   `poll_seconds`.
-- `Dispatcher(db)`, `.register(kind, sender)`, `.start()` / `.stop()`, `.run_once()`, `.wake()`.
+- `Dispatcher(db)` (or `Dispatcher.from_settings(db, settings)`: OUTBOX_* tuning),
+  `.register(kind, sender)` (once per kind, by the composition root), `.start()` / `.stop()`,
+  `.run_once()`, `.wake()`.
   A sender is `async def send(message: OutboxMessage) -> dict | None`; what it returns (e.g. the
   Telegram `message_id`) is stored in `OutboxMessage.result`. It raises
   `RetryLater(reason, retry_after=None)` for a failure worth retrying (network, 5xx, Telegram 429
@@ -20,11 +22,7 @@ Public API
   "telegram", the Official Account "wechat" → "wechat_text" (customer-service text, payload
   `{"text"}`), the "miniprogram" → "wechat_subscribe"); one table, so every domain that tells
   a worker something picks the same sender for the same channel.
-- `dispatcher_of(context)`: the process's dispatcher (`context.components["outbox"]`), created
-  on first use so every surface's `setup(app)` can register its senders on it.
-- `setup(app)`: a surface that runs the dispatcher in the background for the app's lifetime.
-- `yizhan outbox run` delivers until interrupted; `yizhan outbox status` counts rows by status
-  (`core.outbox.cli`).
+- `counts(db)`: rows by status (`yizhan outbox status`).
 
 Guarantees
 ----------
@@ -52,7 +50,7 @@ Times here are real UTC time, not `context.clock`: retry delays and leases are a
 and processes, and must keep moving while tests freeze the business clock.
 """
 
-from ._dispatcher import Dispatcher, OutboxSettings, dispatcher_of, setup
+from ._dispatcher import Dispatcher
 from ._enqueue import counts, enqueue, enqueue_many, insert_rows
 from ._model import (
     WORKER_KINDS,
@@ -66,7 +64,6 @@ from ._model import (
     Sender,
     utcnow,
 )
-from .cli import outbox
 
 __all__ = [
     "WORKER_KINDS",
@@ -76,16 +73,12 @@ __all__ = [
     "NewMessage",
     "OutboxError",
     "OutboxMessage",
-    "OutboxSettings",
     "OutboxStatus",
     "RetryLater",
     "Sender",
     "counts",
-    "dispatcher_of",
     "enqueue",
     "enqueue_many",
     "insert_rows",
-    "outbox",
-    "setup",
     "utcnow",
 ]

@@ -9,11 +9,10 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
@@ -22,9 +21,7 @@ from ..logging import mask_pii
 from ._model import GiveUp, OutboxMessage, OutboxStatus, RetryLater, Sender, utcnow
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from ..context import AppContext
+    from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +55,25 @@ class Dispatcher:
         self.delivered = 0
         self.failed = 0
 
-    def register(self, kind: str, sender: Sender, *, replace: bool = True) -> None:
-        if replace or kind not in self.senders:
-            self.senders[kind] = sender
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> Dispatcher:
+        """A dispatcher tuned by the OUTBOX_* settings."""
+        return cls(
+            db,
+            lease_seconds=settings.outbox_lease_seconds,
+            base_delay=settings.outbox_base_delay,
+            max_delay=settings.outbox_max_delay,
+            max_attempts=settings.outbox_max_attempts,
+            poll_seconds=settings.outbox_poll_seconds,
+            concurrency=settings.outbox_concurrency,
+        )
+
+    def register(self, kind: str, sender: Sender) -> None:
+        """Deliver rows of `kind` with `sender`. Done once per kind, by the composition root
+        (`yizhan.wiring`): a second sender for a kind is a wiring mistake, not an override."""
+        if kind in self.senders:
+            raise ValueError(f"outbox: a sender for {kind!r} is already registered")
+        self.senders[kind] = sender
 
     def wake(self) -> None:
         """Look for due rows now (call after committing an enqueue)."""
@@ -308,45 +321,3 @@ class Dispatcher:
                     )
                     .values(next_attempt_at=when)
                 )
-
-
-class OutboxSettings(BaseSettings):
-    """Tuning from the environment: OUTBOX_LEASE_SECONDS, OUTBOX_BASE_DELAY, …"""
-
-    model_config = SettingsConfigDict(env_prefix="OUTBOX_", env_file=".env", extra="ignore")
-
-    lease_seconds: float = 60.0  # well above a sender's HTTP timeout (10 s)
-    base_delay: float = 2.0
-    max_delay: float = 900.0
-    max_attempts: int = 25
-    poll_seconds: float = 1.0
-
-
-def dispatcher_of(context: AppContext) -> Dispatcher:
-    """The process's dispatcher; created on first use so surfaces can register senders."""
-    dispatcher: Dispatcher | None = context.components.get("outbox")
-    if dispatcher is None:
-        tuning = OutboxSettings()
-        dispatcher = Dispatcher(
-            context.db,
-            lease_seconds=tuning.lease_seconds,
-            base_delay=tuning.base_delay,
-            max_delay=tuning.max_delay,
-            max_attempts=tuning.max_attempts,
-            poll_seconds=tuning.poll_seconds,
-        )
-        context.components["outbox"] = dispatcher
-    return dispatcher
-
-
-def setup(app: web.Application) -> None:
-    """Surface: run the dispatcher while the app runs (after the schema upgrade)."""
-    from ..context import CONTEXT
-
-    async def running(app: web.Application) -> AsyncIterator[None]:
-        dispatcher = dispatcher_of(app[CONTEXT])
-        dispatcher.start()
-        yield
-        await dispatcher.stop()
-
-    app.cleanup_ctx.append(running)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
-from core.context import AppContext
-from core.settings import get_settings
+from handlers import Services
 from locations import CoordSystem
+from referrals import RegionError, import_boundaries
 
-from ._regions import RegionError, import_boundaries
+from ._run import run
 
 
 @click.group()
@@ -31,16 +30,11 @@ def regions() -> None:
 def import_command(file: Path, coord: str) -> None:
     """Replace the boundaries with FILE (GeoJSON with adcode, name, level, parent)."""
 
-    async def run() -> int:
-        context = AppContext.from_settings(get_settings())
-        try:
-            await context.db.upgrade()
-            return await import_boundaries(context.db, file, CoordSystem(coord))
-        finally:
-            await context.close()
+    async def work(services: Services) -> int:
+        return await import_boundaries(services.db, file, CoordSystem(coord))
 
     try:
-        count = asyncio.run(run())
+        count = run(work)
     except RegionError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已导入 {count} 个行政区边界，求助会按所在旗县区转给当地工会。")

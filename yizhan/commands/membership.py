@@ -1,41 +1,24 @@
 """`yizhan unions …` and `yizhan staff …`: the union directory and the staff who act for it.
-(`yizhan pii …` is in `core.cli`: key rotation covers every domain's personal data.)"""
+(`yizhan pii …` is in `yizhan.cli`: key rotation covers every domain's personal data.)"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import click
 
-from core.context import AppContext
-from core.settings import get_settings
-
-from ._directory import (
+from handlers import Services
+from membership import (
     DirectoryError,
     add_staff,
     all_unions,
     deactivate_staff,
     import_unions,
     list_staff,
+    read_union_file,
 )
-from ._union_file import read_union_file
 
-T = TypeVar("T")
-
-
-def _run(fn: Callable[[AppContext], Awaitable[T]]) -> T:
-    async def wrapper() -> T:
-        context = AppContext.from_settings(get_settings())
-        try:
-            await context.db.upgrade()
-            return await fn(context)
-        finally:
-            await context.close()
-
-    return asyncio.run(wrapper())
+from ._run import run
 
 
 @click.group()
@@ -55,12 +38,12 @@ def import_(file: Path) -> None:
             f"共 {len(parsed.problems)} 处有误，未导入任何工会。改正后重试。"
         )
 
-    async def run(context: AppContext) -> str:
+    async def run(context: Services) -> str:
         summary = await import_unions(context.db, parsed.rows)
         return f"导入完成：新增 {summary.created} 个工会，更新 {summary.updated} 个。"
 
     try:
-        click.echo(_run(run))
+        click.echo(run(run))
     except DirectoryError as exc:
         raise click.ClickException(f"{exc} 未导入任何工会。") from None
 
@@ -68,7 +51,7 @@ def import_(file: Path) -> None:
 @unions.command("list")
 def list_() -> None:
     """List the unions in the directory."""
-    for u in _run(lambda c: all_unions(c.db)):
+    for u in run(lambda c: all_unions(c.db)):
         place = "/".join(p for p in (u.league, u.county) if p)
         chat = "有" if u.telegram_chat_id or u.wecom_robot_key else "无"
         click.echo(f"{u.id}\t{u.key}\t{u.name}\t{u.level}\t{place}\t工作群：{chat}")
@@ -92,14 +75,14 @@ def staff() -> None:
 def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> None:
     """Add staff member NAME; prints their bearer token once (it is not stored)."""
 
-    async def run(context: AppContext) -> tuple[int, str]:
+    async def run(context: Services) -> tuple[int, str]:
         info, token = await add_staff(
             context.db, name, list(union_keys), telegram_user_id=telegram_user
         )
         return info.id, token
 
     try:
-        staff_id, token = _run(run)
+        staff_id, token = run(run)
     except DirectoryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已添加工作人员 {name}（编号 {staff_id}）。访问令牌只显示这一次，请妥善保存：")
@@ -109,7 +92,7 @@ def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> Non
 @staff.command("list")
 def staff_list() -> None:
     """List active staff members and the unions they serve."""
-    for s in _run(lambda c: list_staff(c.db)):
+    for s in run(lambda c: list_staff(c.db)):
         click.echo(f"{s.id}\t{s.name}\t工会 {','.join(str(i) for i in sorted(s.union_ids))}")
 
 
@@ -117,6 +100,6 @@ def staff_list() -> None:
 @click.argument("staff_id", type=int)
 def staff_remove(staff_id: int) -> None:
     """Deactivate a staff member; their token stops working at once."""
-    if not _run(lambda c: deactivate_staff(c.db, staff_id)):
+    if not run(lambda c: deactivate_staff(c.db, staff_id)):
         raise click.ClickException(f"没有找到在岗的工作人员 {staff_id}。")
     click.echo(f"工作人员 {staff_id} 已停用，令牌随即失效。")

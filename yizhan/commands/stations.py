@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import click
 
-from core.context import AppContext
-from core.settings import get_settings
+from handlers import Services
+from locations import (
+    DEMO_SEED,
+    StationStatus,
+    coverage_report,
+    demo_stations,
+    read_station_file,
+    set_status,
+    upsert_stations,
+)
 
-from ._models import StationStatus
-from ._registry import set_status, upsert_stations
-
-DEMO_SEED = 2025
-T = TypeVar("T")
-
-
-async def load_demo_if_empty(context: AppContext) -> int:
-    """Load the synthetic demo set when no station exists yet; returns how many were loaded."""
-    from sqlalchemy import func, select
-
-    from ._demo import demo_stations
-    from ._models import Station
-
-    async with context.db.session() as session:
-        if (await session.execute(select(func.count()).select_from(Station))).scalar_one():
-            return 0
-    stations = demo_stations(seed=DEMO_SEED)
-    await upsert_stations(context.db, stations, source="demo")
-    await context.store.incr("locations:version")
-    return len(stations)
-
-
-def _run(coro_fn: Callable[[AppContext], Awaitable[T]]) -> T:
-    """Run one command against the configured database (schema upgraded first)."""
-
-    async def wrapper() -> T:
-        context = AppContext.from_settings(get_settings())
-        try:
-            await context.db.upgrade()
-            return await coro_fn(context)
-        finally:
-            await context.close()
-
-    return asyncio.run(wrapper())
+from ._run import run
 
 
 @click.group()
@@ -60,9 +31,8 @@ def stations() -> None:
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some are bad.")
 def import_(file: Path, skip_invalid: bool) -> None:
     """Import stations from a CSV or GeoJSON FILE (code is the key: re-import updates)."""
-    from ._import import read_station_file
 
-    async def run(context: AppContext) -> int:
+    async def work(context: Services) -> int:
         result = await read_station_file(file, settings=context.settings, progress=True)
         for problem in result.problems:
             click.echo(f"第 {problem.row} 行：{problem.reason}", err=True)
@@ -81,22 +51,21 @@ def import_(file: Path, skip_invalid: bool) -> None:
         )
         return 0
 
-    raise SystemExit(_run(run))
+    raise SystemExit(run(work))
 
 
 @stations.command("demo")
 @click.option("--seed", type=int, default=DEMO_SEED, show_default=True)
 def demo(seed: int) -> None:
     """Load the synthetic demo set (codes start with DEMO-; the same seed gives the same set)."""
-    from ._demo import demo_stations
 
-    async def run(context: AppContext) -> None:
+    async def work(context: Services) -> None:
         items = demo_stations(seed=seed)
         summary = await upsert_stations(context.db, items, source=f"demo:{seed}")
         await context.store.incr("locations:version")
         click.echo(f"演示驿站（合成数据）：新增 {summary.created} 个，更新 {summary.updated} 个。")
 
-    _run(run)
+    run(work)
 
 
 def _status_command(name: str, status: StationStatus, done: str) -> click.Command:
@@ -104,13 +73,13 @@ def _status_command(name: str, status: StationStatus, done: str) -> click.Comman
     @click.argument("code")
     @click.option("--reason", default="", help="Why (kept in the station's history).")
     def command(code: str, reason: str) -> None:
-        async def run(context: AppContext) -> bool:
+        async def work(context: Services) -> bool:
             ok = await set_status(context.db, code, status, reason=reason, source="cli")
             if ok:
                 await context.store.incr("locations:version")
             return ok
 
-        if not _run(run):
+        if not run(work):
             raise click.ClickException(f"没有找到可{done}的驿站 {code}（已撤销的驿站不能恢复）。")
         click.echo(f"驿站 {code} 已{done}。")
 
@@ -127,16 +96,12 @@ stations.add_command(_status_command("activate", StationStatus.ACTIVE, "恢复")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def coverage(fmt: str) -> None:
     """Report against the notice's targets (内政办发〔2025〕4号)."""
-    from ._coverage import coverage_report
-    from ._finder import StationFinder
 
-    async def run(context: AppContext) -> None:
-        finder = StationFinder(context.db, context.store, context.clock)
-        await finder.reload()
-        report = coverage_report(finder.index.stations)
+    async def work(context: Services) -> None:
+        report = coverage_report(context.finder.index.stations)
         if fmt == "json":
             click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         else:
             click.echo(report.to_text())
 
-    _run(run)
+    run(work, finder=True)

@@ -1,0 +1,5 @@
+"""`python -m yizhan`: the `yizhan` command."""
+
+from yizhan.cli import main
+
+main()

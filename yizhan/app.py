@@ -1,0 +1,71 @@
+"""The aiohttp application: one server with every HTTP surface, mounted here by name.
+
+`create_app(services)` mounts `/healthz`, `/metrics`, the Telegram webhook, the Official Account
+callback, the mini-program API and the staff API, registers the outbox senders, and runs the
+outbox dispatcher for the app's lifetime. Each surface reads the services from
+`request.app[SERVICES_KEY]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+import admin_api
+import miniprogram_api
+from bot import telegram, wechat
+from core.http import HttpMetrics, json_response, problem_middleware
+from handlers import SERVICES_KEY, Services
+
+from .wiring import register_senders
+
+
+def create_app(services: Services) -> web.Application:
+    metrics = HttpMetrics(services.registry)
+    app = web.Application(
+        middlewares=[metrics.middleware(), problem_middleware],  # outermost first
+        client_max_size=services.settings.max_body_bytes,
+    )
+    app[SERVICES_KEY] = services
+    bot = telegram.TelegramBot(services)
+    register_senders(services, bot)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    telegram.setup(app, bot)
+    wechat.setup(app, services)
+    miniprogram_api.setup(app)
+    admin_api.setup(app)
+
+    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        await services.start()
+        services.outbox.start()
+        yield
+        # The outbox first: a delivery in flight must finish before the clients close.
+        await services.outbox.stop()
+        await bot.close()
+        await services.close()
+
+    app.cleanup_ctx.insert(0, lifespan)  # started first, so stopped last
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_KEY]
+    db_ok, store_ok = await services.db.ping(), await services.store.ping()
+    body = {
+        "status": "ok" if db_ok and store_ok else "degraded",
+        "database": db_ok,
+        "store": store_ok,
+        "stations": len(services.finder.index),
+    }
+    return json_response(body, status=200 if db_ok and store_ok else 503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    registry = request.app[SERVICES_KEY].registry
+    response = web.Response(body=generate_latest(registry))
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return response

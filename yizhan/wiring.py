@@ -1,0 +1,118 @@
+"""The wiring: how one process's services are built, and which sender delivers which outbox kind.
+
+Read this file to see the whole application: every domain service, outside-service client,
+dialog and outbox sender is constructed or named here, once, explicitly. Nothing registers
+itself on import, and nothing is looked up by a string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from bot.staff import register_senders as register_staff_senders
+from bot.telegram import TelegramBot
+from bot.wechat import WeChatClients
+from bot.wechat import register_senders as register_wechat_senders
+from core import Clock, Database, Settings, Store, SystemClock, open_store
+from core.outbox import Dispatcher
+from core.pii import cipher_for
+from handlers import Conversation, Router, Services, build_root
+from handlers import cases as case_dialogs
+from handlers import enrollment as enrollment_dialog
+from locations import StationFinder
+from referrals import CaseView, ClosedReports, Referrals
+
+# The dialogs, in the order they are tried (after /start, /help and /cancel, before station
+# search): one that answers "一键入会" takes that button over from the placeholder.
+DIALOGS: tuple[Router, ...] = (enrollment_dialog.router, case_dialogs.router)
+
+# Outside services answer within seconds; a hung one must not hold a delivery for minutes.
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Telegram alone may have dozens of deliveries in flight (its limit is 30 messages a second).
+HTTP_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    http: httpx.AsyncClient | None = None,
+    dialogs: Sequence[Router] = DIALOGS,
+) -> Services:
+    """One process's services, not started yet (`await services.start()`). Tests pass their
+    own database, store, clock or an `httpx.AsyncClient` on a mock transport."""
+    db = db or Database(settings.database_url, schema=settings.database_schema)
+    store = store or open_store(settings.redis_url, settings.redis_prefix)
+    clock = clock or SystemClock()
+    cipher = cipher_for(settings)
+    outbox = Dispatcher.from_settings(db, settings)
+    finder = StationFinder(db, store, clock, poll_seconds=settings.station_refresh_seconds)
+    closed_reports = ClosedReports(db, clock, finder, store)
+    referrals = Referrals(db, clock, finder, cipher=cipher, on_enqueue=outbox.wake)
+    referrals.listeners.append(_refresh_closed_reports(closed_reports))
+    # Migrations that encrypt existing rows use this process's key, the one the app reads them
+    # with (not whatever the environment says). Lazy: no key is derived without rows to encrypt.
+    db.migration_attributes.setdefault("pii_cipher", lambda: cipher)
+    http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
+    wechat = WeChatClients.from_settings(settings, http, store)
+    services = Services(
+        settings=settings,
+        db=db,
+        store=store,
+        clock=clock,
+        registry=CollectorRegistry(),
+        cipher=cipher,
+        outbox=outbox,
+        finder=finder,
+        referrals=referrals,
+        closed_reports=closed_reports,
+        http=http,
+        wechat=wechat.official,
+        miniprogram=wechat.mini,
+    )
+    services.conversation = Conversation(services, build_root(dialogs))
+    return services
+
+
+def _refresh_closed_reports(reports: ClosedReports) -> Callable[[CaseView], None]:
+    """A "station closed" report changes which stations searches demote: refresh the set in
+    the background (the case is already committed; the next search sees the change)."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def changed(case: CaseView) -> None:
+        if case.category == "closed":
+            task = asyncio.get_running_loop().create_task(reports.changed())
+            pending.add(task)  # keep a reference until it is done
+            task.add_done_callback(pending.discard)
+
+    return changed
+
+
+def register_senders(services: Services, telegram: TelegramBot) -> None:
+    """Give the outbox its senders: one per kind, each channel adapter rendering its own."""
+    outbox, settings = services.outbox, services.settings
+    outbox.register("telegram", telegram.send)
+    register_staff_senders(outbox, services.http, settings)
+    wechat = WeChatClients(official=services.wechat, mini=services.miniprogram)
+    register_wechat_senders(outbox, wechat, settings)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, *, upgrade: bool = True, finder: bool = False
+) -> AsyncIterator[Services]:
+    """Services started for a command-line task (schema upgraded; the stations loaded only
+    when asked), closed afterwards."""
+    services = build_services(settings)
+    try:
+        await services.start(upgrade=upgrade, finder=finder)
+        yield services
+    finally:
+        await services.close()
