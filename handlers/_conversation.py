@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from core.store import Store
 
 from ._i18n import language_of, translator
 from ._messages import Message, Reply, Text
 from ._router import HandlerResult, Router
 from ._state import Busy, DialogState, UserLock, user_key
 
-if TYPE_CHECKING:
-    from ._services import Services
-
 log = logging.getLogger(__name__)
+
+
+class Injectables(Protocol):
+    """What the conversation needs of the services (`handlers.Services` is one): the store for
+    locks and dialog state, and the values handlers may name as parameters."""
+
+    store: Store
+
+    def injectable(self) -> dict[str, Any]: ...
 
 
 def build_root(dialogs: Iterable[Router] = ()) -> Router:
@@ -50,7 +58,7 @@ class Conversation:
     """`extra`: more injectable values beside the services' fields (a test's own helpers)."""
 
     def __init__(
-        self, services: Services, root: Router, *, extra: Mapping[str, Any] | None = None
+        self, services: Injectables, root: Router, *, extra: Mapping[str, Any] | None = None
     ) -> None:
         self.services = services
         self.root = root

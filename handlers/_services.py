@@ -6,14 +6,15 @@ need as parameters (`finder`, `referrals`, `clock`, …: the field names below) 
 conversation passes those fields in; HTTP handlers read `request.app[SERVICES_KEY]`.
 
 It lives here, one layer above the domains, because it holds their service objects and the
-conversation, and every adapter (the layer above) needs to read it.
+conversation, and every adapter (the layer above) needs to read it. It names no channel: each
+channel's client (Telegram, WeChat, WeCom) is handed by the wiring to that channel's adapter.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -28,8 +29,7 @@ from core.store import Store
 from locations import StationFinder
 from referrals import ClosedReports, Referrals
 
-if TYPE_CHECKING:
-    from ._conversation import Conversation
+from ._conversation import Conversation
 
 
 @dataclass(eq=False)
@@ -46,11 +46,6 @@ class Services:
     closed_reports: ClosedReports
     # One connection pool for every outside service's client (each takes it in its constructor).
     http: httpx.AsyncClient
-    # Outside services' clients, None where not configured. (Typed once they move to
-    # `integrations/`.)
-    telegram: Any = None  # the Telegram Bot API client
-    wechat: Any = None  # the WeChat API client of the Official Account
-    miniprogram: Any = None  # the WeChat API client of the mini-program
     # Set by the wiring right after construction: the conversation needs the services itself.
     conversation: Conversation = field(init=False)
     _started: bool = field(default=False, init=False, repr=False)

@@ -7,13 +7,17 @@ For route modules: `api_route` (add a route and document it), `read_body` / `rea
 
 from aiohttp import web
 
+from bot.wechat import WeChatApi  # moves to integrations
+
 from . import _auth, _cases, _membership, _openapi, _stations
-from ._auth import MiniUser, check_text, phone_number, require_user, session_key
+from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
 from ._ratelimit import RateLimits, rate_limit
 from ._routes import api_route, read_body, read_query
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, wechat: WeChatApi) -> None:
+    """Mount `/api/v1/…`; `wechat` is the mini-program's WeChat API client."""
+    app[WECHAT] = wechat
     app.middlewares.append(rate_limit)
     _auth.setup(app)
     _stations.setup(app)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from bot.wechat import (
     ContentCheck,
     InvalidCode,
+    WeChatApi,
     WeChatError,
     WeChatNotConfigured,
 )
@@ -35,6 +36,9 @@ from ._routes import api_route, read_body
 
 SESSION_TTL_S = 7 * 24 * 3600
 _KEY_LABEL = b"yizhan/miniprogram-session/v1"
+# The mini-program's WeChat API client (login, phone numbers, content checks), handed in by the
+# composition root.
+WECHAT = web.AppKey("miniprogram_wechat", WeChatApi)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ async def login(request: web.Request) -> web.Response:
     key = _signing_key(request)
     context = request.app[SERVICES_KEY]
     try:
-        session = await request.app[SERVICES_KEY].miniprogram.code2session(body.code)
+        session = await request.app[WECHAT].code2session(body.code)
     except InvalidCode:
         # 401, not 400: the request was well-formed, the credential in it was not good.
         raise Problem(401, "登录凭证无效", "登录凭证已过期或已用过，请重新打开小程序。") from None
@@ -186,7 +190,7 @@ async def logout(request: web.Request) -> web.Response:
 async def phone_number(request: web.Request, code: str) -> str:
     """The phone number behind a `getPhoneNumber` button code, or a Chinese problem."""
     try:
-        return await request.app[SERVICES_KEY].miniprogram.phone_number(code)
+        return await request.app[WECHAT].phone_number(code)
     except InvalidCode:
         raise Problem(400, "手机号授权无效", "授权已过期，请再点一次“获取手机号”。") from None
     except WeChatError as exc:
@@ -198,7 +202,7 @@ async def check_text(
 ) -> ContentCheck:
     """WeChat's content check for what a user wrote. `verdict` is pass, review or risky; when
     the check could not be done the verdict is review (hold for a person), never a drop."""
-    return await request.app[SERVICES_KEY].miniprogram.check_text(user.openid, text, scene=scene)
+    return await request.app[WECHAT].check_text(user.openid, text, scene=scene)
 
 
 def setup(app: web.Application) -> None:

@@ -19,7 +19,7 @@ from bot import telegram, wechat
 from core.http import HttpMetrics, json_response, problem_middleware
 from handlers import SERVICES_KEY, Services
 
-from .wiring import register_senders
+from .wiring import build_channels, register_senders
 
 
 def create_app(services: Services) -> web.Application:
@@ -29,14 +29,14 @@ def create_app(services: Services) -> web.Application:
         client_max_size=services.settings.max_body_bytes,
     )
     app[SERVICES_KEY] = services
-    bot = telegram.TelegramBot(services)
-    register_senders(services, bot)
+    channels = build_channels(services)
+    register_senders(services, channels)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
-    telegram.setup(app, bot)
+    telegram.setup(app, channels.telegram)
     wechat.setup(app, services)
-    miniprogram_api.setup(app)
+    miniprogram_api.setup(app, channels.wechat.mini)
     admin_api.setup(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
@@ -45,7 +45,7 @@ def create_app(services: Services) -> web.Application:
         yield
         # The outbox first: a delivery in flight must finish before the clients close.
         await services.outbox.stop()
-        await bot.close()
+        await channels.telegram.close()
         await services.close()
 
     app.cleanup_ctx.insert(0, lifespan)  # started first, so stopped last

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 
 import httpx
 from prometheus_client import CollectorRegistry
@@ -61,7 +62,6 @@ def build_services(
     # with (not whatever the environment says). Lazy: no key is derived without rows to encrypt.
     db.migration_attributes.setdefault("pii_cipher", lambda: cipher)
     http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
-    wechat = WeChatClients.from_settings(settings, http, store)
     services = Services(
         settings=settings,
         db=db,
@@ -74,8 +74,6 @@ def build_services(
         referrals=referrals,
         closed_reports=closed_reports,
         http=http,
-        wechat=wechat.official,
-        miniprogram=wechat.mini,
     )
     services.conversation = Conversation(services, build_root(dialogs))
     return services
@@ -95,13 +93,29 @@ def _refresh_closed_reports(reports: ClosedReports) -> Callable[[CaseView], None
     return changed
 
 
-def register_senders(services: Services, telegram: TelegramBot) -> None:
+@dataclass(frozen=True)
+class Channels:
+    """Each channel's adapter and outside-service clients, built once per process from the
+    services; handed by the wiring to the surfaces and senders that speak to that channel."""
+
+    telegram: TelegramBot
+    wechat: WeChatClients  # the Official Account's and the mini-program's WeChat API clients
+
+
+def build_channels(services: Services) -> Channels:
+    settings = services.settings
+    return Channels(
+        telegram=TelegramBot(services),
+        wechat=WeChatClients.from_settings(settings, services.http, services.store),
+    )
+
+
+def register_senders(services: Services, channels: Channels) -> None:
     """Give the outbox its senders: one per kind, each channel adapter rendering its own."""
     outbox, settings = services.outbox, services.settings
-    outbox.register("telegram", telegram.send)
+    outbox.register("telegram", channels.telegram.send)
     register_staff_senders(outbox, services.http, settings)
-    wechat = WeChatClients(official=services.wechat, mini=services.miniprogram)
-    register_wechat_senders(outbox, wechat, settings)
+    register_wechat_senders(outbox, channels.wechat, settings)
 
 
 @contextlib.asynccontextmanager

@@ -68,8 +68,12 @@ async def run_session(
     async def say(**content: object) -> None:
         nonlocal buttons
         message = Message(
-            channel="console", user_id=user, chat_id=user, language=language, **content
-        )  # type: ignore[arg-type]
+            channel="console",
+            user_id=user,
+            chat_id=user,
+            language=language,
+            **content,  # type: ignore[arg-type]
+        )
         text, pressable = render(await conversation.handle(message))
         buttons = pressable or buttons
         click.echo(text)

@@ -1,6 +1,6 @@
 """WeChat: the Official Account channel (`GET|POST /wechat`) and the WeChat server API client
 shared with the mini-program API (`WeChatClients.official` / `.mini`, built by the
-composition root and handed to both as `Services.wechat` / `Services.miniprogram`).
+composition root (`yizhan.wiring.Channels`) and handed to the surfaces and senders that use them).
 
 Other packages may queue a message to a worker who wrote to the Official Account in the last
 48 hours with `core.outbox.enqueue(session, OUTBOX_KIND, openid, {"text": …}, dedupe_key)`, and

@@ -17,7 +17,7 @@ from core.settings import get_settings
 from handlers import Services
 from locations import load_demo_if_empty
 
-from ..wiring import register_senders, running
+from ..wiring import build_channels, register_senders, running
 from ._run import run
 
 _SECRET_OK = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
@@ -35,8 +35,9 @@ def poll_command(timeout: int) -> None:
 
     async def main() -> None:
         async with running(get_settings(), finder=True) as services:
-            telegram = TelegramBot(services)
-            register_senders(services, telegram)
+            channels = build_channels(services)
+            register_senders(services, channels)
+            telegram = channels.telegram
             services.outbox.start()
             click.echo("正在从 Telegram 接收消息，按 Ctrl+C 停止。")
             try:
@@ -107,8 +108,8 @@ def outbox_run(once: bool) -> None:
 
     async def main() -> None:
         async with running(get_settings()) as services:
-            telegram = TelegramBot(services)
-            register_senders(services, telegram)
+            channels = build_channels(services)
+            register_senders(services, channels)
             dispatcher = services.outbox
             try:
                 if once:
@@ -116,7 +117,7 @@ def outbox_run(once: bool) -> None:
                 else:
                     await dispatcher.run_forever()
             finally:
-                await telegram.close()
+                await channels.telegram.close()
             click.echo(f"已发送 {dispatcher.delivered} 条，失败 {dispatcher.failed} 次。")
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -38,12 +38,12 @@ def import_(file: Path) -> None:
             f"共 {len(parsed.problems)} 处有误，未导入任何工会。改正后重试。"
         )
 
-    async def run(context: Services) -> str:
+    async def work(context: Services) -> str:
         summary = await import_unions(context.db, parsed.rows)
         return f"导入完成：新增 {summary.created} 个工会，更新 {summary.updated} 个。"
 
     try:
-        click.echo(run(run))
+        click.echo(run(work))
     except DirectoryError as exc:
         raise click.ClickException(f"{exc} 未导入任何工会。") from None
 
@@ -75,14 +75,14 @@ def staff() -> None:
 def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> None:
     """Add staff member NAME; prints their bearer token once (it is not stored)."""
 
-    async def run(context: Services) -> tuple[int, str]:
+    async def work(context: Services) -> tuple[int, str]:
         info, token = await add_staff(
             context.db, name, list(union_keys), telegram_user_id=telegram_user
         )
         return info.id, token
 
     try:
-        staff_id, token = run(run)
+        staff_id, token = run(work)
     except DirectoryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已添加工作人员 {name}（编号 {staff_id}）。访问令牌只显示这一次，请妥善保存：")
