@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from locations import Point
 
-Channel = Literal["telegram", "wechat", "console", "miniprogram"]
+# A channel is named by its adapter (`core.notices` lists the shipped ones); the conversation
+# treats the name as data and never branches on it.
+Channel = str
 Kind = Literal["text", "location", "button", "contact", "other"]
 
 
@@ -28,7 +30,7 @@ class Contact:
 class Message:
     """One thing a worker sent: text, a location, a button press or a contact."""
 
-    channel: str
+    channel: Channel
     user_id: str
     chat_id: str
     text: str | None = None
