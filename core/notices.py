@@ -81,7 +81,9 @@ class Notice:
         """The outbox payload: plain JSON, only the parts that are set."""
         payload: dict[str, Any] = {"text": self.text}
         if self.buttons:
-            payload["buttons"] = [[{"text": b.text, "data": b.data} for b in row] for row in self.buttons]
+            payload["buttons"] = [
+                [{"text": b.text, "data": b.data} for b in row] for row in self.buttons
+            ]
         if self.footer:
             payload["footer"] = self.footer
         if self.page:

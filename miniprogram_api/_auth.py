@@ -22,15 +22,10 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from bot.wechat import (
-    ContentCheck,
-    InvalidCode,
-    WeChatError,
-    WeChatNotConfigured,
-    wechat_clients,
-)
+from bot.wechat import wechat_clients
 from core.context import CONTEXT
 from core.http import Problem, json_response
+from integrations import ContentCheck, InvalidCode, WeChatError, WeChatNotConfigured
 
 from ._routes import api_route, read_body
 

@@ -2,10 +2,9 @@
 group robots (webhook). `setup(app)` registers them on the process's dispatcher; the settings
 are `TELEGRAM_BOT_TOKEN` / `TELEGRAM_API_BASE` and `WECOM_API_BASE` / `WECOM_FREQ_WAIT`.
 
-Outbox kinds: "telegram" (recipient: chat id) and "wecom_robot" (recipient: the robot's key).
-Kind "telegram" has one sender, the bot's own (`bot.telegram.bot_of`), which reads both
-documented payload shapes (`bot.telegram.calls_of_payload`); registering a second sender for the
-same kind made rows of the other shape count as sent without a call.
+Outbox kinds (payload: `core.notices.Notice.to_payload()`): "telegram" (recipient: chat id),
+sent by the bot's notice sender (`bot.telegram`), and "wecom" (recipient: the robot's key), sent
+by `WeComSender` over `integrations.WeComRobot`.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.telegram import bot_of
 from core.context import CONTEXT, AppContext
 from core.outbox import dispatcher_of
+from integrations import WeComRobot
 
-from ._wecom import WeComRobot
+from ._sender import WECOM_KIND, WeComSender, robot_text
 
 
 class StaffChatSettings(BaseSettings):
@@ -41,7 +41,7 @@ def register_senders(context: AppContext, *, wecom_api_base: str | None = None) 
     chat_settings = StaffChatSettings()
     base = wecom_api_base or chat_settings.wecom_api_base
     robot = WeComRobot(http, base_url=base, freq_wait=chat_settings.wecom_freq_wait)
-    dispatcher.register("wecom_robot", robot, replace=False)
+    dispatcher.register(WECOM_KIND, WeComSender(robot), replace=False)
     if context.settings.telegram_bot_token is not None:
         bot_of(context)  # registers the one "telegram" sender
 
@@ -59,4 +59,11 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(closing)
 
 
-__all__ = ["StaffChatSettings", "WeComRobot", "register_senders", "setup"]
+__all__ = [
+    "WECOM_KIND",
+    "StaffChatSettings",
+    "WeComSender",
+    "register_senders",
+    "robot_text",
+    "setup",
+]

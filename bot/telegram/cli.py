@@ -12,9 +12,9 @@ import click
 from core.context import AppContext
 from core.outbox import dispatcher_of
 from core.settings import get_settings
+from integrations import TelegramClient, TelegramError
 
 from ._bot import ALLOWED_UPDATES, bot_of
-from ._client import TelegramClient, TelegramError
 
 log = logging.getLogger(__name__)
 _SECRET_OK = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token

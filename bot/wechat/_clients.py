@@ -8,8 +8,7 @@ import httpx
 from aiohttp import web
 
 from core.context import CONTEXT, AppContext
-
-from ._api import WeChatApi
+from integrations import WeChatApi
 
 # WeChat answers within a second or two; the passive-reply deadline is 5 s, so never wait longer.
 HTTP_TIMEOUT = httpx.Timeout(4.0, connect=2.0)

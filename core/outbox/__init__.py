@@ -16,10 +16,10 @@ Public API
   `RetryLater(reason, retry_after=None)` for a failure worth retrying (network, 5xx, Telegram 429
   with `retry_after`) and `GiveUp(reason)` for one that will never succeed (chat not found); any
   other exception counts as retryable.
-- `WORKER_KINDS`: the outbox kind that reaches a worker first on each channel ("telegram" →
-  "telegram", the Official Account "wechat" → "wechat_text" (customer-service text, payload
-  `{"text"}`), the "miniprogram" → "wechat_subscribe"); one table, so every domain that tells
-  a worker something picks the same sender for the same channel.
+- Kinds: a notice to someone (`core.notices.send_notice`) is a row whose kind is the
+  recipient's channel ("telegram", "wecom", "wechat", "miniprogram") and whose payload is
+  `Notice.to_payload()`; adapters may add kinds of their own (the Telegram bot's replies to an
+  update are "telegram_replies", `{"calls": [...]}`). Each kind has one sender.
 - `dispatcher_of(context)`: the process's dispatcher (`context.components["outbox"]`), created
   on first use so every surface's `setup(app)` can register its senders on it.
 - `setup(app)`: a surface that runs the dispatcher in the background for the app's lifetime.
@@ -55,7 +55,6 @@ and processes, and must keep moving while tests freeze the business clock.
 from ._dispatcher import Dispatcher, OutboxSettings, dispatcher_of, setup
 from ._enqueue import counts, enqueue, enqueue_many, insert_rows
 from ._model import (
-    WORKER_KINDS,
     AwareDateTime,
     GiveUp,
     NewMessage,
@@ -69,7 +68,6 @@ from ._model import (
 from .cli import outbox
 
 __all__ = [
-    "WORKER_KINDS",
     "AwareDateTime",
     "Dispatcher",
     "GiveUp",
