@@ -111,6 +111,10 @@ class MiniSession:
         return f"MiniSession(openid={self.openid!r}, unionid={self.unionid!r})"
 
 
+# WeChat answers within a second or two; the Official Account's passive-reply deadline is 5 s,
+# so a call never waits longer than this, whatever the shared client's default is.
+HTTP_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
+
 # Refresh this long before WeChat's stated expiry, so a token never dies in someone's hands.
 TOKEN_MARGIN_S = 300.0
 LOCK_TTL_S = 15.0
@@ -172,11 +176,13 @@ class WeChatApi:
         *,
         appid: str | None,
         secret: str | None,
+        timeout: httpx.Timeout = HTTP_TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.appid = appid or ""
         self._secret = secret or ""
         self._http = http
+        self._timeout = timeout
         self.tokens = AccessTokens(self, store)
 
     @property
@@ -199,6 +205,7 @@ class WeChatApi:
                 params=params,
                 content=content,
                 headers=headers,
+                timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
             # `from None`: the request's URL (with the appsecret or a token) stays out of logs.

@@ -9,9 +9,7 @@ from aiohttp import web
 
 from core.context import CONTEXT, AppContext
 from integrations import WeChatApi
-
-# WeChat answers within a second or two; the passive-reply deadline is 5 s, so never wait longer.
-HTTP_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
+from integrations.wechat import HTTP_TIMEOUT
 
 
 @dataclass

@@ -24,10 +24,10 @@ from core.http import Problem
 from core.notices import WECHAT, Notice
 from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueue
 from handlers import Message, Reply, conversation_for, remember_location, user_key
-from integrations import OutOfWindow, WeChatError, WeChatNotConfigured
+from integrations import OutOfWindow, WeChatApi, WeChatError, WeChatNotConfigured
 from locations import CoordSystem, to_wgs84
 
-from ._clients import WeChatClients, wechat_clients
+from ._clients import wechat_clients
 from ._render import CHOICES_TTL, choice_data, encode_choices, render
 from ._security import MAX_BODY_BYTES, CallbackRejected, SafeMode, check_query, parse_xml
 from ._subscribe import SUBSCRIBE_KIND, SubscribeSender
@@ -227,7 +227,7 @@ class OfficialAccount:
 ACCOUNT = web.AppKey("wechat_official_account", OfficialAccount)
 
 
-def customer_service_sender(clients: WeChatClients) -> Any:
+def customer_service_sender(official: WeChatApi) -> Any:
     """The outbox sender for kind "wechat": a `core.notices.Notice` to an Official Account
     openid as a customer-service text — its text, then its footer (no buttons there)."""
 
@@ -237,7 +237,7 @@ def customer_service_sender(clients: WeChatClients) -> Any:
         if not text:
             raise GiveUp("wechat: the notice has no text")
         try:
-            await clients.official.send_text(message.recipient, text)
+            await official.send_text(message.recipient, text)
         except (OutOfWindow, WeChatNotConfigured) as exc:
             # Past the 48-hour window nothing will ever get through; staff see the dead row.
             raise GiveUp(str(exc)) from exc
@@ -252,7 +252,9 @@ def setup(app: web.Application) -> None:
     context = app[CONTEXT]
     account = OfficialAccount(context, app)
     app[ACCOUNT] = account
-    dispatcher_of(context).register(OUTBOX_KIND, customer_service_sender(wechat_clients(app)))
+    dispatcher_of(context).register(
+        OUTBOX_KIND, customer_service_sender(wechat_clients(app).official)
+    )
     # Mini-program users are told outcomes by subscribe message, with the mini-program's token.
     dispatcher_of(context).register(
         SUBSCRIBE_KIND, SubscribeSender.from_settings(wechat_clients(app).mini, context.settings)
