@@ -52,8 +52,8 @@ from tests.fakes.flaky_chats import FlakyChats
 SAIHAN = Point(40.8070, 111.7010)  # 赛罕区 (WGS-84), inside Hohhot
 XINCHENG = Point(40.8580, 111.6650)  # 新城区
 CHATS = {  # county → its union's staff chats, as (outbox kind, address)
-    "赛罕区": (("telegram", "-1001"), ("wecom_robot", "robot-saihan")),
-    "新城区": (("telegram", "-1002"), ("wecom_robot", "robot-xincheng")),
+    "赛罕区": (("telegram", "-1001"), ("wecom", "robot-saihan")),
+    "新城区": (("telegram", "-1002"), ("wecom", "robot-xincheng")),
 }
 CASES = 10
 FIRST_LEASE = 3.0  # short, so the take-over starts soon after the kill

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.staff import WeComRobot
+from bot.staff import WeComSender
 from core.outbox import Dispatcher, OutboxMessage
 from handlers import Services
+from integrations import WeComRobot
 from locations import Point
 from membership import StaffInfo, UnionRow, add_staff, find_union, import_unions
 from referrals import (
@@ -101,7 +102,7 @@ def _dispatcher(
     dispatcher = Dispatcher(ctx.db, base_delay=0.02, max_delay=0.2, **kw)  # type: ignore[arg-type]
     # The robot's "wait a minute" (45009) shortened, so the test does not take minutes.
     robot = WeComRobot(http, base_url=wecom.base_url, freq_wait=0.2)
-    dispatcher.register("wecom_robot", robot)
+    dispatcher.register("wecom", WeComSender(robot))
     return dispatcher
 
 

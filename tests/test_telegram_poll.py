@@ -12,17 +12,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.telegram import (
-    RateLimiter,
-    TelegramBot,
-    TelegramClient,
-    TelegramRejected,
-    TelegramRetry,
-    bot_of,
-    poll,
-)
+from bot.telegram import TelegramBot, bot_of, poll
 from core.outbox import dispatcher_of
 from handlers import Services
+from integrations import RateLimiter, TelegramClient, TelegramRejected, TelegramRetry
 from tests.fakes.telegram import WEBHOOK_SECRET, FakeTelegram
 from tests.stations import HOHHOT, add_stations, station
 from tests.test_telegram import location_update, text_update

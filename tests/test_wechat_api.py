@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from bot.wechat import (
+from core import AppContext
+from integrations import (
     InvalidCode,
     OutOfWindow,
     Verdict,

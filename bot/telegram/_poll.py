@@ -9,7 +9,7 @@ import logging
 import click
 
 from ._bot import ALLOWED_UPDATES, TelegramBot
-from ._client import TelegramClient, TelegramError
+from integrations import TelegramClient, TelegramError
 
 log = logging.getLogger(__name__)
 
