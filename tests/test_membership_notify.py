@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from core.outbox import OutboxMessage, dispatcher_of
+from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY, Services
 from membership import Application, approve, enroll, reject
 from tests.conftest import AppClient
@@ -46,7 +46,7 @@ def application(channel: str, user: str, **changes: Any) -> Application:
 async def delivered(ctx: Services, recipient: str) -> list[OutboxMessage]:
     """The app's own dispatcher runs in the background: wait until it has recorded the send."""
     for _ in range(200):
-        await dispatcher_of(ctx).drain()
+        await ctx.outbox.drain()
         rows = await rows_to(ctx, recipient)
         if rows and all(r.status == "sent" for r in rows):
             return rows

@@ -46,7 +46,7 @@ from core.outbox import OutboxMessage
 from handlers import Services
 from locations import Point
 from membership import UnionRow, import_unions
-from referrals import NewCase, service_of
+from referrals import NewCase
 from tests.fakes.flaky_chats import FlakyChats
 
 SAIHAN = Point(40.8070, 111.7010)  # 赛罕区 (WGS-84), inside Hohhot
@@ -175,7 +175,7 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
     processes: list[asyncio.subprocess.Process] = []
     try:
         await _directory(ctx)
-        service = service_of(ctx)
+        service = ctx.referrals
         county_of: dict[str, str] = {}  # acknowledged tracking number → county
         card_of: dict[str, str] = {}  # tracking number → its staff card's outbox key
         for n in range(CASES):

@@ -24,9 +24,7 @@ from referrals import (
     NotAllowed,
     Referrals,
     add_working_hours,
-    closed_reports_of,
     import_boundaries,
-    service_of,
 )
 from tests.conftest import WORKDAY_MORNING
 from tests.fakes.wecom import FakeWeCom
@@ -93,7 +91,7 @@ async def _world(backend: Callable[..., Services]) -> tuple[Services, Referrals]
     ctx = backend()
     await ctx.start()
     await _directory(ctx)
-    return ctx, service_of(ctx)
+    return ctx, ctx.referrals
 
 
 def _dispatcher(
@@ -289,7 +287,7 @@ async def test_two_closed_reports_demote_the_station(backend: Callable[..., Serv
         station("S2", SAIHAN.lat + 0.002, SAIHAN.lng, county="赛罕区"),
     )
     s1 = next(s for s in ctx.finder.index.stations if s.code == "S1")
-    reports = closed_reports_of(ctx)
+    reports = ctx.closed_reports
 
     def closed(worker: str) -> NewCase:
         return NewCase(

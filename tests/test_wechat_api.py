@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from core import AppContext
+from handlers import Services
 from integrations import (
     InvalidCode,
     OutOfWindow,
@@ -18,7 +18,6 @@ from integrations import (
     WeChatNotConfigured,
     WeChatUnavailable,
 )
-from handlers import Services
 from tests.fakes.wechat import FakeWeChat
 
 

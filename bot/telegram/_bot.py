@@ -24,7 +24,7 @@ from handlers import Services
 from integrations import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 
 from ._commit import GroupCommit
-from ._notices import NOTICE_KIND, send_notice_with
+from ._notices import send_notice_with
 from ._render import Call, calls_for, message_of
 
 log = logging.getLogger(__name__)

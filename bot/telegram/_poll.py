@@ -8,8 +8,9 @@ import logging
 
 import click
 
-from ._bot import ALLOWED_UPDATES, TelegramBot
 from integrations import TelegramClient, TelegramError
+
+from ._bot import ALLOWED_UPDATES, TelegramBot
 
 log = logging.getLogger(__name__)
 
