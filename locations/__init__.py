@@ -18,6 +18,7 @@ from ._coverage import CoverageReport, coverage_report
 from ._demo import demo_stations
 from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
+from ._hours_zh import parse_hours_zh
 from ._import import ImportResult, RowProblem, read_station_file
 from ._index import (
     EBIKE_M_PER_MIN,
@@ -99,6 +100,7 @@ __all__ = [
     "nearest_open",
     "nearest_seat",
     "opening_state",
+    "parse_hours_zh",
     "read_station_file",
     "service_code",
     "set_status",

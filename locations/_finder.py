@@ -38,8 +38,8 @@ VERSION_KEY = "locations:version"
 # What the index needs of a station, read as plain rows: hydrating ORM objects for a national
 # set (200,000 stations) took ~10 s of event-loop time and ~500 MB per reload (bench/reload.py).
 _COLUMNS = tuple(
-    Station.__table__.c[name]
-    for name in (  # type: ignore[attr-defined]
+    Station.__table__.c[name]  # type: ignore[attr-defined]
+    for name in (
         "id",
         "code",
         "name",
@@ -58,6 +58,8 @@ _COLUMNS = tuple(
         "phone",
         "status",
         "area_m2",
+        "opening_hours_text",
+        "extras",
     )
 )
 _CHUNK = 2000  # rows per fetch: the event loop answers requests between chunks

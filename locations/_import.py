@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from core.settings import Settings
 
-from ._hours import HoursError, validate_hours
+from ._hours import HoursError
 from ._import_fields import (
     BUILD_MODES,
     HEADER_FIELD,
@@ -50,10 +50,10 @@ from ._import_fields import (
     choice,
     choice_bool,
     header_key,
-    normalize_hours,
     parse_area,
     parse_position,
     parse_services,
+    read_hours,
 )
 from ._registry import StationInput
 
@@ -140,7 +140,6 @@ class _RowReader:
     def __init__(self) -> None:
         self.parsed = _Parsed()
         self._first_row_of: dict[str, int] = {}
-        self._hours: dict[str, str | HoursError] = {}
 
     # --- files -----------------------------------------------------------------------------
 
@@ -289,7 +288,7 @@ class _RowReader:
             "active 正常、suspended 暂停 或 revoked 撤销",
             reasons,
         )
-        hours = self._opening_hours(text["opening_hours"], smart_24h, reasons)
+        hours, words = self._opening_hours(text["opening_hours"], smart_24h, reasons)
         services = parse_services(values.get("services", ""), reasons)
         if reasons:
             self.parsed.problems.append(RowProblem(row, "；".join(reasons)))
@@ -305,6 +304,7 @@ class _RowReader:
             "host_type": text["host_type"],
             "area_m2": area,
             "opening_hours": hours,
+            "opening_hours_text": words,
             "services": services,
             "most_beautiful": most_beautiful,
             "smart_24h": smart_24h,
@@ -321,23 +321,19 @@ class _RowReader:
                 (row, StationInput(lat=position[0], lng=position[1], **fields))
             )
 
-    def _opening_hours(self, raw: str, smart_24h: bool, reasons: list[str]) -> str:
+    def _opening_hours(self, raw: str, smart_24h: bool, reasons: list[str]) -> tuple[str, str]:
         if not raw:
             if smart_24h:
-                return "24/7"
-            reasons.append("缺少开放时间（如 24/7 或 Mo-Fr 08:00-20:00）")
-            return ""
-        known = self._hours.get(raw)
-        if known is None:
-            try:
-                known = validate_hours(normalize_hours(raw))
-            except HoursError as exc:
-                known = exc
-            self._hours[raw] = known
-        if isinstance(known, HoursError):
-            reasons.append(str(known))
-            return ""
-        return known
+                return "24/7", ""
+            reasons.append(
+                "缺少开放时间（如 周一至周五 8:00-18:00、每天 24小时 或 Mo-Fr 08:00-20:00）"
+            )
+            return "", ""
+        try:
+            return read_hours(raw)
+        except HoursError as exc:
+            reasons.append(str(exc))
+            return "", ""
 
 
 def _progress(items: Iterable[T], total: int, enabled: bool) -> Iterator[T]:

@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from ._coords import CoordSystem, out_of_china, to_wgs84
+from ._hours import HoursError, validate_hours
+from ._hours_zh import parse_hours_zh
 from ._services import service_code
 
 MAX_AREA_M2 = 10_000.0
@@ -114,7 +116,8 @@ _HOURS_FIX = str.maketrans(
         "　": " ",
     }
 )
-_ALWAYS = frozenset({"24小时", "全天", "全天24小时", "24h", "0-24", "00:00-24:00"})
+_ALWAYS = frozenset({"24h", "0-24", "00:00-24:00"})
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _AREA_UNITS = re.compile(r"\s*(㎡|m²|m2|平方米|平米)\s*$", re.IGNORECASE)
 
 
@@ -135,6 +138,24 @@ def normalize_hours(raw: str) -> str:
     """Hours as people type them in Chinese (full-width colons and dashes, 全天) made OSM-like."""
     fixed = " ".join(raw.translate(_HOURS_FIX).split())
     return "24/7" if fixed in _ALWAYS else fixed
+
+
+@lru_cache(maxsize=4096)  # a file repeats a few dozen hours strings
+def read_hours(cell: str) -> tuple[str, str]:
+    """(OSM expression, the union's words) for an hours cell; `HoursError` when unreadable.
+
+    Chinese text is read by `parse_hours_zh` and kept as the words; OSM syntax (after fixing
+    full-width punctuation) is taken as is and has no separate words."""
+    if _CJK.search(cell):
+        return parse_hours_zh(cell), cell
+    try:
+        return validate_hours(normalize_hours(cell)), ""
+    except HoursError:
+        try:  # "8-18", "7*24": no Chinese, but not OSM either
+            return parse_hours_zh(cell), cell
+        except HoursError:
+            pass
+        raise
 
 
 def as_text(value: Any) -> str:

@@ -108,7 +108,7 @@ async def test_gcj02_and_bd09_coordinates_are_stored_as_wgs84(tmp_path: Path) ->
         ({"lng": ""}, "只填了纬度、没有经度"),
         ({"coord": "mars"}, "坐标系“mars”不认识"),
         ({"services": "rest;按摩"}, "不认识的服务项目：按摩"),
-        ({"opening_hours": "早八晚八"}, "营业时间“早八晚八”无法识别"),
+        ({"opening_hours": "早八晚八"}, "开放时间“早八晚八”看不懂"),
         ({"opening_hours": ""}, "缺少开放时间"),
         ({"kind": "huge"}, "类型“huge”不认识"),
         ({"build_mode": "rent"}, "建设方式“rent”不认识"),
