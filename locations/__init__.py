@@ -20,6 +20,15 @@ from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
 from ._hours_zh import parse_hours_zh
 from ._import import ImportResult, RowProblem, read_station_file
+from ._import_apply import (
+    ImportOutcome,
+    ImportPlan,
+    export_stations,
+    import_stations,
+    outcome_lines,
+    plan_import,
+    write_rejected,
+)
 from ._index import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
@@ -70,6 +79,8 @@ __all__ = [
     "CoordSystem",
     "CoverageReport",
     "HoursError",
+    "ImportOutcome",
+    "ImportPlan",
     "ImportResult",
     "Match",
     "OpeningState",
@@ -90,17 +101,21 @@ __all__ = [
     "coverage_report",
     "demo_stations",
     "distance_m",
+    "export_stations",
     "find_places",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "import_stations",
     "is_open",
     "is_working_day",
     "league_of",
     "nearest_open",
     "nearest_seat",
     "opening_state",
+    "outcome_lines",
     "parse_hours_zh",
+    "plan_import",
     "read_station_file",
     "service_code",
     "set_status",
@@ -111,4 +126,5 @@ __all__ = [
     "validate_hours",
     "walk_radius_m",
     "wgs84_to_gcj02",
+    "write_rejected",
 ]
