@@ -19,7 +19,17 @@ from ._demo import demo_stations
 from ._demo_load import DEMO_SEED, load_demo_if_empty
 from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
+from ._hours_zh import parse_hours_zh
 from ._import import ImportResult, RowProblem, read_station_file
+from ._import_apply import (
+    ImportOutcome,
+    ImportPlan,
+    export_stations,
+    import_stations,
+    outcome_lines,
+    plan_import,
+    write_rejected,
+)
 from ._index import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
@@ -71,6 +81,8 @@ __all__ = [
     "CoordSystem",
     "CoverageReport",
     "HoursError",
+    "ImportOutcome",
+    "ImportPlan",
     "ImportResult",
     "Match",
     "OpeningState",
@@ -91,10 +103,12 @@ __all__ = [
     "coverage_report",
     "demo_stations",
     "distance_m",
+    "export_stations",
     "find_places",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "import_stations",
     "is_open",
     "is_working_day",
     "league_of",
@@ -102,6 +116,9 @@ __all__ = [
     "nearest_open",
     "nearest_seat",
     "opening_state",
+    "outcome_lines",
+    "parse_hours_zh",
+    "plan_import",
     "read_station_file",
     "service_code",
     "set_status",
@@ -112,4 +129,5 @@ __all__ = [
     "validate_hours",
     "walk_radius_m",
     "wgs84_to_gcj02",
+    "write_rejected",
 ]

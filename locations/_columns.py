@@ -33,6 +33,8 @@ _SHARED = (
     "opening_hours",
     "services",
     "status",
+    "opening_hours_text",
+    "extras",
 )
 _TEXTS = ("code", "name", "address", "phone")  # unique per station: one string per column
 assert tuple(f.name for f in fields(StationRecord)) == RECORD_FIELDS, "update _kernel.pyx"
@@ -78,13 +80,26 @@ class ColumnsBuilder:
         phone: str,
         status: str,
         area_m2: float | None,
+        opening_hours_text: str = "",
+        extras: Iterable[str] | None = (),
     ) -> None:
         numbers = self._numbers
         # Service lists come back from the database as fresh strings per station: keep each
         # code once, or the distinct lists would hold a copy each.
         codes = self._service_codes
         offered = tuple([codes.setdefault(c, c) for c in services or ()])
-        shared = (league, county, kind, build_mode, host_type, opening_hours, offered, status)
+        shared = (
+            league,
+            county,
+            kind,
+            build_mode,
+            host_type,
+            opening_hours,
+            offered,
+            status,
+            opening_hours_text or "",
+            tuple(extras or ()),
+        )
         self._pending.append(
             (
                 id,
@@ -122,6 +137,8 @@ class ColumnsBuilder:
             s.phone,
             s.status,
             s.area_m2,
+            s.opening_hours_text,
+            s.extras,
         )
 
     def _pack(self) -> None:

@@ -58,6 +58,8 @@ _COLUMNS = tuple(
         "phone",
         "status",
         "area_m2",
+        "opening_hours_text",
+        "extras",
     )
 )
 _CHUNK = 2000  # rows per fetch: the event loop answers requests between chunks

@@ -242,7 +242,7 @@ cdef extern from "Python.h":
 # StationRecord's fields, in its order (checked against the dataclass when `_columns` loads).
 RECORD_FIELDS = ("id", "code", "name", "address", "league", "county", "point", "kind",
                  "build_mode", "host_type", "opening_hours", "services", "most_beautiful",
-                 "smart_24h", "phone", "status", "area_m2")
+                 "smart_24h", "phone", "status", "area_m2", "opening_hours_text", "extras")
 cdef tuple _FIELDS = RECORD_FIELDS
 cdef str _LAT = "lat", _LNG = "lng"
 cdef object _new = object.__new__
@@ -297,9 +297,11 @@ cdef class RecordMaker:
             phone[at[row, 3]:at[row + 1, 3]],
             (<list>v[7])[c[row, 7]],
             None if area != area else area,  # NaN stands for "not given"
+            (<list>v[8])[c[row, 8]],
+            (<list>v[9])[c[row, 9]],
         )
         cdef object record = _new(self.record_cls)
         cdef Py_ssize_t i
-        for i in range(17):
+        for i in range(19):
             PyObject_GenericSetAttr(record, _FIELDS[i], fields[i])
         return record

@@ -46,7 +46,12 @@ class Station(SQLModel, table=True):
     host_type: str = Field(default="", max_length=50)
     area_m2: float | None = None
     opening_hours: str = Field(default="24/7", max_length=500)  # OpenStreetMap syntax
+    # The union's own words for the hours ("周一至周五 8:00-18:00"), shown beside the parsed form;
+    # empty when the file gave OSM syntax itself.
+    opening_hours_text: str = Field(default="", max_length=500)
     services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Amenities beyond the catalogue as the union names them (WiFi, 空调, 图书角): shown, not searched.
+    extras: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     most_beautiful: bool = False  # 最美驿站
     smart_24h: bool = False  # 24小时无人值守智能化驿站
     phone: str = Field(default="", max_length=40)

@@ -28,3 +28,5 @@ class StationRecord:
     phone: str
     status: str = "active"
     area_m2: float | None = None
+    opening_hours_text: str = ""  # the union's own words; "" when they wrote OSM syntax
+    extras: tuple[str, ...] = ()  # amenities beyond the catalogue (WiFi, 空调, …)

@@ -34,6 +34,8 @@ class StationInput:
     area_m2: float | None = None
     opening_hours: str = "24/7"
     services: list[str] = field(default_factory=list)
+    opening_hours_text: str = ""
+    extras: list[str] = field(default_factory=list)
     most_beautiful: bool = False
     smart_24h: bool = False
     phone: str = ""

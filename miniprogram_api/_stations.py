@@ -67,8 +67,10 @@ class StationOut(BaseModel):
     league: str
     county: str
     location: LatLng
-    opening_hours: str
+    opening_hours: str = Field(description="OpenStreetMap 格式的开放时间")
+    opening_hours_text: str = Field(description="工会原文写的开放时间；原本就是 OSM 格式时为空")
     services: list[str]
+    extras: list[str] = Field(description="服务目录以外的设施，如 WiFi、空调")
     kind: str
     build_mode: str
     host_type: str
@@ -145,7 +147,9 @@ def station_json(station: StationRecord, coord: CoordSystem) -> dict[str, Any]:
         "county": station.county,
         "location": {"lat": round(lat, 7), "lng": round(lng, 7)},
         "opening_hours": station.opening_hours,
+        "opening_hours_text": station.opening_hours_text,
         "services": list(station.services),
+        "extras": list(station.extras),
         "kind": station.kind,
         "build_mode": station.build_mode,
         "host_type": station.host_type,

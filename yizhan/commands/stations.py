@@ -13,6 +13,9 @@ from locations import (
     StationStatus,
     coverage_report,
     demo_stations,
+    export_stations,
+    import_stations,
+    outcome_lines,
     read_station_file,
     set_status,
     upsert_stations,
@@ -28,30 +31,67 @@ def stations() -> None:
 
 @stations.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some are bad.")
-def import_(file: Path, skip_invalid: bool) -> None:
-    """Import stations from a CSV or GeoJSON FILE (code is the key: re-import updates)."""
-
+@click.option("--sheet", help="The worksheet of an .xlsx to read (default: the first).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the good rows; write the bad ones, with 错误原因, next to FILE.",
+)
+@click.option(
+    "--sync", is_flag=True, help="FILE is the full list: suspend its leagues' missing stations."
+)
+def import_(file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool, sync: bool) -> None:
+    """Import stations from a CSV, .xlsx or GeoJSON FILE (code is the key: re-import updates)."""
     async def work(context: Services) -> int:
-        result = await read_station_file(file, settings=context.settings, progress=True)
+        result = await read_station_file(
+            file, settings=context.settings, progress=True, sheet=sheet
+        )
         for problem in result.problems:
             click.echo(f"第 {problem.row} 行：{problem.reason}", err=True)
-        if result.problems and not skip_invalid:
+        for note in result.notes:
+            click.echo(f"提示：{note}", err=True)
+        outcome = await import_stations(
+            context.db, result, file, dry_run=dry_run, skip_invalid=skip_invalid, sync=sync
+        )
+        for line in outcome_lines(outcome, dry_run=dry_run, sync=sync):
+            click.echo(line)
+        if outcome.rejected_file is not None:
+            click.echo(
+                f"没导入的行已存到 {outcome.rejected_file}，改好后可以直接再导入它。", err=True
+            )
+        if result.problems and not (skip_invalid or dry_run):
             click.echo(
                 f"共 {len(result.problems)} 行有误，未导入任何驿站。改正后重试，"
                 "或加 --skip-invalid 只导入正确的行。",
                 err=True,
             )
             return 1
-        summary = await upsert_stations(context.db, result.stations, source=f"import:{file.name}")
+        if outcome.written is None:
+            return 1 if result.problems else 0
         await context.store.incr("locations:version")
+        summary = outcome.written
         click.echo(
             f"导入完成：新增 {summary.created} 个，更新 {summary.updated} 个，"
-            f"状态变更 {summary.status_changes} 个，跳过 {len(result.problems)} 行。"
+            f"状态变更 {summary.status_changes + len(outcome.suspended)} 个，"
+            f"跳过 {len(result.problems)} 行。"
         )
         return 0
 
     raise SystemExit(run(work))
+
+
+@stations.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export(file: Path) -> None:
+    """Write every station to FILE (.csv, .xlsx or .geojson); it imports back unchanged."""
+    if file.suffix.lower() not in (".csv", ".xlsx", ".geojson", ".json"):
+        raise click.ClickException("导出文件请以 .csv、.xlsx 或 .geojson 结尾。")
+
+    async def work(context: Services) -> int:
+        return await export_stations(context.db, file)
+
+    click.echo(f"已导出 {run(work)} 个驿站到 {file}。")
 
 
 @stations.command("demo")
