@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     miniprogram_rate_per_ip: int = 600
     miniprogram_rate_per_user: int = 120
 
+    # Staff web console (/console/): hours a sign-in lasts (sessions live in the shared store).
+    console_session_hours: float = 12.0
+
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None

@@ -3,6 +3,14 @@
 All functions take the `core.Database` they work on (from `AppContext.db`).
 """
 
+from ._credentials import (
+    CredentialError,
+    Credentials,
+    StaffAccount,
+    StaffCredential,
+    check_password,
+    clean_login,
+)
 from ._directory import (
     DirectoryError,
     ImportSummary,
@@ -75,6 +83,8 @@ __all__ = [
     "PURPOSE",
     "REJECT_REASONS",
     "Application",
+    "CredentialError",
+    "Credentials",
     "Decision",
     "DirectoryError",
     "EnrollResult",
@@ -89,6 +99,8 @@ __all__ = [
     "ImportSummary",
     "InvalidField",
     "ReviewConflict",
+    "StaffAccount",
+    "StaffCredential",
     "StaffInfo",
     "StaffMember",
     "StaffUnion",
@@ -101,7 +113,9 @@ __all__ = [
     "all_unions",
     "approve",
     "assign_union",
+    "check_password",
     "clean_id_number",
+    "clean_login",
     "clean_mobile",
     "clean_name",
     "deactivate_staff",

@@ -1,6 +1,6 @@
 """The layer picture of docs/CONTRIBUTING.md, checked on the source the way a reviewer would:
 
-    yizhan  →  bot, miniprogram_api, admin_api  →  handlers  →  referrals → membership → locations
+    yizhan  →  bot, miniprogram_api, admin_api, console  →  handlers  →  referrals → membership → locations
             →  integrations  →  core
 
 A package may import its own layer's packages only where the picture draws an arrow (the
@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("yizhan",),
-    ("bot", "miniprogram_api", "admin_api"),
+    ("bot", "miniprogram_api", "admin_api", "console"),
     ("handlers",),
     ("referrals", "membership", "locations"),  # each may import the ones after it
     ("integrations",),

@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import admin_api
+import console
 import miniprogram_api
 from bot import telegram, wechat
 from core.http import HttpMetrics, json_response, problem_middleware
@@ -38,6 +39,7 @@ def create_app(services: Services) -> web.Application:
     wechat.setup(app, services)
     miniprogram_api.setup(app, channels.wechat.mini)
     admin_api.setup(app)
+    console.setup(app, services)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await services.start()

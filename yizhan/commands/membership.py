@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from handlers import Services
 from membership import (
+    CredentialError,
+    Credentials,
     DirectoryError,
     add_staff,
     all_unions,
+    check_password,
+    clean_login,
     deactivate_staff,
     import_unions,
     list_staff,
@@ -62,6 +67,29 @@ def staff() -> None:
     """Union staff: add (prints a token once), list, remove."""
 
 
+def _password_from_stdin() -> str:
+    """The first line of standard input, without its line ending (scripts pipe it in, so it
+    never shows in the process list or the shell history)."""
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("没有从标准输入读到密码，请用 --password-stdin 并把密码传进来。")
+    return line.rstrip("\r\n")
+
+
+def _login_and_password(login: str | None, password_stdin: bool) -> tuple[str, str] | None:
+    if login is None and not password_stdin:
+        return None
+    if login is None or not password_stdin:
+        raise click.ClickException("--login 和 --password-stdin 要一起用。")
+    password = _password_from_stdin()
+    try:
+        login = clean_login(login)
+        check_password(password, login)
+    except CredentialError as exc:
+        raise click.ClickException(str(exc)) from None
+    return login, password
+
+
 @staff.command("add")
 @click.argument("name")
 @click.option(
@@ -72,21 +100,77 @@ def staff() -> None:
     help="Code or name of a union this person serves (repeat for several).",
 )
 @click.option("--telegram-user", default="", help="Their Telegram user id (for chat buttons).")
-def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> None:
-    """Add staff member NAME; prints their bearer token once (it is not stored)."""
+@click.option("--login", default=None, help="Console login name (with --password-stdin).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the console password from standard input."
+)
+def staff_add(
+    name: str,
+    union_keys: tuple[str, ...],
+    telegram_user: str,
+    login: str | None,
+    password_stdin: bool,
+) -> None:
+    """Add staff member NAME; prints their bearer token once (it is not stored). With --login
+    and --password-stdin they can also sign in to the web console at /console/."""
+    sign_in = _login_and_password(login, password_stdin)
 
     async def work(context: Services) -> tuple[int, str]:
+        credentials = Credentials(context.db, clock=context.clock)
+        if sign_in is not None and await credentials.login_taken(sign_in[0]):
+            raise CredentialError(f"登录名“{sign_in[0]}”已有人使用，请换一个。")
         info, token = await add_staff(
             context.db, name, list(union_keys), telegram_user_id=telegram_user
         )
+        if sign_in is not None:
+            try:
+                await credentials.set_password(info.id, *sign_in)
+            except CredentialError:
+                await deactivate_staff(context.db, info.id)  # no half-made account is left
+                raise
         return info.id, token
 
     try:
         staff_id, token = run(work)
-    except DirectoryError as exc:
+    except (DirectoryError, CredentialError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"已添加工作人员 {name}（编号 {staff_id}）。访问令牌只显示这一次，请妥善保存：")
+    if sign_in is not None:
+        click.echo(
+            f"已添加工作人员 {name}（编号 {staff_id}），登录名 {sign_in[0]}，可以登录工作台了。"
+        )
+        click.echo("接口访问令牌只显示这一次，请妥善保存：")
+    else:
+        click.echo(f"已添加工作人员 {name}（编号 {staff_id}）。访问令牌只显示这一次，请妥善保存：")
     click.echo(token)
+
+
+@staff.command("password")
+@click.argument("staff_id", type=int)
+@click.option("--login", default=None, help="Console login name (default: keep the current one).")
+@click.option(
+    "--password-stdin", is_flag=True, required=True, help="Read the new password from stdin."
+)
+def staff_password(staff_id: int, login: str | None, password_stdin: bool) -> None:
+    """Set (or reset) a staff member's console login and password; their open sessions end."""
+
+    async def current_login(context: Services) -> str | None:
+        return await Credentials(context.db).login_of(staff_id)
+
+    if login is None:
+        login = run(current_login)
+        if login is None:
+            raise click.ClickException(f"工作人员 {staff_id} 还没有登录名，请用 --login 指定一个。")
+    sign_in = _login_and_password(login, password_stdin)
+    assert sign_in is not None
+
+    async def work(context: Services) -> None:
+        await Credentials(context.db, clock=context.clock).set_password(staff_id, *sign_in)
+
+    try:
+        run(work)
+    except CredentialError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已为工作人员 {staff_id} 设置密码，登录名 {sign_in[0]}。之前的登录已全部退出。")
 
 
 @staff.command("list")
@@ -99,7 +183,7 @@ def staff_list() -> None:
 @staff.command("remove")
 @click.argument("staff_id", type=int)
 def staff_remove(staff_id: int) -> None:
-    """Deactivate a staff member; their token stops working at once."""
+    """Deactivate a staff member; their token and console sessions stop working at once."""
     if not run(lambda c: deactivate_staff(c.db, staff_id)):
         raise click.ClickException(f"没有找到在岗的工作人员 {staff_id}。")
-    click.echo(f"工作人员 {staff_id} 已停用，令牌随即失效。")
+    click.echo(f"工作人员 {staff_id} 已停用，令牌和工作台登录随即失效。")

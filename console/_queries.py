@@ -1,0 +1,107 @@
+"""Every call the console makes into the domains, in one place.
+
+The membership and referrals domains are being reworked into service objects; keeping the
+console's calls here means re-pointing this one module, not every page. Each function takes
+the process's `Services` and the signed-in `StaffAccount` and answers only with that
+person's unions' items: another union's item is `None`, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from handlers import Services
+from membership import (
+    REJECT_REASONS,
+    Credentials,
+    Decision,
+    EnrollmentView,
+    StaffAccount,
+    approve,
+    get_enrollment,
+    list_enrollments,
+    reject,
+)
+from referrals import (
+    ActionResult,
+    CaseEventView,
+    CaseNotFound,
+    CaseView,
+    NotAllowed,
+    category_label,
+    kind_label,
+    status_label,
+)
+
+CHANNEL = "console"  # how the case's audit log names this surface
+__all__ = [
+    "CHANNEL",
+    "REJECT_REASONS",
+    "category_label",
+    "credentials_for",
+    "kind_label",
+    "status_label",
+]
+
+
+def credentials_for(services: Services) -> Credentials:
+    return Credentials(services.db, clock=services.clock)
+
+
+async def cases(
+    services: Services, staff: StaffAccount, *, status: str | None, kind: str | None, limit: int
+) -> list[CaseView]:
+    return await services.referrals.for_staff(staff, status=status, kind=kind, limit=limit)
+
+
+async def case(services: Services, staff: StaffAccount, case_id: int) -> CaseView | None:
+    try:
+        return await services.referrals.get_for(case_id, staff)
+    except (CaseNotFound, NotAllowed):  # another union's case looks like no case at all
+        return None
+
+
+async def case_events(services: Services, case_id: int) -> list[CaseEventView]:
+    return await services.referrals.events(case_id)
+
+
+async def case_action(
+    services: Services, staff: StaffAccount, case_id: int, action: str, text: str
+) -> ActionResult:
+    """claim / reply / resolve, as the chat buttons and `/admin/v1` do (CaseError on refusal)."""
+    referrals = services.referrals
+    if action == "claim":
+        return await referrals.claim(case_id, staff, CHANNEL)
+    if action == "reply":
+        return await referrals.reply(case_id, staff, text, CHANNEL)
+    return await referrals.resolve(case_id, staff, text, CHANNEL)
+
+
+async def enrollments(
+    services: Services, staff: StaffAccount, *, status: str | None, limit: int
+) -> list[EnrollmentView]:
+    return await list_enrollments(services, staff.union_ids, status=status, limit=limit)
+
+
+async def enrollment(
+    services: Services, staff: StaffAccount, enrollment_id: int
+) -> EnrollmentView | None:
+    found = await get_enrollment(services, enrollment_id)
+    return found if found is not None and staff.serves(found.union_id) else None
+
+
+async def decide(
+    services: Services,
+    staff: StaffAccount,
+    enrollment_id: int,
+    *,
+    approved: bool,
+    reason: str,
+    revision: int | None,
+) -> Decision:
+    actor = f"staff:{staff.id}"
+    if approved:
+        return await approve(
+            services, enrollment_id, actor=actor, union_ids=staff.union_ids, revision=revision
+        )
+    return await reject(
+        services, enrollment_id, reason, actor=actor, union_ids=staff.union_ids, revision=revision
+    )
