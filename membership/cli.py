@@ -11,27 +11,22 @@ from typing import TypeVar
 import click
 
 from core.context import AppContext
+from core.notices import TELEGRAM, Recipient
 from core.settings import get_settings
 
-from ._directory import (
-    DirectoryError,
-    add_staff,
-    all_unions,
-    deactivate_staff,
-    import_unions,
-    list_staff,
-)
+from ._directory import Directory
+from ._errors import DirectoryError
 from ._union_file import read_union_file
 
 T = TypeVar("T")
 
 
-def _run(fn: Callable[[AppContext], Awaitable[T]]) -> T:
+def _run(fn: Callable[[Directory], Awaitable[T]]) -> T:
     async def wrapper() -> T:
         context = AppContext.from_settings(get_settings())
         try:
             await context.db.upgrade()
-            return await fn(context)
+            return await fn(Directory(context.db))
         finally:
             await context.close()
 
@@ -55,8 +50,8 @@ def import_(file: Path) -> None:
             f"共 {len(parsed.problems)} 处有误，未导入任何工会。改正后重试。"
         )
 
-    async def run(context: AppContext) -> str:
-        summary = await import_unions(context.db, parsed.rows)
+    async def run(directory: Directory) -> str:
+        summary = await directory.import_unions(parsed.rows)
         return f"导入完成：新增 {summary.created} 个工会，更新 {summary.updated} 个。"
 
     try:
@@ -68,9 +63,9 @@ def import_(file: Path) -> None:
 @unions.command("list")
 def list_() -> None:
     """List the unions in the directory."""
-    for u in _run(lambda c: all_unions(c.db)):
+    for u in _run(lambda d: d.all_unions()):
         place = "/".join(p for p in (u.league, u.county) if p)
-        chat = "有" if u.telegram_chat_id or u.wecom_robot_key else "无"
+        chat = "有" if u.chats else "无"
         click.echo(f"{u.id}\t{u.key}\t{u.name}\t{u.level}\t{place}\t工作群：{chat}")
 
 
@@ -92,10 +87,11 @@ def staff() -> None:
 def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> None:
     """Add staff member NAME; prints their bearer token once (it is not stored)."""
 
-    async def run(context: AppContext) -> tuple[int, str]:
-        info, token = await add_staff(
-            context.db, name, list(union_keys), telegram_user_id=telegram_user
-        )
+    # The flag is the CLI's name for a staff member's account on that channel.
+    identities = [Recipient(TELEGRAM, telegram_user)] if telegram_user else []
+
+    async def run(directory: Directory) -> tuple[int, str]:
+        info, token = await directory.add_staff(name, list(union_keys), identities=identities)
         return info.id, token
 
     try:
@@ -109,7 +105,7 @@ def staff_add(name: str, union_keys: tuple[str, ...], telegram_user: str) -> Non
 @staff.command("list")
 def staff_list() -> None:
     """List active staff members and the unions they serve."""
-    for s in _run(lambda c: list_staff(c.db)):
+    for s in _run(lambda d: d.list_staff()):
         click.echo(f"{s.id}\t{s.name}\t工会 {','.join(str(i) for i in sorted(s.union_ids))}")
 
 
@@ -117,6 +113,6 @@ def staff_list() -> None:
 @click.argument("staff_id", type=int)
 def staff_remove(staff_id: int) -> None:
     """Deactivate a staff member; their token stops working at once."""
-    if not _run(lambda c: deactivate_staff(c.db, staff_id)):
+    if not _run(lambda d: d.deactivate_staff(staff_id)):
         raise click.ClickException(f"没有找到在岗的工作人员 {staff_id}。")
     click.echo(f"工作人员 {staff_id} 已停用，令牌随即失效。")
