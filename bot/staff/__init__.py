@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.telegram import bot_of
 from core.context import CONTEXT, AppContext
+from core.notices import WECOM
 from core.outbox import dispatcher_of
 
 from ._wecom import WeComRobot
@@ -42,6 +43,9 @@ def register_senders(context: AppContext, *, wecom_api_base: str | None = None) 
     base = wecom_api_base or chat_settings.wecom_api_base
     robot = WeComRobot(http, base_url=base, freq_wait=chat_settings.wecom_freq_wait)
     dispatcher.register("wecom_robot", robot, replace=False)
+    # Temporary (until the integrations/notice renderers land): notices to WeCom chats are
+    # queued under their channel's name; the robot renders their text and footer.
+    dispatcher.register(WECOM, robot, replace=False)
     if context.settings.telegram_bot_token is not None:
         bot_of(context)  # registers the one "telegram" sender
 

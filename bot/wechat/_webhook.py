@@ -21,6 +21,7 @@ from wechatpy.replies import TextReply
 
 from core.context import CONTEXT, AppContext
 from core.http import Problem
+from core.notices import MINIPROGRAM, WECHAT
 from core.outbox import GiveUp, OutboxMessage, RetryLater, dispatcher_of, enqueue
 from handlers import Message, Reply, conversation_for, remember_location, user_key
 from locations import CoordSystem, to_wgs84
@@ -246,11 +247,16 @@ def setup(app: web.Application) -> None:
     context = app[CONTEXT]
     account = OfficialAccount(context, app)
     app[ACCOUNT] = account
-    dispatcher_of(context).register(OUTBOX_KIND, customer_service_sender(wechat_clients(app)))
+    text_sender = customer_service_sender(wechat_clients(app))
+    dispatcher_of(context).register(OUTBOX_KIND, text_sender)
     # Mini-program users are told outcomes by subscribe message, with the mini-program's token.
-    dispatcher_of(context).register(
-        SUBSCRIBE_KIND, SubscribeSender.from_settings(wechat_clients(app).mini, context.settings)
-    )
+    subscribe_sender = SubscribeSender.from_settings(wechat_clients(app).mini, context.settings)
+    dispatcher_of(context).register(SUBSCRIBE_KIND, subscribe_sender)
+    # Temporary (until the integrations/notice renderers land): domains queue notices under
+    # the channel's name; both senders read a notice payload (`text`; `template`, `data`,
+    # `page`) as they read their own kind's.
+    dispatcher_of(context).register(WECHAT, text_sender)
+    dispatcher_of(context).register(MINIPROGRAM, subscribe_sender)
     app.router.add_get("/wechat", account.verify)
     app.router.add_post("/wechat", account.receive)
 
