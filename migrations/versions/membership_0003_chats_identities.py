@@ -77,18 +77,21 @@ def upgrade() -> None:
                 for address, staff_id in holders.items()
             ],
         )
-    with op.batch_alter_table("unions") as batch:
+    # In place (recreate="never"): on SQLite a table copy would have to drop `unions` and
+    # `staff_members`, which the foreign keys into them refuse; SQLite ≥ 3.35 drops a plain
+    # column with ALTER TABLE.
+    with op.batch_alter_table("unions", recreate="never") as batch:
         for name, _ in UNION_COLUMNS:
             batch.drop_column(name)
-    with op.batch_alter_table("staff_members") as batch:
+    with op.batch_alter_table("staff_members", recreate="never") as batch:
         batch.drop_column(STAFF_COLUMN)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("unions") as batch:
+    with op.batch_alter_table("unions", recreate="never") as batch:
         batch.add_column(sa.Column("telegram_chat_id", sa.String(40), nullable=False, server_default=""))
         batch.add_column(sa.Column("wecom_robot_key", sa.String(100), nullable=False, server_default=""))
-    with op.batch_alter_table("staff_members") as batch:
+    with op.batch_alter_table("staff_members", recreate="never") as batch:
         batch.add_column(sa.Column(STAFF_COLUMN, sa.String(40), nullable=False, server_default=""))
     bind = op.get_bind()
     chats = sa.table(

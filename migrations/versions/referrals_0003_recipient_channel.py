@@ -20,11 +20,14 @@ depends_on = None
 RENAMED = (("wecom_robot", "wecom"),)  # outbox kind → channel, where they differ
 
 
+def _rename(old: str, new: str) -> None:
+    # In place, on SQLite too (no table copy, which the foreign key to `cases` would make
+    # fragile); the unique constraint (case, column, address) follows the renamed column.
+    op.alter_column("case_recipients", old, new_column_name=new, existing_type=sa.String(32))
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("case_recipients") as batch:
-        batch.drop_constraint("uq_case_recipient", type_="unique")
-        batch.alter_column("kind", new_column_name="channel", existing_type=sa.String(32))
-        batch.create_unique_constraint("uq_case_recipient", ["case_id", "channel", "address"])
+    _rename("kind", "channel")
     for old, new in RENAMED:
         op.execute(
             sa.text("UPDATE case_recipients SET channel = :new WHERE channel = :old").bindparams(
@@ -40,7 +43,4 @@ def downgrade() -> None:
                 old=old, new=new
             )
         )
-    with op.batch_alter_table("case_recipients") as batch:
-        batch.drop_constraint("uq_case_recipient", type_="unique")
-        batch.alter_column("channel", new_column_name="kind", existing_type=sa.String(32))
-        batch.create_unique_constraint("uq_case_recipient", ["case_id", "kind", "address"])
+    _rename("channel", "kind")
