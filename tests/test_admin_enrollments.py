@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core import CONTEXT
 from core.outbox import OutboxMessage
-from membership import add_staff, enroll
+from membership import directory_of, enrollments_of
 from tests.conftest import AppClient
 from tests.test_membership_enroll import ID_NUMBER, PHONE, application
 from tests.unions import load_unions
@@ -15,9 +15,11 @@ from tests.unions import load_unions
 async def _setup(client: AppClient) -> tuple[int, dict[str, str], dict[str, str]]:
     ctx = client.app[CONTEXT]
     await load_unions(ctx)
-    e = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
-    _, own = await add_staff(ctx.db, "王芳", ["HH-XC-NEF"])
-    _, other = await add_staff(ctx.db, "赵强", ["BT"])
+    e = (
+        await enrollments_of(ctx).enroll(application(id_number=ID_NUMBER, id_consent=True))
+    ).enrollment
+    _, own = await directory_of(ctx).add_staff("王芳", ["HH-XC-NEF"])
+    _, other = await directory_of(ctx).add_staff("赵强", ["BT"])
     return e.id, {"Authorization": f"Bearer {own}"}, {"Authorization": f"Bearer {other}"}
 
 
@@ -64,10 +66,8 @@ async def test_reject_needs_a_reason_then_approve_after_resubmission_is_final(
     again = await client.post(f"/admin/v1/enrollments/{eid}/approve", headers=own)
     assert again.status == 409  # rejected: waits for the worker's correction
 
-    from membership import resubmit
-
-    await resubmit(
-        client.app[CONTEXT], eid, application(id_number=ID_NUMBER, id_consent=True, employer="个体")
+    await enrollments_of(client.app[CONTEXT]).resubmit(
+        eid, application(id_number=ID_NUMBER, id_consent=True, employer="个体")
     )
     stale = await client.post(
         f"/admin/v1/enrollments/{eid}/approve", headers=own, json={"revision": 1}

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core import CONTEXT
 from core.outbox import OutboxMessage
-from membership import add_staff
+from membership import directory_of
 from referrals import service_of
 from tests.conftest import AppClient
 from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
@@ -15,8 +15,8 @@ from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
 async def test_staff_see_and_act_on_their_own_cases_only(client: AppClient) -> None:
     ctx = client.app[CONTEXT]
     await _directory(ctx)
-    _saihan_staff, token = await add_staff(ctx.db, "王芳", ["saihan"])
-    _other, other_token = await add_staff(ctx.db, "李强", ["hohhot"])
+    _saihan_staff, token = await directory_of(ctx).add_staff("王芳", ["saihan"])
+    _other, other_token = await directory_of(ctx).add_staff("李强", ["hohhot"])
     service = service_of(ctx)
     mine = (await service.submit(legal("tg-1", SAIHAN, "u1"))).case
     theirs = (await service.submit(legal("tg-2", XINCHENG, "u2"))).case  # goes to the league

@@ -27,7 +27,7 @@ from core.logging import configure_logging
 from core.outbox import AwareDateTime, OutboxMessage
 from core.pii import cipher_for, generate_key
 from locations import Point, wgs84_to_gcj02
-from membership import add_staff
+from membership import directory_of
 from referrals import NewCase, service_of
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.test_cases_miniprogram import XINCHENG, login
@@ -88,7 +88,7 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
     ctx = api.app[CONTEXT]
     await load_unions(ctx)
-    _staff, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+    _staff, token = await directory_of(ctx).add_staff("王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
     worker = await login(api, fake_wechat, "o-worker-7")
     lat, lng = wgs84_to_gcj02(*XINCHENG)
@@ -221,7 +221,7 @@ def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.Monk
         try:
             await ctx.start()
             await load_unions(ctx)
-            staff, _ = await add_staff(ctx.db, "王芳", ["HH-XC"])
+            staff, _ = await directory_of(ctx).add_staff("王芳", ["HH-XC"])
             service = service_of(ctx)
             case = (
                 await service.submit(

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from core import CONTEXT, AppContext, FrozenClock
 from core.app import create_app
+from core.notices import TELEGRAM, Recipient
 from handlers import DialogState, user_key
 from locations import Point
-from membership import add_staff
+from membership import directory_of
 from referrals import Case, NewCase, import_boundaries, service_of
 from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
 from tests.outbox import delivered
@@ -127,8 +128,8 @@ async def bot(
         ),
         station("XC2", 40.8600, 111.6700, name="新城区东风路驿站"),
     )
-    await add_staff(ctx.db, "王芳", ["HH-XC"], telegram_user_id="501")
-    await add_staff(ctx.db, "李强", ["HH"], telegram_user_id="502")
+    await directory_of(ctx).add_staff("王芳", ["HH-XC"], identities=[Recipient(TELEGRAM, "501")])
+    await directory_of(ctx).add_staff("李强", ["HH"], identities=[Recipient(TELEGRAM, "502")])
     return client
 
 

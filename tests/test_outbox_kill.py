@@ -42,17 +42,18 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import AppContext, Settings
+from core.notices import TELEGRAM, WECOM, Recipient
 from core.outbox import OutboxMessage
 from locations import Point
-from membership import UnionRow, import_unions
+from membership import UnionRow, directory_of
 from referrals import NewCase, service_of
 from tests.fakes.flaky_chats import FlakyChats
 
 SAIHAN = Point(40.8070, 111.7010)  # 赛罕区 (WGS-84), inside Hohhot
 XINCHENG = Point(40.8580, 111.6650)  # 新城区
-CHATS = {  # county → its union's staff chats, as (outbox kind, address)
-    "赛罕区": (("telegram", "-1001"), ("wecom_robot", "robot-saihan")),
-    "新城区": (("telegram", "-1002"), ("wecom_robot", "robot-xincheng")),
+CHATS = {  # county → its union's staff chats, as (channel = outbox kind, address)
+    "赛罕区": ((TELEGRAM, "-1001"), (WECOM, "robot-saihan")),
+    "新城区": ((TELEGRAM, "-1002"), (WECOM, "robot-xincheng")),
 }
 CASES = 10
 FIRST_LEASE = 3.0  # short, so the take-over starts soon after the kill
@@ -60,8 +61,7 @@ SOME_DELIVERED = 4  # kill once this many cards are through (or soon after the f
 
 
 async def _directory(ctx: AppContext) -> None:
-    await import_unions(
-        ctx.db,
+    await directory_of(ctx).import_unions(
         [
             UnionRow(name="内蒙古自治区总工会", level="region", adcode="150000", key="region"),
             UnionRow(
@@ -80,8 +80,7 @@ async def _directory(ctx: AppContext) -> None:
                 adcode="150105",
                 key="saihan",
                 parent="hohhot",
-                telegram_chat_id="-1001",
-                wecom_robot_key="robot-saihan",
+                chats=[Recipient(c, a) for c, a in CHATS["赛罕区"]],
             ),
             UnionRow(
                 name="新城区总工会",
@@ -91,8 +90,7 @@ async def _directory(ctx: AppContext) -> None:
                 adcode="150102",
                 key="xincheng",
                 parent="hohhot",
-                telegram_chat_id="-1002",
-                wecom_robot_key="robot-xincheng",
+                chats=[Recipient(c, a) for c, a in CHATS["新城区"]],
             ),
         ],
     )

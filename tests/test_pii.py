@@ -31,8 +31,8 @@ from membership import (
     clean_id_number,
     clean_mobile,
     clean_name,
-    enroll,
     enrollment_for_phone,
+    enrollments_of,
     rotate_enrollment_keys,
 )
 from membership._validation import id_check_char
@@ -133,15 +133,17 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) 
         channel_user="1",
         consent=True,
     )
-    first = (await enroll(ctx, app)).enrollment
+    first = (await enrollments_of(ctx).enroll(app)).enrollment
     during = backend(pii_key=SecretStr(f"{new},{old}"))
-    assert (await enroll(during, app)).enrollment.id == first.id  # still found mid-rotation
+    assert (
+        await enrollments_of(during).enroll(app)
+    ).enrollment.id == first.id  # still found mid-rotation
     async with during.db.transaction() as session:
         assert await rotate_enrollment_keys(session, cipher_for(during.settings)) == 1
     after = backend(pii_key=SecretStr(new))
     found = await enrollment_for_phone(after, "13900001111")
     assert found is not None and found.id == first.id and found.name == "王五"
-    assert (await enroll(after, app)).created is False
+    assert (await enrollments_of(after).enroll(app)).created is False
 
 
 def test_serving_a_chat_channel_needs_a_real_key(
