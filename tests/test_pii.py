@@ -31,7 +31,6 @@ from membership import (
     clean_id_number,
     clean_mobile,
     clean_name,
-    enrollment_for_phone,
     enrollments_of,
     rotate_enrollment_keys,
 )
@@ -141,7 +140,7 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., AppContext]) 
     async with during.db.transaction() as session:
         assert await rotate_enrollment_keys(session, cipher_for(during.settings)) == 1
     after = backend(pii_key=SecretStr(new))
-    found = await enrollment_for_phone(after, "13900001111")
+    found = await enrollments_of(after).for_phone("13900001111")
     assert found is not None and found.id == first.id and found.name == "王五"
     assert (await enrollments_of(after).enroll(app)).created is False
 
