@@ -10,7 +10,7 @@ from aiohttp import web
 
 from core.http import Problem
 from handlers import SERVICES_KEY
-from membership import StaffInfo, staff_for_token
+from membership import StaffInfo
 
 _REQUEST_KEY = web.RequestKey("staff", StaffInfo)
 
@@ -35,7 +35,7 @@ async def require_staff(request: web.Request) -> StaffInfo:
         raise _unauthorized("请在请求头 Authorization 中带上工作人员令牌（Bearer …）。")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("令牌格式不对，应为 “Authorization: Bearer 令牌”。")
-    staff = await staff_for_token(request.app[SERVICES_KEY].db, token.strip())
+    staff = await request.app[SERVICES_KEY].directory.staff_for_token(token.strip())
     if staff is None:
         raise _unauthorized("令牌无效或已停用，请向管理员索取新的令牌。")
     request[_REQUEST_KEY] = staff

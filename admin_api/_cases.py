@@ -104,6 +104,11 @@ async def list_cases(request: web.Request) -> web.Response:
     return json_response({"cases": [staff_case_json(c) for c in cases]})
 
 
+# The API has named a recipient by its outbox kind since v1; recipients are channels now, and
+# the one whose name differs keeps its old name here (the response stays byte-compatible).
+_RECIPIENT_KINDS = {"wecom": "wecom_robot"}
+
+
 async def get_case(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     service = request.app[SERVICES_KEY].referrals
@@ -126,7 +131,11 @@ async def get_case(request: web.Request) -> web.Response:
         for e in await service.events(case.id)
     ]
     recipients = [
-        {"kind": r.kind, "reason": r.reason, "at": r.at.isoformat()}
+        {
+            "kind": _RECIPIENT_KINDS.get(r.channel, r.channel),
+            "reason": r.reason,
+            "at": r.at.isoformat(),
+        }
         for r in await service.recipients(case.id)
     ]
     return json_response({**staff_case_json(case), "events": events, "recipients": recipients})

@@ -20,10 +20,6 @@ from membership import (
     EnrollmentView,
     ReviewConflict,
     StaffInfo,
-    approve,
-    get_enrollment,
-    list_enrollments,
-    reject,
 )
 
 from ._auth import require_staff, require_union
@@ -75,8 +71,8 @@ async def index(request: web.Request) -> web.Response:
         raise Problem(400, "请求有误", "status 应为 submitted、approved 或 rejected。")
     limit = _int(request.query.get("limit", "50"), "limit", low=1, high=200)
     offset = _int(request.query.get("offset", "0"), "offset")
-    items = await list_enrollments(
-        request.app[SERVICES_KEY], staff.union_ids, status=status, limit=limit, offset=offset
+    items = await request.app[SERVICES_KEY].enrollments.list(
+        staff.union_ids, status=status, limit=limit, offset=offset
     )
     return json_response({"enrollments": [enrollment_json(e) for e in items]})
 
@@ -84,7 +80,7 @@ async def index(request: web.Request) -> web.Response:
 async def _own(request: web.Request) -> tuple[StaffInfo, EnrollmentView]:
     staff = await require_staff(request)
     enrollment_id = _int(request.match_info["enrollment_id"], "申请编号")
-    enrollment = await get_enrollment(request.app[SERVICES_KEY], enrollment_id)
+    enrollment = await request.app[SERVICES_KEY].enrollments.get(enrollment_id)
     if enrollment is None:
         raise Problem(404, "没有找到这份入会申请", "请核对申请编号。")
     require_union(staff, enrollment.union_id)
@@ -134,15 +130,17 @@ async def decide(request: web.Request) -> web.Response:
     staff, enrollment = await _own(request)
     body = await _body(request)
     revision = _revision(body)
-    context = request.app[SERVICES_KEY]
+    enrollments = request.app[SERVICES_KEY].enrollments
     try:
         if request.match_info["action"] == "approve":
-            decision = await approve(context, enrollment.id, staff=staff, revision=revision)
+            decision = await enrollments.approve(enrollment.id, staff=staff, revision=revision)
         else:
             reason = body.get("reason")
             if not isinstance(reason, str):
                 raise Problem(422, "内容有误", "请在 reason 中写明不通过的原因，方便申请人修改。")
-            decision = await reject(context, enrollment.id, reason, staff=staff, revision=revision)
+            decision = await enrollments.reject(
+                enrollment.id, reason, staff=staff, revision=revision
+            )
     except EnrollmentError as exc:
         raise _problem(exc) from None
     return json_response({**enrollment_json(decision.enrollment), "changed": decision.changed})

@@ -34,9 +34,9 @@ def rss_mb() -> tuple[float, float]:
 
 def child(size: int) -> None:
     sys.path[:0] = [str(HERE.parent), str(HERE)]
+    import core.app  # noqa: F401  (the server's import footprint)
     from synth import iter_stations
 
-    import core.app  # noqa: F401  (the server's import footprint)
     from locations import StationColumns, StationIndex
 
     after_imports = rss_mb()[0]

@@ -15,10 +15,6 @@ from membership import (
     Decision,
     EnrollmentView,
     StaffAccount,
-    approve,
-    get_enrollment,
-    list_enrollments,
-    reject,
 )
 from referrals import (
     ActionResult,
@@ -43,7 +39,7 @@ __all__ = [
 
 
 def credentials_for(services: Services) -> Credentials:
-    return Credentials(services.db, clock=services.clock)
+    return services.credentials
 
 
 async def cases(
@@ -78,13 +74,13 @@ async def case_action(
 async def enrollments(
     services: Services, staff: StaffAccount, *, status: str | None, limit: int
 ) -> list[EnrollmentView]:
-    return await list_enrollments(services, staff.union_ids, status=status, limit=limit)
+    return await services.enrollments.list(staff.union_ids, status=status, limit=limit)
 
 
 async def enrollment(
     services: Services, staff: StaffAccount, enrollment_id: int
 ) -> EnrollmentView | None:
-    found = await get_enrollment(services, enrollment_id)
+    found = await services.enrollments.get(enrollment_id)
     return found if found is not None and staff.serves(found.union_id) else None
 
 
@@ -99,9 +95,9 @@ async def decide(
 ) -> Decision:
     actor = f"staff:{staff.id}"
     if approved:
-        return await approve(
-            services, enrollment_id, actor=actor, union_ids=staff.union_ids, revision=revision
+        return await services.enrollments.approve(
+            enrollment_id, actor=actor, union_ids=staff.union_ids, revision=revision
         )
-    return await reject(
-        services, enrollment_id, reason, actor=actor, union_ids=staff.union_ids, revision=revision
+    return await services.enrollments.reject(
+        enrollment_id, reason, actor=actor, union_ids=staff.union_ids, revision=revision
     )

@@ -1,13 +1,12 @@
 """The staff chat's claim / reply / resolve buttons on a case card, acting as the staff member
-linked to the presser's Telegram account."""
+linked to the presser's account on that channel (`Directory.staff_for_identity`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from core.db import Database
-from membership import StaffInfo, staff_for_telegram_user
+from membership import Directory, StaffInfo
 from referrals import CaseError, CaseView, Referrals
 
 from ._case_steps import free_text
@@ -24,13 +23,11 @@ OUTCOMES = ("问题已解决", "已联系求助人并给出处理意见", "已�
 
 
 async def _staff_and_case(
-    message: Message, db: Database, payload: str
+    message: Message, directory: Directory, payload: str
 ) -> tuple[StaffInfo | None, int | None]:
     head = payload.split(":", 1)[0]
     case_id = int(head) if head.isdigit() else None
-    if message.channel != "telegram":
-        return None, case_id
-    return await staff_for_telegram_user(db, message.user_id), case_id
+    return await directory.staff_for_identity(message.channel, message.user_id), case_id
 
 
 def _not_staff(t: Translator) -> Text:
@@ -49,13 +46,14 @@ async def _begin(
     message: Message,
     payload: str,
     referrals: Referrals,
+    directory: Directory,
     state: DialogState,
     t: Translator,
 ) -> Text:
     """A case button that needs typed text next: if the presser is staff who may act on the
     case, the chat's dialog waits in `casestaff:<step>` and `ask` says what to type; else the
     reply that says why not."""
-    staff, case_id = await _staff_and_case(message, referrals.db, payload)
+    staff, case_id = await _staff_and_case(message, directory, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     try:
@@ -67,8 +65,10 @@ async def _begin(
 
 
 @router.message(Data(f"{STAFF}claim:"))
-async def staff_claim(message: Message, payload: str, referrals: Referrals, t: Translator) -> Text:
-    staff, case_id = await _staff_and_case(message, referrals.db, payload)
+async def staff_claim(
+    message: Message, payload: str, referrals: Referrals, directory: Directory, t: Translator
+) -> Text:
+    staff, case_id = await _staff_and_case(message, directory, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     try:
@@ -83,9 +83,14 @@ async def staff_claim(message: Message, payload: str, referrals: Referrals, t: T
 
 @router.message(Data(f"{STAFF}reply:"))
 async def staff_reply_begin(
-    message: Message, payload: str, referrals: Referrals, state: DialogState, t: Translator
+    message: Message,
+    payload: str,
+    referrals: Referrals,
+    directory: Directory,
+    state: DialogState,
+    t: Translator,
 ) -> Text:
-    return await _begin("reply", _ask_reply, message, payload, referrals, state, t)
+    return await _begin("reply", _ask_reply, message, payload, referrals, directory, state, t)
 
 
 def _ask_reply(t: Translator, staff: StaffInfo, case: CaseView) -> Text:
@@ -99,9 +104,14 @@ def _ask_reply(t: Translator, staff: StaffInfo, case: CaseView) -> Text:
 
 @router.message(Data(f"{STAFF}resolve:"))
 async def staff_resolve_begin(
-    message: Message, payload: str, referrals: Referrals, state: DialogState, t: Translator
+    message: Message,
+    payload: str,
+    referrals: Referrals,
+    directory: Directory,
+    state: DialogState,
+    t: Translator,
 ) -> Text:
-    return await _begin("resolve", _ask_outcome, message, payload, referrals, state, t)
+    return await _begin("resolve", _ask_outcome, message, payload, referrals, directory, state, t)
 
 
 def _ask_outcome(t: Translator, _staff: StaffInfo, case: CaseView) -> Text:
@@ -114,13 +124,18 @@ def _ask_outcome(t: Translator, _staff: StaffInfo, case: CaseView) -> Text:
 
 @router.message(Data(f"{STAFF}done:"))
 async def staff_resolve_button(
-    message: Message, payload: str, referrals: Referrals, state: DialogState, t: Translator
+    message: Message,
+    payload: str,
+    referrals: Referrals,
+    directory: Directory,
+    state: DialogState,
+    t: Translator,
 ) -> Text:
     index = payload.rsplit(":", 1)[-1]
     if not index.isdigit() or int(index) >= len(OUTCOMES):
         return Text(t("这个按钮已经过期了，请重新点“办结”。"))
     # The worker reads the outcome: store the Chinese one whatever the staff member's language.
-    return await _resolve(message, payload, OUTCOMES[int(index)], referrals, state, t)
+    return await _resolve(message, payload, OUTCOMES[int(index)], referrals, directory, state, t)
 
 
 async def _resolve(
@@ -128,10 +143,11 @@ async def _resolve(
     payload: str,
     outcome: str,
     referrals: Referrals,
+    directory: Directory,
     state: DialogState,
     t: Translator,
 ) -> Text:
-    staff, case_id = await _staff_and_case(message, referrals.db, payload)
+    staff, case_id = await _staff_and_case(message, directory, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     if state.name and state.name.startswith("casestaff:"):
@@ -149,15 +165,15 @@ async def _resolve(
 
 @router.message(InState("casestaff"), free_text)
 async def staff_typed(
-    message: Message, referrals: Referrals, state: DialogState, t: Translator
+    message: Message, referrals: Referrals, directory: Directory, state: DialogState, t: Translator
 ) -> Text:
     data: dict[str, Any] = state.data
     if data.get("chat") != message.chat_id:
         raise Skip  # the same person talking to the bot elsewhere
     text = (message.text or "").strip()
     if state.name == "casestaff:resolve":
-        return await _resolve(message, str(data["case_id"]), text, referrals, state, t)
-    staff, case_id = await _staff_and_case(message, referrals.db, str(data["case_id"]))
+        return await _resolve(message, str(data["case_id"]), text, referrals, directory, state, t)
+    staff, case_id = await _staff_and_case(message, directory, str(data["case_id"]))
     if staff is None or case_id is None:
         await state.clear()
         return _not_staff(t)

@@ -27,6 +27,7 @@ from core.pii import PiiCipher
 from core.settings import Settings
 from core.store import Store
 from locations import StationFinder
+from membership import Credentials, Directory, Enrollments
 from referrals import ClosedReports, Referrals
 
 from ._conversation import Conversation
@@ -42,6 +43,9 @@ class Services:
     cipher: PiiCipher
     outbox: Dispatcher
     finder: StationFinder
+    directory: Directory
+    enrollments: Enrollments
+    credentials: Credentials
     referrals: Referrals
     closed_reports: ClosedReports
     # One connection pool for every outside service's client (each takes it in its constructor).

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.context import AppContext
-from core.pii import cipher_for, mask_phone
+from core.clock import Clock
+from core.pii import PiiCipher, mask_phone
 from core.store import Store
 from locations import Point, find_places, nearest_seat
 from membership import (
@@ -24,22 +24,15 @@ from membership import (
     PURPOSE,
     REJECT_REASONS,
     Application,
+    Directory,
     EnrollmentError,
+    Enrollments,
     EnrollmentView,
     InvalidField,
-    approve,
-    assign_union,
     clean_id_number,
     clean_mobile,
     clean_name,
-    enroll,
-    enrollment_for_phone,
-    enrollment_of,
     outcome_text,
-    reject,
-    resubmit,
-    staff_for_telegram_user,
-    unions_for_telegram_chat,
 )
 
 from ._i18n import Translator
@@ -50,6 +43,8 @@ from ._state import DialogState
 from ._stations import last_location
 
 router = Router("enrollment")
+
+# Temporary: replaced by the composition root (`Services.enrollments` / `.directory`).
 
 # Employers offered as buttons per occupation; anything else can be typed.
 EMPLOYERS: dict[str, tuple[str, ...]] = {
@@ -85,8 +80,8 @@ def status_text(t: Translator, e: EnrollmentView) -> str:
 
 
 @router.message(Command("member") | TextIs(*every_language("我的会员")))
-async def my_membership(message: Message, context: AppContext, t: Translator) -> Text:
-    found = await enrollment_of(context, message.channel, message.chat_id)
+async def my_membership(message: Message, enrollments: Enrollments, t: Translator) -> Text:
+    found = await enrollments.enrollment_of(message.channel, message.chat_id)
     if found is None:
         return Text(
             t("您还没有申请入会。点“一键入会”，一分钟就能办好。"), keyboard=main_keyboard(t)
@@ -95,8 +90,10 @@ async def my_membership(message: Message, context: AppContext, t: Translator) ->
 
 
 @router.message(Command("join") | TextIs(*every_language("一键入会")))
-async def begin(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
-    found = await enrollment_of(context, message.channel, message.chat_id)
+async def begin(
+    message: Message, enrollments: Enrollments, state: DialogState, t: Translator
+) -> Text:
+    found = await enrollments.enrollment_of(message.channel, message.chat_id)
     if found is not None and found.status == "approved":
         await state.clear()
         return Text(status_text(t, found), keyboard=main_keyboard(t))
@@ -122,7 +119,8 @@ async def begin(message: Message, context: AppContext, state: DialogState, t: Tr
 @router.message(InState("join:contact"), KindIs("contact"))
 async def got_contact(
     message: Message,
-    context: AppContext,
+    cipher: PiiCipher,
+    enrollments: Enrollments,
     state: DialogState,
     store: Store,
     user_key: str,
@@ -137,11 +135,11 @@ async def got_contact(
         return Text(
             t("目前只能用中国大陆手机号入会。如有疑问请拨打 12351。"), keyboard=main_keyboard(t)
         )
-    existing = await enrollment_for_phone(context, phone)
+    existing = await enrollments.for_phone(phone)
     if existing is not None and existing.status == "approved":
         await state.clear()
         return Text(status_text(t, existing), keyboard=main_keyboard(t))
-    cipher = cipher_for(context.settings)
+
     data: dict[str, Any] = {
         "phone": cipher.encrypt(phone),
         "name": cipher.encrypt(message.contact.name or ""),
@@ -185,51 +183,51 @@ async def got_occupation(payload: str, state: DialogState, t: Translator) -> Tex
 
 @router.message(InState("join:employer"), Data(f"{_CB}emp:"))
 async def employer_button(
-    payload: str, context: AppContext, state: DialogState, t: Translator
+    payload: str, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
 ) -> Text:
     choices = [*EMPLOYERS.get(state.data.get("occupation", ""), ()), SELF_EMPLOYED]
     if not payload.isdigit() or int(payload) >= len(choices):
         return Text(t("这个选项已过期，请重新选择。"))
     await state.update(employer=choices[int(payload)])
-    return await next_step(context, state, t)
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:employer"), KindIs("text"))
 async def employer_typed(
-    message: Message, context: AppContext, state: DialogState, t: Translator
+    message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
 ) -> Text:
     employer = (message.text or "").strip()
     if not employer or len(employer) > 100:
         return Text(t("请输入 100 字以内的单位或平台名称。"))
     await state.update(employer=employer)
-    return await next_step(context, state, t)
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:name"), KindIs("text"))
 async def got_name(
-    message: Message, context: AppContext, state: DialogState, t: Translator
+    message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
 ) -> Text:
     try:
         name = clean_name(message.text or "")
     except InvalidField as exc:
         return Text(t(exc.message))
-    await state.update(name=cipher_for(context.settings).encrypt(name), name_ok=True)
-    return await next_step(context, state, t)
+    await state.update(name=cipher.encrypt(name), name_ok=True)
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:place"), KindIs("location"))
 async def got_location(
-    message: Message, context: AppContext, state: DialogState, t: Translator
+    message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
 ) -> Text:
     assert message.location is not None
     place = _place_of(message.location)
     await state.update(league=place["league"], county=place["county"])
-    return await next_step(context, state, t)
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:place"), KindIs("text"))
 async def got_place(
-    message: Message, context: AppContext, state: DialogState, t: Translator
+    message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
 ) -> Text:
     places = find_places(message.text or "")
     if not places:
@@ -237,7 +235,7 @@ async def got_place(
     place = places[0]
     county = place.name if place.level == "county" else ""
     await state.update(league=place.league, county=county)
-    return await next_step(context, state, t)
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:id"), Data(f"{_CB}idok"))
@@ -247,15 +245,22 @@ async def id_consent(state: DialogState, t: Translator) -> Text:
 
 
 @router.message(InState("join:id"), KindIs("text"))
-async def got_id(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
+async def got_id(
+    message: Message,
+    cipher: PiiCipher,
+    clock: Clock,
+    directory: Directory,
+    state: DialogState,
+    t: Translator,
+) -> Text:
     if not state.data.get("id_consent"):
         return Text(t("请先点“同意提供身份证号”。"))
     try:
-        number = clean_id_number(message.text or "", today=context.clock.now().date())
+        number = clean_id_number(message.text or "", today=clock.now().date())
     except InvalidField as exc:
         return Text(t(exc.message))
-    await state.update(id_number=cipher_for(context.settings).encrypt(number))
-    return await next_step(context, state, t)
+    await state.update(id_number=cipher.encrypt(number))
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join"), Data(f"{_CB}edit:"))
@@ -269,15 +274,21 @@ async def edit(payload: str, state: DialogState, t: Translator) -> Text:
 
 
 @router.message(InState("join:confirm"), Data(f"{_CB}submit"))
-async def submit(message: Message, context: AppContext, state: DialogState, t: Translator) -> Text:
-    app = _application(context, message, state.data)
+async def submit(
+    message: Message,
+    cipher: PiiCipher,
+    enrollments: Enrollments,
+    state: DialogState,
+    t: Translator,
+) -> Text:
+    app = _application(cipher, message, state.data)
     enrollment_id = state.data.get("enrollment_id")
     try:
         if enrollment_id:
-            view = await resubmit(context, int(enrollment_id), app)
+            view = await enrollments.resubmit(int(enrollment_id), app)
             created = True
         else:
-            result = await enroll(context, app)
+            result = await enrollments.enroll(app)
             view, created = result.enrollment, result.created
     except EnrollmentError as exc:
         return Text(t("还有信息需要改正：{problems}").format(problems=str(exc)))
@@ -287,9 +298,11 @@ async def submit(message: Message, context: AppContext, state: DialogState, t: T
     return Text(outcome_text(view), keyboard=main_keyboard(t))
 
 
-async def next_step(context: AppContext, state: DialogState, t: Translator) -> Text:
+async def next_step(
+    cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
+) -> Text:
     """Ask for what is still missing, or show the summary with the submit button."""
-    data, cipher = state.data, cipher_for(context.settings)
+    data = state.data
     name = cipher.decrypt(data["name"]) if data.get("name") else ""
     try:
         name = clean_name(name)
@@ -299,8 +312,7 @@ async def next_step(context: AppContext, state: DialogState, t: Translator) -> T
     if not data.get("league"):
         await state.set("join:place")
         return _ask_place(t)
-    union = await assign_union(
-        context.db,
+    union = await directory.assign_union(
         league=data["league"],
         county=data.get("county", ""),
         occupation=data.get("occupation", ""),
@@ -358,8 +370,8 @@ def _pairs(buttons: list[Button]) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
-def _application(context: AppContext, message: Message, data: dict[str, Any]) -> Application:
-    cipher = cipher_for(context.settings)
+def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> Application:
+
     return Application(
         name=cipher.decrypt(data["name"]) if data.get("name") else "",
         phone=cipher.decrypt(data["phone"]),
@@ -379,10 +391,10 @@ def _application(context: AppContext, message: Message, data: dict[str, Any]) ->
 # -- staff, in their union's chat ------------------------------------------------------------
 
 
-async def _staff_scope(message: Message, context: AppContext) -> tuple[frozenset[int], str]:
+async def _staff_scope(message: Message, directory: Directory) -> tuple[frozenset[int], str]:
     """The unions this chat acts for, and who pressed (a linked staff member, else the account)."""
-    unions = await unions_for_telegram_chat(context.db, message.chat_id)
-    staff = await staff_for_telegram_user(context.db, message.user_id)
+    unions = await directory.unions_for_chat(message.channel, message.chat_id)
+    staff = await directory.staff_for_identity(message.channel, message.user_id)
     actor = f"staff:{staff.id}" if staff else f"{message.channel}:{message.user_id}"
     return frozenset(u.id for u in unions), actor
 
@@ -395,13 +407,15 @@ def _target(payload: str) -> tuple[int, int] | None:
 
 
 @router.message(Data(_staff_prefix("approve")))
-async def staff_approve(payload: str, message: Message, context: AppContext, t: Translator) -> Text:
-    target, (union_ids, actor) = _target(payload), await _staff_scope(message, context)
+async def staff_approve(
+    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
+) -> Text:
+    target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
     if target is None or not union_ids:
         return Text(t("这个按钮只能在工会工作群里使用。"))
     try:
-        decision = await approve(
-            context, target[0], actor=actor, union_ids=union_ids, revision=target[1]
+        decision = await enrollments.approve(
+            target[0], actor=actor, union_ids=union_ids, revision=target[1]
         )
     except EnrollmentError as exc:
         return Text(f"#{target[0]}：{exc}")
@@ -411,8 +425,8 @@ async def staff_approve(payload: str, message: Message, context: AppContext, t: 
 
 
 @router.message(Data(_staff_prefix("reject")))
-async def staff_reject(payload: str, message: Message, context: AppContext, t: Translator) -> Text:
-    target, (union_ids, _actor) = _target(payload), await _staff_scope(message, context)
+async def staff_reject(payload: str, message: Message, directory: Directory, t: Translator) -> Text:
+    target, (union_ids, _actor) = _target(payload), await _staff_scope(message, directory)
     if target is None or not union_ids:
         return Text(t("这个按钮只能在工会工作群里使用。"))
     rows = tuple(
@@ -425,15 +439,17 @@ async def staff_reject(payload: str, message: Message, context: AppContext, t: T
 
 
 @router.message(Data(_staff_prefix("why")))
-async def staff_reason(payload: str, message: Message, context: AppContext, t: Translator) -> Text:
-    target, (union_ids, actor) = _target(payload), await _staff_scope(message, context)
+async def staff_reason(
+    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
+) -> Text:
+    target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
     index = payload.split(":")[-1]
     if target is None or not union_ids or not index.isdigit() or int(index) >= len(REJECT_REASONS):
         return Text(t("这个按钮只能在工会工作群里使用。"))
     reason = REJECT_REASONS[int(index)]
     try:
-        decision = await reject(
-            context, target[0], reason, actor=actor, union_ids=union_ids, revision=target[1]
+        decision = await enrollments.reject(
+            target[0], reason, actor=actor, union_ids=union_ids, revision=target[1]
         )
     except EnrollmentError as exc:
         return Text(f"#{target[0]}：{exc}")

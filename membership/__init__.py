@@ -1,7 +1,44 @@
 """一键入会: the union directory and staff, enrollment, validation, review and member numbers.
 
-All functions take the `core.Database` they work on (from `AppContext.db`).
+The door
+--------
+- `Directory(db)`: the unions and their staff. `import_unions(rows)`, `all_unions()`,
+  `get_union(id)`, `find_union(key_or_name)`, `union_for_place(league, county)`,
+  `assign_union(league=, county=, occupation=, employer=)`, `unions_above(id)`,
+  `unions_for_chat(channel, address)`; `add_staff(name, union_keys, identities=)`,
+  `staff_for_token(token)`, `staff_for_identity(channel, address)`, `deactivate_staff(id)`,
+  `list_staff()`. Reading methods take `session=` to read inside the caller's transaction.
+- `Enrollments(db, clock, cipher, directory, on_enqueue)`: `enroll(app)`, `resubmit(id, app)`,
+  `get(id)`, `enrollment_of(channel, user)`, `for_phone(phone)`, `list(union_ids, …)`,
+  `approve(id, …)`, `reject(id, reason, …)`. New applications go to the union's staff chats
+  and decisions to the worker as `core.notices.Notice`s, queued in the same transaction;
+  `on_enqueue()` runs after such a commit (the outbox dispatcher's `wake`).
+- `Credentials(db)`: staff sign-in for the console (`set_password`, `verify`, `account`).
+- Values: `UnionInfo` (`chats`: the union's staff chats as `Recipient`s), `StaffInfo`
+  (`identities`: their chat accounts), `UnionRow`, `EnrollmentView`, `EnrollResult`,
+  `Decision`, `Application`. Union files: `read_union_file`, `parse_union_csv`. Checks:
+  `clean_name`, `clean_mobile`, `clean_id_number`. Key rotation: `rotate_enrollment_keys`.
+
+Channel names (a union's chats, a staff member's accounts, the channel a worker applied
+through) are data from `core.notices`; nothing here compares against one.
+
+Errors (one tree; every message is Chinese, for the person who caused it)
+------------------------------------------------------------------------
+::
+
+    MembershipError
+    ├── DirectoryError            a directory change that cannot be made
+    └── EnrollmentError
+        ├── EnrollmentInvalid     bad input; `.problems` maps field → message; nothing stored
+        ├── EnrollmentLocked      approved already: cannot be resubmitted or decided again
+        ├── EnrollmentNotFound    no such application, or not the caller's to see or decide
+        └── ReviewConflict        changed or decided by someone else meanwhile
+
+`InvalidField` (from the `clean_*` checks) is a `ValueError`, not part of the tree: callers
+that validate a single field turn it into their own message.
 """
+
+from __future__ import annotations
 
 from ._credentials import (
     CredentialError,
@@ -11,53 +48,35 @@ from ._credentials import (
     check_password,
     clean_login,
 )
-from ._directory import (
-    DirectoryError,
-    ImportSummary,
-    StaffInfo,
-    UnionInfo,
-    UnionRow,
-    add_staff,
-    all_unions,
-    assign_union,
-    deactivate_staff,
-    find_union,
-    get_union,
-    import_unions,
-    list_staff,
-    staff_for_telegram_user,
-    staff_for_token,
-    union_for_place,
-    unions_above,
-    unions_for_telegram_chat,
-)
+from ._directory import Directory, ImportSummary, StaffInfo, UnionRow
 from ._enrollment import (
     ID_POLICY_VERSION,
     ID_PURPOSE,
     POLICY_VERSION,
     PURPOSE,
     Application,
+    Enrollments,
+    EnrollResult,
+)
+from ._errors import (
+    DirectoryError,
     EnrollmentError,
     EnrollmentInvalid,
     EnrollmentLocked,
     EnrollmentNotFound,
-    EnrollmentView,
-    EnrollResult,
-    enroll,
-    enrollment_for_phone,
-    enrollment_of,
-    get_enrollment,
-    list_enrollments,
-    resubmit,
+    MembershipError,
+    ReviewConflict,
 )
 from ._keys import rotate_enrollment_keys
 from ._models import (
     Enrollment,
     EnrollmentEvent,
     EnrollmentStatus,
+    StaffIdentity,
     StaffMember,
     StaffUnion,
     Union,
+    UnionChat,
     UnionLevel,
 )
 from ._occupations import OCCUPATIONS, occupation_code
@@ -65,14 +84,15 @@ from ._review import (
     CALLBACK_PREFIX,
     REJECT_REASONS,
     Decision,
-    ReviewConflict,
-    approve,
     member_number,
+    outcome_notice,
     outcome_text,
-    reject,
+    staff_notice,
 )
 from ._union_file import UnionFile, parse_union_csv, read_union_file
+from ._unions import UnionInfo, choose_union
 from ._validation import InvalidField, clean_id_number, clean_mobile, clean_name
+from ._view import EnrollmentView
 
 __all__ = [
     "CALLBACK_PREFIX",
@@ -86,6 +106,7 @@ __all__ = [
     "CredentialError",
     "Credentials",
     "Decision",
+    "Directory",
     "DirectoryError",
     "EnrollResult",
     "Enrollment",
@@ -96,49 +117,35 @@ __all__ = [
     "EnrollmentNotFound",
     "EnrollmentStatus",
     "EnrollmentView",
+    "Enrollments",
     "ImportSummary",
     "InvalidField",
+    "MembershipError",
     "ReviewConflict",
     "StaffAccount",
     "StaffCredential",
+    "StaffIdentity",
     "StaffInfo",
     "StaffMember",
     "StaffUnion",
     "Union",
+    "UnionChat",
     "UnionFile",
     "UnionInfo",
     "UnionLevel",
     "UnionRow",
-    "add_staff",
-    "all_unions",
-    "approve",
-    "assign_union",
     "check_password",
+    "choose_union",
     "clean_id_number",
     "clean_login",
     "clean_mobile",
     "clean_name",
-    "deactivate_staff",
-    "enroll",
-    "enrollment_for_phone",
-    "enrollment_of",
-    "find_union",
-    "get_enrollment",
-    "get_union",
-    "import_unions",
-    "list_enrollments",
-    "list_staff",
     "member_number",
     "occupation_code",
+    "outcome_notice",
     "outcome_text",
     "parse_union_csv",
     "read_union_file",
-    "reject",
-    "resubmit",
     "rotate_enrollment_keys",
-    "staff_for_telegram_user",
-    "staff_for_token",
-    "union_for_place",
-    "unions_above",
-    "unions_for_telegram_chat",
+    "staff_notice",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -48,8 +48,6 @@ class Union(SQLModel, table=True):
     # The county's new-employment-form pool (新就业形态劳动者工会), for workers without one.
     pool: bool = False
     requires_id_number: bool = False
-    telegram_chat_id: str = Field(default="", max_length=40)
-    wecom_robot_key: str = Field(default="", max_length=100)
     parent_id: int | None = Field(default=None, foreign_key="unions.id")
     active: bool = True
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -62,9 +60,35 @@ class StaffMember(SQLModel, table=True):
     name: str = Field(max_length=100)
     # SHA-256 of the bearer token; the token itself is shown once and never stored.
     token_hash: str = Field(max_length=64, unique=True, index=True)
-    telegram_user_id: str = Field(default="", max_length=40)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class UnionChat(SQLModel, table=True):
+    """A staff chat of a union: where new applications and cases for it are sent. `channel` is
+    a `core.notices` channel name, `address` the chat within it (a group's chat id, a robot's
+    key); a union may have several, on one channel or many."""
+
+    __tablename__ = "union_chats"
+    __table_args__ = (UniqueConstraint("union_id", "channel", "address", name="uq_union_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    union_id: int = Field(foreign_key="unions.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=300)
+
+
+class StaffIdentity(SQLModel, table=True):
+    """A chat account of a staff member (who pressed a button in a staff chat). One account acts
+    for one staff member."""
+
+    __tablename__ = "staff_identities"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_staff_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_members.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=300)
 
 
 class StaffUnion(SQLModel, table=True):
@@ -88,14 +112,14 @@ class Enrollment(SQLModel, table=True):
     name_enc: str = Field(max_length=500)
     phone_enc: str = Field(max_length=500)
     phone_hash: str = Field(max_length=64, unique=True)
-    phone_verified_via: str = Field(max_length=32)  # telegram_contact | miniprogram_code | …
+    phone_verified_via: str = Field(max_length=32)  # "<channel>_contact" | "<channel>_code"
     id_number_enc: str | None = Field(default=None, max_length=500)
     id_hash: str | None = Field(default=None, max_length=64, unique=True)
     occupation: str = Field(max_length=32)
     employer: str = Field(max_length=100)
     league: str = Field(default="", max_length=50)
     county: str = Field(default="", max_length=50)
-    # Where the worker applied from and is told the outcome: telegram chat id, openid, …
+    # Where the worker applied from and is told the outcome: a channel and the user there.
     channel: str = Field(max_length=16)
     channel_user: str = Field(max_length=100, index=True)
     consent_version: str = Field(max_length=20)
@@ -104,7 +128,7 @@ class Enrollment(SQLModel, table=True):
     id_consent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     member_number: str | None = Field(default=None, max_length=20, unique=True)
     reject_reason: str = Field(default="", max_length=500)
-    decided_by: str = Field(default="", max_length=100)  # "staff:12", "telegram:12345"
+    decided_by: str = Field(default="", max_length=100)  # "staff:12", "<channel>:<user id>"
     submitted_at: datetime = Field(sa_column=_ts())
     decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 

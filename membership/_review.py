@@ -1,51 +1,45 @@
 """Review: staff approve (member number issued) or reject (with a reason); the worker is told on
-the channel they used, and the union's staff chat gets each new or corrected application.
+the channel they used, and the union's staff chats get each new or corrected application.
 
-Messages go through the outbox in the same transaction as the change, so a chat API that is
-down delays them but loses none, and a button pressed twice sends nothing twice.
+Everyone is told with a `core.notices.Notice` queued in the same transaction as the change, so
+a chat that is down delays a message but loses none, and a button pressed twice sends nothing
+twice (the dedupe keys below). The staff card carries approve/reject buttons and, for chats
+without buttons, a footer pointing to the workbench; the worker's outcome carries the
+`enrollment_result` template and the membership page, for channels that send templated
+messages. How each channel shows them is its adapter's business.
 
-Messages are `core.notices.Notice`s queued to `Recipient`s with `send_notice`: the staff
-chats of the union (Telegram chat id, WeCom robot key) and the worker on the channel they
-applied through; each channel's adapter renders them (buttons where it has them, the footer
-where it has not, the "enrollment_result" template on the mini-program).
 Staff chats see masked names and phones only: the outbox keeps its rows, and a group chat is
 no place for a full phone number.
+
+Everything here works in the caller's session; `Enrollments` (`_enrollment`) owns the
+transactions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.context import AppContext
-from core.notices import TELEGRAM, WECOM, Action, Notice, Recipient, can_push, send_notice
-from core.pii import cipher_for
+from core.notices import Action, Notice, Recipient, can_push, send_notice
+from core.pii import PiiCipher
 
-from ._directory import StaffInfo, UnionInfo, get_union
-from ._enrollment import (
-    EnrollmentError,
-    EnrollmentLocked,
-    EnrollmentNotFound,
-    EnrollmentView,
-    view_of,
-)
+from ._directory import Directory, UnionInfo
+from ._errors import EnrollmentLocked, EnrollmentNotFound, ReviewConflict
 from ._models import Enrollment, EnrollmentEvent, EnrollmentStatus
+from ._view import EnrollmentView, view_of
 
-CALLBACK_PREFIX = "enr"  # callback_data: "enr:approve:<id>:<revision>" / "enr:reject:…"
+CALLBACK_PREFIX = "enr"  # button data: "enr:approve:<id>:<revision>" / "enr:reject:…"
 REJECT_REASONS = (
     "所填工作单位或职业与本工会不对应",
     "信息不完整或有误，请核对后重新提交",
     "已在其他工会入会",
 )
-_LUHN_MAP = "0123456789"
-
-
-class ReviewConflict(EnrollmentError):
-    """The application changed or was decided by someone else; the message says what it is now."""
+RESULT_TEMPLATE = "enrollment_result"
+RESULT_PAGE = "pages/membership/index"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,33 +75,27 @@ def staff_text(view: EnrollmentView, union: UnionInfo) -> str:
     return "\n".join(lines)
 
 
-def staff_buttons(view: EnrollmentView) -> tuple[tuple[Action, ...], ...]:
-    tail = f"{view.id}:{view.revision}"
-    return (
-        (
-            Action("✅ 通过", f"{CALLBACK_PREFIX}:approve:{tail}"),
-            Action("❌ 不通过", f"{CALLBACK_PREFIX}:reject:{tail}"),
-        ),
-    )
-
-
 def staff_notice(view: EnrollmentView, union: UnionInfo) -> Notice:
-    """The application as staff chats see it: buttons to decide, or (without buttons) where."""
+    """The card a union's staff chats get for a new or corrected application."""
+    tail = f"{view.id}:{view.revision}"
     return Notice(
         staff_text(view, union),
-        buttons=staff_buttons(view),
+        buttons=(
+            (
+                Action("✅ 通过", f"{CALLBACK_PREFIX}:approve:{tail}"),
+                Action("❌ 不通过", f"{CALLBACK_PREFIX}:reject:{tail}"),
+            ),
+        ),
         footer=f"请在工作台 /admin/v1/enrollments/{view.id} 审核。",
     )
 
 
 async def forward_to_staff(session: AsyncSession, view: EnrollmentView, union: UnionInfo) -> None:
-    """Queue the application for the union's staff chat(s), in the caller's transaction."""
+    """Queue the application for each of the union's staff chats, in the caller's transaction."""
     key = f"enrollment:{view.id}:{view.revision}"
     notice = staff_notice(view, union)
-    if union.telegram_chat_id:
-        await send_notice(session, Recipient(TELEGRAM, union.telegram_chat_id), notice, key)
-    if union.wecom_robot_key:
-        await send_notice(session, Recipient(WECOM, union.wecom_robot_key), notice, key)
+    for chat in union.chats:
+        await send_notice(session, chat, notice, dedupe_key=key)
 
 
 def outcome_text(view: EnrollmentView) -> str:
@@ -124,16 +112,12 @@ def outcome_text(view: EnrollmentView) -> str:
     return f"您的入会申请已提交，{view.union_name}会尽快审核，结果会第一时间告诉您。"
 
 
-async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
-    """Tell the worker the outcome on the channel they applied through (the openid of one
-    WeChat app is useless to the other, so the recipient's channel is the one they used)."""
-    if not can_push(view.channel):
-        return  # a channel we cannot message first (the terminal): they ask "我的会员"
-    key = f"enrollment:{view.id}:{view.revision}:{view.status}"
-    notice = Notice(
+def outcome_notice(view: EnrollmentView) -> Notice:
+    """The worker's outcome: the text, and the `enrollment_result` template with its values."""
+    return Notice(
         outcome_text(view),
-        page="pages/membership/index",
-        template="enrollment_result",
+        page=RESULT_PAGE,
+        template=RESULT_TEMPLATE,
         data={
             "status": "已通过" if view.status == EnrollmentStatus.APPROVED else "未通过",
             "member_number": view.member_number or "",
@@ -141,119 +125,72 @@ async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
             "union": view.union_name,
         },
     )
-    await send_notice(session, Recipient(view.channel, view.channel_user), notice, key)
 
 
-def wake_outbox(context: AppContext) -> None:
-    context.outbox.wake()
+async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
+    """Tell the worker the outcome on the channel they applied through, if it can be messaged
+    first (the terminal cannot: there they ask "我的会员")."""
+    if not can_push(view.channel):
+        return
+    key = f"enrollment:{view.id}:{view.revision}:{view.status}"
+    recipient = Recipient(view.channel, view.channel_user)
+    await send_notice(session, recipient, outcome_notice(view), dedupe_key=key)
 
 
-async def _decide(
-    context: AppContext,
+async def decide(
+    session: AsyncSession,
+    directory: Directory,
+    cipher: PiiCipher,
     enrollment_id: int,
     *,
     approve: bool,
     actor: str,
     union_ids: frozenset[int],
+    now: datetime,
     reason: str = "",
     revision: int | None = None,
 ) -> Decision:
+    """Approve or reject in the caller's transaction and queue the worker's notice. `now` is
+    the business clock's time (its year is the member number's); it is stored as UTC."""
+    at = now.astimezone(UTC)
     target = EnrollmentStatus.APPROVED if approve else EnrollmentStatus.REJECTED
-    cipher = cipher_for(context.settings)
-    now = context.clock.now().astimezone(UTC)
-    async with context.db.transaction() as session:
-        row = await session.get(Enrollment, enrollment_id)
-        if row is None or row.union_id not in union_ids:
-            raise EnrollmentNotFound("没有找到这份入会申请，或它不归您的工会审核。")
-        if row.status == target and (revision is None or revision == row.revision):
-            union = await get_union(context.db, row.union_id)
-            return Decision(view_of(row, union, cipher), changed=False)
-        if row.status == EnrollmentStatus.APPROVED:
-            raise EnrollmentLocked(f"这份申请已经通过（会员号 {row.member_number}），不能再更改。")
-        if revision is not None and revision != row.revision:
-            raise ReviewConflict("申请人已修改并重新提交了申请，请按最新一条消息审核。")
-        if row.status != EnrollmentStatus.SUBMITTED:
-            raise ReviewConflict("这份申请已经处理过了，申请人修改后会重新提交。")
-        values: dict[str, object] = {"status": target, "decided_at": now, "decided_by": actor}
-        if approve:
-            values["member_number"] = member_number(enrollment_id, context.clock.now().year)
-        else:
-            values["reject_reason"] = reason
-        # Conditional on the status we read: of two staff pressing at once, one decides.
-        result = await session.execute(
-            update(Enrollment)
-            .where(
-                col(Enrollment.id) == enrollment_id,
-                col(Enrollment.status) == EnrollmentStatus.SUBMITTED,
-                col(Enrollment.revision) == row.revision,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    row = await session.get(Enrollment, enrollment_id)
+    if row is None or row.union_id not in union_ids:
+        raise EnrollmentNotFound("没有找到这份入会申请，或它不归您的工会审核。")
+    if row.status == target and (revision is None or revision == row.revision):
+        union = await directory.get_union(row.union_id, session=session)
+        return Decision(view_of(row, union, cipher), changed=False)
+    if row.status == EnrollmentStatus.APPROVED:
+        raise EnrollmentLocked(f"这份申请已经通过（会员号 {row.member_number}），不能再更改。")
+    if revision is not None and revision != row.revision:
+        raise ReviewConflict("申请人已修改并重新提交了申请，请按最新一条消息审核。")
+    if row.status != EnrollmentStatus.SUBMITTED:
+        raise ReviewConflict("这份申请已经处理过了，申请人修改后会重新提交。")
+    values: dict[str, object] = {"status": target, "decided_at": at, "decided_by": actor}
+    if approve:
+        values["member_number"] = member_number(enrollment_id, now.year)
+    else:
+        values["reject_reason"] = reason
+    # Conditional on the status we read: of two staff pressing at once, one decides.
+    result = await session.execute(
+        update(Enrollment)
+        .where(
+            col(Enrollment.id) == enrollment_id,
+            col(Enrollment.status) == EnrollmentStatus.SUBMITTED,
+            col(Enrollment.revision) == row.revision,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ReviewConflict("这份申请刚刚被其他工作人员处理了。")
-        session.add(
-            EnrollmentEvent(
-                enrollment_id=enrollment_id, action=target.value, actor=actor, note=reason, at=now
-            )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ReviewConflict("这份申请刚刚被其他工作人员处理了。")
+    session.add(
+        EnrollmentEvent(
+            enrollment_id=enrollment_id, action=target.value, actor=actor, note=reason, at=at
         )
-        await session.refresh(row)
-        union = await get_union(context.db, row.union_id)
-        view = view_of(row, union, cipher)
-        await notify_worker(session, view)
-    wake_outbox(context)
+    )
+    await session.refresh(row)
+    union = await directory.get_union(row.union_id, session=session)
+    view = view_of(row, union, cipher)
+    await notify_worker(session, view)
     return Decision(view, changed=True)
-
-
-async def approve(
-    context: AppContext,
-    enrollment_id: int,
-    *,
-    staff: StaffInfo | None = None,
-    actor: str = "",
-    union_ids: frozenset[int] | None = None,
-    revision: int | None = None,
-) -> Decision:
-    """Approve and issue a member number; staff may only decide for their own unions."""
-    return await _decide(
-        context,
-        enrollment_id,
-        approve=True,
-        actor=actor or f"staff:{staff.id if staff else '?'}",
-        union_ids=union_ids
-        if union_ids is not None
-        else (staff.union_ids if staff else frozenset()),
-        revision=revision,
-    )
-
-
-async def reject(
-    context: AppContext,
-    enrollment_id: int,
-    reason: str,
-    *,
-    staff: StaffInfo | None = None,
-    actor: str = "",
-    union_ids: frozenset[int] | None = None,
-    revision: int | None = None,
-) -> Decision:
-    reason = reason.strip()
-    if not reason:
-        from ._enrollment import EnrollmentInvalid
-
-        raise EnrollmentInvalid({"reason": "请写明不通过的原因，方便申请人修改。"})
-    if len(reason) > 500:
-        from ._enrollment import EnrollmentInvalid
-
-        raise EnrollmentInvalid({"reason": "原因请写在 500 字以内。"})
-    return await _decide(
-        context,
-        enrollment_id,
-        approve=False,
-        reason=reason,
-        actor=actor or f"staff:{staff.id if staff else '?'}",
-        union_ids=union_ids
-        if union_ids is not None
-        else (staff.union_ids if staff else frozenset()),
-        revision=revision,
-    )

@@ -4,6 +4,10 @@ Columns: code, name, level (region|league|county|grassroots|industry or 自治�
 league, county, adcode, industries (occupation codes or names, separated by ; 、 or ,),
 employers, pool, requires_id_number, telegram_chat_id, wecom_robot_key, parent (key or name).
 `code` (else `name`) is the stable key: importing again updates, never duplicates.
+
+The two chat columns are the file's user-facing names for the union's staff chats; each
+non-empty one becomes a `Recipient` of `UnionRow.chats` (channels "telegram" and "wecom" of
+`core.notices`). This module is where the file format meets the data, so it names them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from core.notices import TELEGRAM, WECOM, Recipient
 
 from ._directory import UnionRow
 from ._models import UnionLevel
@@ -147,8 +153,11 @@ def _row(raw: dict[str, str]) -> UnionRow:
         employers=[p.strip() for p in _SPLIT.split(get("employers")) if p.strip()],
         pool=_flag(get("pool"), "pool"),
         requires_id_number=_flag(get("requires_id_number"), "requires_id_number"),
-        telegram_chat_id=chat,
-        wecom_robot_key=robot,
+        chats=[
+            Recipient(channel, address)
+            for channel, address in ((TELEGRAM, chat), (WECOM, robot))
+            if address
+        ],
         parent=get("parent"),
     )
 

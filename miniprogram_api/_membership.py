@@ -26,9 +26,7 @@ from membership import (
     EnrollmentInvalid,
     EnrollmentLocked,
     EnrollmentView,
-    enroll,
-    enrollment_of,
-    resubmit,
+    outcome_text,
 )
 
 from ._auth import MiniUser, phone_number, require_user
@@ -103,8 +101,6 @@ _LABELS = {"submitted": "审核中", "approved": "已入会", "rejected": "未�
 def membership_json(e: EnrollmentView, *, private: bool = True) -> dict[str, Any]:
     """The worker's own view. `private=False` (found by ID number under another phone) shows
     only the status, never another person's details."""
-    from membership import outcome_text
-
     body: dict[str, Any] = {
         "id": e.id,
         "status": e.status,
@@ -183,10 +179,10 @@ async def create(request: web.Request) -> web.Response:
     user = await require_user(request)
     body = await read_body(request, EnrollmentIn)
     _check_policy(body.consent_version)
-    context = request.app[SERVICES_KEY]
+    enrollments = request.app[SERVICES_KEY].enrollments
     phone = await phone_number(request, body.phone_code)
     try:
-        result = await enroll(context, _application(user, body, phone))
+        result = await enrollments.enroll(_application(user, body, phone))
     except EnrollmentError as exc:
         raise _problem(exc) from None
     out = {
@@ -198,7 +194,7 @@ async def create(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     user = await require_user(request)
-    found = await enrollment_of(request.app[SERVICES_KEY], CHANNEL, user.openid)
+    found = await request.app[SERVICES_KEY].enrollments.enrollment_of(CHANNEL, user.openid)
     if found is None:
         raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")
     return json_response(membership_json(found))
@@ -208,13 +204,13 @@ async def correct(request: web.Request) -> web.Response:
     user = await require_user(request)
     body = await read_body(request, ResubmitIn)
     _check_policy(body.consent_version)
-    context = request.app[SERVICES_KEY]
-    found = await enrollment_of(context, CHANNEL, user.openid)
+    enrollments = request.app[SERVICES_KEY].enrollments
+    found = await enrollments.enrollment_of(CHANNEL, user.openid)
     if found is None:
         raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")
     try:
         # The phone stays the one verified at first submission.
-        updated = await resubmit(context, found.id, _application(user, body, found.phone))
+        updated = await enrollments.resubmit(found.id, _application(user, body, found.phone))
     except EnrollmentError as exc:
         raise _problem(exc) from None
     return json_response(membership_json(updated))

@@ -1,5 +1,6 @@
-"""What staff chats and workers are sent about a case: Chinese text and buttons, as
-`core.notices.Notice`s that every channel's adapter renders."""
+"""What staff chats and workers are told about a case: `core.notices.Notice`s — Chinese text,
+buttons for staff chats that have them (a footer for those that do not), and for the worker the
+`case_update` template with its values and the case's page."""
 
 from __future__ import annotations
 
@@ -67,30 +68,33 @@ def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = 
                 Action("办结", f"case:resolve:{case.id}"),
             ),
         ),
-        # Chats without buttons (WeCom robots) point staff to the workbench instead.
+        # Chats without buttons point staff to the workbench instead.
         footer=f"请在驿站通工作台处理，编号 {case.number}。",
     )
 
 
-def worker_claimed(case: CaseBase, union_name: str, staff_name: str) -> Notice:
+# What the worker is told at each step (the text of their notice; see `worker_notice`).
+
+
+def worker_claimed(case: CaseBase, union_name: str, staff_name: str) -> str:
     who = f"{union_name}的{staff_name}" if staff_name else union_name
-    return Notice(f"您的求助 {case.number} 已由{who}受理，会尽快和您联系。")
+    return f"您的求助 {case.number} 已由{who}受理，会尽快和您联系。"
 
 
-def worker_reply(case: CaseBase, union_name: str, text: str) -> Notice:
-    return Notice(f"关于您的求助 {case.number}，{union_name or '工会'}回复：\n{text}")
+def worker_reply(case: CaseBase, union_name: str, text: str) -> str:
+    return f"关于您的求助 {case.number}，{union_name or '工会'}回复：\n{text}"
 
 
-def worker_resolved(case: CaseBase, outcome: str) -> Notice:
-    return Notice(f"您的求助 {case.number} 已办结：{outcome}\n谢谢您的反馈，有事随时找工会。")
+def worker_resolved(case: CaseBase, outcome: str) -> str:
+    return f"您的求助 {case.number} 已办结：{outcome}\n谢谢您的反馈，有事随时找工会。"
 
 
-def worker_reopened(case: CaseBase) -> Notice:
-    return Notice(f"您的求助 {case.number} 已重新打开，工会会继续跟进。")
+def worker_reopened(case: CaseBase) -> str:
+    return f"您的求助 {case.number} 已重新打开，工会会继续跟进。"
 
 
-def worker_duplicate(case: CaseBase, other_number: str) -> Notice:
-    return Notice(f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。")
+def worker_duplicate(case: CaseBase, other_number: str) -> str:
+    return f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。"
 
 
 # Short enough for a subscribe message's phrase field (5 Chinese characters at most).
@@ -103,10 +107,12 @@ SHORT_STATUS = {
 _SUBSCRIBE_NOTES = {"claimed": "工会已认领，会尽快联系您", "reopened": "已重新打开，工会继续跟进"}
 
 
-def worker_subscribe(case: CaseBase, action: str, detail: str, text: str) -> Notice:
-    """The step as a notice with `text` and the "case_update" template's data (keys and
-    template fields are described in bot/wechat/_subscribe.py): channels with templated
-    messages show a short note and open the case's page; the others show `text`."""
+CASE_TEMPLATE = "case_update"
+
+
+def worker_notice(case: CaseBase, action: str, detail: str, text: str) -> Notice:
+    """A step of the case for the worker: `text` whole, and the `case_update` template (keys
+    number, kind, status, note: a short note for templated messages) opening the case's page."""
     note = (
         _SUBSCRIBE_NOTES.get(action)
         or (f"与 {detail} 为同一件事" if action == "duplicate" else detail)
@@ -115,14 +121,14 @@ def worker_subscribe(case: CaseBase, action: str, detail: str, text: str) -> Not
     status = next((v for k, v in SHORT_STATUS.items() if k.value == case.status), case.status)
     return Notice(
         text,
-        template="case_update",
+        page=f"pages/cases/detail?id={case.id}",
+        template=CASE_TEMPLATE,
         data={
             "number": case.number,
             "kind": kind_label(case.kind),
             "status": status,
             "note": note,
         },
-        page=f"pages/cases/detail?id={case.id}",
     )
 
 

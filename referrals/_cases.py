@@ -1,12 +1,12 @@
 """What a case looks like on the way in and out of the `Referrals` service: the worker's
 `NewCase` and its checks, the answers (`Submitted`, `ActionResult`), who may act (`Staff`).
 
-The service itself is built in layers, one module each: `_records` (storage, the audit log,
-forwarding, reading), `_actions` (staff claim / reply / resolve / …), `_service` (submitting
-and SLA escalation).
+The service itself is composed of collaborating parts, one module each: `_records`
+(`CaseStore`: the tables, the audit log, reading), `_forward` (`Messenger`: staff cards and the
+worker's notices), `_actions` (`StaffActions`: claim / reply / resolve / …) and `_service`
+(`Referrals`: submitting, SLA escalation, and the door to the others).
 
-Exceptions: `CaseError` (bad input, message in Chinese), `CaseNotFound`, `NotAllowed` (a staff
-member acting on another union's case).
+Errors: see `_errors` and the package docstring.
 """
 
 from __future__ import annotations
@@ -15,29 +15,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.notices import MINIPROGRAM, TELEGRAM, WECHAT
 from locations import Point
 
+from ._errors import CaseError
 from ._models import FEEDBACK_CATEGORIES, LEGAL_CATEGORIES, CaseKind, CaseView
 
-# The workers' channels whose users can be messaged first (the Official Account by
-# customer-service message, the mini-program by subscribe message); a notice to the worker goes
-# to `Recipient(case.channel, case.worker_ref)`.
-PUSH_CHANNELS = frozenset({TELEGRAM, WECHAT, MINIPROGRAM})
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_TEXT = 1000
-
-
-class CaseError(ValueError):
-    """Input that cannot become a case or an action; the message is Chinese, for the user."""
-
-
-class CaseNotFound(CaseError):
-    pass
-
-
-class NotAllowed(CaseError):
-    pass
 
 
 class Staff(Protocol):

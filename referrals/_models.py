@@ -81,7 +81,7 @@ class CaseBase(SQLModel):
     lng: float | None = None
     place_text: str = Field(default="", max_length=200)
     consent_contact: bool = False
-    # Who asked and where to tell them: "telegram" + chat id, "wechat" + openid, …
+    # Who asked and where to tell them: a channel and the worker's address there.
     channel: str = Field(max_length=16)
     worker_ref: str = Field(max_length=100, index=True)
     # The inbound update/message id (or client request id): a retry never makes a second case.
@@ -123,7 +123,7 @@ class CaseEventBase(SQLModel):
     action: str = Field(max_length=32)  # created, routed, claimed, replied, resolved, …
     actor: str = Field(max_length=60)  # "worker", "staff:12", "system"
     actor_name: str = Field(default="", max_length=100)
-    channel: str = Field(default="", max_length=16)  # telegram, wechat, admin_api, …
+    channel: str = Field(default="", max_length=16)  # a chat channel, or "admin_api"
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -144,12 +144,12 @@ class CaseRecipient(SQLModel, table=True):
     """A staff chat a case was sent to (once: unique per case and chat)."""
 
     __tablename__ = "case_recipients"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "address", name="uq_case_recipient"),)
+    __table_args__ = (UniqueConstraint("case_id", "channel", "address", name="uq_case_recipient"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     union_id: int
-    kind: str = Field(max_length=32)  # outbox kind: telegram, wecom_robot
+    channel: str = Field(max_length=32)  # a `core.notices` channel name
     address: str = Field(max_length=300)
     reason: str = Field(default="routed", max_length=16)  # routed | escalated
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())

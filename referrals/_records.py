@@ -1,6 +1,5 @@
-"""The ground floor of the referrals service: the case tables, the audit log, forwarding to
-staff chats and telling the worker (both through the outbox, in the caller's transaction), and
-reading. `StaffActions` (`_actions`) and `Referrals` (`_service`) build on it.
+"""`CaseStore`: the case tables, the audit log and reading. Writing helpers work in the caller's
+session; the readers open their own.
 
 Rows hold the free texts encrypted (see `_texts`); everything handed out is a `CaseView` or
 `CaseEventView` with the texts opened, so callers never see a token and never write one back.
@@ -8,7 +7,6 @@ Rows hold the free texts encrypted (see `_texts`); everything handed out is a `C
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -17,45 +15,24 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db import Database
-from core.notices import WECOM, Notice, Recipient, send_notice
 from core.pii import PiiCipher
 
-from . import _cards as cards
-from ._cases import PUSH_CHANNELS, CaseNotFound, NotAllowed, Staff, StationLookup
+from ._cases import Staff
+from ._errors import CaseNotFound, NotAllowed
 from ._models import Case, CaseBase, CaseEvent, CaseEventView, CaseRecipient, CaseView
-from ._regions import AreaFinder
-from ._routing import Target
 from ._texts import case_view, event_view, seal
 
 
-class CaseRecords:
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        stations: StationLookup,
-        *,
-        cipher: PiiCipher,
-        areas: AreaFinder | None = None,
-        on_enqueue: Callable[[], None] | None = None,
-        sla_hours: float = 4.0,
-    ) -> None:
-        self.db, self.clock, self.stations, self.cipher = db, clock, stations, cipher
-        self.areas = areas or AreaFinder(db)
-        self.on_enqueue = on_enqueue or (lambda: None)
-        self.sla_hours = sla_hours
-        self.listeners: list[Callable[[CaseView], None]] = []  # e.g. closed-station reports
+class CaseStore:
+    def __init__(self, db: Database, clock: Clock, cipher: PiiCipher) -> None:
+        self.db, self.clock, self.cipher = db, clock, cipher
 
-    def _view(self, row: Case) -> CaseView:
+    def view(self, row: Case) -> CaseView:
         return case_view(row, self.cipher)
 
-    def _changed(self, case: CaseView) -> None:
-        for listener in self.listeners:
-            listener(case)
+    # -- in the caller's session -----------------------------------------------------------
 
-    # -- writing, inside the caller's transaction -----------------------------------------
-
-    async def _event(
+    async def event(
         self,
         session: AsyncSession,
         case: CaseBase,
@@ -66,6 +43,7 @@ class CaseRecords:
         channel: str = "",
         detail: str = "",
     ) -> CaseEventView:
+        """Append to the audit log."""
         detail = detail[:2000]
         row = CaseEvent(
             case_id=case.id or 0,
@@ -80,68 +58,8 @@ class CaseRecords:
         await session.flush()
         return CaseEventView.model_validate(row, update={"detail": detail})
 
-    async def _forward(
-        self,
-        session: AsyncSession,
-        case: CaseView,
-        target: Target,
-        reason: str,
-        station_name: str = "",
-        escalated_from: str = "",
-    ) -> int:
-        """Outbox rows to the target's chats; a chat that already has the case gets nothing."""
-        card = cards.staff_card(case, station_name=station_name, escalated_from=escalated_from)
-        sent = 0
-        for chat in target.chats:
-            known = (
-                await session.execute(
-                    select(col(CaseRecipient.id)).where(
-                        col(CaseRecipient.case_id) == case.id,
-                        col(CaseRecipient.kind) == chat.kind,
-                        col(CaseRecipient.address) == chat.address,
-                    )
-                )
-            ).first()
-            if known is not None:
-                continue
-            session.add(
-                CaseRecipient(
-                    case_id=case.id or 0,
-                    union_id=target.union.id,
-                    kind=chat.kind,
-                    address=chat.address,
-                    reason=reason,
-                    at=self.clock.now(),
-                )
-            )
-            # Staff chats are stored as "telegram" / "wecom_robot"; the notice goes to the channel.
-            channel = WECOM if chat.kind == "wecom_robot" else chat.kind
-            sent += await send_notice(
-                session, Recipient(channel, chat.address), card, f"case:{case.id}:card"
-            )
-        await self._event(session, case, reason, "system", detail=target.union.name)
-        return sent
-
-    async def _tell_worker(
-        self,
-        session: AsyncSession,
-        case: CaseBase,
-        event: CaseEventView,
-        notice: Notice,
-    ) -> bool:
-        if case.channel not in PUSH_CHANNELS:
-            return False
-        # One notice for every channel: its text, and the step as template data for channels
-        # that send templated messages (the mini-program's subscribe message).
-        notice = cards.worker_subscribe(case, event.action, event.detail, notice.text)
-        return await send_notice(
-            session,
-            Recipient(case.channel, case.worker_ref),
-            notice,
-            f"case:{case.id}:event:{event.id}",
-        )
-
-    async def _load_for(self, session: AsyncSession, case_id: int, staff: Staff) -> Case:
+    async def load_for(self, session: AsyncSession, case_id: int, staff: Staff) -> Case:
+        """The case row, if it belongs to (or was sent to) one of the staff member's unions."""
         case = await session.get(Case, case_id)
         if case is None:
             raise CaseNotFound("没有找到这条求助。")
@@ -159,25 +77,30 @@ class CaseRecords:
                 raise NotAllowed("这条求助不归您所在的工会处理。")
         return case
 
-    async def _union_name(self, union_ids: Collection[int | None]) -> str:
-        from membership import get_union
-
-        for uid in union_ids:
-            if uid is not None and (union := await get_union(self.db, uid)) is not None:
-                return union.name
-        return "工会"
+    async def by_source(
+        self, session: AsyncSession, channel: str, source_ref: str | None
+    ) -> CaseView | None:
+        """The case made from this inbound message, if any (a retry makes no second case)."""
+        if not source_ref:
+            return None
+        row = (
+            await session.execute(
+                select(Case).where(col(Case.channel) == channel, col(Case.source_ref) == source_ref)
+            )
+        ).scalar()
+        return self.view(row) if row is not None else None
 
     # -- reading ---------------------------------------------------------------------------
 
     async def get_for(self, case_id: int, staff: Staff) -> CaseView:
         """The case, if it belongs to one of the staff member's unions (else NotAllowed)."""
         async with self.db.session() as session:
-            return self._view(await self._load_for(session, case_id, staff))
+            return self.view(await self.load_for(session, case_id, staff))
 
     async def get(self, case_id: int) -> CaseView | None:
         async with self.db.session() as session:
             row = await session.get(Case, case_id)
-        return self._view(row) if row is not None else None
+        return self.view(row) if row is not None else None
 
     async def events(self, case_id: int) -> list[CaseEventView]:
         async with self.db.session() as session:
@@ -215,7 +138,7 @@ class CaseRecords:
                     .limit(limit)
                 )
             ).scalars()
-            return [self._view(row) for row in rows]
+            return [self.view(row) for row in rows]
 
     async def for_staff(
         self,
@@ -243,4 +166,4 @@ class CaseRecords:
             rows = (
                 await session.execute(query.order_by(col(Case.id).desc()).limit(limit))
             ).scalars()
-            return [self._view(row) for row in rows]
+            return [self.view(row) for row in rows]

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from core.db import Database
 from locations import CoordSystem, Point, to_wgs84
 
+from ._errors import RegionError
 from ._models import Boundary
 
 LEVELS = {
@@ -29,10 +30,6 @@ LEVELS = {
     "county": "county",
     "district": "county",
 }
-
-
-class RegionError(ValueError):
-    """A boundary file that cannot be imported; message in Chinese."""
 
 
 @dataclass(frozen=True, slots=True)

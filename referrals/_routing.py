@@ -1,17 +1,22 @@
 """Which union answers a case, and which staff chats it goes to. The routing table is data: the
-union directory of `membership` (unions with level, adcode or place names, staff chats).
+union directory of `membership` (unions with level, adcode or place names, staff chats as
+`core.notices.Recipient`s).
 
 A case goes to the county union of its area; when that union has no staff chat configured (or
 does not exist), to the league union, then to the region. Escalation moves one level up from
 the union that has it now, skipping levels without a chat.
+
+The directory is read through the session the caller gives (or one of its own without).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.db import Database
-from membership import UnionInfo, all_unions
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.notices import Recipient
+from membership import Directory, UnionInfo
 
 from ._regions import Area
 
@@ -20,25 +25,10 @@ LEVEL_LABELS = {"county": "旗县区总工会", "league": "盟市总工会", "re
 
 
 @dataclass(frozen=True, slots=True)
-class StaffChat:
-    kind: str  # outbox kind: "telegram" | "wecom_robot"
-    address: str
-
-
-@dataclass(frozen=True, slots=True)
 class Target:
     union: UnionInfo
     level: str
-    chats: tuple[StaffChat, ...]
-
-
-def chats_of(union: UnionInfo) -> tuple[StaffChat, ...]:
-    chats = []
-    if union.telegram_chat_id:
-        chats.append(StaffChat("telegram", union.telegram_chat_id))
-    if union.wecom_robot_key:
-        chats.append(StaffChat("wecom_robot", union.wecom_robot_key))
-    return tuple(chats)
+    chats: tuple[Recipient, ...]
 
 
 def _match(unions: list[UnionInfo], level: str, area: Area) -> UnionInfo | None:
@@ -68,26 +58,32 @@ def _match(unions: list[UnionInfo], level: str, area: Area) -> UnionInfo | None:
     return None
 
 
-async def chain_for(db: Database, area: Area) -> list[Target]:
+async def chain_for(
+    directory: Directory, area: Area, *, session: AsyncSession | None = None
+) -> list[Target]:
     """The general unions of the area from the county up, only those with a staff chat."""
-    unions = await all_unions(db)
+    unions = await directory.all_unions(session=session)
     chain = []
     for level in LEVEL_ORDER:
         union = _match(unions, level, area)
-        if union is not None and chats_of(union):
-            chain.append(Target(union, level, chats_of(union)))
+        if union is not None and union.chats:
+            chain.append(Target(union, level, union.chats))
     return chain
 
 
-async def route(db: Database, area: Area) -> Target | None:
-    chain = await chain_for(db, area)
+async def route(
+    directory: Directory, area: Area, *, session: AsyncSession | None = None
+) -> Target | None:
+    chain = await chain_for(directory, area, session=session)
     return chain[0] if chain else None
 
 
-async def next_up(db: Database, area: Area, level: str) -> Target | None:
+async def next_up(
+    directory: Directory, area: Area, level: str, *, session: AsyncSession | None = None
+) -> Target | None:
     """The nearest union above `level` with a staff chat (escalation)."""
     above = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1 :] if level in LEVEL_ORDER else ()
-    for target in await chain_for(db, area):
+    for target in await chain_for(directory, area, session=session):
         if target.level in above:
             return target
     return None

@@ -1,26 +1,147 @@
 """`Referrals`, the service: a worker's report or request is stored before it is acknowledged,
-routed to the responsible union and forwarded to its staff chats through the outbox in the
-same transaction; unclaimed legal-aid requests escalate after their deadline. Staff actions and
-reading come from the layers below (`_actions`, `_records`)."""
+routed to the responsible union and forwarded to its staff chats as notices in the same
+transaction; unclaimed legal-aid requests escalate after their deadline.
+
+It is composed of its parts, each an object of its own: `CaseStore` (`_records`: tables, audit
+log, reading), `Messenger` (`_forward`: staff cards and the worker's notices) and
+`StaffActions` (`_actions`). The methods callers use are all here, under the names they had.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from core.clock import Clock
+from core.db import Database
+from core.pii import PiiCipher
+from membership import Directory
+
 from . import _cards as cards
 from ._actions import StaffActions
-from ._cases import CaseError, NewCase, Submitted, case_number, validate
-from ._models import Case, CaseKind, CaseStatus, CaseView
-from ._regions import Area
+from ._cases import ActionResult, NewCase, Staff, StationLookup, Submitted, case_number, validate
+from ._errors import CaseError
+from ._forward import Messenger
+from ._models import Case, CaseEventView, CaseKind, CaseRecipient, CaseStatus, CaseView
+from ._records import CaseStore
+from ._regions import Area, AreaFinder
 from ._routing import LEVEL_LABELS, Target, next_up, route
 from ._sla import add_working_hours
 from ._texts import seal
 
 
-class Referrals(StaffActions):
-    """The referrals service; one per process (`context.components["referrals"]`)."""
+def _no_op() -> None:
+    pass
+
+
+def _ignore(_case: CaseView) -> None:
+    pass
+
+
+class Referrals:
+    """The referrals service; one per process.
+
+    - `finder`: looks stations up by id (`locations.StationFinder`).
+    - `on_enqueue()`: called after a transaction that queued notices commits (the outbox
+      dispatcher's `wake`).
+    - `on_changed(case)`: called after a case was submitted, resolved or marked a duplicate
+      (e.g. `ClosedReports.changed` for "closed" reports, which demote a station in search).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        finder: StationLookup,
+        cipher: PiiCipher,
+        directory: Directory,
+        on_enqueue: Callable[[], None] = _no_op,
+        *,
+        on_changed: Callable[[CaseView], None] = _ignore,
+        areas: AreaFinder | None = None,
+        sla_hours: float = 4.0,
+    ) -> None:
+        self.db, self.clock, self.stations, self.cipher = db, clock, finder, cipher
+        self.directory = directory
+        self.on_enqueue, self.on_changed = on_enqueue, on_changed
+        self.areas = areas or AreaFinder(db)
+        self.sla_hours = sla_hours
+        self.store = CaseStore(db, clock, cipher)
+        self.messenger = Messenger(clock, self.store, directory)
+        self.actions = StaffActions(
+            db,
+            clock,
+            cipher,
+            self.store,
+            self.messenger,
+            on_enqueue=self._enqueued,
+            on_changed=self._changed,
+        )
+
+    # Late-bound, so a caller that swaps `on_enqueue` / `on_changed` is heard by every part.
+    def _enqueued(self) -> None:
+        self.on_enqueue()
+
+    def _changed(self, case: CaseView) -> None:
+        self.on_changed(case)
+
+    # -- reading (the store) ---------------------------------------------------------------
+
+    async def get(self, case_id: int) -> CaseView | None:
+        return await self.store.get(case_id)
+
+    async def get_for(self, case_id: int, staff: Staff) -> CaseView:
+        """The case, if it belongs to one of the staff member's unions (else NotAllowed)."""
+        return await self.store.get_for(case_id, staff)
+
+    async def events(self, case_id: int) -> list[CaseEventView]:
+        return await self.store.events(case_id)
+
+    async def recipients(self, case_id: int) -> list[CaseRecipient]:
+        return await self.store.recipients(case_id)
+
+    async def of_worker(self, channel: str, worker_ref: str, limit: int = 20) -> list[CaseView]:
+        return await self.store.of_worker(channel, worker_ref, limit)
+
+    async def for_staff(
+        self,
+        staff: Staff,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[CaseView]:
+        """Cases of the staff member's own unions (responsible now, or sent to them)."""
+        return await self.store.for_staff(
+            staff, status=status, kind=kind, since=since, limit=limit, before_id=before_id
+        )
+
+    # -- staff actions ---------------------------------------------------------------------
+
+    async def claim(self, case_id: int, staff: Staff, channel: str) -> ActionResult:
+        return await self.actions.claim(case_id, staff, channel)
+
+    async def reply(self, case_id: int, staff: Staff, text: str, channel: str) -> ActionResult:
+        return await self.actions.reply(case_id, staff, text, channel)
+
+    async def resolve(self, case_id: int, staff: Staff, outcome: str, channel: str) -> ActionResult:
+        return await self.actions.resolve(case_id, staff, outcome, channel)
+
+    async def reopen(self, case_id: int, staff: Staff, reason: str, channel: str) -> ActionResult:
+        return await self.actions.reopen(case_id, staff, reason, channel)
+
+    async def mark_duplicate(
+        self, case_id: int, staff: Staff, of_number: str, channel: str
+    ) -> ActionResult:
+        return await self.actions.mark_duplicate(case_id, staff, of_number, channel)
+
+    # -- submitting and escalation ---------------------------------------------------------
 
     async def submit(self, new: NewCase) -> Submitted:
         validate(new)
@@ -35,7 +156,7 @@ class Referrals(StaffActions):
             new.point, station_name = station.point, station.name
             new.place_text = new.place_text or station.address
         area = await self.areas.area_of(new.point) if new.point else None
-        target = await route(self.db, area) if area else None
+        target = await route(self.directory, area) if area else None
         now = self.clock.now()
         row = Case(
             number=case_number(new.kind),
@@ -64,8 +185,8 @@ class Referrals(StaffActions):
             async with self.db.transaction() as session:
                 session.add(row)
                 await session.flush()
-                case = self._view(row)
-                await self._event(
+                case = self.store.view(row)
+                await self.store.event(
                     session,
                     case,
                     "created",
@@ -74,7 +195,7 @@ class Referrals(StaffActions):
                     detail=cards.category_label(case.kind, case.category),
                 )
                 if target is not None:
-                    await self._forward(session, case, target, "routed", station_name)
+                    await self.messenger.forward(session, case, target, "routed", station_name)
         except IntegrityError:
             # The same inbound message raced in on another process: that one won.
             existing = await self._by_source(new.channel, new.source_ref)
@@ -82,7 +203,7 @@ class Referrals(StaffActions):
                 raise
             return await self._submitted(existing, created=False)
         self.on_enqueue()
-        self._changed(case)
+        self.on_changed(case)
         return await self._submitted(case, created=True, target=target)
 
     async def _submitted(
@@ -90,9 +211,7 @@ class Referrals(StaffActions):
     ) -> Submitted:
         routed_to = target.union.name if target else ""
         if target is None and case.union_id is not None:
-            from membership import get_union
-
-            union = await get_union(self.db, case.union_id)
+            union = await self.directory.get_union(case.union_id)
             routed_to = union.name if union else ""
         return Submitted(
             case,
@@ -106,14 +225,7 @@ class Referrals(StaffActions):
         if not source_ref:
             return None
         async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(Case).where(
-                        col(Case.channel) == channel, col(Case.source_ref) == source_ref
-                    )
-                )
-            ).scalar()
-        return self._view(row) if row is not None else None
+            return await self.store.by_source(session, channel, source_ref)
 
     async def escalate_due(self) -> int:
         """Escalate legal-aid requests still unclaimed past their deadline; how many moved."""
@@ -143,26 +255,30 @@ class Referrals(StaffActions):
                 if case.county_adcode
                 else None
             )
-            target = await next_up(self.db, area, case.level) if area else None
+            target = await next_up(self.directory, area, case.level) if area else None
             async with self.db.transaction() as session:
                 fresh = await session.get(Case, case.id)
                 if fresh is None or fresh.status != CaseStatus.NEW:
                     continue  # claimed meanwhile
                 if target is None:  # nobody above: stop the clock, the case stays visible
                     fresh.sla_due_at = None
-                    await self._event(
+                    await self.store.event(
                         session, fresh, "sla_missed", "system", detail="没有更高一级的工会可以升级"
                     )
                     continue
-                from_label = await self._union_name([fresh.union_id]) if fresh.union_id else ""
+                from_label = (
+                    await self.messenger.union_name(session, [fresh.union_id])
+                    if fresh.union_id
+                    else ""
+                )
                 fresh.union_id, fresh.level = target.union.id, target.level
                 fresh.escalations += 1
                 fresh.sla_due_at = add_working_hours(now, self.sla_hours)
                 fresh.updated_at = now
                 station = self.stations.get(fresh.station_id) if fresh.station_id else None
-                await self._forward(
+                await self.messenger.forward(
                     session,
-                    self._view(fresh),
+                    self.store.view(fresh),
                     target,
                     "escalated",
                     station.name if station else "",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core import create_app
 from handlers import SERVICES_KEY, Services
-from membership import add_staff, deactivate_staff
 from tests.conftest import AiohttpClient, AppClient
 from tests.unions import load_unions
-from yizhan.app import create_app
 
 
 async def admin_client(
@@ -23,7 +22,7 @@ async def test_staff_token_and_refusals(
     client = await admin_client(backend, aiohttp_client)
     ctx = client.app[SERVICES_KEY]
     ids = await load_unions(ctx)
-    info, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+    info, token = await ctx.directory.add_staff("王芳", ["HH-XC"])
 
     ok = await client.get("/admin/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert ok.status == 200
@@ -37,6 +36,6 @@ async def test_staff_token_and_refusals(
         body = await resp.json()
         assert body["title"] == "未通过身份验证" and "令牌" in body["detail"]
 
-    await deactivate_staff(ctx.db, info.id)
+    await ctx.directory.deactivate_staff(info.id)
     gone = await client.get("/admin/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert gone.status == 401

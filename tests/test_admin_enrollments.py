@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY
-from membership import add_staff, enroll
 from tests.conftest import AppClient
 from tests.test_membership_enroll import ID_NUMBER, PHONE, application
 from tests.unions import load_unions
@@ -15,9 +14,9 @@ from tests.unions import load_unions
 async def _setup(client: AppClient) -> tuple[int, dict[str, str], dict[str, str]]:
     ctx = client.app[SERVICES_KEY]
     await load_unions(ctx)
-    e = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
-    _, own = await add_staff(ctx.db, "王芳", ["HH-XC-NEF"])
-    _, other = await add_staff(ctx.db, "赵强", ["BT"])
+    e = (await ctx.enrollments.enroll(application(id_number=ID_NUMBER, id_consent=True))).enrollment
+    _, own = await ctx.directory.add_staff("王芳", ["HH-XC-NEF"])
+    _, other = await ctx.directory.add_staff("赵强", ["BT"])
     return e.id, {"Authorization": f"Bearer {own}"}, {"Authorization": f"Bearer {other}"}
 
 
@@ -64,12 +63,8 @@ async def test_reject_needs_a_reason_then_approve_after_resubmission_is_final(
     again = await client.post(f"/admin/v1/enrollments/{eid}/approve", headers=own)
     assert again.status == 409  # rejected: waits for the worker's correction
 
-    from membership import resubmit
-
-    await resubmit(
-        client.app[SERVICES_KEY],
-        eid,
-        application(id_number=ID_NUMBER, id_consent=True, employer="个体"),
+    await client.app[SERVICES_KEY].enrollments.resubmit(
+        eid, application(id_number=ID_NUMBER, id_consent=True, employer="个体")
     )
     stale = await client.post(
         f"/admin/v1/enrollments/{eid}/approve", headers=own, json={"revision": 1}

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY
-from membership import add_staff
 from tests.conftest import AppClient
 from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
 
@@ -14,8 +13,8 @@ from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
 async def test_staff_see_and_act_on_their_own_cases_only(client: AppClient) -> None:
     ctx = client.app[SERVICES_KEY]
     await _directory(ctx)
-    _saihan_staff, token = await add_staff(ctx.db, "王芳", ["saihan"])
-    _other, other_token = await add_staff(ctx.db, "李强", ["hohhot"])
+    _saihan_staff, token = await ctx.directory.add_staff("王芳", ["saihan"])
+    _other, other_token = await ctx.directory.add_staff("李强", ["hohhot"])
     service = ctx.referrals
     mine = (await service.submit(legal("tg-1", SAIHAN, "u1"))).case
     theirs = (await service.submit(legal("tg-2", XINCHENG, "u2"))).case  # goes to the league

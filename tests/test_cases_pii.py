@@ -16,7 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from alembic import command
 from click.testing import CliRunner
-from yizhan.cli import cli
+from core.app import create_app
+from core.cli import cli
 from pydantic import SecretStr
 from sqlalchemy import bindparam, select, text
 
@@ -27,12 +28,10 @@ from core.outbox import AwareDateTime, OutboxMessage
 from core.pii import cipher_for, generate_key
 from handlers import SERVICES_KEY, Services
 from locations import Point, wgs84_to_gcj02
-from membership import add_staff
 from referrals import NewCase
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.test_cases_miniprogram import XINCHENG, login
 from tests.unions import load_unions
-from yizhan.app import create_app
 
 STORY = "我叫张三，电话13812345678，在顺丰新城网点送货摔伤了左腿，公司不给报工伤"
 REPLY = "张三您好，请带病历到区总工会三楼，联系电话13900001111"
@@ -89,7 +88,7 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     api: TestClient = await aiohttp_client(create_app(backend(**wechat_settings(fake_wechat))))
     ctx = api.app[SERVICES_KEY]
     await load_unions(ctx)
-    _staff, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+    _staff, token = await ctx.directory.add_staff("王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
     worker = await login(api, fake_wechat, "o-worker-7")
     lat, lng = wgs84_to_gcj02(*XINCHENG)
@@ -222,7 +221,7 @@ def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.Monk
         try:
             await ctx.start()
             await load_unions(ctx)
-            staff, _ = await add_staff(ctx.db, "王芳", ["HH-XC"])
+            staff, _ = await ctx.directory.add_staff("王芳", ["HH-XC"])
             service = ctx.referrals
             case = (
                 await service.submit(

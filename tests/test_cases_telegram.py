@@ -11,19 +11,19 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from core.app import create_app
 from sqlalchemy import func, select
 
 from core import FrozenClock
+from core.notices import TELEGRAM, Recipient
 from handlers import SERVICES_KEY, DialogState, Services, user_key
 from locations import Point
-from membership import add_staff
 from referrals import Case, NewCase, import_boundaries
 from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
 from tests.outbox import delivered
 from tests.shared import require_boundaries
 from tests.stations import add_stations, station
 from tests.unions import load_unions
-from yizhan.app import create_app
 
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84: its county union has chat -1002
 SAIHAN = (40.8070, 111.7010)  # 赛罕区: no county union, so 呼和浩特市总工会 (-1001)
@@ -127,8 +127,8 @@ async def bot(
         ),
         station("XC2", 40.8600, 111.6700, name="新城区东风路驿站"),
     )
-    await add_staff(ctx.db, "王芳", ["HH-XC"], telegram_user_id="501")
-    await add_staff(ctx.db, "李强", ["HH"], telegram_user_id="502")
+    await ctx.directory.add_staff("王芳", ["HH-XC"], identities=[Recipient(TELEGRAM, "501")])
+    await ctx.directory.add_staff("李强", ["HH"], identities=[Recipient(TELEGRAM, "502")])
     return client
 
 

@@ -9,15 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from core.app import create_app
 
 from core.logging import PiiMaskingFilter
 from handlers import SERVICES_KEY, Services
-from membership import enrollment_of
 from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
 from tests.outbox import delivered
 from tests.unions import load_unions
-from yizhan.app import create_app
 
 PHONE = "13812345678"
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84
@@ -182,7 +181,7 @@ async def test_reject_then_correct_and_resubmit(
     done = await worker.press(buttons(summary)["✅ 确认提交"])
     assert "已提交" in done.params["text"]
     ctx = bot.app[SERVICES_KEY]
-    mine = await enrollment_of(ctx, "telegram", "44")
+    mine = await ctx.enrollments.enrollment_of("telegram", "44")
     assert mine is not None and mine.revision == 2 and mine.employer == "中国邮政"
     # Staff get the corrected one with buttons of the new revision; the old buttons are stale.
     newest = [
@@ -211,7 +210,9 @@ async def test_contact_of_someone_else_and_bad_name_are_handled(
     assert "旗县区" in place  # no location shared yet
     summary = await worker.say("赛罕区")
     assert "呼和浩特市赛罕区" in summary and "王五" in summary
-    assert await enrollment_of(bot.app[SERVICES_KEY], "telegram", "46") is None  # nothing yet
+    assert (
+        await bot.app[SERVICES_KEY].enrollments.enrollment_of("telegram", "46") is None
+    )  # nothing yet
 
 
 async def test_channels_without_contact_sharing_are_sent_to_the_mini_program(

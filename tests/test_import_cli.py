@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from core import Database, get_settings
-from yizhan.cli import cli
 from locations import Point, Station, distance_m, from_wgs84, status_history
 from tests.fakes.geocoder import FakeGeocoder, Place
+from yizhan.cli import cli
 
 HEADER = "编码,名称,地址,盟市,旗县区,纬度,经度,开放时间,服务项目,状态"
 

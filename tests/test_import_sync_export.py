@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
-from yizhan.cli import cli
 from tests.test_import_cli import db_url, history_of, stations_in  # noqa: F401 (fixture)
+from yizhan.cli import cli
 
 HEADER = "编号,名称,地址,盟市,纬度,经度,开放时间,服务项目,其他设施"
 

@@ -7,17 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.notices import TELEGRAM, Recipient
 from handlers import Services
 from membership import (
     DirectoryError,
-    add_staff,
-    all_unions,
-    assign_union,
-    import_unions,
     parse_union_csv,
-    staff_for_token,
-    union_for_place,
-    unions_above,
 )
 from tests.unions import UNIONS_CSV, load_unions
 
@@ -28,40 +22,40 @@ async def test_reimport_updates_by_code_and_never_duplicates(context: Services) 
         "包头市总工会", "包头市总工会（新）"
     )
     parsed = parse_union_csv(changed)
-    summary = await import_unions(context.db, parsed.rows)
+    summary = await context.directory.import_unions(parsed.rows)
     assert (summary.created, summary.updated) == (0, 7)
-    unions = {u.key: u for u in await all_unions(context.db)}
+    unions = {u.key: u for u in await context.directory.all_unions()}
     assert len(unions) == 7 and {k: u.id for k, u in unions.items()} == ids
-    assert unions["HH-KD"].telegram_chat_id == "-2004"
+    assert unions["HH-KD"].chats == (Recipient(TELEGRAM, "-2004"),)
     assert unions["BT"].name == "包头市总工会（新）"
 
 
 async def test_place_and_assignment(context: Services) -> None:
     ids = await load_unions(context)
-    place = await union_for_place(context.db, "呼和浩特市", "新城区")
+    place = await context.directory.union_for_place("呼和浩特市", "新城区")
     assert place is not None and place.id == ids["HH-XC"]
-    other_county = await union_for_place(context.db, "呼和浩特市", "赛罕区")
+    other_county = await context.directory.union_for_place("呼和浩特市", "赛罕区")
     assert other_county is not None and other_county.id == ids["HH"]
-    elsewhere = await union_for_place(context.db, "赤峰市", "")
+    elsewhere = await context.directory.union_for_place("赤峰市", "")
     assert elsewhere is not None and elsewhere.id == ids["NM"]
 
     async def assigned(**kw: str) -> str:
-        union = await assign_union(context.db, league="呼和浩特市", county="新城区", **kw)
+        union = await context.directory.assign_union(league="呼和浩特市", county="新城区", **kw)
         assert union is not None
         return union.key
 
     assert await assigned(occupation="food_delivery", employer="美团外卖") == "HH-MT"
     assert await assigned(occupation="courier", employer="某某快递") == "HH-KD"
     assert await assigned(occupation="sanitation", employer="") == "HH-XC-NEF"
-    baotou = await assign_union(
-        context.db, league="包头市", county="昆都仑区", occupation="courier"
+    baotou = await context.directory.assign_union(
+        league="包头市", county="昆都仑区", occupation="courier"
     )
     assert baotou is not None and baotou.key == "BT"
 
 
 async def test_parents_chain(context: Services) -> None:
     ids = await load_unions(context)
-    chain = await unions_above(context.db, ids["HH-MT"])
+    chain = await context.directory.unions_above(ids["HH-MT"])
     assert [u.key for u in chain] == ["HH-XC", "HH", "NM"]
 
 
@@ -72,8 +66,8 @@ async def test_bad_parent_changes_nothing(context: Services) -> None:
         "HH,呼和浩特市总工会（改）,league,呼和浩特市,NM\n"
     )
     with pytest.raises(DirectoryError, match="不在名录里"):
-        await import_unions(context.db, parsed.rows)
-    names = {u.key: u.name for u in await all_unions(context.db)}
+        await context.directory.import_unions(parsed.rows)
+    names = {u.key: u.name for u in await context.directory.all_unions()}
     assert "X" not in names and names["HH"] == "呼和浩特市总工会"
 
 
@@ -91,20 +85,23 @@ def test_bad_rows_are_named_in_chinese() -> None:
 
 async def test_staff_token_finds_the_staff_member_once_issued(context: Services) -> None:
     ids = await load_unions(context)
-    info, token = await add_staff(context.db, "王芳", ["HH-XC", "新城区新就业形态劳动者工会联合会"])
+    info, token = await context.directory.add_staff(
+        "王芳", ["HH-XC", "新城区新就业形态劳动者工会联合会"]
+    )
     assert info.union_ids == {ids["HH-XC"], ids["HH-XC-NEF"]}
-    found = await staff_for_token(context.db, token)
+    found = await context.directory.staff_for_token(token)
     assert found == info
     assert (
-        await staff_for_token(context.db, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        await context.directory.staff_for_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
+        is None
     )
-    assert await staff_for_token(context.db, "") is None
+    assert await context.directory.staff_for_token("") is None
     with pytest.raises(DirectoryError, match="没有“不存在”"):
-        await add_staff(context.db, "李雷", ["不存在"])
+        await context.directory.add_staff("李雷", ["不存在"])
 
 
 def test_cli_import_and_staff_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from yizhan.cli import cli
+    from core.cli import cli
 
     from core.settings import get_settings
 

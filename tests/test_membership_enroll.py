@@ -22,12 +22,6 @@ from membership import (
     EnrollmentLocked,
     EnrollmentNotFound,
     ReviewConflict,
-    approve,
-    enroll,
-    enrollment_of,
-    list_enrollments,
-    reject,
-    resubmit,
 )
 from tests.unions import load_unions
 
@@ -60,7 +54,7 @@ async def outbox(context: Services) -> list[OutboxMessage]:
 
 async def test_enroll_assigns_forwards_and_masks(context: Services) -> None:
     ids = await load_unions(context)
-    result = await enroll(context, application())
+    result = await context.enrollments.enroll(application())
     assert result.created
     e = result.enrollment
     assert e.status == "submitted" and e.union_id == ids["HH-XC-NEF"]
@@ -79,8 +73,7 @@ async def test_enroll_assigns_forwards_and_masks(context: Services) -> None:
 async def test_bad_input_names_each_field_and_stores_nothing(context: Services) -> None:
     await load_unions(context)
     with pytest.raises(EnrollmentInvalid) as caught:
-        await enroll(
-            context,
+        await context.enrollments.enroll(
             application(
                 name="张3",
                 phone="1381234567",
@@ -93,7 +86,7 @@ async def test_bad_input_names_each_field_and_stores_nothing(context: Services) 
     problems = caught.value.problems
     assert set(problems) == {"name", "phone", "occupation", "consent", "id_number", "id_consent"}
     assert "11 位" in problems["phone"] and "校验" in problems["id_number"]
-    assert await enrollment_of(context, "telegram", "5001") is None
+    assert await context.enrollments.enrollment_of("telegram", "5001") is None
     assert await outbox(context) == []
 
 
@@ -101,21 +94,23 @@ async def test_union_that_requires_id_number(context: Services) -> None:
     await load_unions(context)
     meituan = application(occupation="food_delivery", employer="美团")
     with pytest.raises(EnrollmentInvalid) as caught:
-        await enroll(context, meituan)
+        await context.enrollments.enroll(meituan)
     assert caught.value.problems == {"id_number": "美团呼和浩特站点工会要求填写 18 位身份证号。"}
-    result = await enroll(context, replace(meituan, id_number=ID_NUMBER.lower(), id_consent=True))
+    result = await context.enrollments.enroll(
+        replace(meituan, id_number=ID_NUMBER.lower(), id_consent=True)
+    )
     assert result.enrollment.masked_id_number == "1101**********002X"
     assert result.enrollment.id_consent_version is not None
 
 
 async def test_same_phone_or_id_returns_the_existing_one(context: Services) -> None:
     await load_unions(context)
-    first = await enroll(context, application(id_number=ID_NUMBER, id_consent=True))
-    again = await enroll(context, application(name="张三丰", channel_user="other"))
+    first = await context.enrollments.enroll(application(id_number=ID_NUMBER, id_consent=True))
+    again = await context.enrollments.enroll(application(name="张三丰", channel_user="other"))
     assert not again.created and again.same_person
     assert again.enrollment.id == first.enrollment.id and again.enrollment.status == "submitted"
-    by_id = await enroll(
-        context, application(phone="13900001111", id_number=ID_NUMBER, id_consent=True)
+    by_id = await context.enrollments.enroll(
+        application(phone="13900001111", id_number=ID_NUMBER, id_consent=True)
     )
     assert not by_id.created and not by_id.same_person
     assert by_id.enrollment.id == first.enrollment.id
@@ -126,7 +121,10 @@ async def test_race_through_two_processes(backend: Callable[..., Services]) -> N
     one, two = backend(), backend()
     await one.db.upgrade()
     await load_unions(one)
-    tasks = [enroll(ctx, application(channel_user=str(i))) for i, ctx in enumerate([one, two] * 6)]
+    tasks = [
+        ctx.enrollments.enroll(application(channel_user=str(i)))
+        for i, ctx in enumerate([one, two] * 6)
+    ]
     results = await asyncio.gather(*tasks)
     assert sum(r.created for r in results) == 1
     assert len({r.enrollment.id for r in results}) == 1
@@ -135,11 +133,11 @@ async def test_race_through_two_processes(backend: Callable[..., Services]) -> N
 
 async def test_approve_issues_member_number_and_tells_the_worker(context: Services) -> None:
     ids = await load_unions(context)
-    e = (await enroll(context, application())).enrollment
+    e = (await context.enrollments.enroll(application())).enrollment
     own = frozenset({ids["HH-XC-NEF"]})
     with pytest.raises(EnrollmentNotFound):
-        await approve(context, e.id, actor="staff:9", union_ids=frozenset({ids["BT"]}))
-    decision = await approve(context, e.id, actor="staff:1", union_ids=own, revision=1)
+        await context.enrollments.approve(e.id, actor="staff:9", union_ids=frozenset({ids["BT"]}))
+    decision = await context.enrollments.approve(e.id, actor="staff:1", union_ids=own, revision=1)
     assert decision.changed
     number = decision.enrollment.member_number
     assert (
@@ -148,12 +146,12 @@ async def test_approve_issues_member_number_and_tells_the_worker(context: Servic
         and decision.enrollment.status == "approved"
     )
     # A second press changes nothing and sends nothing more.
-    twice = await approve(context, e.id, actor="staff:2", union_ids=own, revision=1)
+    twice = await context.enrollments.approve(e.id, actor="staff:2", union_ids=own, revision=1)
     assert not twice.changed and twice.enrollment.member_number == number
     with pytest.raises(EnrollmentLocked):
-        await reject(context, e.id, "不符合", actor="staff:1", union_ids=own)
+        await context.enrollments.reject(e.id, "不符合", actor="staff:1", union_ids=own)
     with pytest.raises(EnrollmentLocked):
-        await resubmit(context, e.id, application(employer="顺丰"))
+        await context.enrollments.resubmit(e.id, application(employer="顺丰"))
     to_worker = [m for m in await outbox(context) if m.recipient == "5001"]
     assert len(to_worker) == 1 and number in to_worker[0].payload["text"]
 
@@ -161,15 +159,14 @@ async def test_approve_issues_member_number_and_tells_the_worker(context: Servic
 async def test_reject_then_correct_and_resubmit(context: Services) -> None:
     ids = await load_unions(context)
     own = frozenset({ids["HH-XC-NEF"], ids["HH-MT"]})
-    e = (await enroll(context, application())).enrollment
+    e = (await context.enrollments.enroll(application())).enrollment
     with pytest.raises(EnrollmentInvalid):
-        await reject(context, e.id, "  ", actor="staff:1", union_ids=own)
+        await context.enrollments.reject(e.id, "  ", actor="staff:1", union_ids=own)
     rejected = (
-        await reject(context, e.id, "单位填写有误", actor="staff:1", union_ids=own)
+        await context.enrollments.reject(e.id, "单位填写有误", actor="staff:1", union_ids=own)
     ).enrollment
     assert rejected.status == "rejected" and rejected.reject_reason == "单位填写有误"
-    fixed = await resubmit(
-        context,
+    fixed = await context.enrollments.resubmit(
         e.id,
         application(
             occupation="food_delivery", employer="美团", id_number=ID_NUMBER, id_consent=True
@@ -178,13 +175,15 @@ async def test_reject_then_correct_and_resubmit(context: Services) -> None:
     assert fixed.status == "submitted" and fixed.revision == 2 and fixed.union_id == ids["HH-MT"]
     # The old buttons (revision 1) no longer decide anything.
     with pytest.raises(ReviewConflict):
-        await approve(context, e.id, actor="staff:1", union_ids=own, revision=1)
-    assert (await approve(context, e.id, actor="staff:1", union_ids=own, revision=2)).changed
+        await context.enrollments.approve(e.id, actor="staff:1", union_ids=own, revision=1)
+    assert (
+        await context.enrollments.approve(e.id, actor="staff:1", union_ids=own, revision=2)
+    ).changed
     staff_chats = [m.recipient for m in await outbox(context) if m.payload.get("buttons")]
     assert staff_chats == ["-1003", "-1005"]
-    mine = await list_enrollments(context, frozenset({ids["HH-MT"]}))
+    mine = await context.enrollments.list(frozenset({ids["HH-MT"]}))
     assert [x.id for x in mine] == [e.id]
-    assert await list_enrollments(context, frozenset({ids["BT"]})) == []
+    assert await context.enrollments.list(frozenset({ids["BT"]})) == []
 
 
 async def test_no_plaintext_in_database_file_or_log(
@@ -194,8 +193,8 @@ async def test_no_plaintext_in_database_file_or_log(
     await ctx.db.upgrade()
     caplog.set_level(logging.DEBUG)
     ids = await load_unions(ctx)
-    e = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
-    await approve(ctx, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
+    e = (await ctx.enrollments.enroll(application(id_number=ID_NUMBER, id_consent=True))).enrollment
+    await ctx.enrollments.approve(e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
     if ctx.db.is_sqlite:
         await ctx.db.close()
         data = b"".join(p.read_bytes() for p in tmp_path.glob("yizhan.db*"))

@@ -7,16 +7,17 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from core.app import create_app
 from sqlalchemy import select
 
+from core.notices import MINIPROGRAM
 from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY, Services
 from locations import wgs84_to_gcj02
-from membership import POLICY_VERSION, add_staff
+from membership import POLICY_VERSION
 from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
-from yizhan.app import create_app
 
 PHONE = "13912345678"
 
@@ -105,8 +106,8 @@ async def test_enroll_duplicate_reject_correct_approve(
     assert body["created"] is False and body["id"] == first["id"] and body["name"] == "李娜"
 
     ctx = api.app[SERVICES_KEY]
-    _, courier_token = await add_staff(ctx.db, "快递工会小王", ["HH-KD"])
-    _, baotou_token = await add_staff(ctx.db, "包头小赵", ["BT"])
+    _, courier_token = await ctx.directory.add_staff("快递工会小王", ["HH-KD"])
+    _, baotou_token = await ctx.directory.add_staff("包头小赵", ["BT"])
     courier = {"Authorization": f"Bearer {courier_token}"}
     baotou = {"Authorization": f"Bearer {baotou_token}"}
     path = f"/admin/v1/enrollments/{first['id']}"
@@ -130,7 +131,7 @@ async def test_enroll_duplicate_reject_correct_approve(
     locked = await api.put("/api/v1/membership/me", headers=me, json=fixed)
     assert locked.status == 409
 
-    notices = [m for m in await _outbox(api) if m.kind == "miniprogram"]
+    notices = [m for m in await _outbox(api) if m.kind == MINIPROGRAM]
     assert [m.recipient for m in notices] == ["o-lina", "o-lina"]
     assert notices[0].payload["data"]["reason"] == "请写明所在网点"
     assert notices[1].payload["data"]["member_number"] == number

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from core.notices import MINIPROGRAM, WECHAT
 from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY, Services
-from membership import Application, approve, enroll, reject
+from membership import Application
 from tests.conftest import AppClient
 from tests.fakes.wechat import FakeWeChat
 from tests.unions import load_unions
@@ -72,12 +73,14 @@ async def test_official_account_worker_gets_a_text(
     fake_wechat: FakeWeChat,
 ) -> None:
     ids = await load_unions(wired)
-    e = (await enroll(wired, application("wechat", OPENID))).enrollment
-    decision = await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
+    e = (await wired.enrollments.enroll(application("wechat", OPENID))).enrollment
+    decision = await wired.enrollments.approve(
+        e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]})
+    )
     number = decision.enrollment.member_number
     assert number
     [row] = await delivered(wired, OPENID)
-    assert row.kind == "wechat"
+    assert row.kind == WECHAT
     [sent] = fake_wechat.sent
     assert sent["touser"] == OPENID and sent["msgtype"] == "text"
     assert number in sent["text"]["content"] and "恭喜" in sent["text"]["content"]
@@ -86,9 +89,9 @@ async def test_official_account_worker_gets_a_text(
 
 async def test_rejection_also_by_text(wired: Services, fake_wechat: FakeWeChat) -> None:
     ids = await load_unions(wired)
-    e = (await enroll(wired, application("wechat", OPENID))).enrollment
-    await reject(
-        wired, e.id, "单位填写有误", actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]})
+    e = (await wired.enrollments.enroll(application("wechat", OPENID))).enrollment
+    await wired.enrollments.reject(
+        e.id, "单位填写有误", actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]})
     )
     await delivered(wired, OPENID)
     [sent] = fake_wechat.sent
@@ -99,8 +102,8 @@ async def test_miniprogram_worker_still_gets_a_subscribe_message(
     wired: Services, fake_wechat: FakeWeChat
 ) -> None:
     ids = await load_unions(wired)
-    e = (await enroll(wired, application("miniprogram", "o-mini-worker"))).enrollment
-    await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
+    e = (await wired.enrollments.enroll(application("miniprogram", "o-mini-worker"))).enrollment
+    await wired.enrollments.approve(e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
     [row] = await rows_to(wired, "o-mini-worker")
-    assert row.kind == "miniprogram" and row.payload["template"] == "enrollment_result"
+    assert row.kind == MINIPROGRAM and row.payload["template"] == "enrollment_result"
     assert fake_wechat.sent == []

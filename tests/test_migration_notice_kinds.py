@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 
-from core import AppContext
 from core.db import Database, alembic_config
+from handlers import Services
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CARD = {
@@ -90,7 +90,7 @@ async def _rows(db: Database) -> dict[tuple[str, str, str], dict[str, Any]]:
         return {(r.kind, r.recipient, r.dedupe_key): r.payload for r in found}
 
 
-async def test_old_kinds_become_channels_and_notices(backend: Callable[..., AppContext]) -> None:
+async def test_old_kinds_become_channels_and_notices(backend: Callable[..., Services]) -> None:
     db = backend().db
     await _migrate(db, "core_0001")
     async with db.engine.begin() as conn:

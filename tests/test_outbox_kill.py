@@ -42,18 +42,19 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import Settings
+from core.notices import TELEGRAM, WECOM, Recipient
 from core.outbox import OutboxMessage
 from handlers import Services
 from locations import Point
-from membership import UnionRow, import_unions
+from membership import UnionRow
 from referrals import NewCase
 from tests.fakes.flaky_chats import FlakyChats
 
 SAIHAN = Point(40.8070, 111.7010)  # 赛罕区 (WGS-84), inside Hohhot
 XINCHENG = Point(40.8580, 111.6650)  # 新城区
-CHATS = {  # county → its union's staff chats, as (outbox kind, address)
-    "赛罕区": (("telegram", "-1001"), ("wecom", "robot-saihan")),
-    "新城区": (("telegram", "-1002"), ("wecom", "robot-xincheng")),
+CHATS = {  # county → its union's staff chats, as (channel = outbox kind, address)
+    "赛罕区": ((TELEGRAM, "-1001"), (WECOM, "robot-saihan")),
+    "新城区": ((TELEGRAM, "-1002"), (WECOM, "robot-xincheng")),
 }
 CASES = 10
 FIRST_LEASE = 3.0  # short, so the take-over starts soon after the kill
@@ -61,8 +62,7 @@ SOME_DELIVERED = 4  # kill once this many cards are through (or soon after the f
 
 
 async def _directory(ctx: Services) -> None:
-    await import_unions(
-        ctx.db,
+    await ctx.directory.import_unions(
         [
             UnionRow(name="内蒙古自治区总工会", level="region", adcode="150000", key="region"),
             UnionRow(
@@ -81,8 +81,7 @@ async def _directory(ctx: Services) -> None:
                 adcode="150105",
                 key="saihan",
                 parent="hohhot",
-                telegram_chat_id="-1001",
-                wecom_robot_key="robot-saihan",
+                chats=[Recipient(c, a) for c, a in CHATS["赛罕区"]],
             ),
             UnionRow(
                 name="新城区总工会",
@@ -92,8 +91,7 @@ async def _directory(ctx: Services) -> None:
                 adcode="150102",
                 key="xincheng",
                 parent="hohhot",
-                telegram_chat_id="-1002",
-                wecom_robot_key="robot-xincheng",
+                chats=[Recipient(c, a) for c, a in CHATS["新城区"]],
             ),
         ],
     )

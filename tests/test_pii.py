@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from yizhan.cli import cli
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -32,12 +31,11 @@ from membership import (
     clean_id_number,
     clean_mobile,
     clean_name,
-    enroll,
-    enrollment_for_phone,
     rotate_enrollment_keys,
 )
 from membership._validation import id_check_char
 from tests.unions import load_unions
+from yizhan.cli import cli
 
 TODAY = date(2026, 11, 24)
 
@@ -134,15 +132,17 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., Services]) ->
         channel_user="1",
         consent=True,
     )
-    first = (await enroll(ctx, app)).enrollment
+    first = (await ctx.enrollments.enroll(app)).enrollment
     during = backend(pii_key=SecretStr(f"{new},{old}"))
-    assert (await enroll(during, app)).enrollment.id == first.id  # still found mid-rotation
+    assert (
+        await during.enrollments.enroll(app)
+    ).enrollment.id == first.id  # still found mid-rotation
     async with during.db.transaction() as session:
         assert await rotate_enrollment_keys(session, cipher_for(during.settings)) == 1
     after = backend(pii_key=SecretStr(new))
-    found = await enrollment_for_phone(after, "13900001111")
+    found = await after.enrollments.for_phone("13900001111")
     assert found is not None and found.id == first.id and found.name == "王五"
-    assert (await enroll(after, app)).created is False
+    assert (await after.enrollments.enroll(app)).created is False
 
 
 def test_serving_a_chat_channel_needs_a_real_key(

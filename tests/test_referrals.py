@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.staff import WeComSender
+from bot.staff import WeComRobot
+from core.notices import WECOM, Recipient
 from core.outbox import Dispatcher, OutboxMessage
 from handlers import Services
-from integrations import WeComRobot
 from locations import Point
-from membership import StaffInfo, UnionRow, add_staff, find_union, import_unions
+from membership import StaffInfo, UnionRow
 from referrals import (
     AreaFinder,
     CaseError,
@@ -37,15 +37,14 @@ BAOTOU_KUN = Point(40.6580, 109.8420)  # 昆都仑区, 包头
 
 
 async def _directory(ctx: Services) -> None:
-    await import_unions(
-        ctx.db,
+    await ctx.directory.import_unions(
         [
             UnionRow(
                 name="内蒙古自治区总工会",
                 level="region",
                 adcode="150000",
                 key="region",
-                wecom_robot_key="robot-region",
+                chats=[Recipient(WECOM, "robot-region")],
             ),
             UnionRow(
                 name="呼和浩特市总工会",
@@ -54,7 +53,7 @@ async def _directory(ctx: Services) -> None:
                 adcode="150100",
                 key="hohhot",
                 parent="region",
-                wecom_robot_key="robot-hohhot",
+                chats=[Recipient(WECOM, "robot-hohhot")],
             ),
             UnionRow(
                 name="赛罕区总工会",
@@ -64,7 +63,7 @@ async def _directory(ctx: Services) -> None:
                 adcode="150105",
                 key="saihan",
                 parent="hohhot",
-                wecom_robot_key="robot-saihan",
+                chats=[Recipient(WECOM, "robot-saihan")],
             ),
             # 新城区 has a union but no staff chat yet: its cases go up to the league.
             UnionRow(
@@ -100,7 +99,7 @@ def _dispatcher(
     dispatcher = Dispatcher(ctx.db, base_delay=0.02, max_delay=0.2, **kw)  # type: ignore[arg-type]
     # The robot's "wait a minute" (45009) shortened, so the test does not take minutes.
     robot = WeComRobot(http, base_url=wecom.base_url, freq_wait=0.2)
-    dispatcher.register("wecom", WeComSender(robot))
+    dispatcher.register(WECOM, robot)
     return dispatcher
 
 
@@ -202,8 +201,8 @@ async def test_faulty_chat_gets_every_case_exactly_once(
 
 async def test_staff_actions_audit_and_worker_notices(backend: Callable[..., Services]) -> None:
     ctx, service = await _world(backend)
-    staff, _ = await add_staff(ctx.db, "王芳", ["saihan"])
-    outsider, _ = await add_staff(ctx.db, "李强", ["xincheng"])
+    staff, _ = await ctx.directory.add_staff("王芳", ["saihan"])
+    outsider, _ = await ctx.directory.add_staff("李强", ["xincheng"])
     case = (await service.submit(legal("tg-42", SAIHAN, "u1"))).case
     assert case.id is not None
     with pytest.raises(NotAllowed):
@@ -264,7 +263,7 @@ async def test_unclaimed_legal_aid_escalates_after_four_working_hours(
     ctx.clock.set(friday_4pm.replace(day=30, hour=12, minute=1))  # type: ignore[attr-defined]
     assert await service.escalate_due() == 1
     fresh = await service.get(case.id or 0)
-    hohhot = await find_union(ctx.db, "hohhot")
+    hohhot = await ctx.directory.find_union("hohhot")
     assert fresh is not None and hohhot is not None
     assert fresh.union_id == hohhot.id and fresh.level == "league" and fresh.escalations == 1
     recipients = [(r.address, r.reason) for r in await service.recipients(case.id or 0)]

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
-from yizhan.cli import cli
 from sqlalchemy import select, update
 
 from core import get_settings
@@ -20,6 +19,7 @@ from handlers import SERVICES_KEY, Services
 from tests.fakes.telegram import WEBHOOK_HEADERS, FakeTelegram, telegram_settings
 from tests.stations import HOHHOT, add_stations, station
 from yizhan.app import create_app
+from yizhan.cli import cli
 
 LAT, LNG = HOHHOT
 

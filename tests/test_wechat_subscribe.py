@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from core.app import create_app
 from sqlalchemy import select
 
 from bot.wechat import SUBSCRIBE_KIND, TemplateConfigError
@@ -20,11 +21,10 @@ from bot.wechat._subscribe import field_value, parse_fields
 from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY, Services
 from locations import Point, wgs84_to_gcj02
-from membership import POLICY_VERSION, add_staff
+from membership import POLICY_VERSION
 from referrals import NewCase
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
-from yizhan.app import create_app
 
 ENROLL_TPL = "TPL-ENROLL-1"
 CASE_TPL = "TPL-CASE-1"
@@ -86,7 +86,7 @@ async def _enroll(api: Client, fake: FakeWeChat, openid: str, phone: str) -> int
 
 
 async def _courier_staff(api: Client) -> dict[str, str]:
-    _, token = await add_staff(api.app[SERVICES_KEY].db, "快递工会小王", ["HH-KD"])
+    _, token = await api.app[SERVICES_KEY].directory.add_staff("快递工会小王", ["HH-KD"])
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -268,7 +268,7 @@ async def test_case_steps_reach_a_mini_program_worker(
         },
     )
     case = await made.json()
-    _, token = await add_staff(api.app[SERVICES_KEY].db, "王芳", ["HH-XC"])
+    _, token = await api.app[SERVICES_KEY].directory.add_staff("王芳", ["HH-XC"])
     staff = {"Authorization": f"Bearer {token}"}
     claimed = await api.post(f"/admin/v1/cases/{case['id']}/claim", headers=staff)
     assert (await claimed.json())["worker_notified"] is True
@@ -309,7 +309,7 @@ async def test_case_steps_reach_an_official_account_worker_by_customer_service_m
             point=Point(lat, lng),
         )
     )
-    _, token = await add_staff(ctx.db, "王芳", ["HH-XC"])
+    _, token = await ctx.directory.add_staff("王芳", ["HH-XC"])
     claimed = await api.post(
         f"/admin/v1/cases/{made.case.id}/claim", headers={"Authorization": f"Bearer {token}"}
     )

@@ -4,7 +4,7 @@ a county pool, and Baotou; each with its own staff chat."""
 from __future__ import annotations
 
 from handlers import Services
-from membership import import_unions, parse_union_csv
+from membership import parse_union_csv
 
 UNIONS_CSV = """\
 code,name,level,league,county,adcode,industries,employers,pool,requires_id_number,telegram_chat_id,wecom_robot_key,parent
@@ -22,7 +22,6 @@ async def load_unions(context: Services) -> dict[str, int]:
     """Import the test directory; returns union ids by code."""
     parsed = parse_union_csv(UNIONS_CSV)
     assert not parsed.problems, parsed.problems
-    await import_unions(context.db, parsed.rows)
-    from membership import all_unions
+    await context.directory.import_unions(parsed.rows)
 
-    return {u.key: u.id for u in await all_unions(context.db)}
+    return {u.key: u.id for u in await context.directory.all_unions()}

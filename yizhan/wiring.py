@@ -7,9 +7,8 @@ itself on import, and nothing is looked up by a string.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -27,7 +26,8 @@ from handlers import cases as case_dialogs
 from handlers import enrollment as enrollment_dialog
 from integrations import TelegramClient, WeComRobot
 from locations import StationFinder
-from referrals import CaseView, ClosedReports, Referrals
+from membership import Credentials, Directory, Enrollments
+from referrals import ClosedReports, Referrals, closed_listener
 
 # The dialogs, in the order they are tried (after /start, /help and /cancel, before station
 # search): one that answers "一键入会" takes that button over from the placeholder.
@@ -57,8 +57,17 @@ def build_services(
     outbox = Dispatcher.from_settings(db, settings)
     finder = StationFinder(db, store, clock, poll_seconds=settings.station_refresh_seconds)
     closed_reports = ClosedReports(db, clock, finder, store)
-    referrals = Referrals(db, clock, finder, cipher=cipher, on_enqueue=outbox.wake)
-    referrals.listeners.append(_refresh_closed_reports(closed_reports))
+    directory = Directory(db)
+    enrollments = Enrollments(db, clock, cipher, directory, on_enqueue=outbox.wake)
+    referrals = Referrals(
+        db,
+        clock,
+        finder,
+        cipher,
+        directory,
+        outbox.wake,
+        on_changed=closed_listener(closed_reports),
+    )
     # Migrations that encrypt existing rows use this process's key, the one the app reads them
     # with (not whatever the environment says). Lazy: no key is derived without rows to encrypt.
     db.migration_attributes.setdefault("pii_cipher", lambda: cipher)
@@ -72,26 +81,15 @@ def build_services(
         cipher=cipher,
         outbox=outbox,
         finder=finder,
+        directory=directory,
+        enrollments=enrollments,
+        credentials=Credentials(db, clock=clock),
         referrals=referrals,
         closed_reports=closed_reports,
         http=http,
     )
     services.conversation = Conversation(services, build_root(dialogs))
     return services
-
-
-def _refresh_closed_reports(reports: ClosedReports) -> Callable[[CaseView], None]:
-    """A "station closed" report changes which stations searches demote: refresh the set in
-    the background (the case is already committed; the next search sees the change)."""
-    pending: set[asyncio.Task[None]] = set()
-
-    def changed(case: CaseView) -> None:
-        if case.category == "closed":
-            task = asyncio.get_running_loop().create_task(reports.changed())
-            pending.add(task)  # keep a reference until it is done
-            task.add_done_callback(pending.discard)
-
-    return changed
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from alembic import op
 
 revision = "membership_0004"
 # On main this follows membership_0003 (the directory rework); re-point it when merging.
-down_revision = "membership_0002"
+down_revision = "membership_0003"
 branch_labels = None
 depends_on = None
 

@@ -32,7 +32,7 @@ from aiohttp.test_utils import TestServer
 
 @dataclass(frozen=True)
 class Accepted:
-    kind: str  # the outbox kind that reaches this chat: "wecom" | "telegram"
+    kind: str  # the outbox kind (= channel) that reaches this chat: "wecom" | "telegram"
     chat: str  # robot key or chat id
     text: str
 

@@ -8,18 +8,14 @@ from pathlib import Path
 
 import click
 
+from core.notices import TELEGRAM, Recipient
 from handlers import Services
 from membership import (
     CredentialError,
     Credentials,
     DirectoryError,
-    add_staff,
-    all_unions,
     check_password,
     clean_login,
-    deactivate_staff,
-    import_unions,
-    list_staff,
     read_union_file,
 )
 
@@ -44,7 +40,7 @@ def import_(file: Path) -> None:
         )
 
     async def work(context: Services) -> str:
-        summary = await import_unions(context.db, parsed.rows)
+        summary = await context.directory.import_unions(parsed.rows)
         return f"导入完成：新增 {summary.created} 个工会，更新 {summary.updated} 个。"
 
     try:
@@ -56,9 +52,9 @@ def import_(file: Path) -> None:
 @unions.command("list")
 def list_() -> None:
     """List the unions in the directory."""
-    for u in run(lambda c: all_unions(c.db)):
+    for u in run(lambda c: c.directory.all_unions()):
         place = "/".join(p for p in (u.league, u.county) if p)
-        chat = "有" if u.telegram_chat_id or u.wecom_robot_key else "无"
+        chat = "有" if u.chats else "无"
         click.echo(f"{u.id}\t{u.key}\t{u.name}\t{u.level}\t{place}\t工作群：{chat}")
 
 
@@ -114,19 +110,21 @@ def staff_add(
     """Add staff member NAME; prints their bearer token once (it is not stored). With --login
     and --password-stdin they can also sign in to the web console at /console/."""
     sign_in = _login_and_password(login, password_stdin)
+    # The flag is the CLI's name for a staff member's account on that channel.
+    identities = [Recipient(TELEGRAM, telegram_user)] if telegram_user else []
 
     async def work(context: Services) -> tuple[int, str]:
-        credentials = Credentials(context.db, clock=context.clock)
+        credentials = context.credentials
         if sign_in is not None and await credentials.login_taken(sign_in[0]):
             raise CredentialError(f"登录名“{sign_in[0]}”已有人使用，请换一个。")
-        info, token = await add_staff(
-            context.db, name, list(union_keys), telegram_user_id=telegram_user
+        info, token = await context.directory.add_staff(
+            name, list(union_keys), identities=identities
         )
         if sign_in is not None:
             try:
                 await credentials.set_password(info.id, *sign_in)
             except CredentialError:
-                await deactivate_staff(context.db, info.id)  # no half-made account is left
+                await context.directory.deactivate_staff(info.id)  # no half-made account is left
                 raise
         return info.id, token
 
@@ -164,7 +162,7 @@ def staff_password(staff_id: int, login: str | None, password_stdin: bool) -> No
     assert sign_in is not None
 
     async def work(context: Services) -> None:
-        await Credentials(context.db, clock=context.clock).set_password(staff_id, *sign_in)
+        await context.credentials.set_password(staff_id, *sign_in)
 
     try:
         run(work)
@@ -176,7 +174,7 @@ def staff_password(staff_id: int, login: str | None, password_stdin: bool) -> No
 @staff.command("list")
 def staff_list() -> None:
     """List active staff members and the unions they serve."""
-    for s in run(lambda c: list_staff(c.db)):
+    for s in run(lambda c: c.directory.list_staff()):
         click.echo(f"{s.id}\t{s.name}\t工会 {','.join(str(i) for i in sorted(s.union_ids))}")
 
 
@@ -184,6 +182,6 @@ def staff_list() -> None:
 @click.argument("staff_id", type=int)
 def staff_remove(staff_id: int) -> None:
     """Deactivate a staff member; their token and console sessions stop working at once."""
-    if not run(lambda c: deactivate_staff(c.db, staff_id)):
+    if not run(lambda c: c.directory.deactivate_staff(staff_id)):
         raise click.ClickException(f"没有找到在岗的工作人员 {staff_id}。")
     click.echo(f"工作人员 {staff_id} 已停用，令牌和工作台登录随即失效。")

@@ -43,6 +43,7 @@ def stations() -> None:
 )
 def import_(file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool, sync: bool) -> None:
     """Import stations from a CSV, .xlsx or GeoJSON FILE (code is the key: re-import updates)."""
+
     async def work(context: Services) -> int:
         result = await read_station_file(
             file, settings=context.settings, progress=True, sheet=sheet
