@@ -392,11 +392,18 @@ def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> A
 
 
 async def _staff_scope(message: Message, directory: Directory) -> tuple[frozenset[int], str]:
-    """The unions this chat acts for, and who pressed (a linked staff member, else the account)."""
-    unions = await directory.unions_for_chat(message.channel, message.chat_id)
+    """The unions the presser may decide for, and who they are. Only registered staff decide,
+    and only for their own unions (`Enrollments` refuses an application of any other): being
+    in the group where the card was posted is not enough, since anyone can be added to a group.
+    An unregistered presser gets no unions and so a refusal."""
     staff = await directory.staff_for_identity(message.channel, message.user_id)
-    actor = f"staff:{staff.id}" if staff else f"{message.channel}:{message.user_id}"
-    return frozenset(u.id for u in unions), actor
+    if staff is None:
+        return frozenset(), f"{message.channel}:{message.user_id}"
+    return staff.union_ids, f"staff:{staff.id}"
+
+
+def _not_staff(t: Translator) -> Text:
+    return Text(t("只有登记过的本工会工作人员才能审核入会申请。如需开通，请联系管理员。"))
 
 
 def _target(payload: str) -> tuple[int, int] | None:
@@ -412,7 +419,7 @@ async def staff_approve(
 ) -> Text:
     target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
     if target is None or not union_ids:
-        return Text(t("这个按钮只能在工会工作群里使用。"))
+        return _not_staff(t)
     try:
         decision = await enrollments.approve(
             target[0], actor=actor, union_ids=union_ids, revision=target[1]
@@ -428,7 +435,7 @@ async def staff_approve(
 async def staff_reject(payload: str, message: Message, directory: Directory, t: Translator) -> Text:
     target, (union_ids, _actor) = _target(payload), await _staff_scope(message, directory)
     if target is None or not union_ids:
-        return Text(t("这个按钮只能在工会工作群里使用。"))
+        return _not_staff(t)
     rows = tuple(
         (Button(t(reason), data=f"{_staff_prefix('why')}{target[0]}:{target[1]}:{i}"),)
         for i, reason in enumerate(REJECT_REASONS)
@@ -445,7 +452,7 @@ async def staff_reason(
     target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
     index = payload.split(":")[-1]
     if target is None or not union_ids or not index.isdigit() or int(index) >= len(REJECT_REASONS):
-        return Text(t("这个按钮只能在工会工作群里使用。"))
+        return _not_staff(t)
     reason = REJECT_REASONS[int(index)]
     try:
         decision = await enrollments.reject(

@@ -6,7 +6,7 @@ import re
 
 from handlers import Services
 from locations import Point
-from membership import Credentials, add_staff
+from membership import Credentials
 from referrals import CaseView, NewCase
 from tests.conftest import AppClient
 from tests.stations import add_stations, station
@@ -18,7 +18,7 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 async def staff_with_login(ctx: Services, name: str, login: str, *unions: str) -> int:
-    info, _token = await add_staff(ctx.db, name, list(unions))
+    info, _token = await ctx.directory.add_staff(name, list(unions))
     await Credentials(ctx.db, clock=ctx.clock).set_password(info.id, login, PASSWORD)
     return info.id
 

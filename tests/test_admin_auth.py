@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core import create_app
 from handlers import SERVICES_KEY, Services
 from tests.conftest import AiohttpClient, AppClient
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 
 async def admin_client(

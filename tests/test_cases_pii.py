@@ -16,8 +16,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 from alembic import command
 from click.testing import CliRunner
-from core.app import create_app
-from core.cli import cli
 from pydantic import SecretStr
 from sqlalchemy import bindparam, select, text
 
@@ -32,6 +30,8 @@ from referrals import NewCase
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.test_cases_miniprogram import XINCHENG, login
 from tests.unions import load_unions
+from yizhan.app import create_app
+from yizhan.cli import cli
 
 STORY = "我叫张三，电话13812345678，在顺丰新城网点送货摔伤了左腿，公司不给报工伤"
 REPLY = "张三您好，请带病历到区总工会三楼，联系电话13900001111"

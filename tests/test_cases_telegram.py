@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from core.app import create_app
 from sqlalchemy import func, select
 
 from core import FrozenClock
@@ -24,6 +23,7 @@ from tests.outbox import delivered
 from tests.shared import require_boundaries
 from tests.stations import add_stations, station
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84: its county union has chat -1002
 SAIHAN = (40.8070, 111.7010)  # 赛罕区: no county union, so 呼和浩特市总工会 (-1001)

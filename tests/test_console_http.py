@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import FrozenClock
 from handlers import SERVICES_KEY
-from membership import Credentials, deactivate_staff, enroll
+from membership import Credentials
 from referrals import CaseEvent
 from tests.conftest import AppClient
 from tests.console_web import (
@@ -113,7 +113,7 @@ async def test_another_unions_items_answer_like_missing_ones(client: AppClient) 
     await _two_unions(client)
     ctx = client.app[SERVICES_KEY]
     case = await file_case(ctx)
-    enrollment = (await enroll(ctx, application())).enrollment
+    enrollment = (await ctx.enrollments.enroll(application())).enrollment
     assert await sign_in(client, "zhaoqiang") == 303  # 包头: neither item is theirs
     csrf = await page_csrf(client)
     missing_case = await client.get("/console/cases/999999")
@@ -183,7 +183,7 @@ async def test_removed_staff_and_new_passwords_end_sessions(client: AppClient) -
 
     assert await sign_in(client, "wangfang", "换了一个新密码啦好记") == 303
     csrf = await page_csrf(client)
-    assert await deactivate_staff(ctx.db, own)
+    assert await ctx.directory.deactivate_staff(own)
     assert 'name="password"' in await (await client.get("/console/")).text()
     answer = await client.post("/console/logout", data={"csrf": csrf})
     assert answer.status == 401
@@ -198,7 +198,9 @@ async def test_queue_case_page_claim_reply_resolve(client: AppClient) -> None:
     ctx.clock.advance(timedelta(minutes=10))
     legal = await file_case(ctx, kind="legal_aid", text="老板欠薪三个月", ref="m2")
     ctx.clock.advance(timedelta(minutes=10))
-    enrollment = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
+    enrollment = (
+        await ctx.enrollments.enroll(application(id_number=ID_NUMBER, id_consent=True))
+    ).enrollment
     assert feedback.union_id == legal.union_id  # both routed to 新城区总工会
     assert await sign_in(client, "wangfang") == 303
 
@@ -253,8 +255,12 @@ async def test_enrollment_page_approve_and_reject(client: AppClient) -> None:
     await _two_unions(client)
     ctx = client.app[SERVICES_KEY]
     await staff_with_login(ctx, "刘敏", "liumin", "HH-XC-NEF")
-    first = (await enroll(ctx, application(id_number=ID_NUMBER, id_consent=True))).enrollment
-    second = (await enroll(ctx, application(phone="13912345678", channel_user="5002"))).enrollment
+    first = (
+        await ctx.enrollments.enroll(application(id_number=ID_NUMBER, id_consent=True))
+    ).enrollment
+    second = (
+        await ctx.enrollments.enroll(application(phone="13912345678", channel_user="5002"))
+    ).enrollment
     assert await sign_in(client, "liumin") == 303
     path = f"/console/enrollments/{first.id}"
     html = await (await client.get(path)).text()

@@ -19,9 +19,7 @@ from membership import (
     CredentialError,
     Credentials,
     StaffCredential,
-    add_staff,
     check_password,
-    deactivate_staff,
 )
 from tests.unions import UNIONS_CSV, load_unions
 
@@ -30,7 +28,7 @@ PASSWORD = "驿站暖心 2026 冬"
 
 async def test_set_verify_and_account(context: Services) -> None:
     ids = await load_unions(context)
-    staff, _ = await add_staff(context.db, "王芳", ["HH-XC"])
+    staff, _ = await context.directory.add_staff("王芳", ["HH-XC"])
     credentials = Credentials(context.db, clock=context.clock)
     await credentials.set_password(staff.id, "WangFang", PASSWORD)
 
@@ -59,7 +57,7 @@ async def test_set_verify_and_account(context: Services) -> None:
     assert later is not None and later.changed_at != account.changed_at
 
     # Removed staff cannot sign in and have no account, whatever the password.
-    assert await deactivate_staff(context.db, staff.id)
+    assert await context.directory.deactivate_staff(staff.id)
     assert await credentials.verify("wangfang", "另一个好记的密码句子") is None
     assert await credentials.account(staff.id) is None
     with pytest.raises(CredentialError, match="在岗"):
@@ -68,8 +66,8 @@ async def test_set_verify_and_account(context: Services) -> None:
 
 async def test_logins_are_unique_and_rules_speak_chinese(context: Services) -> None:
     await load_unions(context)
-    first, _ = await add_staff(context.db, "王芳", ["HH-XC"])
-    second, _ = await add_staff(context.db, "赵强", ["BT"])
+    first, _ = await context.directory.add_staff("王芳", ["HH-XC"])
+    second, _ = await context.directory.add_staff("赵强", ["BT"])
     credentials = Credentials(context.db, clock=context.clock)
     await credentials.set_password(first.id, "wangfang", PASSWORD)
     with pytest.raises(CredentialError, match="已有人使用"):
@@ -93,7 +91,7 @@ async def test_unknown_login_costs_as_much_as_a_known_one(context: Services) -> 
     """An unknown login still runs one Argon2 verification (a dummy hash), so the answer
     time does not tell an attacker which logins exist."""
     await load_unions(context)
-    staff, _ = await add_staff(context.db, "王芳", ["HH-XC"])
+    staff, _ = await context.directory.add_staff("王芳", ["HH-XC"])
     calls: list[str] = []
 
     class Counting(PasswordHasher):
@@ -110,7 +108,7 @@ async def test_unknown_login_costs_as_much_as_a_known_one(context: Services) -> 
 
 async def test_old_hashes_are_upgraded_at_sign_in(context: Services) -> None:
     await load_unions(context)
-    staff, _ = await add_staff(context.db, "王芳", ["HH-XC"])
+    staff, _ = await context.directory.add_staff("王芳", ["HH-XC"])
     cheap = Credentials(context.db, hasher=PasswordHasher(time_cost=1, memory_cost=8192))
     await cheap.set_password(staff.id, "wangfang", PASSWORD)
     assert await Credentials(context.db).verify("wangfang", PASSWORD) == staff.id

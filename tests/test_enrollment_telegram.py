@@ -9,14 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from core.app import create_app
 
 from core.logging import PiiMaskingFilter
+from core.notices import TELEGRAM, Recipient
 from handlers import SERVICES_KEY, Services
 from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
 from tests.outbox import delivered
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 PHONE = "13812345678"
 XINCHENG = (40.8580, 111.6655)  # 新城区, WGS-84
@@ -98,7 +99,10 @@ async def bot(
 ) -> AppClient:
     ctx = backend(**telegram_settings(fake_telegram))
     client = await aiohttp_client(create_app(ctx))
-    await load_unions(client.app[SERVICES_KEY])
+    await load_unions(ctx)
+    # Registered staff: 901 of the courier union (its group is -1004), 900 of 包头市总工会.
+    await ctx.directory.add_staff("王芳", ["HH-KD"], identities=[Recipient(TELEGRAM, "901")])
+    await ctx.directory.add_staff("李强", ["BT"], identities=[Recipient(TELEGRAM, "900")])
     return client
 
 
@@ -139,9 +143,23 @@ async def test_four_taps_then_staff_approve_in_their_chat(
     assert "138****5678" in to_staff[0].params["text"] and PHONE not in str(staff_msg)
     approve = buttons(to_staff[0])["✅ 通过"]
 
-    outsider = Chat(bot, fake_telegram, 900, chat=-1006)  # 包头市总工会's chat
-    refused = await outsider.press(approve)
+    # A member of the courier union's group who is not registered staff: refused, nothing
+    # changes (anyone can be added to a group).
+    bystander = Chat(bot, fake_telegram, 902, chat=-1004)
+    refused = await bystander.press(approve)
+    assert "只有登记过的本工会工作人员" in refused.params["text"]
+    reasons = await bystander.press(buttons(to_staff[0])["❌ 不通过"])
+    assert "只有登记过的本工会工作人员" in reasons.params["text"]
+    bystander_reject = "enr:why:" + approve.split(":", 2)[2] + ":0"
+    refused = await bystander.press(bystander_reject)
+    assert "只有登记过的本工会工作人员" in refused.params["text"]
+    assert "已提交" in await worker.say("我的会员")  # still waiting for a decision
+
+    # Registered staff of another union, even pressing in the courier union's own group.
+    other_union = Chat(bot, fake_telegram, 900, chat=-1004)
+    refused = await other_union.press(approve)
     assert "不归您的工会" in refused.params["text"]
+    assert "已提交" in await worker.say("我的会员")
 
     staff = Chat(bot, fake_telegram, 901, chat=-1004)
     answer = await staff.press(approve)

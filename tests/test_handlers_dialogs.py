@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 
 from handlers import (
-    PROVIDERS,
     STATE_TTL,
     Command,
     Conversation,
@@ -24,7 +23,6 @@ from handlers import (
     TextIs,
     build_root,
     every_language,
-    provide,
 )
 
 
@@ -65,39 +63,33 @@ def _survey_router() -> Router:
     return router
 
 
+def _greeter(who: str) -> str:
+    return f"欢迎{who}！"
+
+
 def _conversation(ctx: Services, *extra: Router) -> Conversation:
-    root = build_root(dialogs=())
-    # Insert the dialogs where DIALOGS would put them: right after the commands router.
-    root.children[1:1] = list(extra)
-    return Conversation(ctx, root=root)
+    # The dialogs go where DIALOGS puts them: right after the commands router. A test's own
+    # dependency (`greeter`) is passed explicitly, as the wiring passes every service.
+    return Conversation(ctx, build_root(extra), extra={"greeter": _greeter})
 
 
 async def test_dialog_router_takes_over_its_entry_point_and_keeps_state(
     backend: Callable[..., Services],
 ) -> None:
-    PROVIDERS.pop("greeter", None)
-
-    @provide("greeter")
-    def _greeter(context: Services) -> Callable[[str], str]:
-        return lambda who: f"欢迎{who}！"
-
-    try:
-        first, second = backend(), backend()  # two processes sharing database and store
-        a, b = _conversation(first, _survey_router()), _conversation(second, _survey_router())
-        assert only_text(await a.handle(msg("一键入会"))) == "请问您的姓名？"
-        # A text that would otherwise be a station search ("厕所") goes to the dialog…
-        assert only_text(await b.handle(msg("厕所"))) == "您做什么工作？"
-        # …and the state lives in the store with a TTL, so either process continues it.
-        ttl = await first.store.ttl("dialog:console:w1")
-        assert ttl is not None and 0 < ttl <= STATE_TTL
-        assert only_text(await a.handle(msg("外卖"))) == "欢迎厕所（外卖）！"
-        assert await first.store.get("dialog:console:w1") is None
-        # Other users and channels never see someone else's dialog.
-        await a.handle(msg("一键入会"))
-        assert "马上就上线" not in only_text(await a.handle(msg("一键入会", user="w2")))
-        assert "没太明白" in only_text(await a.handle(msg("张三", channel="wechat")))
-    finally:
-        PROVIDERS.pop("greeter", None)
+    first, second = backend(), backend()  # two processes sharing database and store
+    a, b = _conversation(first, _survey_router()), _conversation(second, _survey_router())
+    assert only_text(await a.handle(msg("一键入会"))) == "请问您的姓名？"
+    # A text that would otherwise be a station search ("厕所") goes to the dialog…
+    assert only_text(await b.handle(msg("厕所"))) == "您做什么工作？"
+    # …and the state lives in the store with a TTL, so either process continues it.
+    ttl = await first.store.ttl("dialog:console:w1")
+    assert ttl is not None and 0 < ttl <= STATE_TTL
+    assert only_text(await a.handle(msg("外卖"))) == "欢迎厕所（外卖）！"
+    assert await first.store.get("dialog:console:w1") is None
+    # Other users and channels never see someone else's dialog.
+    await a.handle(msg("一键入会"))
+    assert "马上就上线" not in only_text(await a.handle(msg("一键入会", user="w2")))
+    assert "没太明白" in only_text(await a.handle(msg("张三", channel="wechat")))
 
 
 async def test_cancel_and_start_leave_any_dialog(backend: Callable[..., Services]) -> None:

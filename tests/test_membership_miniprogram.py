@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from core.app import create_app
 from sqlalchemy import select
 
 from core.notices import MINIPROGRAM
@@ -18,6 +17,7 @@ from membership import POLICY_VERSION
 from tests.conftest import AiohttpClient, AppClient
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 PHONE = "13912345678"
 

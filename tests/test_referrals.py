@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.staff import WeComRobot
 from core.notices import WECOM, Recipient
 from core.outbox import Dispatcher, OutboxMessage
 from handlers import Services
+from integrations import WeComRobot
 from locations import Point
 from membership import StaffInfo, UnionRow
 from referrals import (

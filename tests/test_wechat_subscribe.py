@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from core.app import create_app
 from sqlalchemy import select
 
 from bot.wechat import SUBSCRIBE_KIND, TemplateConfigError
@@ -25,6 +24,7 @@ from membership import POLICY_VERSION
 from referrals import NewCase
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
+from yizhan.app import create_app
 
 ENROLL_TPL = "TPL-ENROLL-1"
 CASE_TPL = "TPL-CASE-1"
