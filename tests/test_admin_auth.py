@@ -13,7 +13,7 @@ from yizhan.app import create_app
 async def admin_client(
     backend: Callable[..., Services], aiohttp_client: AiohttpClient
 ) -> AppClient:
-    return await aiohttp_client(create_app(backend(), surfaces=("admin_api",)))
+    return await aiohttp_client(create_app(backend()))
 
 
 async def test_staff_token_and_refusals(

@@ -32,6 +32,7 @@ from tests.test_cases_miniprogram import XINCHENG, login
 from tests.unions import load_unions
 from yizhan.app import create_app
 from yizhan.cli import cli
+from yizhan.wiring import build_services
 
 STORY = "我叫张三，电话13812345678，在顺丰新城网点送货摔伤了左腿，公司不给报工伤"
 REPLY = "张三您好，请带病历到区总工会三楼，联系电话13900001111"
@@ -210,7 +211,7 @@ def set_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> None:
 
 def with_key(monkeypatch: pytest.MonkeyPatch, keys: str) -> Services:
     set_key(monkeypatch, keys)
-    return Services.from_settings(get_settings())
+    return build_services(get_settings())
 
 
 def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:

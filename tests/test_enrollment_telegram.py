@@ -153,13 +153,13 @@ async def test_four_taps_then_staff_approve_in_their_chat(
     bystander_reject = "enr:why:" + approve.split(":", 2)[2] + ":0"
     refused = await bystander.press(bystander_reject)
     assert "只有登记过的本工会工作人员" in refused.params["text"]
-    assert "已提交" in await worker.say("我的会员")  # still waiting for a decision
+    assert "正在审核" in await worker.say("我的会员")  # still waiting for a decision
 
     # Registered staff of another union, even pressing in the courier union's own group.
     other_union = Chat(bot, fake_telegram, 900, chat=-1004)
     refused = await other_union.press(approve)
     assert "不归您的工会" in refused.params["text"]
-    assert "已提交" in await worker.say("我的会员")
+    assert "正在审核" in await worker.say("我的会员")
 
     staff = Chat(bot, fake_telegram, 901, chat=-1004)
     answer = await staff.press(approve)

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from handlers import SERVICES_KEY, Services
-from miniprogram_api import RateLimits, api_route, check_text, phone_number, require_user
+from miniprogram_api import api_route, check_text, phone_number, require_user
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from yizhan.app import create_app
 
@@ -36,8 +36,9 @@ async def _echo_checked(request: web.Request) -> web.Response:
 async def api(
     fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> TestClient:
-    ctx = backend(**wechat_settings(fake_wechat))
-    ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=1000, per_user=8)
+    ctx = backend(
+        **wechat_settings(fake_wechat), miniprogram_rate_per_ip=1000, miniprogram_rate_per_user=8
+    )
     app = create_app(ctx)
     # A route like the ones teammates add, to see the helper from the outside.
     api_route(app, "GET", "/api/v1/test/whoami", _whoami, auth=True, summary="test")
@@ -140,8 +141,9 @@ async def test_per_user_rate_limit_answers_429_with_retry_after(
 async def test_per_ip_rate_limit(
     fake_wechat: FakeWeChat, backend: Callable[..., Services], aiohttp_client: Callable[..., Any]
 ) -> None:
-    ctx = backend(**wechat_settings(fake_wechat))
-    ctx.components["miniprogram_rate_limits"] = RateLimits(per_ip=3, per_user=100)
+    ctx = backend(
+        **wechat_settings(fake_wechat), miniprogram_rate_per_ip=3, miniprogram_rate_per_user=100
+    )
     client = await aiohttp_client(create_app(ctx))
     statuses = [(await client.get("/api/v1/services")).status for _ in range(4)]
     assert statuses == [200, 200, 200, 429]

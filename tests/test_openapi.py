@@ -23,12 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from core import Database, FrozenClock, MemoryStore, Settings
-from handlers import Services
-from miniprogram_api import RateLimits
 from tests.conftest import WORKDAY_MORNING
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.stations import HOHHOT, add_stations, station
 from yizhan.app import create_app
+from yizhan.wiring import build_services
 
 LAT, LNG = HOHHOT
 
@@ -51,14 +50,17 @@ class LiveApi:
         self._fake = await FakeWeChat().start()
         self._fake.codes = {f"code-{i}": (f"o-{i}", "KEY") for i in range(5)}
         url = f"sqlite+aiosqlite:///{self.db_path}"
-        context = Services(
-            settings=Settings(database_url=url, redis_url=None, **wechat_settings(self._fake)),
-            db=Database(url),
-            store=MemoryStore(),
-            clock=FrozenClock(WORKDAY_MORNING),
-        )
         # Fuzzing sends hundreds of requests from one address; limits are tested elsewhere.
-        context.components["miniprogram_rate_limits"] = RateLimits(per_ip=10**9, per_user=10**9)
+        settings = Settings(
+            database_url=url,
+            redis_url=None,
+            miniprogram_rate_per_ip=10**9,
+            miniprogram_rate_per_user=10**9,
+            **wechat_settings(self._fake),
+        )
+        context = build_services(
+            settings, db=Database(url), store=MemoryStore(), clock=FrozenClock(WORKDAY_MORNING)
+        )
         self._runner = web.AppRunner(create_app(context))
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

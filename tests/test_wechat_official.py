@@ -113,7 +113,7 @@ def _counting(ctx: Services, delay: float = 0.0) -> list[Message]:
         await asyncio.sleep(delay)
         return Text(f"第{len(seen)}次回答：{message.text}")
 
-    ctx.components["conversation"] = Conversation(ctx, root=router)
+    ctx.conversation = Conversation(ctx, router)
     return seen
 
 
@@ -173,7 +173,7 @@ async def test_published_sample_through_the_endpoint(
     )
     ctx.clock.set(datetime.fromtimestamp(int(SAMPLE["timestamp"]), CHINA_TZ))  # type: ignore[attr-defined]
     seen = _counting(ctx)
-    client = await aiohttp_client(create_app(ctx, surfaces=("bot.wechat",)))
+    client = await aiohttp_client(create_app(ctx))
     body = _xml({"ToUserName": "gh_10f6c3c3ac5a", "Encrypt": SAMPLE["encrypt"]})
     params = {
         "timestamp": SAMPLE["timestamp"],
