@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, quote_plus, urlparse
 
-from handlers import Conversation, Message, Reply, Services, Text
+from handlers import Message, Reply, Services, Text
 from locations import CoordSystem, Point, from_wgs84
 from tests.stations import HOHHOT, add_stations, station
 
@@ -35,7 +35,7 @@ def gcj(point: Point) -> Point:
 async def test_links_follow_a_station_renamed_readdressed_and_moved_on_reload(
     context: Services,
 ) -> None:
-    conversation = Conversation(context)
+    conversation = context.conversation
     old_spot, new_spot = Point(LAT + 0.001, LNG), Point(LAT + 0.002, LNG + 0.001)
     await add_stations(
         context, station("S1", old_spot.lat, old_spot.lng, name="老街驿站", address="旧城区一号")
@@ -69,7 +69,7 @@ async def test_names_are_escaped_exactly_as_urllib_would(context: Services) -> N
     name = "驿站 №1 😀+%&=?#/:;,é"
     address = "呼和浩特 新城区 a+b 𠀋路 100% 号"
     await add_stations(context, station("ODD", LAT + 0.001, LNG, name=name, address=address))
-    urls = links(await Conversation(context).handle(located("a")))
+    urls = links(await context.conversation.handle(located("a")))
     assert f"&name={quote_plus(name)}&" in urls["高德地图"]
     assert f"&title={quote_plus(name)}&content={quote_plus(address)}&" in urls["百度地图"]
     marker = f";title:{quote(name, safe=':;,')};addr:{quote(address, safe=':;,')}&"

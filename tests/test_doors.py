@@ -10,7 +10,7 @@ from pathlib import Path
 import handlers
 
 ROOT = Path(__file__).resolve().parent.parent
-CHANNELS = ("bot", "miniprogram_api", "core")
+CHANNELS = ("bot", "miniprogram_api", "admin_api", "console", "yizhan", "core")
 
 
 def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
@@ -39,6 +39,6 @@ def test_channels_import_handlers_only_through_its_door() -> None:
 
 
 def test_door_offers_what_channels_need() -> None:
-    for name in ("conversation_for", "Message", "user_key", "remember_location", "last_location"):
+    for name in ("Services", "SERVICES_KEY", "Message", "user_key", "remember_location", "last_location"):
         assert name in handlers.__all__, name
     assert handlers.user_key("wechat", "o1") == "wechat:o1"

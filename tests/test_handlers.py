@@ -68,7 +68,7 @@ async def _town(ctx: Services) -> None:
 
 async def test_location_gives_nearest_open_station_with_details(context: Services) -> None:
     await _town(context)
-    replies = await Conversation(context).handle(msg(at=HOHHOT))
+    replies = await context.conversation.handle(msg(at=HOHHOT))
     pin = place(replies)
     assert pin.title == "新华广场驿站"
     assert distance_m(pin.point, Point(LAT + 0.001, LNG)) < 1
@@ -84,7 +84,7 @@ async def test_location_gives_nearest_open_station_with_details(context: Service
 
 async def test_navigation_links_use_each_maps_coordinate_system(context: Services) -> None:
     await _town(context)
-    replies = await Conversation(context).handle(msg(at=HOHHOT))
+    replies = await context.conversation.handle(msg(at=HOHHOT))
     detail = next(r for r in replies if isinstance(r, Text))
     urls = {b.label: b.url for row in detail.buttons for b in row if b.url}
     spot = Point(LAT + 0.001, LNG)
@@ -108,7 +108,7 @@ async def test_navigation_links_use_each_maps_coordinate_system(context: Service
 async def test_navigation_links_carry_names_with_url_characters(context: Services) -> None:
     name, address = "A&B 驿站 #2; 1:2,3/4+5%", "新城区 x=1&y=2 路/号?"
     await add_stations(context, station("ODD", LAT + 0.001, LNG, name=name, address=address))
-    replies = await Conversation(context).handle(msg(at=HOHHOT))
+    replies = await context.conversation.handle(msg(at=HOHHOT))
     detail = next(r for r in replies if isinstance(r, Text))
     urls = {b.label: b.url for row in detail.buttons for b in row if b.url}
     assert all(url is not None and " " not in url for url in urls.values())
@@ -124,7 +124,7 @@ async def test_navigation_links_carry_names_with_url_characters(context: Service
 
 async def test_next_station_button_walks_outward(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     first = await conversation.handle(msg(at=HOHHOT))
     detail = next(r for r in first if isinstance(r, Text))
     nxt = next(b for row in detail.buttons for b in row if b.label == "下一个驿站")
@@ -137,7 +137,7 @@ async def test_next_station_button_walks_outward(context: Services) -> None:
 
 async def test_filter_button_offers_services_and_filters(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     detail = next(r for r in await conversation.handle(msg(at=HOHHOT)) if isinstance(r, Text))
     flt = next(b for row in detail.buttons for b in row if b.label == "按服务筛选")
     menu = (await conversation.handle(msg(data=flt.data)))[0]
@@ -166,14 +166,14 @@ async def test_typed_needs_use_the_last_location(
     context: Services, words: str, expected: str
 ) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     await conversation.handle(msg(at=HOHHOT))
     assert place(await conversation.handle(msg(words))).title == expected
 
 
 async def test_typed_need_without_location_asks_for_it_then_applies_it(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     replies = await conversation.handle(msg("热饭"))
     assert len(replies) == 1 and isinstance(replies[0], Text)
     assert "发送位置" in replies[0].text
@@ -188,7 +188,7 @@ async def test_typed_need_without_location_asks_for_it_then_applies_it(context: 
 
 async def test_last_location_is_per_user(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     await conversation.handle(msg(at=HOHHOT, user="a"))
     replies = await conversation.handle(msg("厕所", user="b"))
     assert not any(isinstance(r, Place) for r in replies)
@@ -204,7 +204,7 @@ async def test_place_names_search_from_that_place(context: Services) -> None:
         station("SH", 40.8070, 111.7020, name="赛罕驿站", county="赛罕区"),
         station("NORTH", 40.9000, 111.6200, name="北郊驿站"),
     )
-    conversation = Conversation(context)
+    conversation = context.conversation
     replies = await conversation.handle(msg("包头"))
     assert place(replies).title == "包头钢铁大街驿站" and "包头" in texts(replies)
     assert place(await conversation.handle(msg("东胜"))).title == "东胜驿站"
@@ -224,7 +224,7 @@ async def test_nothing_open_gives_soonest_and_hotline(context: Services) -> None
         station("NOON", LAT + 0.003, LNG, name="午间驿站", opening_hours="Mo-Su 12:00-18:00"),
         station("FARAWAY", LAT + 0.5, LNG, name="远方驿站"),  # open, but 55 km away
     )
-    replies = await Conversation(context).handle(msg(at=HOHHOT))
+    replies = await context.conversation.handle(msg(at=HOHHOT))
     body = texts(replies)
     assert "附近 10 公里内暂时没有开放的驿站" in body
     assert "12351" in body
@@ -234,7 +234,7 @@ async def test_nothing_open_gives_soonest_and_hotline(context: Services) -> None
 
 async def test_nothing_offering_a_service_says_which(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     await conversation.handle(msg(at=HOHHOT))
     replies = await conversation.handle(msg("理发"))
     body = texts(replies)
@@ -243,7 +243,7 @@ async def test_nothing_offering_a_service_says_which(context: Services) -> None:
 
 async def test_english_speakers_get_english(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     replies = await conversation.handle(msg(at=HOHHOT, language="en-US"))
     body = texts(replies)
     assert "Open until 20:00" in body
@@ -264,7 +264,7 @@ async def test_english_speakers_get_english(context: Services) -> None:
 
 
 async def test_start_help_and_entry_points(context: Services) -> None:
-    conversation = Conversation(context)
+    conversation = context.conversation
     start = (await conversation.handle(msg("/start")))[0]
     assert isinstance(start, Text) and "驿站通" in start.text
     assert start.keyboard is not None
@@ -282,14 +282,14 @@ async def test_start_help_and_entry_points(context: Services) -> None:
 
 async def test_near_command_uses_last_location(context: Services) -> None:
     await _town(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     assert "发送位置" in texts(await conversation.handle(msg("/near")))
     await conversation.handle(msg(at=HOHHOT))
     assert place(await conversation.handle(msg("/near"))).title == "新华广场驿站"
 
 
 async def test_forged_or_stale_buttons_get_a_polite_answer(context: Services) -> None:
-    conversation = Conversation(context)
+    conversation = context.conversation
     for data in ("n:abc:1:", "n:95.0,10.0:0:", "f:x", "zz:1", "n:40.8,111.6:x:"):
         body = texts(await conversation.handle(msg(data=data)))
         assert "过期" in body

@@ -111,7 +111,7 @@ async def test_without_a_registered_dialog_the_entry_point_is_a_placeholder(
     assert "马上就上线" in body and "12351" in body
 
 
-# A module listed by dotted name (as in handlers/dialogs.py) is loaded through its `router`.
+# A dialog the wiring lists (as `yizhan.wiring.DIALOGS` lists enrollment and cases).
 router = Router("listed")
 
 
@@ -120,10 +120,10 @@ async def my_cases() -> Text:
     return Text("您有 0 条求助。")
 
 
-async def test_a_dialog_listed_by_module_name_is_mounted(
+async def test_a_listed_dialog_is_mounted(
     backend: Callable[..., Services],
 ) -> None:
-    listed = Conversation(backend(), root=build_root(dialogs=["tests.test_handlers_dialogs"]))
+    listed = Conversation(backend(), root=build_root(dialogs=[router]))
     assert only_text(await listed.handle(msg("我的求助"))) == "您有 0 条求助。"
     # …after the commands, which still work, and before the station search.
     assert "驿站通" in only_text(await listed.handle(msg("/start")))

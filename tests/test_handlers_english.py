@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from handlers import Button, Conversation, Message, Reply, Services, Text
+from handlers import Button, Message, Reply, Services, Text
 from handlers.cases import OUTCOMES
 from handlers.enrollment import SELF_EMPLOYED
 from locations import Point
@@ -77,7 +77,7 @@ def assert_english(text: str) -> None:
 
 
 async def test_join_first_step_in_english(context: Services) -> None:
-    conversation = Conversation(context)
+    conversation = context.conversation
     telegram = shown(await conversation.handle(msg("Join the union", channel="telegram")))
     assert_english(telegram)
     assert "Agree and share my number" in telegram and "enrol you" in telegram
@@ -89,7 +89,7 @@ async def test_join_first_step_in_english(context: Services) -> None:
 async def test_join_occupations_in_english(context: Services) -> None:
     from handlers import Contact
 
-    conversation = Conversation(context)
+    conversation = context.conversation
     await conversation.handle(msg("/join", channel="telegram"))
     contact = Message(
         channel="telegram",
@@ -105,7 +105,7 @@ async def test_join_occupations_in_english(context: Services) -> None:
 
 
 async def test_feedback_first_step_in_english(context: Services) -> None:
-    conversation = Conversation(context)
+    conversation = context.conversation
     text = shown(await conversation.handle(msg("Report a problem")))
     assert_english(text)
     assert text.startswith("Which station is it?")
@@ -117,7 +117,7 @@ async def test_feedback_first_step_in_english(context: Services) -> None:
 
 
 async def test_legal_aid_first_step_in_english(context: Services) -> None:
-    text = shown(await Conversation(context).handle(msg("Legal aid")))
+    text = shown(await context.conversation.handle(msg("Legal aid")))
     assert_english(text)
     assert "free legal aid" in text and "12351" in text and "12348" in text
     for topic in ("Unpaid wages", "Work injury", "Traffic accident", "Other legal problem"):
@@ -125,7 +125,7 @@ async def test_legal_aid_first_step_in_english(context: Services) -> None:
 
 
 async def test_my_requests_in_english(context: Services) -> None:
-    conversation = Conversation(context)
+    conversation = context.conversation
     empty = shown(await conversation.handle(msg("My requests")))
     assert_english(empty)
     assert "You have no requests yet" in empty

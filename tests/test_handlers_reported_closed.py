@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers import Conversation, Message, Place, Reply, Services, Text
+from handlers import Message, Place, Reply, Services, Text
 from locations import Point
 from referrals import NewCase
 from tests.stations import HOHHOT, add_stations, station
@@ -82,7 +82,7 @@ async def _town_with_report(ctx: Services) -> None:
 
 async def test_shared_location_ranks_reported_station_last_and_warns(context: Services) -> None:
     await _town_with_report(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     first = await conversation.handle(msg(at=HOHHOT))
     assert pin(first) == "如厕驿站"  # the nearer NEAR comes after the open alternatives
     assert WARNING not in detail(first).text
@@ -97,7 +97,7 @@ async def test_shared_location_ranks_reported_station_last_and_warns(context: Se
 
 async def test_typed_needs_and_near_use_the_reports_too(context: Services) -> None:
     await _town_with_report(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     await conversation.handle(msg(at=HOHHOT))
     # Only the reported station offers water: it is still offered, with the warning.
     water = await conversation.handle(msg("喝水"))
@@ -112,13 +112,13 @@ async def test_without_reports_nothing_is_demoted(context: Services) -> None:
         station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"),
         station("MID", LAT + 0.003, LNG, name="如厕驿站"),
     )
-    replies = await Conversation(context).handle(msg(at=HOHHOT))
+    replies = await context.conversation.handle(msg(at=HOHHOT))
     assert pin(replies) == "新华广场驿站" and WARNING not in detail(replies).text
 
 
 async def test_english_warning(context: Services) -> None:
     await _town_with_report(context)
-    conversation = Conversation(context)
+    conversation = context.conversation
     await conversation.handle(msg(at=HOHHOT, language="en"))
     water = await conversation.handle(msg("喝水", language="en"))
     assert "may be closed" in detail(water).text

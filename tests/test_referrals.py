@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.staff import WeComSender
 from core.notices import WECOM, Recipient
 from core.outbox import Dispatcher, OutboxMessage
 from handlers import Services
@@ -99,7 +100,7 @@ def _dispatcher(
     dispatcher = Dispatcher(ctx.db, base_delay=0.02, max_delay=0.2, **kw)  # type: ignore[arg-type]
     # The robot's "wait a minute" (45009) shortened, so the test does not take minutes.
     robot = WeComRobot(http, base_url=wecom.base_url, freq_wait=0.2)
-    dispatcher.register(WECOM, robot)
+    dispatcher.register(WECOM, WeComSender(robot))
     return dispatcher
 
 

@@ -22,8 +22,8 @@ from core import Clock, Database, Settings, Store, SystemClock, open_store
 from core.outbox import Dispatcher
 from core.pii import cipher_for
 from handlers import Conversation, Router, Services, build_root
-from handlers import cases as case_dialogs
-from handlers import enrollment as enrollment_dialog
+from handlers.cases import router as case_dialogs
+from handlers.enrollment import router as enrollment_dialog
 from integrations import TelegramClient, WeComRobot
 from locations import StationFinder
 from membership import Credentials, Directory, Enrollments
@@ -31,7 +31,7 @@ from referrals import ClosedReports, Referrals, closed_listener
 
 # The dialogs, in the order they are tried (after /start, /help and /cancel, before station
 # search): one that answers "一键入会" takes that button over from the placeholder.
-DIALOGS: tuple[Router, ...] = (enrollment_dialog.router, case_dialogs.router)
+DIALOGS: tuple[Router, ...] = (enrollment_dialog, case_dialogs)
 
 # Outside services answer within seconds; a hung one must not hold a delivery for minutes.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
