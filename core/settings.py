@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 25
     outbox_poll_seconds: float = 1.0  # how often to look for rows another process queued
     outbox_concurrency: int = 4  # deliveries in flight at once per process
+    # A send still running after this many seconds is cut and retried later (its lease is
+    # renewed while it runs, so it may outlast OUTBOX_LEASE_SECONDS).
+    outbox_send_timeout: float = 300.0
 
     # Mini-program API request limits per one-minute window (counted in the shared store).
     miniprogram_rate_per_ip: int = 600
