@@ -17,6 +17,7 @@ import admin_api
 import miniprogram_api
 from bot import telegram, wechat
 from core.http import HttpMetrics, json_response, problem_middleware
+from core.proxies import trusted_proxy_middleware  # wt-hardening (issue 14): client address
 from handlers import SERVICES_KEY, Services
 
 from .wiring import build_channels, register_senders
@@ -29,6 +30,7 @@ def create_app(services: Services) -> web.Application:
         client_max_size=services.settings.max_body_bytes,
     )
     app[SERVICES_KEY] = services
+    app.middlewares.insert(0, trusted_proxy_middleware(services.settings.trusted_proxies))
     channels = build_channels(services)
     register_senders(services, channels)
 
