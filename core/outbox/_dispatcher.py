@@ -160,7 +160,8 @@ class Dispatcher:
             self._inflight.discard(task)
             self._busy[key] -= 1
             if not self._busy[key]:  # nothing of this chat is left here
-                del self._busy[key], self._turns[key]
+                del self._busy[key]
+                self._turns.pop(key, None)  # absent when cancelled before it ever ran
                 self._held.pop(key, None)
             self._wake.set()  # a slot is free: look for more
 
