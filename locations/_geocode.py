@@ -1,8 +1,9 @@
 """Finding a position for an import row that has an address but no coordinates.
 
-The work is done by geopy's geocoders over its aiohttp adapter, so a long list of addresses never
-blocks the event loop. Which geocoder is used is a setting (`GEOCODER`: none | baidu | nominatim,
-`GEOCODER_KEY`, `GEOCODER_API_BASE` to point at another host, e.g. a local fake in tests).
+The asking is done by the geocoder clients of `integrations` over httpx, so a long list of
+addresses never blocks the event loop; this module decides what their answers mean. Which
+geocoder is used is a setting (`GEOCODER`: none | baidu | nominatim, `GEOCODER_KEY`,
+`GEOCODER_API_BASE` to point at another host, e.g. a local fake in tests).
 
 - Baidu (geocoding v3) answers in BD-09 (its default `bd09ll`); we convert to WGS-84.
 - Nominatim answers in WGS-84.
@@ -19,36 +20,34 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-from geopy.adapters import AioHTTPAdapter
-from geopy.exc import (
-    GeocoderAuthenticationFailure,
-    GeocoderInsufficientPrivileges,
-    GeocoderQuotaExceeded,
-    GeocoderServiceError,
-    GeocoderTimedOut,
-    GeocoderUnavailable,
-)
-from geopy.geocoders import BaiduV3, Nominatim
+import httpx
 from tqdm import tqdm
 
 from core.settings import Settings
+from integrations import (
+    BAIDU_API_BASE,
+    NOMINATIM_API_BASE,
+    BaiduGeocoder,
+    GeocodeHit,
+    GeocoderFailed,
+    GeocoderKeyRejected,
+    GeocoderQuotaExceeded,
+    GeocoderTimedOut,
+    GeocoderUnavailable,
+    NominatimGeocoder,
+)
 
 from ._coords import CoordSystem, Point, out_of_china, to_wgs84
 
-USER_AGENT = "yizhan-station-import/0.1"
-TIMEOUT_S = 10.0
 # Baidu's levels (地址类型) that only say which area an address is in, not where it is.
 _BAIDU_COARSE = frozenset({"国家", "省", "城市", "区县", "乡镇", "商圈", "UNKNOWN", "NoClass"})
 # Nominatim place_rank below this is a town or larger (19-20 is a village or suburb).
 _NOMINATIM_MIN_RANK = 19
 # The public Nominatim allows one request per second (its usage policy); own servers are not
 # throttled.
-_PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
-# geopy's message for Baidu's status 1 (which Baidu sends as "无相关结果", no result).
-_BAIDU_NO_RESULT = "Internal server error."
+_PUBLIC_NOMINATIM = urlsplit(NOMINATIM_API_BASE).netloc
 # Waits before asking again after a quota answer (Baidu's concurrency limit is one).
 _QUOTA_RETRY_DELAYS_S = (1.0, 3.0)
 # Network failures in a row after which the service is taken for down and not asked again.
@@ -63,35 +62,19 @@ class Located:
     reason: str = ""
 
 
-class _BaiduV3At(BaiduV3):
-    """geopy's BaiduV3 has api.map.baidu.com built in; this one can be pointed elsewhere."""
-
-    def __init__(self, api_key: str, *, base: str | None, **kwargs: Any) -> None:
-        super().__init__(api_key, **kwargs)
-        if base:
-            self.api = base.rstrip("/") + self.api_path
-            self.reverse_api = base.rstrip("/") + self.reverse_path
-
-
-class _Stop(Exception):
-    """The geocoder cannot be used any more in this run (bad key, quota, service down)."""
-
-
 class AddressGeocoder:
-    """One configured geocoder for one import run (use with `async with`)."""
+    """The configured geocoder for one import run, over the caller's httpx client."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.kind = settings.geocoder.strip().lower()
-        self._key = settings.geocoder_key.get_secret_value() if settings.geocoder_key else ""
-        self._base = settings.geocoder_api_base
-        self._geocoder: Any = None
-        self._domain, self._scheme = _PUBLIC_NOMINATIM, "https"
-        if self._base:
-            parts = urlsplit(self._base)
-            self._domain = parts.netloc + parts.path.rstrip("/")
-            self._scheme = parts.scheme or "https"
+        key = settings.geocoder_key.get_secret_value() if settings.geocoder_key else ""
+        base = (settings.geocoder_api_base or "").rstrip("/")
+        self._has_key = bool(key)
+        self._baidu = BaiduGeocoder(http, key, base_url=base or BAIDU_API_BASE)
+        self._nominatim = NominatimGeocoder(http, base_url=base or NOMINATIM_API_BASE)
         # Only the public Nominatim is throttled; Baidu and own servers take a few at a time.
-        self.sequential = self.kind == "nominatim" and self._domain == _PUBLIC_NOMINATIM
+        host = urlsplit(base).netloc + urlsplit(base).path if base else _PUBLIC_NOMINATIM
+        self.sequential = self.kind == "nominatim" and host == _PUBLIC_NOMINATIM
         self._interval = 1.0 if self.sequential else 0.0
         self._last = 0.0
         self._gate = asyncio.Lock()
@@ -108,25 +91,9 @@ class AddressGeocoder:
             return (
                 f"地址定位服务“{self.kind}”不认识（GEOCODER 可选 baidu 或 nominatim），请补上经纬度"
             )
-        if self.kind == "baidu" and not self._key:
+        if self.kind == "baidu" and not self._has_key:
             return "用百度地图按地址定位需要密钥（GEOCODER_KEY），目前没有配置；请补上经纬度"
         return None
-
-    async def __aenter__(self) -> AddressGeocoder:
-        common: dict[str, Any] = {
-            "timeout": TIMEOUT_S,
-            "user_agent": USER_AGENT,
-            "adapter_factory": AioHTTPAdapter,
-        }
-        if self.kind == "baidu":
-            self._geocoder = _BaiduV3At(self._key, base=self._base, scheme=self._scheme, **common)
-        else:
-            self._geocoder = Nominatim(domain=self._domain, scheme=self._scheme, **common)
-        await self._geocoder.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._geocoder.__aexit__(*exc)
 
     async def locate(self, query: str) -> Located:
         for delay in (*_QUOTA_RETRY_DELAYS_S, None):
@@ -135,29 +102,26 @@ class AddressGeocoder:
             try:
                 await self._pace()
                 located = await self._ask(query)
-            except (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges):
+            except GeocoderKeyRejected:
                 self._stop("地址定位服务不接受这个密钥，请检查 GEOCODER_KEY；本行未能定位")
                 continue
             except GeocoderQuotaExceeded:
-                # Baidu answers "too many at once" and "daily quota used up" alike (geopy makes
-                # both a quota error): wait and retry a few times, then give up for this run.
+                # Baidu answers "too many at once" and "daily quota used up" alike: wait and
+                # retry a few times, then give up for this run.
                 if delay is None:
                     self._stop("地址定位服务的调用额度已用完，请明天再试或补上经纬度；本行未能定位")
                 else:
                     await asyncio.sleep(delay)
                 continue
-            except (GeocoderUnavailable, GeocoderTimedOut) as exc:
+            except GeocoderUnavailable as exc:
                 self._network_failures += 1
                 how = "超时" if isinstance(exc, GeocoderTimedOut) else "连接失败"
                 reason = f"地址定位服务连不上（{how}），请稍后重试或补上经纬度"
                 if self._network_failures >= _MAX_NETWORK_FAILURES:
                     self._stop(reason)
                 return Located(None, reason)
-            except GeocoderServiceError as exc:
-                # Baidu reports "no result" as status 1, which geopy raises as this error.
-                if self.kind != "baidu" or str(exc) != _BAIDU_NO_RESULT:
-                    return Located(None, "地址定位服务出错，请稍后重试或补上经纬度")
-                located = None
+            except GeocoderFailed:
+                return Located(None, "地址定位服务出错，请稍后重试或补上经纬度")
             self._network_failures = 0
             if located is None:
                 return Located(None, f"按地址“{query}”找不到位置，请写详细地址或补上经纬度")
@@ -178,25 +142,26 @@ class AddressGeocoder:
             self._last = time.monotonic()
 
     async def _ask(self, query: str) -> Located | None:
+        found: GeocodeHit | None
         if self.kind == "baidu":
-            found = await self._geocoder.geocode(query, exactly_one=True)
+            found = await self._baidu.geocode(query)
             if found is None:
                 return None
-            level = str(found.raw.get("level") or "UNKNOWN")
+            level = found.level or "UNKNOWN"
             if level in _BAIDU_COARSE:
                 return Located(
                     None, f"地址“{query}”只能定位到{level}一级，太粗，请写详细地址或补上经纬度"
                 )
-            point = to_wgs84(found.latitude, found.longitude, CoordSystem.BD09)
+            point = to_wgs84(found.lat, found.lng, CoordSystem.BD09)
         else:
-            found = await self._geocoder.geocode(query, exactly_one=True, country_codes="cn")
+            found = await self._nominatim.geocode(query, country_codes="cn")
             if found is None:
                 return None
-            if int(found.raw.get("place_rank") or 0) < _NOMINATIM_MIN_RANK:
+            if (found.place_rank or 0) < _NOMINATIM_MIN_RANK:
                 return Located(
                     None, f"地址“{query}”只能定位到城镇一级，太粗，请写详细地址或补上经纬度"
                 )
-            point = Point(found.latitude, found.longitude)
+            point = Point(found.lat, found.lng)
         if out_of_china(point.lat, point.lng):
             return Located(None, f"地址“{query}”被定位到了中国境外，请核对地址或补上经纬度")
         return Located(point)
@@ -208,12 +173,19 @@ async def geocode_addresses(
     settings: Settings,
     progress: bool = False,
     concurrency: int = 3,
+    http: httpx.AsyncClient | None = None,
 ) -> dict[str, Located]:
-    """Each distinct address once, a few at a time; every address gets a `Located` answer."""
+    """Each distinct address once, a few at a time; every address gets a `Located` answer.
+    `http` is the process's shared client; without one, a client lives for this run only."""
     unique = list(dict.fromkeys(q for q in queries if q))
     if not unique:
         return {}
-    geocoder = AddressGeocoder(settings)
+    if http is None:
+        async with httpx.AsyncClient() as own:
+            return await geocode_addresses(
+                unique, settings=settings, progress=progress, concurrency=concurrency, http=own
+            )
+    geocoder = AddressGeocoder(settings, http)
     unusable = geocoder.unusable_reason()
     if unusable:
         return {q: Located(None, unusable) for q in unique}
@@ -234,8 +206,7 @@ async def geocode_addresses(
             bar.update(1)
 
     try:
-        async with geocoder:
-            await asyncio.gather(*(worker() for _ in range(min(concurrency, len(unique)))))
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(unique)))))
     finally:
         bar.close()
     return results

@@ -96,7 +96,7 @@ async def read_station_file(
     """Read and validate every row; geocode rows that have only an address."""
     parsed = await asyncio.to_thread(parse_station_file, path, progress=progress)
     if parsed.pending:
-        # Imported here: geopy is ~6 MB that a server answering searches never needs.
+        # Imported here: only an import with address-only rows needs the geocoders.
         from ._geocode import geocode_addresses
 
         located = await geocode_addresses(

@@ -4,11 +4,10 @@ the channel they used, and the union's staff chat gets each new or corrected app
 Messages go through the outbox in the same transaction as the change, so a chat API that is
 down delays them but loses none, and a button pressed twice sends nothing twice.
 
-Outbox kinds used here: "telegram" (recipient: chat id; payload: Bot API `sendMessage`
-parameters), "wecom_robot" (recipient: robot key; payload: the robot's message body),
-"wechat_text" (recipient: Official Account openid; payload: `text`) and "wechat_subscribe"
-(recipient: mini-program openid; payload: `template`, `data`, `page`), chosen per channel by
-`core.outbox.WORKER_KINDS`.
+Messages are `core.notices.Notice`s queued to `Recipient`s with `send_notice`: the staff
+chats of the union (Telegram chat id, WeCom robot key) and the worker on the channel they
+applied through; each channel's adapter renders them (buttons where it has them, the footer
+where it has not, the "enrollment_result" template on the mini-program).
 Staff chats see masked names and phones only: the outbox keeps its rows, and a group chat is
 no place for a full phone number.
 """
@@ -17,14 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.context import AppContext
-from core.outbox import WORKER_KINDS, enqueue
+from core.notices import TELEGRAM, WECOM, Action, Notice, Recipient, can_push, send_notice
 from core.pii import cipher_for
 
 from ._directory import StaffInfo, UnionInfo, get_union
@@ -83,52 +81,33 @@ def staff_text(view: EnrollmentView, union: UnionInfo) -> str:
     return "\n".join(lines)
 
 
-def staff_buttons(view: EnrollmentView) -> dict[str, object]:
+def staff_buttons(view: EnrollmentView) -> tuple[tuple[Action, ...], ...]:
     tail = f"{view.id}:{view.revision}"
-    return {
-        "inline_keyboard": [
-            [
-                {"text": "✅ 通过", "callback_data": f"{CALLBACK_PREFIX}:approve:{tail}"},
-                {"text": "❌ 不通过", "callback_data": f"{CALLBACK_PREFIX}:reject:{tail}"},
-            ]
-        ]
-    }
+    return (
+        (
+            Action("✅ 通过", f"{CALLBACK_PREFIX}:approve:{tail}"),
+            Action("❌ 不通过", f"{CALLBACK_PREFIX}:reject:{tail}"),
+        ),
+    )
 
 
-def telegram_payload(
-    chat_id: str, text: str, reply_markup: dict[str, object] | None = None
-) -> dict[str, object]:
-    """A "telegram" outbox payload both senders read: the staff-chat sender takes `text` and
-    `reply_markup`, the bot's sender the ordered Bot API `calls`."""
-    params: dict[str, object] = {"chat_id": chat_id, "text": text}
-    payload: dict[str, object] = {"text": text}
-    if reply_markup is not None:
-        params["reply_markup"] = payload["reply_markup"] = reply_markup
-    payload["calls"] = [{"method": "sendMessage", "params": params}]
-    return payload
+def staff_notice(view: EnrollmentView, union: UnionInfo) -> Notice:
+    """The application as staff chats see it: buttons to decide, or (without buttons) where."""
+    return Notice(
+        staff_text(view, union),
+        buttons=staff_buttons(view),
+        footer=f"请在工作台 /admin/v1/enrollments/{view.id} 审核。",
+    )
 
 
 async def forward_to_staff(session: AsyncSession, view: EnrollmentView, union: UnionInfo) -> None:
     """Queue the application for the union's staff chat(s), in the caller's transaction."""
     key = f"enrollment:{view.id}:{view.revision}"
-    text = staff_text(view, union)
+    notice = staff_notice(view, union)
     if union.telegram_chat_id:
-        await enqueue(
-            session,
-            "telegram",
-            union.telegram_chat_id,
-            telegram_payload(union.telegram_chat_id, text, staff_buttons(view)),
-            dedupe_key=key,
-        )
+        await send_notice(session, Recipient(TELEGRAM, union.telegram_chat_id), notice, key)
     if union.wecom_robot_key:
-        body = f"{text}\n请在工作台 /admin/v1/enrollments/{view.id} 审核。"
-        await enqueue(
-            session,
-            "wecom_robot",
-            union.wecom_robot_key,
-            {"msgtype": "text", "text": {"content": body}},
-            dedupe_key=key,
-        )
+        await send_notice(session, Recipient(WECOM, union.wecom_robot_key), notice, key)
 
 
 def outcome_text(view: EnrollmentView) -> str:
@@ -147,31 +126,22 @@ def outcome_text(view: EnrollmentView) -> str:
 
 async def notify_worker(session: AsyncSession, view: EnrollmentView) -> None:
     """Tell the worker the outcome on the channel they applied through (the openid of one
-    WeChat app is useless to the other, so the kind follows the channel)."""
+    WeChat app is useless to the other, so the recipient's channel is the one they used)."""
+    if not can_push(view.channel):
+        return  # a channel we cannot message first (the terminal): they ask "我的会员"
     key = f"enrollment:{view.id}:{view.revision}:{view.status}"
-    kind = WORKER_KINDS.get(view.channel)
-    text = outcome_text(view)
-    payload: dict[str, Any]
-    if kind == "telegram":
-        payload = telegram_payload(view.channel_user, text)
-    elif kind == "wechat_text":
-        payload = {"text": text}
-    elif kind == "wechat_subscribe":
-        data = {
+    notice = Notice(
+        outcome_text(view),
+        page="pages/membership/index",
+        template="enrollment_result",
+        data={
             "status": "已通过" if view.status == EnrollmentStatus.APPROVED else "未通过",
             "member_number": view.member_number or "",
             "reason": view.reject_reason,
             "union": view.union_name,
-        }
-        payload = {
-            "template": "enrollment_result",
-            "data": data,
-            "page": "pages/membership/index",
-            "text": text,
-        }
-    else:
-        return  # a channel we cannot message first (the terminal): they ask "我的会员"
-    await enqueue(session, kind, view.channel_user, payload, dedupe_key=key)
+        },
+    )
+    await send_notice(session, Recipient(view.channel, view.channel_user), notice, key)
 
 
 def wake_outbox(context: AppContext) -> None:

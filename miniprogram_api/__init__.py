@@ -7,7 +7,7 @@ For route modules: `api_route` (add a route and document it), `read_body` / `rea
 
 from aiohttp import web
 
-from bot.wechat import WeChatApi  # moves to integrations
+from integrations import WeChatApi
 
 from . import _auth, _cases, _membership, _openapi, _stations
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key

@@ -22,15 +22,9 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from bot.wechat import (
-    ContentCheck,
-    InvalidCode,
-    WeChatApi,
-    WeChatError,
-    WeChatNotConfigured,
-)
 from core.http import Problem, json_response
 from handlers import SERVICES_KEY
+from integrations import ContentCheck, InvalidCode, WeChatApi, WeChatError, WeChatNotConfigured
 
 from ._routes import api_route, read_body
 

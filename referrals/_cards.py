@@ -1,9 +1,9 @@
-"""What staff chats and workers are sent about a case: Chinese text and buttons, as outbox
-payloads (`{"text": …, "buttons": [[{"text", "data"}]]}`) that every sender understands."""
+"""What staff chats and workers are sent about a case: Chinese text and buttons, as
+`core.notices.Notice`s that every channel's adapter renders."""
 
 from __future__ import annotations
 
-from typing import Any
+from core.notices import Action, Notice
 
 from ._models import (
     FEEDBACK_CATEGORIES,
@@ -38,9 +38,7 @@ def is_urgent(case: CaseBase) -> bool:
     return case.kind == CaseKind.LEGAL_AID and case.category in URGENT_LEGAL
 
 
-def staff_card(
-    case: CaseView, *, station_name: str = "", escalated_from: str = ""
-) -> dict[str, Any]:
+def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = "") -> Notice:
     head = "【超时未认领，已升级】" if escalated_from else "【新求助】"
     lines = [
         f"{head}{case.number} · {kind_label(case.kind)} · "
@@ -60,41 +58,39 @@ def staff_card(
     lines.append(
         "工人同意工会联系。" if case.consent_contact else "工人未同意电话联系，请通过本系统回复。"
     )
-    return {
-        "text": "\n".join(lines),
-        "number": case.number,
-        "case_id": case.id,
-        "buttons": [
-            [
-                {"text": "认领", "data": f"case:claim:{case.id}"},
-                {"text": "回复", "data": f"case:reply:{case.id}"},
-                {"text": "办结", "data": f"case:resolve:{case.id}"},
-            ]
-        ],
-        # Chats without buttons (WeCom robots) point staff to the admin API instead.
-        "footer": f"请在驿站通工作台处理，编号 {case.number}。",
-    }
+    return Notice(
+        "\n".join(lines),
+        buttons=(
+            (
+                Action("认领", f"case:claim:{case.id}"),
+                Action("回复", f"case:reply:{case.id}"),
+                Action("办结", f"case:resolve:{case.id}"),
+            ),
+        ),
+        # Chats without buttons (WeCom robots) point staff to the workbench instead.
+        footer=f"请在驿站通工作台处理，编号 {case.number}。",
+    )
 
 
-def worker_claimed(case: CaseBase, union_name: str, staff_name: str) -> dict[str, Any]:
+def worker_claimed(case: CaseBase, union_name: str, staff_name: str) -> Notice:
     who = f"{union_name}的{staff_name}" if staff_name else union_name
-    return {"text": f"您的求助 {case.number} 已由{who}受理，会尽快和您联系。"}
+    return Notice(f"您的求助 {case.number} 已由{who}受理，会尽快和您联系。")
 
 
-def worker_reply(case: CaseBase, union_name: str, text: str) -> dict[str, Any]:
-    return {"text": f"关于您的求助 {case.number}，{union_name or '工会'}回复：\n{text}"}
+def worker_reply(case: CaseBase, union_name: str, text: str) -> Notice:
+    return Notice(f"关于您的求助 {case.number}，{union_name or '工会'}回复：\n{text}")
 
 
-def worker_resolved(case: CaseBase, outcome: str) -> dict[str, Any]:
-    return {"text": f"您的求助 {case.number} 已办结：{outcome}\n谢谢您的反馈，有事随时找工会。"}
+def worker_resolved(case: CaseBase, outcome: str) -> Notice:
+    return Notice(f"您的求助 {case.number} 已办结：{outcome}\n谢谢您的反馈，有事随时找工会。")
 
 
-def worker_reopened(case: CaseBase) -> dict[str, Any]:
-    return {"text": f"您的求助 {case.number} 已重新打开，工会会继续跟进。"}
+def worker_reopened(case: CaseBase) -> Notice:
+    return Notice(f"您的求助 {case.number} 已重新打开，工会会继续跟进。")
 
 
-def worker_duplicate(case: CaseBase, other_number: str) -> dict[str, Any]:
-    return {"text": f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。"}
+def worker_duplicate(case: CaseBase, other_number: str) -> Notice:
+    return Notice(f"您的求助 {case.number} 和 {other_number} 是同一件事，工会会一并处理。")
 
 
 # Short enough for a subscribe message's phrase field (5 Chinese characters at most).
@@ -107,27 +103,27 @@ SHORT_STATUS = {
 _SUBSCRIBE_NOTES = {"claimed": "工会已认领，会尽快联系您", "reopened": "已重新打开，工会继续跟进"}
 
 
-def worker_subscribe(case: CaseBase, action: str, detail: str, text: str) -> dict[str, Any]:
-    """The same step as a mini-program subscribe message (outbox kind "wechat_subscribe"; keys
-    and template fields are described in bot/wechat/_subscribe.py). `text` is kept whole for
-    staff; the card shows a short note and opens the case in the mini-program."""
+def worker_subscribe(case: CaseBase, action: str, detail: str, text: str) -> Notice:
+    """The step as a notice with `text` and the "case_update" template's data (keys and
+    template fields are described in bot/wechat/_subscribe.py): channels with templated
+    messages show a short note and open the case's page; the others show `text`."""
     note = (
         _SUBSCRIBE_NOTES.get(action)
         or (f"与 {detail} 为同一件事" if action == "duplicate" else detail)
         or text
     )
     status = next((v for k, v in SHORT_STATUS.items() if k.value == case.status), case.status)
-    return {
-        "template": "case_update",
-        "data": {
+    return Notice(
+        text,
+        template="case_update",
+        data={
             "number": case.number,
             "kind": kind_label(case.kind),
             "status": status,
             "note": note,
         },
-        "page": f"pages/cases/detail?id={case.id}",
-        "text": text,
-    }
+        page=f"pages/cases/detail?id={case.id}",
+    )
 
 
 def acknowledgement(case: CaseBase, *, routed_to: str) -> str:

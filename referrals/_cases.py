@@ -15,15 +15,15 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.outbox import WORKER_KINDS
+from core.notices import MINIPROGRAM, TELEGRAM, WECHAT
 from locations import Point
 
 from ._models import FEEDBACK_CATEGORIES, LEGAL_CATEGORIES, CaseKind, CaseView
 
-# Channels whose users can be messaged first, and the outbox kind that reaches them (the
-# Official Account by customer-service message, the mini-program by subscribe message).
-PUSH_KINDS = WORKER_KINDS
-PUSH_CHANNELS = frozenset(PUSH_KINDS)
+# The workers' channels whose users can be messaged first (the Official Account by
+# customer-service message, the mini-program by subscribe message); a notice to the worker goes
+# to `Recipient(case.channel, case.worker_ref)`.
+PUSH_CHANNELS = frozenset({TELEGRAM, WECHAT, MINIPROGRAM})
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_TEXT = 1000
 

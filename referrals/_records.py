@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +17,11 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db import Database
-from core.outbox import enqueue
+from core.notices import WECOM, Notice, Recipient, send_notice
 from core.pii import PiiCipher
 
 from . import _cards as cards
-from ._cases import PUSH_KINDS, CaseNotFound, NotAllowed, Staff, StationLookup
+from ._cases import PUSH_CHANNELS, CaseNotFound, NotAllowed, Staff, StationLookup
 from ._models import Case, CaseBase, CaseEvent, CaseEventView, CaseRecipient, CaseView
 from ._regions import AreaFinder
 from ._routing import Target
@@ -115,7 +114,11 @@ class CaseRecords:
                     at=self.clock.now(),
                 )
             )
-            sent += await enqueue(session, chat.kind, chat.address, card, f"case:{case.id}:card")
+            # Staff chats are stored as "telegram" / "wecom_robot"; the notice goes to the channel.
+            channel = WECOM if chat.kind == "wecom_robot" else chat.kind
+            sent += await send_notice(
+                session, Recipient(channel, chat.address), card, f"case:{case.id}:card"
+            )
         await self._event(session, case, reason, "system", detail=target.union.name)
         return sent
 
@@ -124,17 +127,18 @@ class CaseRecords:
         session: AsyncSession,
         case: CaseBase,
         event: CaseEventView,
-        payload: dict[str, Any],
+        notice: Notice,
     ) -> bool:
-        kind = PUSH_KINDS.get(case.channel)
-        if kind is None:
+        if case.channel not in PUSH_CHANNELS:
             return False
-        if kind == "wechat_subscribe":
-            payload = cards.worker_subscribe(
-                case, event.action, event.detail, str(payload.get("text", ""))
-            )
-        return await enqueue(
-            session, kind, case.worker_ref, payload, f"case:{case.id}:event:{event.id}"
+        # One notice for every channel: its text, and the step as template data for channels
+        # that send templated messages (the mini-program's subscribe message).
+        notice = cards.worker_subscribe(case, event.action, event.detail, notice.text)
+        return await send_notice(
+            session,
+            Recipient(case.channel, case.worker_ref),
+            notice,
+            f"case:{case.id}:event:{event.id}",
         )
 
     async def _load_for(self, session: AsyncSession, case_id: int, staff: Staff) -> Case:

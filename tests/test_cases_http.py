@@ -7,7 +7,6 @@ from sqlalchemy import select
 from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY
 from membership import add_staff
-from referrals import service_of
 from tests.conftest import AppClient
 from tests.test_referrals import SAIHAN, XINCHENG, _directory, legal
 
@@ -17,7 +16,7 @@ async def test_staff_see_and_act_on_their_own_cases_only(client: AppClient) -> N
     await _directory(ctx)
     _saihan_staff, token = await add_staff(ctx.db, "王芳", ["saihan"])
     _other, other_token = await add_staff(ctx.db, "李强", ["hohhot"])
-    service = service_of(ctx)
+    service = ctx.referrals
     mine = (await service.submit(legal("tg-1", SAIHAN, "u1"))).case
     theirs = (await service.submit(legal("tg-2", XINCHENG, "u2"))).case  # goes to the league
     auth = {"Authorization": f"Bearer {token}"}

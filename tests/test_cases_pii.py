@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from alembic import command
 from click.testing import CliRunner
-from core.cli import cli
+from yizhan.cli import cli
 from pydantic import SecretStr
 from sqlalchemy import bindparam, select, text
 
@@ -28,7 +28,7 @@ from core.pii import cipher_for, generate_key
 from handlers import SERVICES_KEY, Services
 from locations import Point, wgs84_to_gcj02
 from membership import add_staff
-from referrals import NewCase, service_of
+from referrals import NewCase
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.test_cases_miniprogram import XINCHENG, login
 from tests.unions import load_unions
@@ -175,7 +175,7 @@ async def test_upgrade_encrypts_plaintext_rows_of_before_with_the_apps_key(
 
     await ctx.start()  # upgrades to every head, as `yizhan serve` does
     assert_sealed(await raw_texts(ctx.db))
-    service = service_of(ctx)
+    service = ctx.referrals
     old, empty = await service.get(1), await service.get(2)
     assert old is not None and old.description == STORY and old.outcome == OUTCOME
     assert empty is not None and (empty.description, empty.outcome) == ("", "")
@@ -223,7 +223,7 @@ def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.Monk
             await ctx.start()
             await load_unions(ctx)
             staff, _ = await add_staff(ctx.db, "王芳", ["HH-XC"])
-            service = service_of(ctx)
+            service = ctx.referrals
             case = (
                 await service.submit(
                     NewCase(
@@ -246,9 +246,9 @@ def test_pii_rotate_re_encrypts_case_texts(cli_db: str, monkeypatch: pytest.Monk
     async def read(keys: str) -> tuple[list[str], str, str, list[str]]:
         ctx = with_key(monkeypatch, keys)
         try:
-            case = await service_of(ctx).get(1)
+            case = await ctx.referrals.get(1)
             assert case is not None
-            details = [e.detail for e in await service_of(ctx).events(1)]
+            details = [e.detail for e in await ctx.referrals.events(1)]
             return await raw_texts(ctx.db), case.description, case.outcome, details
         finally:
             await ctx.close()

@@ -17,7 +17,7 @@ from core import FrozenClock
 from handlers import SERVICES_KEY, DialogState, Services, user_key
 from locations import Point
 from membership import add_staff
-from referrals import Case, NewCase, import_boundaries, service_of
+from referrals import Case, NewCase, import_boundaries
 from tests.fakes.telegram import WEBHOOK_HEADERS, Call, FakeTelegram, buttons, telegram_settings
 from tests.outbox import delivered
 from tests.shared import require_boundaries
@@ -139,7 +139,7 @@ async def test_a_case_card_reaches_the_staff_chat_through_the_bot_api(
     """Outbox rows of kind "telegram" in the referrals shape ({"text", "buttons"}) are really
     sent, whichever telegram sender the app registered."""
     ctx = bot.app[SERVICES_KEY]
-    got = await service_of(ctx).submit(
+    got = await ctx.referrals.submit(
         NewCase(
             kind="legal_aid",
             category="work_injury",
@@ -226,7 +226,7 @@ async def test_legal_aid_urgent_topic_shows_hotlines_and_routes_by_the_place_nam
     assert "呼和浩特市总工会" in done.params["text"] and "12351" in done.params["text"]
     card = to_chat(fake_telegram, LEAGUE_CHAT)  # 赛罕区 has no county union in the directory
     assert len(card) == 1 and "工伤" in card[0].params["text"] and "紧急" in card[0].params["text"]
-    cases = await service_of(bot.app[SERVICES_KEY]).of_worker("telegram", "43")
+    cases = await bot.app[SERVICES_KEY].referrals.of_worker("telegram", "43")
     assert [c.area_name for c in cases] == ["赛罕区"] and cases[0].level == "league"
 
 
@@ -286,7 +286,7 @@ async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
 
     mine = await worker.say("我的求助")
     assert "已办结" in mine.params["text"] and "问题已解决" in mine.params["text"]
-    service = service_of(bot.app[SERVICES_KEY])
+    service = bot.app[SERVICES_KEY].referrals
     case = (await service.of_worker("telegram", "42"))[0]
     events = await service.events(case.id or 0)
     assert [e.action for e in events] == ["created", "routed", "claimed", "replied", "resolved"]
@@ -310,7 +310,7 @@ async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
     await worker.press(buttons(consent)["不用，在这里回复"])
     assert len(to_chat(fake_telegram, COUNTY_CHAT)) == 1 and not to_chat(fake_telegram, LEAGUE_CHAT)
 
-    service = service_of(ctx)
+    service = ctx.referrals
     start = clock.now()
     clock.set(start + timedelta(hours=3, minutes=59))  # 13:59: within 4 working hours
     assert await service.escalate_due() == 0
@@ -357,12 +357,12 @@ async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(
     backend: Callable[..., Services],
 ) -> None:
     """Channel-agnostic: the conversation alone, as the WeChat adapter drives it."""
-    from handlers import Message, Text, conversation_for
+    from handlers import Message, Text
 
     ctx = backend()
     await ctx.start()
     await load_unions(ctx)
-    talk = conversation_for(ctx)
+    talk = ctx.conversation
 
     async def say(text: str | None = None, data: str | None = None) -> Text:
         replies = await talk.handle(
@@ -377,7 +377,7 @@ async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(
     await say(data=data["账号封禁或处罚"])
     left = await say("附近驿站")  # a menu button mid-form: the form is dropped, not filled in
     assert "发送位置" in left.text
-    assert await service_of(ctx).of_worker("wechat", "o-9") == []
+    assert await ctx.referrals.of_worker("wechat", "o-9") == []
 
     await say("法律援助")
     await say(data=data["账号封禁或处罚"])
@@ -385,7 +385,7 @@ async def test_the_same_dialog_on_wechat_and_leaving_it_by_the_menu(
     consent = await say("东胜区")
     yes = {b.label: b.data for row in consent.buttons for b in row}["可以联系我"]
     done = await say(data=yes)
-    cases = await service_of(ctx).of_worker("wechat", "o-9")
+    cases = await ctx.referrals.of_worker("wechat", "o-9")
     assert len(cases) == 1 and cases[0].number in done.text
     assert cases[0].area_name == "东胜区" and cases[0].consent_contact
     assert cases[0].category == "account_penalty"

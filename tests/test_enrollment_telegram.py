@@ -217,11 +217,11 @@ async def test_contact_of_someone_else_and_bad_name_are_handled(
 async def test_channels_without_contact_sharing_are_sent_to_the_mini_program(
     backend: Callable[..., Services],
 ) -> None:
-    from handlers import Message, conversation_for
+    from handlers import Message
 
     ctx = backend()
     await ctx.start()
-    replies = await conversation_for(ctx).handle(
+    replies = await ctx.conversation.handle(
         Message(channel="wechat", user_id="o-1", chat_id="o-1", text="一键入会")
     )
     assert "小程序" in replies[0].text  # type: ignore[union-attr]

@@ -33,7 +33,6 @@ from referrals import (
     CaseStatus,
     NewCase,
     kind_label,
-    service_of,
     status_label,
 )
 from tests.stations import HOHHOT, add_stations, station
@@ -130,7 +129,7 @@ async def test_my_requests_in_english(context: Services) -> None:
     empty = shown(await conversation.handle(msg("My requests")))
     assert_english(empty)
     assert "You have no requests yet" in empty
-    await service_of(context).submit(
+    await context.referrals.submit(
         NewCase(
             kind="legal_aid",
             category="unpaid_wages",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from handlers import Conversation, Message, Place, Reply, Services, Text
 from locations import Point
-from referrals import NewCase, service_of
+from referrals import NewCase
 from tests.stations import HOHHOT, add_stations, station
 
 LAT, LNG = HOHHOT
@@ -68,7 +68,7 @@ async def _town_with_report(ctx: Services) -> None:
     )
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
     for worker in ("w1", "w2"):  # two different workers, half an hour apart, in opening hours
-        await service_of(ctx).submit(
+        await ctx.referrals.submit(
             NewCase(
                 kind="feedback",
                 category="closed",

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from core import Database, get_settings
-from core.cli import cli
+from yizhan.cli import cli
 from locations import Point, Station, distance_m, from_wgs84, status_history
 from tests.fakes.geocoder import FakeGeocoder, Place
 

@@ -104,7 +104,7 @@ async def test_staff_token_finds_the_staff_member_once_issued(context: Services)
 
 
 def test_cli_import_and_staff_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.cli import cli
+    from yizhan.cli import cli
 
     from core.settings import get_settings
 

@@ -69,8 +69,8 @@ async def test_enroll_assigns_forwards_and_masks(context: Services) -> None:
     assert [(m.kind, m.recipient) for m in messages] == [("telegram", "-1003")]
     text = messages[0].payload["text"]
     assert "138****5678" in text and PHONE not in text and "张*" in text and "张三" not in text
-    buttons = messages[0].payload["reply_markup"]["inline_keyboard"][0]
-    assert [b["callback_data"] for b in buttons] == [
+    buttons = messages[0].payload["buttons"][0]
+    assert [b["data"] for b in buttons] == [
         f"enr:approve:{e.id}:1",
         f"enr:reject:{e.id}:1",
     ]
@@ -180,7 +180,7 @@ async def test_reject_then_correct_and_resubmit(context: Services) -> None:
     with pytest.raises(ReviewConflict):
         await approve(context, e.id, actor="staff:1", union_ids=own, revision=1)
     assert (await approve(context, e.id, actor="staff:1", union_ids=own, revision=2)).changed
-    staff_chats = [m.recipient for m in await outbox(context) if m.payload.get("reply_markup")]
+    staff_chats = [m.recipient for m in await outbox(context) if m.payload.get("buttons")]
     assert staff_chats == ["-1003", "-1005"]
     mine = await list_enrollments(context, frozenset({ids["HH-MT"]}))
     assert [x.id for x in mine] == [e.id]

@@ -130,7 +130,7 @@ async def test_enroll_duplicate_reject_correct_approve(
     locked = await api.put("/api/v1/membership/me", headers=me, json=fixed)
     assert locked.status == 409
 
-    notices = [m for m in await _outbox(api) if m.kind == "wechat_subscribe"]
+    notices = [m for m in await _outbox(api) if m.kind == "miniprogram"]
     assert [m.recipient for m in notices] == ["o-lina", "o-lina"]
     assert notices[0].payload["data"]["reason"] == "请写明所在网点"
     assert notices[1].payload["data"]["member_number"] == number

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from core.outbox import OutboxMessage, dispatcher_of
+from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY, Services
 from membership import Application, approve, enroll, reject
 from tests.conftest import AppClient
@@ -46,7 +46,7 @@ def application(channel: str, user: str, **changes: Any) -> Application:
 async def delivered(ctx: Services, recipient: str) -> list[OutboxMessage]:
     """The app's own dispatcher runs in the background: wait until it has recorded the send."""
     for _ in range(200):
-        await dispatcher_of(ctx).drain()
+        await ctx.outbox.drain()
         rows = await rows_to(ctx, recipient)
         if rows and all(r.status == "sent" for r in rows):
             return rows
@@ -77,7 +77,7 @@ async def test_official_account_worker_gets_a_text(
     number = decision.enrollment.member_number
     assert number
     [row] = await delivered(wired, OPENID)
-    assert row.kind == "wechat_text"
+    assert row.kind == "wechat"
     [sent] = fake_wechat.sent
     assert sent["touser"] == OPENID and sent["msgtype"] == "text"
     assert number in sent["text"]["content"] and "恭喜" in sent["text"]["content"]
@@ -102,5 +102,5 @@ async def test_miniprogram_worker_still_gets_a_subscribe_message(
     e = (await enroll(wired, application("miniprogram", "o-mini-worker"))).enrollment
     await approve(wired, e.id, actor="staff:1", union_ids=frozenset({ids["HH-XC-NEF"]}))
     [row] = await rows_to(wired, "o-mini-worker")
-    assert row.kind == "wechat_subscribe" and row.payload["template"] == "enrollment_result"
+    assert row.kind == "miniprogram" and row.payload["template"] == "enrollment_result"
     assert fake_wechat.sent == []

@@ -144,13 +144,13 @@ async def test_station_reported_closed_ranks_after_open_ones(client: AppClient) 
     the nearby list puts it after the open alternatives and says so."""
     from datetime import timedelta
 
-    from referrals import NewCase, service_of
+    from referrals import NewCase
 
     await _setup(client)
     ctx = client.app[SERVICES_KEY]
     near = next(s for s in ctx.finder.index.stations if s.code == "NEAR")
     for worker in ("w1", "w2"):
-        await service_of(ctx).submit(
+        await ctx.referrals.submit(
             NewCase(
                 kind="feedback",
                 category="closed",

@@ -46,14 +46,14 @@ from core.outbox import OutboxMessage
 from handlers import Services
 from locations import Point
 from membership import UnionRow, import_unions
-from referrals import NewCase, service_of
+from referrals import NewCase
 from tests.fakes.flaky_chats import FlakyChats
 
 SAIHAN = Point(40.8070, 111.7010)  # 赛罕区 (WGS-84), inside Hohhot
 XINCHENG = Point(40.8580, 111.6650)  # 新城区
 CHATS = {  # county → its union's staff chats, as (outbox kind, address)
-    "赛罕区": (("telegram", "-1001"), ("wecom_robot", "robot-saihan")),
-    "新城区": (("telegram", "-1002"), ("wecom_robot", "robot-xincheng")),
+    "赛罕区": (("telegram", "-1001"), ("wecom", "robot-saihan")),
+    "新城区": (("telegram", "-1002"), ("wecom", "robot-xincheng")),
 }
 CASES = 10
 FIRST_LEASE = 3.0  # short, so the take-over starts soon after the kill
@@ -175,7 +175,7 @@ async def test_killed_dispatcher_delivers_every_case_once_to_each_chat(
     processes: list[asyncio.subprocess.Process] = []
     try:
         await _directory(ctx)
-        service = service_of(ctx)
+        service = ctx.referrals
         county_of: dict[str, str] = {}  # acknowledged tracking number → county
         card_of: dict[str, str] = {}  # tracking number → its staff card's outbox key
         for n in range(CASES):

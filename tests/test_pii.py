@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from core.cli import cli
+from yizhan.cli import cli
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.staff import WeComRobot
+from bot.staff import WeComSender
 from core.outbox import Dispatcher, OutboxMessage
 from handlers import Services
+from integrations import WeComRobot
 from locations import Point
 from membership import StaffInfo, UnionRow, add_staff, find_union, import_unions
 from referrals import (
@@ -23,9 +24,7 @@ from referrals import (
     NotAllowed,
     Referrals,
     add_working_hours,
-    closed_reports_of,
     import_boundaries,
-    service_of,
 )
 from tests.conftest import WORKDAY_MORNING
 from tests.fakes.wecom import FakeWeCom
@@ -92,7 +91,7 @@ async def _world(backend: Callable[..., Services]) -> tuple[Services, Referrals]
     ctx = backend()
     await ctx.start()
     await _directory(ctx)
-    return ctx, service_of(ctx)
+    return ctx, ctx.referrals
 
 
 def _dispatcher(
@@ -101,7 +100,7 @@ def _dispatcher(
     dispatcher = Dispatcher(ctx.db, base_delay=0.02, max_delay=0.2, **kw)  # type: ignore[arg-type]
     # The robot's "wait a minute" (45009) shortened, so the test does not take minutes.
     robot = WeComRobot(http, base_url=wecom.base_url, freq_wait=0.2)
-    dispatcher.register("wecom_robot", robot)
+    dispatcher.register("wecom", WeComSender(robot))
     return dispatcher
 
 
@@ -288,7 +287,7 @@ async def test_two_closed_reports_demote_the_station(backend: Callable[..., Serv
         station("S2", SAIHAN.lat + 0.002, SAIHAN.lng, county="赛罕区"),
     )
     s1 = next(s for s in ctx.finder.index.stations if s.code == "S1")
-    reports = closed_reports_of(ctx)
+    reports = ctx.closed_reports
 
     def closed(worker: str) -> NewCase:
         return NewCase(

@@ -12,50 +12,46 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.telegram import (
-    RateLimiter,
-    TelegramBot,
-    TelegramClient,
-    TelegramRejected,
-    TelegramRetry,
-    bot_of,
-    poll,
-)
-from core.outbox import dispatcher_of
+from bot.telegram import TelegramBot, poll
 from handlers import Services
+from integrations import RateLimiter, TelegramClient, TelegramRejected, TelegramRetry
 from tests.fakes.telegram import WEBHOOK_SECRET, FakeTelegram
 from tests.stations import HOHHOT, add_stations, station
 from tests.test_telegram import location_update, text_update
+from yizhan.wiring import build_channels, register_senders
 
 LAT, LNG = HOHHOT
 
 
-async def _context(backend: Any, fake: FakeTelegram) -> Services:
+async def _context(backend: Any, fake: FakeTelegram) -> tuple[Services, TelegramBot]:
+    """Services as `yizhan bot poll` wires them: the bot, its senders registered."""
     ctx: Services = backend(
         telegram_bot_token=SecretStr(fake.token), telegram_api_base=fake.base_url
     )
     await ctx.start()
     await add_stations(ctx, station("NEAR", LAT + 0.001, LNG, name="新华广场驿站"))
-    return ctx
+    channels = build_channels(ctx)
+    register_senders(ctx, channels)
+    return ctx, channels.telegram
 
 
 async def test_poll_answers_and_acknowledges_only_handled_updates(
     backend: Any,
     fake_telegram: FakeTelegram,
 ) -> None:
-    ctx = await _context(backend, fake_telegram)
+    ctx, bot = await _context(backend, fake_telegram)
     try:
         fake_telegram.push(location_update(500, LAT, LNG))
         fake_telegram.push(text_update(501, "/help"))
-        assert await poll(ctx, timeout=0, rounds=2, retry_pause=0) == 2
+        assert await poll(bot, timeout=0, rounds=2, retry_pause=0) == 2
         assert fake_telegram.offsets == [None, 502]  # the second fetch confirmed both
         assert fake_telegram.sent("deleteWebhook")  # getUpdates needs the webhook off
-        await dispatcher_of(ctx).drain()
+        await ctx.outbox.drain()
         (venue,) = fake_telegram.sent("sendVenue")
         assert venue.params["title"] == "新华广场驿站"
         assert len(fake_telegram.sent("sendMessage")) == 2
     finally:
-        await bot_of(ctx).close()
+        await bot.close()
         await ctx.close()
 
 
@@ -64,8 +60,7 @@ async def test_poll_does_not_acknowledge_an_update_that_failed(
     fake_telegram: FakeTelegram,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ctx = await _context(backend, fake_telegram)
-    bot = bot_of(ctx)
+    ctx, bot = await _context(backend, fake_telegram)
     real_queue = bot.queue
     failures = [RuntimeError("database went away")]
 
@@ -77,12 +72,12 @@ async def test_poll_does_not_acknowledge_an_update_that_failed(
     monkeypatch.setattr(bot, "queue", flaky_queue)
     try:
         fake_telegram.push(location_update(600, LAT, LNG))
-        assert await poll(ctx, timeout=0, rounds=1, retry_pause=0) == 0
+        assert await poll(bot, timeout=0, rounds=1, retry_pause=0) == 0
         # Still pending.
         assert fake_telegram.updates and fake_telegram.updates[0]["update_id"] == 600
-        assert await poll(ctx, timeout=0, rounds=2, retry_pause=0) == 1
+        assert await poll(bot, timeout=0, rounds=2, retry_pause=0) == 1
         assert fake_telegram.offsets[-1] == 601
-        await dispatcher_of(ctx).drain()
+        await ctx.outbox.drain()
         assert len(fake_telegram.sent("sendVenue")) == 1
     finally:
         await bot.close()
@@ -180,4 +175,4 @@ async def test_client_errors_say_whether_to_retry(fake_telegram: FakeTelegram) -
 
 
 def test_bot_without_token_has_no_client(backend: Any) -> None:
-    assert TelegramBot(backend()).client() is None
+    assert build_channels(backend()).telegram.client() is None

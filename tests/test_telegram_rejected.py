@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
-from core.cli import cli
+from yizhan.cli import cli
 from sqlalchemy import select, update
 
 from core import get_settings

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from bot.wechat import (
+from handlers import Services
+from integrations import (
     InvalidCode,
     OutOfWindow,
     Verdict,
@@ -17,7 +18,6 @@ from bot.wechat import (
     WeChatNotConfigured,
     WeChatUnavailable,
 )
-from handlers import Services
 from tests.fakes.wechat import FakeWeChat
 
 

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from bot.wechat import SUBSCRIBE_KIND, TemplateConfigError
 from bot.wechat._subscribe import field_value, parse_fields
-from core.outbox import OutboxMessage, dispatcher_of
+from core.outbox import OutboxMessage
 from handlers import SERVICES_KEY, Services
 from locations import Point, wgs84_to_gcj02
 from membership import POLICY_VERSION, add_staff
-from referrals import NewCase, service_of
+from referrals import NewCase
 from tests.fakes.wechat import FakeWeChat, wechat_settings
 from tests.unions import load_unions
 from yizhan.app import create_app
@@ -109,7 +109,7 @@ async def _rows(api: Client, recipient: str) -> list[OutboxMessage]:
 async def _settled(api: Client, recipient: str, count: int = 1) -> list[OutboxMessage]:
     """Deliver, then wait until `count` rows to `recipient` have been tried at least once (the
     app's own background dispatcher may be the one that took them)."""
-    await dispatcher_of(api.app[SERVICES_KEY]).drain()
+    await api.app[SERVICES_KEY].outbox.drain()
     for _ in range(200):
         rows = await _rows(api, recipient)
         if len(rows) >= count and all(r.status != "sending" and r.attempts for r in rows):
@@ -145,7 +145,7 @@ async def test_approval_reaches_the_worker_as_a_subscribe_message(
     assert sent["data"]["thing3"] == {"value": "呼和浩特市快递行业工会"}
     assert sent["page"] == "pages/membership/index" and sent["miniprogram_state"] == "formal"
     # A second round sends nothing again.
-    await dispatcher_of(api.app[SERVICES_KEY]).drain()
+    await api.app[SERVICES_KEY].outbox.drain()
     assert fake.count(SEND) == 1
 
 
@@ -178,7 +178,7 @@ async def test_refused_subscription_is_given_up_not_retried(
     [row] = await _approved(api, fake, "o-no", "13912345670")
     assert row.status == "dead" and row.attempts == 1 and "43101" in row.last_error
     for _ in range(3):
-        await dispatcher_of(api.app[SERVICES_KEY]).drain()
+        await api.app[SERVICES_KEY].outbox.drain()
     assert fake.count(SEND) == 1 and fake.subscribed == []
     # The worker can still see the outcome in the mini-program.
     me = await _login(api, fake, "o-no")
@@ -299,7 +299,7 @@ async def test_case_steps_reach_an_official_account_worker_by_customer_service_m
     api = await _api(backend, aiohttp_client, fake)
     ctx = api.app[SERVICES_KEY]
     lat, lng = 40.8580, 111.6655
-    made = await service_of(ctx).submit(
+    made = await ctx.referrals.submit(
         NewCase(
             kind="legal_aid",
             category="unpaid_wages",
@@ -314,7 +314,7 @@ async def test_case_steps_reach_an_official_account_worker_by_customer_service_m
         f"/admin/v1/cases/{made.case.id}/claim", headers={"Authorization": f"Bearer {token}"}
     )
     assert (await claimed.json())["worker_notified"] is True
-    await dispatcher_of(ctx).drain()
+    await ctx.outbox.drain()
     for _ in range(200):
         if fake.sent:
             break

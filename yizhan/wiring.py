@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client import CollectorRegistry
 
-from bot.staff import register_senders as register_staff_senders
-from bot.telegram import TelegramBot
+from bot.staff import WECOM_KIND, WeComSender
+from bot.telegram import NOTICE_KIND, REPLIES_KIND, TelegramBot
 from bot.wechat import WeChatClients
 from bot.wechat import register_senders as register_wechat_senders
 from core import Clock, Database, Settings, Store, SystemClock, open_store
@@ -25,6 +25,7 @@ from core.pii import cipher_for
 from handlers import Conversation, Router, Services, build_root
 from handlers import cases as case_dialogs
 from handlers import enrollment as enrollment_dialog
+from integrations import TelegramClient, WeComRobot
 from locations import StationFinder
 from referrals import CaseView, ClosedReports, Referrals
 
@@ -98,24 +99,36 @@ class Channels:
     """Each channel's adapter and outside-service clients, built once per process from the
     services; handed by the wiring to the surfaces and senders that speak to that channel."""
 
-    telegram: TelegramBot
+    telegram: TelegramBot  # its Bot API client is None while no TELEGRAM_BOT_TOKEN is set
     wechat: WeChatClients  # the Official Account's and the mini-program's WeChat API clients
+    wecom: WeComRobot  # staff groups' WeCom robots (each robot's key is the recipient)
 
 
 def build_channels(services: Services) -> Channels:
-    settings = services.settings
+    settings, http = services.settings, services.http
+    token = settings.telegram_bot_token
+    telegram = (
+        TelegramClient(http, token.get_secret_value(), base_url=settings.telegram_api_base)
+        if token is not None and token.get_secret_value()
+        else None
+    )
     return Channels(
-        telegram=TelegramBot(services),
-        wechat=WeChatClients.from_settings(settings, services.http, services.store),
+        telegram=TelegramBot(services, telegram),
+        wechat=WeChatClients.from_settings(settings, http, services.store),
+        wecom=WeComRobot(
+            http, base_url=settings.wecom_api_base, freq_wait=settings.wecom_freq_wait
+        ),
     )
 
 
 def register_senders(services: Services, channels: Channels) -> None:
-    """Give the outbox its senders: one per kind, each channel adapter rendering its own."""
-    outbox, settings = services.outbox, services.settings
-    outbox.register("telegram", channels.telegram.send)
-    register_staff_senders(outbox, services.http, settings)
-    register_wechat_senders(outbox, channels.wechat, settings)
+    """Give the outbox its senders: one per kind, each channel adapter rendering its own.
+    The Telegram bot's replies and notices share one client, and so one rate limiter."""
+    outbox = services.outbox
+    outbox.register(REPLIES_KIND, channels.telegram.send)
+    outbox.register(NOTICE_KIND, channels.telegram.send_notice)
+    outbox.register(WECOM_KIND, WeComSender(channels.wecom))
+    register_wechat_senders(outbox, channels.wechat, services.settings)
 
 
 @contextlib.asynccontextmanager

@@ -5,8 +5,8 @@ duplicate (Telegram re-sends when our answer was slow or lost) is caught in ever
 claim turns into a day-long "done" mark only after the replies are committed to the outbox, and
 is dropped when handling fails, so Telegram's retry is handled instead of being lost.
 
-Replies go to the outbox (`core.outbox`) as one row per update — the pin and its details in
-order — delivered by the dispatcher with retries; a call that already went out is remembered in
+Replies go to the outbox (`core.outbox`) as one row of kind "telegram_replies" per update —
+`{"calls": [{"method", "params"}, …]}`, the pin and its details in order — delivered by the dispatcher with retries; a call that already went out is remembered in
 the store, so a retry after a partial failure does not send the pin twice. A call Telegram
 rejects for good (4xx) makes the row dead with the error, never "sent".
 """
@@ -21,14 +21,15 @@ from typing import Any
 from core.logging import mask_pii
 from core.outbox import GiveUp, OutboxMessage, RetryLater
 from handlers import Services
+from integrations import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 
-from ._client import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 from ._commit import GroupCommit
-from ._render import Call, calls_for, calls_of_payload, message_of
+from ._notices import send_notice_with
+from ._render import Call, calls_for, message_of
 
 log = logging.getLogger(__name__)
 
-KIND = "telegram"  # outbox kind
+REPLIES_KIND = "telegram_replies"  # outbox kind of the bot's own replies to an update
 UPDATE_TTL = 24 * 3600.0  # Telegram keeps an unanswered update for at most 24 hours
 CLAIM_TTL = 60.0  # a process that died while handling an update gives it up after this
 LIVE_REFRESH_SECONDS = 180.0  # a live location answers again at most this often per user
@@ -44,27 +45,23 @@ class Outcome(StrEnum):
 
 
 class TelegramBot:
-    def __init__(self, services: Services) -> None:
+    """`client` is the Bot API client (None while no TELEGRAM_BOT_TOKEN is configured); the
+    composition root makes one per process, so replies and notices share its rate limiter."""
+
+    def __init__(self, services: Services, client: TelegramClient | None) -> None:
         self.context = services
-        self._client: TelegramClient | None = None
+        self._client = client
         self._tasks: set[asyncio.Task[Any]] = set()
         self._commits = GroupCommit(services.db)
 
     def client(self) -> TelegramClient | None:
         """The Bot API client; None while no TELEGRAM_BOT_TOKEN is configured."""
-        settings = self.context.settings
-        if self._client is None and settings.telegram_bot_token is not None:
-            self._client = TelegramClient(
-                self.context.http,
-                settings.telegram_bot_token.get_secret_value(),
-                base_url=settings.telegram_api_base,
-            )
         return self._client
 
     async def close(self) -> None:
+        """Cancel the spinner-stopping calls still in flight (the HTTP client is shared)."""
         for task in list(self._tasks):
             task.cancel()
-        self._client = None
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -120,17 +117,25 @@ class TelegramBot:
 
     async def queue(self, chat_id: str, calls: list[Call], *, dedupe_key: str | None) -> bool:
         """Commit `calls` to the outbox as one ordered delivery; False if already queued."""
-        added = await self._commits.add(KIND, chat_id, {"calls": calls}, dedupe_key)
+        added = await self._commits.add(REPLIES_KIND, chat_id, {"calls": calls}, dedupe_key)
         self.context.outbox.wake()
         return added
 
     # -- outbound (the outbox sender) ------------------------------------------------------
 
-    async def send(self, row: OutboxMessage) -> dict[str, Any] | None:
+    async def send_notice(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """The sender for kind "telegram" (a `core.notices.Notice`), on the bot's client."""
         client = self.client()
         if client is None:
             raise RetryLater("TELEGRAM_BOT_TOKEN 未配置")
-        calls: list[Call] = calls_of_payload(row.recipient, row.payload)
+        return await send_notice_with(client, row)
+
+    async def send(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """The sender for kind "telegram_replies": the row's calls in order, each sent once."""
+        client = self.client()
+        if client is None:
+            raise RetryLater("TELEGRAM_BOT_TOKEN 未配置")
+        calls: list[Call] = list((row.payload or {}).get("calls") or [])
         store = self.context.store
         progress = f"tg:sent:{row.id}"
         done = int(await store.get(progress) or 0)

@@ -8,8 +8,9 @@ import logging
 
 import click
 
+from integrations import TelegramClient, TelegramError
+
 from ._bot import ALLOWED_UPDATES, TelegramBot
-from ._client import TelegramClient, TelegramError
 
 log = logging.getLogger(__name__)
 

@@ -105,39 +105,6 @@ def _keyboard(keyboard: Keyboard) -> dict[str, Any]:
     }
 
 
-def calls_of_payload(chat_id: str, payload: dict[str, Any]) -> list[Call]:
-    """The Bot API calls of one "telegram" outbox row. The kind has two documented shapes:
-
-    - `{"calls": [{"method", "params"}, …]}`: ordered calls (the bot's replies, a pin and its
-      details);
-    - `{"text": …, "reply_markup": {…}}` or `{"text": …, "buttons": [[{"text", "data"}]]}`:
-      one message, the channel-neutral shape the domains enqueue (staff cards, worker notices).
-
-    `calls` wins when both are present. One function for both, so every sender of the kind
-    sends what any module queued instead of marking it sent without a call.
-    """
-    if payload.get("calls"):
-        return list(payload["calls"])
-    text = str(payload.get("text") or "")
-    if not text:
-        return []
-    params: dict[str, Any] = {
-        "chat_id": chat_id,
-        "text": text[:4096],
-        "link_preview_options": {"is_disabled": True},
-    }
-    if payload.get("reply_markup"):
-        params["reply_markup"] = dict(payload["reply_markup"])
-    elif payload.get("buttons"):
-        params["reply_markup"] = {
-            "inline_keyboard": [
-                [{"text": b["text"], "callback_data": b["data"]} for b in row]
-                for row in payload["buttons"]
-            ]
-        }
-    return [{"method": "sendMessage", "params": params}]
-
-
 def calls_for(chat_id: str, replies: list[Reply]) -> list[Call]:
     """The Bot API calls that show `replies` in `chat_id`, in order."""
     calls: list[Call] = []

@@ -1,4 +1,4 @@
-"""The two WeChat accounts this server speaks for, built once per app from the settings."""
+"""The two WeChat accounts this server speaks for, built once per process from the settings."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ import httpx
 
 from core.settings import Settings
 from core.store import Store
-
-from ._api import WeChatApi
-
-# WeChat answers within a second or two; the passive-reply deadline is 5 s, so never wait longer.
-HTTP_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
+from integrations import WeChatApi
 
 
-@dataclass
+@dataclass(frozen=True)
 class WeChatClients:
-    """`official` is the Official Account (公众号), `mini` the mini-program (小程序)."""
+    """`official` is the Official Account (公众号), `mini` the mini-program (小程序). Both share
+    the process's HTTP client; each call sets WeChat's own short timeout."""
 
     official: WeChatApi
     mini: WeChatApi

@@ -1,15 +1,20 @@
-"""Mini-program subscribe messages (订阅消息): the outbox sender for kind `wechat_subscribe`.
+"""Mini-program subscribe messages (订阅消息): the outbox sender for kind "miniprogram"
+(`core.notices.MINIPROGRAM`).
 
 A worker who used the mini-program is told an enrollment decision or a step of their case by a
 subscribe message (`POST cgi-bin/message/subscribe/send`), sent with the mini-program's own
 access token (appid `MINIPROGRAM_APPID`; the Official Account's token would get 40003).
 
-Payload shape (what producers enqueue; the row's recipient is the worker's mini-program openid):
+Payload: `core.notices.Notice.to_payload()` (the row's recipient is the worker's mini-program
+openid); the parts read here:
 
     {"template": "enrollment_result" | "case_update",  # which configured template
      "data": {"<key>": "<plain value>", …},           # our own keys, see below
      "page": "pages/…?…",                              # optional: the page a tap opens
      "text": "…"}                                      # the full wording; not sent, kept for staff
+
+A notice without a template cannot be a subscribe message (the mini-program has no free text
+push): it is given up with that reason.
 
 Templates come from the mini-program admin console (订阅消息 → 我的模板). Their ids and which of
 their fields shows which key are settings, so a union can pick whatever public template its
@@ -44,14 +49,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.notices import MINIPROGRAM
 from core.outbox import GiveUp, OutboxMessage, RetryLater
 from core.settings import Settings
-
-from ._api import WeChatApi, WeChatApiError, WeChatError, WeChatNotConfigured
+from integrations import WeChatApi, WeChatApiError, WeChatError, WeChatNotConfigured
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBE_KIND = "wechat_subscribe"
+SUBSCRIBE_KIND = MINIPROGRAM
 SEND_PATH = "cgi-bin/message/subscribe/send"
 
 # template name in the payload → (setting with the template id, setting with the field map)
@@ -172,7 +177,7 @@ def message_body(
 
 
 class SubscribeSender:
-    """Outbox sender for `wechat_subscribe` rows (one per process, registered at start-up)."""
+    """Outbox sender for "miniprogram" rows (one per process, registered at start-up)."""
 
     def __init__(
         self, api: WeChatApi, templates: dict[str, Template], *, state: str = "formal"

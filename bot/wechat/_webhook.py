@@ -6,7 +6,7 @@ same `FromUserName` + `CreateTime`) up to three times. So the first delivery cla
 in the store, answers within `deadline`, and stores the answer; a retry gets that stored answer
 (or waits for it) and never runs the conversation again. Work that outlasts the deadline gets a
 short "正在查询" reply now, and its real answer goes out through the customer-service API by the
-durable outbox (kind `wechat_text`).
+durable outbox (kind "wechat", a `core.notices.Notice`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from aiohttp import web
 from wechatpy.replies import TextReply
 
 from core.http import Problem
+from core.notices import WECHAT, Notice
 from core.outbox import Dispatcher, GiveUp, OutboxMessage, RetryLater, enqueue
 from core.settings import Settings
 from handlers import Message, Reply, Services, remember_location, user_key
+from integrations import OutOfWindow, WeChatApi, WeChatError, WeChatNotConfigured
 from locations import CoordSystem, to_wgs84
 
-from ._api import OutOfWindow, WeChatError, WeChatNotConfigured
 from ._clients import WeChatClients
 from ._render import CHOICES_TTL, choice_data, encode_choices, render
 from ._security import (
@@ -41,7 +42,7 @@ from ._subscribe import SUBSCRIBE_KIND, SubscribeSender
 log = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
-OUTBOX_KIND = "wechat_text"
+OUTBOX_KIND = WECHAT
 # WeChat gives up on an answer after 5 s; leave time for the network and the encryption.
 PASSIVE_DEADLINE_S = 4.0
 # WeChat retries within about 15 s; keep answers longer so late retries still match.
@@ -168,7 +169,7 @@ class OfficialAccount:
 
     async def _enqueue(self, openid: str, text: str, key: str) -> None:
         async with self.context.db.transaction() as session:
-            await enqueue(session, OUTBOX_KIND, openid, {"text": text}, dedupe_key=key)
+            await enqueue(session, OUTBOX_KIND, openid, Notice(text).to_payload(), dedupe_key=key)
         self.context.outbox.wake()
 
     async def _work(self, message: Any, openid: str) -> str:
@@ -235,12 +236,17 @@ class OfficialAccount:
 ACCOUNT = web.AppKey("wechat_official_account", OfficialAccount)
 
 
-def customer_service_sender(clients: WeChatClients) -> Any:
-    """The outbox sender for `wechat_text` rows: `{"text": …}` to an openid."""
+def customer_service_sender(official: WeChatApi) -> Any:
+    """The outbox sender for kind "wechat": a `core.notices.Notice` to an Official Account
+    openid as a customer-service text — its text, then its footer (no buttons there)."""
 
     async def send(message: OutboxMessage) -> dict[str, Any] | None:
+        notice = Notice.from_payload(message.payload or {})
+        text = "\n".join(part for part in (notice.text, notice.footer) if part)
+        if not text:
+            raise GiveUp("wechat: the notice has no text")
         try:
-            await clients.official.send_text(message.recipient, str(message.payload["text"]))
+            await official.send_text(message.recipient, text)
         except (OutOfWindow, WeChatNotConfigured) as exc:
             # Past the 48-hour window nothing will ever get through; staff see the dead row.
             raise GiveUp(str(exc)) from exc
@@ -254,7 +260,7 @@ def customer_service_sender(clients: WeChatClients) -> Any:
 def register_senders(outbox: Dispatcher, clients: WeChatClients, settings: Settings) -> None:
     """The Official Account's customer-service texts; mini-program users are told outcomes by
     subscribe message, with the mini-program's token."""
-    outbox.register(OUTBOX_KIND, customer_service_sender(clients))
+    outbox.register(OUTBOX_KIND, customer_service_sender(clients.official))
     outbox.register(SUBSCRIBE_KIND, SubscribeSender.from_settings(clients.mini, settings))
 
 

@@ -18,10 +18,11 @@ Public API
   `RetryLater(reason, retry_after=None)` for a failure worth retrying (network, 5xx, Telegram 429
   with `retry_after`) and `GiveUp(reason)` for one that will never succeed (chat not found); any
   other exception counts as retryable.
-- `WORKER_KINDS`: the outbox kind that reaches a worker first on each channel ("telegram" →
-  "telegram", the Official Account "wechat" → "wechat_text" (customer-service text, payload
-  `{"text"}`), the "miniprogram" → "wechat_subscribe"); one table, so every domain that tells
-  a worker something picks the same sender for the same channel.
+- Kinds: a notice to someone (`core.notices.send_notice`) is a row whose kind is the
+  recipient's channel ("telegram", "wecom", "wechat", "miniprogram") and whose payload is
+  `Notice.to_payload()`; adapters may add kinds of their own (the Telegram bot's replies to an
+  update are "telegram_replies", `{"calls": [...]}`). Each kind has one sender, registered by
+  the composition root (`yizhan.wiring.register_senders`).
 - `counts(db)`: rows by status (`yizhan outbox status`).
 
 Guarantees
@@ -64,7 +65,6 @@ and processes, and must keep moving while tests freeze the business clock.
 from ._dispatcher import Dispatcher
 from ._enqueue import counts, enqueue, enqueue_many, insert_rows
 from ._model import (
-    WORKER_KINDS,
     AwareDateTime,
     GiveUp,
     NewMessage,
@@ -77,7 +77,6 @@ from ._model import (
 )
 
 __all__ = [
-    "WORKER_KINDS",
     "AwareDateTime",
     "Dispatcher",
     "GiveUp",

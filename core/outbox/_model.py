@@ -45,7 +45,7 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("kind", "recipient", "dedupe_key", name="uq_outbox_dedupe"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=32)  # which sender: "telegram", "wecom_robot", …
+    kind: str = Field(max_length=32)  # which sender: a channel ("telegram", "wecom", …), …
     recipient: str = Field(max_length=300)  # chat id, webhook key, openid, …
     dedupe_key: str = Field(max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -83,14 +83,6 @@ class GiveUp(OutboxError):
 
 
 Sender = Callable[[OutboxMessage], Awaitable[dict[str, Any] | None]]
-
-# Each channel's user id is only valid for its own app: an Official Account openid means nothing
-# to the mini-program's subscribe API, and the other way round.
-WORKER_KINDS: dict[str, str] = {
-    "telegram": "telegram",
-    "wechat": "wechat_text",
-    "miniprogram": "wechat_subscribe",
-}
 
 
 class NewMessage(NamedTuple):

@@ -32,7 +32,7 @@ from aiohttp.test_utils import TestServer
 
 @dataclass(frozen=True)
 class Accepted:
-    kind: str  # the outbox kind that reaches this chat: "wecom_robot" | "telegram"
+    kind: str  # the outbox kind that reaches this chat: "wecom" | "telegram"
     chat: str  # robot key or chat id
     text: str
 
@@ -110,7 +110,7 @@ class FlakyChats:
             return await self._answer(
                 request, web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
             )
-        accepted = Accepted("wecom_robot", request.query.get("key", ""), content)
+        accepted = Accepted("wecom", request.query.get("key", ""), content)
         return await self._answer(
             request, web.json_response({"errcode": 0, "errmsg": "ok"}), accepted
         )

@@ -1,5 +1,5 @@
 """A fake geocoder speaking Baidu's geocoding v3 (`GET /geocoding/v3/`) and Nominatim's
-`GET /search`, as geopy's `BaiduV3` and `Nominatim` call them.
+`GET /search`, as `integrations.geocoding` calls them.
 
 Baidu answers in BD-09 (`bd09ll`, its default), so tests put BD-09 positions into `baidu`.
 Behaviour follows the real services:

@@ -11,10 +11,11 @@ import sys
 import click
 
 from bot.console import quiet_logs, run_session
-from bot.telegram import TelegramBot, TelegramError, poll, set_webhook
+from bot.telegram import poll, set_webhook
 from core.outbox import counts
 from core.settings import get_settings
 from handlers import Services
+from integrations import TelegramError
 from locations import load_demo_if_empty
 
 from ..wiring import build_channels, register_senders, running
@@ -64,7 +65,7 @@ def set_webhook_command(url: str) -> None:
         )
 
     async def work(services: Services) -> None:
-        client = TelegramBot(services).client()
+        client = build_channels(services).telegram.client()
         if client is None:
             raise click.ClickException("没有配置 TELEGRAM_BOT_TOKEN，无法连接 Telegram。")
         try:

@@ -1,12 +1,18 @@
-"""The Telegram Bot API client: `POST {base}/bot{token}/{method}` with a JSON body.
+"""The Telegram Bot API client: `POST {base_url}/bot{token}/{method}` with a JSON body.
 
-It keeps to Telegram's limits by itself (about one message a second per chat, with a short
+`TelegramClient(http, token, base_url=…)` takes the process's shared `httpx.AsyncClient` (a test
+passes one over `httpx.MockTransport`); it never builds or closes one itself. It keeps to Telegram's limits by itself (about one message a second per chat, with a short
 burst so a pin and its details go out together, and 30 a second overall), waits out a 429's
 `parameters.retry_after`, and retries 5xx and network errors with backoff. What is still failing
 after that is raised as `TelegramRetry` (try later) or `TelegramRejected` (will never work); the
 outbox turns those into a later attempt or a dead row.
 
-Exceptions: `TelegramError` and its two subclasses; httpx errors never leave this module.
+Exceptions (httpx errors are translated here and never leave this module; the bot token is
+part of every URL, so no message carries a URL or an httpx error's text):
+
+    TelegramError
+    ├── TelegramRetry     worth trying later: 429 (`retry_after` seconds), 5xx, network, not JSON
+    └── TelegramRejected  refused for good: 4xx other than 429 (`status`), e.g. bot blocked
 """
 
 from __future__ import annotations
@@ -135,6 +141,8 @@ class TelegramClient:
             try:
                 response = await self._http.post(self._url(method), json=params, timeout=timeout)
                 body = response.json()
+                if not isinstance(body, dict):
+                    raise ValueError("not a Bot API answer")
             except (httpx.HTTPError, ValueError) as exc:
                 # The token is part of the URL: never log the request itself.
                 last = TelegramRetry(f"{method}: {type(exc).__name__}")
@@ -160,3 +168,13 @@ class TelegramClient:
             )
         assert last is not None
         raise last
+
+
+__all__ = [
+    "RateLimiter",
+    "TelegramClient",
+    "TelegramError",
+    "TelegramRejected",
+    "TelegramRetry",
+    "TokenBucket",
+]

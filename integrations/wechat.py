@@ -1,5 +1,10 @@
 """The WeChat server API over httpx: access tokens, mini-program login, phone numbers, the content
-check and customer-service messages.
+check, customer-service messages and any other `access_token` call (`WeChatApi.call`).
+
+`WeChatApi(base_url, http, store, appid=…, secret=…)` is one account (the Official Account or the
+mini-program) over the process's shared `httpx.AsyncClient` (a test passes one over
+`httpx.MockTransport`); it never builds or closes one itself. Access tokens are shared by every
+process through the `core.store.Store` (`AccessTokens`).
 
 wechatpy's own client is blocking, so it is never used here; wechatpy serves only for signatures,
 encryption, parsing and replies (see `_security.py`).
@@ -106,6 +111,10 @@ class MiniSession:
         return f"MiniSession(openid={self.openid!r}, unionid={self.unionid!r})"
 
 
+# WeChat answers within a second or two; the Official Account's passive-reply deadline is 5 s,
+# so a call never waits longer than this, whatever the shared client's default is.
+HTTP_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
+
 # Refresh this long before WeChat's stated expiry, so a token never dies in someone's hands.
 TOKEN_MARGIN_S = 300.0
 LOCK_TTL_S = 15.0
@@ -167,11 +176,13 @@ class WeChatApi:
         *,
         appid: str | None,
         secret: str | None,
+        timeout: httpx.Timeout = HTTP_TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.appid = appid or ""
         self._secret = secret or ""
         self._http = http
+        self._timeout = timeout
         self.tokens = AccessTokens(self, store)
 
     @property
@@ -194,15 +205,17 @@ class WeChatApi:
                 params=params,
                 content=content,
                 headers=headers,
+                timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
-            raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from exc
+            # `from None`: the request's URL (with the appsecret or a token) stays out of logs.
+            raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from None
         if response.status_code >= 400:
             raise WeChatUnavailable(f"{path}: HTTP {response.status_code}")
         try:
             data = response.json()
-        except ValueError as exc:
-            raise WeChatUnavailable(f"{path}: answer is not JSON") from exc
+        except ValueError:
+            raise WeChatUnavailable(f"{path}: answer is not JSON") from None
         if not isinstance(data, dict):
             raise WeChatUnavailable(f"{path}: answer is not a JSON object")
         errcode = data.get("errcode", 0)
@@ -314,3 +327,19 @@ class WeChatApi:
                 "text": {"content": content},
             },
         )
+
+
+__all__ = [
+    "AccessTokens",
+    "ContentCheck",
+    "InvalidCode",
+    "InvalidCredential",
+    "MiniSession",
+    "OutOfWindow",
+    "Verdict",
+    "WeChatApi",
+    "WeChatApiError",
+    "WeChatError",
+    "WeChatNotConfigured",
+    "WeChatUnavailable",
+]

@@ -1,0 +1,88 @@
+"""Clients of outside services: the Telegram Bot API, the WeChat server API, WeCom group robots
+and geocoders. This layer sits below the adapters (`bot/`, `miniprogram_api/`) and the domains
+(`locations` asks the geocoders) and above `core`; it imports only `core` and third-party
+libraries.
+
+Every client takes an injected `httpx.AsyncClient` (a test passes one over
+`httpx.MockTransport`; the process shares one) and a `base_url` (a `*_API_BASE` setting, so a
+test can point it at a loopback fake); none builds, owns or closes an httpx client. Each module
+has one exception tree, drawn in its docstring; httpx and vendor errors are translated at the
+boundary, and no secret (bot token, appsecret, robot key, map key) appears in an exception's
+text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adapters' job.
+
+- `telegram`: `TelegramClient(http, token, base_url=…)`, its `RateLimiter`;
+  `TelegramError` → `TelegramRetry` | `TelegramRejected`.
+- `wechat`: `WeChatApi(base_url, http, store, appid=…, secret=…)` with its shared
+  `AccessTokens`; `WeChatError` → `WeChatNotConfigured` | `WeChatUnavailable` | `WeChatApiError`
+  (→ `InvalidCredential` | `InvalidCode` | `OutOfWindow`).
+- `wecom`: `WeComRobot(http, base_url=…, freq_wait=…).send_text(key, content)`;
+  `WeComError` → `WeComRetry` | `WeComRejected`.
+- `geocoding`: `BaiduGeocoder(http, key, base_url=…)`, `NominatimGeocoder(http, base_url=…)`;
+  `GeocodingError` → `GeocoderUnavailable` (→ `GeocoderTimedOut`) | `GeocoderKeyRejected` |
+  `GeocoderQuotaExceeded` | `GeocoderFailed`.
+"""
+
+from .geocoding import (
+    BAIDU_API_BASE,
+    NOMINATIM_API_BASE,
+    BaiduGeocoder,
+    GeocodeHit,
+    GeocoderFailed,
+    GeocoderKeyRejected,
+    GeocoderQuotaExceeded,
+    GeocoderTimedOut,
+    GeocoderUnavailable,
+    GeocodingError,
+    NominatimGeocoder,
+)
+from .telegram import RateLimiter, TelegramClient, TelegramError, TelegramRejected, TelegramRetry
+from .wechat import (
+    AccessTokens,
+    ContentCheck,
+    InvalidCode,
+    InvalidCredential,
+    MiniSession,
+    OutOfWindow,
+    Verdict,
+    WeChatApi,
+    WeChatApiError,
+    WeChatError,
+    WeChatNotConfigured,
+    WeChatUnavailable,
+)
+from .wecom import WeComError, WeComRejected, WeComRetry, WeComRobot
+
+__all__ = [
+    "BAIDU_API_BASE",
+    "NOMINATIM_API_BASE",
+    "AccessTokens",
+    "BaiduGeocoder",
+    "ContentCheck",
+    "GeocodeHit",
+    "GeocoderFailed",
+    "GeocoderKeyRejected",
+    "GeocoderQuotaExceeded",
+    "GeocoderTimedOut",
+    "GeocoderUnavailable",
+    "GeocodingError",
+    "InvalidCode",
+    "InvalidCredential",
+    "MiniSession",
+    "NominatimGeocoder",
+    "OutOfWindow",
+    "RateLimiter",
+    "TelegramClient",
+    "TelegramError",
+    "TelegramRejected",
+    "TelegramRetry",
+    "Verdict",
+    "WeChatApi",
+    "WeChatApiError",
+    "WeChatError",
+    "WeChatNotConfigured",
+    "WeChatUnavailable",
+    "WeComError",
+    "WeComRejected",
+    "WeComRetry",
+    "WeComRobot",
+]
