@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.telegram import TelegramClient
 from core.logging import configure_logging, redact_secrets
+from integrations import TelegramClient
 from tests.fakes.telegram import FakeTelegram
 
 MARKERS = {
