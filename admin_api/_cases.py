@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from core.http import Problem, json_response
+from core.http import Problem, json_response, read_json
 from handlers import SERVICES_KEY
 from referrals import (
     CaseError,
@@ -148,7 +148,7 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         body = ActionBody()
         if request.can_read_body:
             try:
-                body = ActionBody.model_validate(await request.json())
+                body = ActionBody.model_validate(await read_json(request))
             except (ValueError, ValidationError):
                 raise Problem(
                     422, "提交的内容有误", '请用 JSON 提交，如 {"text": "…"}（不超过 1000 字）。'

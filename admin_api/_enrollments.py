@@ -5,12 +5,11 @@ Phones and ID numbers are masked in every answer; another union's enrollment is 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from core.http import Problem, json_response
+from core.http import Problem, json_response, read_json
 from handlers import SERVICES_KEY
 from membership import (
     EnrollmentError,
@@ -95,10 +94,7 @@ async def detail(request: web.Request) -> web.Response:
 async def _body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
-    try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Problem(400, "请求有误", "请求内容应为 JSON。") from None
+    body = await read_json(request)  # 400 when not JSON or nested too deep
     if not isinstance(body, dict):
         raise Problem(400, "请求有误", "请求内容应为 JSON 对象。")
     return body

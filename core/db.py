@@ -7,6 +7,7 @@ Exceptions: `DatabaseError` (the database could not be reached or upgraded).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +27,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; a development machine runs one process anyway
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -45,13 +51,15 @@ def _json_dumps(value: Any) -> str:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers and one writer work at once; foreign keys are off by default in SQLite.
     cur = dbapi_conn.cursor()
+    # First: switching a fresh file to WAL takes the write lock, and several processes starting
+    # at once on a new database would otherwise get "database is locked" instead of waiting.
+    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA journal_mode=WAL")
     # In WAL mode NORMAL keeps every commit across a crash or kill of the process; only a power
     # loss can drop the last commits. It saves an fsync per commit (~3 ms → ~0.1 ms here), which
     # is what a webhook writing its replies to the outbox pays on every update.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
@@ -115,14 +123,50 @@ class Database:
             return await conn.run_sync(work)
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest revision of every domain's migrations."""
+        """Bring the schema to the newest revision of every domain's migrations.
+
+        Safe to call from several processes at once (every `yizhan serve` upgrades as it
+        starts): they take turns, and each one after the first finds the schema at head."""
         try:
-            async with self.engine.begin() as conn:
-                if self.is_postgres and self.schema:
-                    await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            async with self._migration_lock(), self.engine.begin() as conn:
+                if self.is_postgres:
+                    # Transaction-scoped, so PostgreSQL drops it at commit, rollback, or when
+                    # the connection dies: a crashed upgrade never leaves the lock held, as a
+                    # session lock on a pooled connection could. Taken before CREATE SCHEMA,
+                    # which races too (unique violation on pg_namespace).
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": migration_lock_key(self.schema)},
+                    )
+                    if self.schema:
+                        await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 await conn.run_sync(_run_upgrade, self.migration_attributes)
         except SQLAlchemyError as exc:
             raise DatabaseError(f"数据库升级失败：{exc}") from exc
+
+    @asynccontextmanager
+    async def _migration_lock(self) -> AsyncIterator[None]:
+        """SQLite file: an exclusive lock on a file beside the database while migrating.
+
+        pysqlite runs DDL outside any transaction, so two processes migrating one new file
+        would both try CREATE TABLE; SQLite's own busy timeout (10 s) is also too short to wait
+        out a long data migration. Polled rather than blocking, so a cancelled start-up stops
+        waiting. PostgreSQL (and in-memory SQLite, one connection's own) need nothing here."""
+        database = make_url(self.url).database if self.is_sqlite else None
+        if not database or database == ":memory:" or fcntl is None:
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     async def ping(self) -> bool:
         try:
@@ -143,6 +187,14 @@ class Database:
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as conn:
         return work(conn)
+
+
+def migration_lock_key(schema: str | None) -> int:
+    """The advisory lock key of migrations in `schema`: a stable signed 64-bit number, so runs
+    in different schemas of one database (tests, several deployments) do not wait for each
+    other."""
+    digest = hashlib.blake2b(f"yizhan:migrate:{schema or ''}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def alembic_config(

@@ -22,6 +22,9 @@ without it once a chat channel (Telegram, the Official Account, the mini-program
 (`cipher.encrypt`, `cipher.rotate`): one loop for key rotation and for data migrations that
 encrypt what was stored in plaintext before.
 
+At start-up, `check_key_reads(db, settings)` refuses a key that cannot open what is already
+stored (naming the column and the key to supply); a malformed key fails in `cipher_for`.
+
 Exceptions: `PiiError` (a value that none of the keys can decrypt, or a malformed key).
 """
 
@@ -32,13 +35,14 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .db import Database
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,12 +57,16 @@ class PiiCipher:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise PiiError("没有可用的 PII_KEY")
-        try:
-            fernets = [Fernet(k.strip().encode()) for k in keys]
-        except (ValueError, TypeError) as exc:
-            raise PiiError(
-                "PII_KEY 格式不对：每个密钥应为 Fernet 密钥（yizhan pii keygen 生成）"
-            ) from exc
+        fernets = []
+        for number, key in enumerate(keys, start=1):
+            try:
+                fernets.append(Fernet(key.strip().encode()))
+            except (ValueError, TypeError) as exc:
+                # Which one, never the value: the line goes to the terminal and the logs.
+                raise PiiError(
+                    f"PII_KEY 格式不对：第 {number} 个密钥不是 Fernet 密钥（44 个字符，"
+                    "用 yizhan pii keygen 生成；多个密钥用逗号分隔）。"
+                ) from exc
         self._fernet = MultiFernet(fernets)
         self._hash_keys = [
             HKDF(
@@ -190,6 +198,64 @@ def require_real_key(settings: Settings) -> None:
             f"已配置{'、'.join(live)}，会收到工友的个人信息，请先设置 PII_KEY"
             "（用 yizhan pii keygen 生成）再启动。"
         )
+
+
+async def check_key_reads(db: Database, settings: Settings, *, per_column: int = 3) -> None:
+    """Refuse a `PII_KEY` that cannot open what is already stored: without this check a wrong
+    key starts fine and every staff view of a case or an application then fails.
+
+    Reads the newest few values of every `*_enc` column (the convention for sealed columns) and
+    decrypts them; raises `PiiError` naming the column and which key to supply. Call it at
+    start-up, after the schema upgrade (a malformed key already fails in `cipher_for`)."""
+    cipher = cipher_for(settings)
+    for table, column, token in await db.run_sync(partial(_sealed_samples, limit=per_column)):
+        try:
+            cipher.decrypt(token)
+        except PiiError:
+            raise PiiError(_unreadable(settings, table, column, token)) from None
+
+
+def _unreadable(settings: Settings, table: str, column: str, token: str) -> str:
+    where = f"PII_KEY 打不开数据库里已有的个人信息（{table}.{column}）。"
+    dev = _dev_key(settings.database_url)
+    has_key = settings.pii_key is not None and bool(settings.pii_key.get_secret_value().strip())
+    if has_key and _opens(dev, token):
+        # Stored while PII_KEY was unset. The development key is derivable from the source and
+        # the database URL by design, so naming it here gives nothing away.
+        return (
+            where + f"这些数据是在没有设置 PII_KEY 时用开发密钥加密的：请把开发密钥 {dev} "
+            "加在 PII_KEY 的新密钥后面（逗号分隔）启动，运行 yizhan pii rotate 后再去掉它。"
+        )
+    if not has_key:
+        return where + "请设置 PII_KEY 为当初加密这些数据的密钥再启动。"
+    return (
+        where + "请在 PII_KEY 里放上当初加密这些数据的密钥：可与新密钥并列（新密钥在前、"
+        "旧密钥在后，逗号分隔），启动后运行 yizhan pii rotate 换成新密钥。"
+    )
+
+
+def _opens(key: str, token: str) -> bool:
+    try:
+        Fernet(key.encode()).decrypt(token.encode())
+    except (InvalidToken, ValueError):
+        return False
+    return True
+
+
+def _sealed_samples(conn: sa.Connection, *, limit: int) -> list[tuple[str, str, str]]:
+    """(table, column, value) for up to `limit` newest non-empty values of each `*_enc` column."""
+    inspector = sa.inspect(conn)
+    found: list[tuple[str, str, str]] = []
+    for table in inspector.get_table_names():
+        names = [c["name"] for c in inspector.get_columns(table)]
+        for column in (n for n in names if n.endswith("_enc")):
+            t = sa.table(table, *(sa.column(n) for n in {column, "id"} & set(names)))
+            query = sa.select(t.c[column]).where(t.c[column].is_not(None), t.c[column] != "")
+            if "id" in names:
+                query = query.order_by(t.c.id.desc())
+            values: list[object] = list(conn.execute(query.limit(limit)).scalars())
+            found.extend((table, column, str(value)) for value in values)
+    return found
 
 
 def mask_phone(phone: str) -> str:

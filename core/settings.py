@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 25
     outbox_poll_seconds: float = 1.0  # how often to look for rows another process queued
     outbox_concurrency: int = 4  # deliveries in flight at once per process
+    # A send still running after this many seconds is cut and retried later (its lease is
+    # renewed while it runs, so it may outlast OUTBOX_LEASE_SECONDS).
+    outbox_send_timeout: float = 300.0
+
+    # Reverse proxies (CIDRs, comma separated) whose X-Forwarded-For / X-Real-IP say who the
+    # client is; empty: the connection's peer is the client, and those headers are ignored.
+    trusted_proxies: str = ""
 
     # Mini-program API request limits per one-minute window (counted in the shared store).
     miniprogram_rate_per_ip: int = 600
@@ -79,6 +86,14 @@ class Settings(BaseSettings):
     geocoder: str = "none"  # none | baidu | nominatim
     geocoder_key: SecretStr | None = None
     geocoder_api_base: str | None = None  # e.g. http://127.0.0.1:9000 for a local fake
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        from .proxies import trusted_networks  # aiohttp only when settings are checked
+
+        trusted_networks(value)  # a bad entry is refused at start-up, with its name
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from core.http import Problem
+from core.proxies import client_address, trusted_networks
 from core.store import StoreError
 from handlers import SERVICES_KEY
 
@@ -49,7 +50,8 @@ async def rate_limit(request: web.Request, handler: Handler) -> web.StreamRespon
     settings = context.settings
     limits = RateLimits(settings.miniprogram_rate_per_ip, settings.miniprogram_rate_per_user)
     window = int(context.clock.now().timestamp()) // limits.window_s
-    checks = [(f"rl:ip:{request.remote or '-'}:{window}", limits.per_ip)]
+    client = client_address(request, trusted_networks(settings.trusted_proxies))
+    checks = [(f"rl:ip:{client}:{window}", limits.per_ip)]
     openid = bearer_openid(request)
     if openid is not None:
         checks.append((f"rl:user:{openid}:{window}", limits.per_user))

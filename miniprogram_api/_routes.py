@@ -8,7 +8,6 @@ response=Model, auth=True, summary="…")` (`path=Model` for `{…}` parts, `que
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -16,7 +15,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from core.http import Problem
+from core.http import Problem, read_json
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -117,11 +116,7 @@ _MESSAGES = {
 async def read_body(request: web.Request, model: type[M]) -> M:
     """The JSON body validated against `model` (400 when it is not JSON, 422 when it does not
     fit)."""
-    try:
-        raw = await request.read()
-        data = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "请求有误", "请求内容不是有效的 JSON。") from None
+    data = await read_json(request)  # 400 when not JSON or nested too deep
     if not isinstance(data, dict):
         raise Problem(400, "请求有误", "请求内容应为一个 JSON 对象。")
     try:

@@ -39,6 +39,13 @@ def test_channels_import_handlers_only_through_its_door() -> None:
 
 
 def test_door_offers_what_channels_need() -> None:
-    for name in ("Services", "SERVICES_KEY", "Message", "user_key", "remember_location", "last_location"):
+    for name in (
+        "Services",
+        "SERVICES_KEY",
+        "Message",
+        "user_key",
+        "remember_location",
+        "last_location",
+    ):
         assert name in handlers.__all__, name
     assert handlers.user_key("wechat", "o1") == "wechat:o1"

@@ -239,11 +239,12 @@ async def test_a_send_starts_with_most_of_a_lease_ahead(
     dispatcher = Dispatcher(ctx.db, lease_seconds=2.0)
     dispatcher.register("chat", sender)
     claimed = {m.payload["text"]: m for m in await dispatcher._claim()}
+    claimed_until = {text: m.lease_until for text, m in claimed.items()}
     await dispatcher._deliver(claimed["一"])  # right after the claim
     await asyncio.sleep(0.4)  # a fifth of the lease
     await dispatcher._deliver(claimed["二"])
-    assert leases["一"] == claimed["一"].lease_until
-    assert leases["二"] > claimed["二"].lease_until
+    assert leases["一"] == claimed_until["一"]
+    assert leases["二"] > claimed_until["二"]
     assert [r.status for r in await _rows(ctx)] == ["sent", "sent"]
 
 

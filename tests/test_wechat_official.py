@@ -4,6 +4,7 @@ mode, hostile XML, the station answer, retries, slow work and events."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -36,11 +37,13 @@ async def wx(wechat_client: AppClient) -> AppClient:
 
 
 def _query(ctx: Services, **extra: str) -> dict[str, str]:
+    # A fresh nonce each time, as WeChat sends: a signed timestamp+nonce is good for one body.
     timestamp = str(int(ctx.clock.now().timestamp()))
+    nonce = extra.pop("nonce", None) or uuid.uuid4().hex[:10]
     return {
         "timestamp": timestamp,
-        "nonce": NONCE,
-        "signature": sign(WECHAT_TOKEN, timestamp, NONCE),
+        "nonce": nonce,
+        "signature": sign(WECHAT_TOKEN, timestamp, nonce),
         **extra,
     }
 
@@ -247,7 +250,7 @@ async def test_forged_or_hostile_posts_change_nothing(wx: TestClient) -> None:
     # Safe mode with a broken msg_signature.
     crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES_KEY, "wx-official")
     envelope = crypto.encrypt_message(_text("附近驿站"), NONCE, _query(ctx)["timestamp"])
-    got, _ = await _post(wx, envelope, encrypt_type="aes", msg_signature="0" * 40)
+    got, _ = await _post(wx, envelope, encrypt_type="aes", msg_signature="0" * 40, nonce=NONCE)
     assert got == 401
     assert seen == []
 
@@ -284,7 +287,9 @@ async def test_safe_mode_request_gets_encrypted_reply(wx: TestClient) -> None:
     crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES_KEY, "wx-official")
     envelope = crypto.encrypt_message(_location(glat, glng), NONCE, timestamp)
     msg_signature = xmltodict.parse(envelope)["xml"]["MsgSignature"]
-    status, body = await _post(wx, envelope, encrypt_type="aes", msg_signature=msg_signature)
+    status, body = await _post(
+        wx, envelope, encrypt_type="aes", msg_signature=msg_signature, nonce=NONCE
+    )
     assert status == 200
     outer = xmltodict.parse(body)["xml"]
     assert "Content" not in outer and "新华广场" not in body

@@ -18,6 +18,7 @@ import console
 import miniprogram_api
 from bot import telegram, wechat
 from core.http import HttpMetrics, json_response, problem_middleware
+from core.proxies import trusted_proxy_middleware
 from handlers import SERVICES_KEY, Services
 
 from .wiring import build_channels, register_senders
@@ -30,6 +31,7 @@ def create_app(services: Services) -> web.Application:
         client_max_size=services.settings.max_body_bytes,
     )
     app[SERVICES_KEY] = services
+    app.middlewares.insert(0, trusted_proxy_middleware(services.settings.trusted_proxies))
     channels = build_channels(services)
     register_senders(services, channels)
 

@@ -10,7 +10,7 @@ from aiohttp import web
 import membership
 import referrals
 from core.logging import configure_logging
-from core.pii import PiiError, generate_key, require_real_key
+from core.pii import PiiError, check_key_reads, generate_key, require_real_key
 from core.settings import get_settings
 from handlers import Services
 from locations import load_demo_if_empty
@@ -42,19 +42,27 @@ def cli() -> None:
 def serve(host: str | None, port: int | None, demo: bool) -> None:
     """Upgrade the schema and serve every HTTP surface."""
     settings = get_settings()
-    try:
-        require_real_key(settings)
-    except PiiError as exc:
-        raise click.ClickException(str(exc)) from exc
 
-    if demo:
-
-        async def load(services: Services) -> None:
+    async def prepare(services: Services) -> None:
+        # Refuse a PII_KEY that cannot read what is stored, before any worker is answered.
+        await check_key_reads(services.db, services.settings)
+        if demo:
             await load_demo_if_empty(services.db, services.store)
 
-        run(load)
+    try:
+        require_real_key(settings)
+        run(prepare)
+    except PiiError as exc:
+        raise click.ClickException(str(exc)) from exc
     app = create_app(build_services(settings))
-    web.run_app(app, host=host or settings.host, port=port or settings.port, access_log=None)
+    web.run_app(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        access_log=None,
+        # aiohttp's default keeps an idle connection an hour; a proxy in front expects ~1 min.
+        keepalive_timeout=75,
+    )
 
 
 @cli.group()

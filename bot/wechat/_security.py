@@ -12,14 +12,18 @@ body); wechatpy's and expat's errors never leave this module.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import xmltodict
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.utils import WeChatSigner
+
+from core.store import Store
 
 # WeChat's messages are a few hundred bytes; anything this big is not from WeChat.
 MAX_BODY_BYTES = 64 * 1024
@@ -56,6 +60,21 @@ def check_query(token: str, query: dict[str, str], now: float) -> None:
         raise CallbackRejected(401, "bad signature")
     if not timestamp.isdigit() or abs(now - int(timestamp)) > MAX_SKEW_S:
         raise CallbackRejected(401, "stale timestamp")
+
+
+async def check_once(store: Store, query: Mapping[str, str], body: bytes) -> None:
+    """A signed callback URL is good for one body. The signature covers only the token,
+    timestamp and nonce, so a captured URL could otherwise carry any body for the whole
+    timestamp window. The pair is remembered in the shared store (every process sees it) for
+    as long as its timestamp is accepted, with a digest of the body: WeChat's own retry of the
+    same message passes (the message dedupe answers it), another body under the pair is 401."""
+    key = f"wechat:nonce:{query.get('timestamp', '')}:{query.get('nonce', '')}"
+    digest = hashlib.sha256(body).hexdigest()
+    if await store.set(key, digest, ttl=2 * MAX_SKEW_S, only_new=True):
+        return
+    seen = await store.get(key)
+    if seen is None or not _same(seen, digest):
+        raise CallbackRejected(401, "signed URL replayed with another body")
 
 
 def parse_xml(raw: bytes) -> dict[str, Any]:

@@ -29,7 +29,14 @@ from locations import CoordSystem, to_wgs84
 
 from ._clients import WeChatClients
 from ._render import CHOICES_TTL, choice_data, encode_choices, render
-from ._security import MAX_BODY_BYTES, CallbackRejected, SafeMode, check_query, parse_xml
+from ._security import (
+    MAX_BODY_BYTES,
+    CallbackRejected,
+    SafeMode,
+    check_once,
+    check_query,
+    parse_xml,
+)
 from ._subscribe import SUBSCRIBE_KIND, SubscribeSender
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,7 @@ class OfficialAccount:
             if (request.content_length or 0) > MAX_BODY_BYTES:
                 raise CallbackRejected(400, "body too large")
             raw = await request.content.read(MAX_BODY_BYTES + 1)
+            await check_once(self.context.store, request.query, raw)  # replays are 401
             outer = parse_xml(raw)
             q = request.query
             encrypted = q.get("encrypt_type") == "aes"
@@ -115,7 +123,9 @@ class OfficialAccount:
         key = (
             f"wechat:msg:{msg_id}"
             if msg_id
+            # Events: the same user and second can bring a LOCATION and a subscribe event.
             else f"wechat:evt:{openid}:{fields.get('CreateTime', '')}"
+            f":{fields.get('Event', '')}:{fields.get('EventKey', '')}"
         )
         store = self.context.store
         cached = await store.get(f"{key}:answer")

@@ -33,6 +33,17 @@ Guarantees
   begins more than a tenth of a lease after its claim (it queued behind the concurrency gate or
   a chat's rate limit) has its lease restarted first, and is skipped if another dispatcher took
   it over meanwhile.
+- A send never outlives its claim: while it runs its lease is renewed every third of a lease;
+  if the row was taken over, or the database stays unreachable until the lease nearly ends,
+  the send is cancelled before the lease runs out. Every write after the claim (renewal, sent,
+  failed) is fenced by the claim (`claimed_by` and the `attempts` count the claim set): one
+  that matches nothing is logged, never applied. A send hanging past `send_timeout`
+  (OUTBOX_SEND_TIMEOUT) is cut and retried later.
+- Per recipient: at most one send in flight per (kind, recipient) in a process, in the order
+  the rows were queued; a recipient with a row on its way out is not claimed for again. Rows
+  wait for their chat's turn without holding one of the `concurrency` (OUTBOX_CONCURRENCY)
+  slots, and the loop keeps claiming as slots free up, so a chat that hangs holds one slot and
+  delays no other chat's messages.
 - Stopping (`stop()`, SIGTERM) lets messages already on the wire finish and be recorded.
   A dispatcher killed mid-delivery leaves its rows "sending"; once the lease expires another
   dispatcher claims them again. The window between the remote side accepting a message and our

@@ -9,21 +9,26 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy import select, update
 
 from ..db import Database
 from ..logging import mask_pii
+from ._claims import Recipient, claim_rows, due_rows, held_by
 from ._model import GiveUp, OutboxMessage, OutboxStatus, RetryLater, Sender, utcnow
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class ClaimLost(Exception):
+    """This dispatcher no longer holds the row it is sending (internal)."""
 
 
 class Dispatcher:
@@ -39,6 +44,7 @@ class Dispatcher:
         max_delay: float = 900.0,
         max_attempts: int = 25,
         poll_seconds: float = 1.0,
+        send_timeout: float = 300.0,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -46,12 +52,20 @@ class Dispatcher:
         self.lease = timedelta(seconds=lease_seconds)
         self.batch, self.concurrency = batch, concurrency
         self.base_delay, self.max_delay, self.max_attempts = base_delay, max_delay, max_attempts
-        self.poll_seconds = poll_seconds
+        self.poll_seconds, self.send_timeout = poll_seconds, send_timeout
         self.now = now
         self.senders: dict[str, Sender] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Future[Any]] = set()
+        # Claimed rows on their way out (queued or sending), each in a task of its own, and
+        # how many of them each recipient has: a recipient with one here is not claimed for
+        # again, and its rows here go one after another (in order, never two at once).
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._busy: dict[Recipient, int] = {}
+        self._turns: dict[Recipient, asyncio.Lock] = {}
+        # Recipients the remote side asked us to leave alone (retry_after), until when.
+        self._held: dict[Recipient, datetime] = {}
+        self._slots = asyncio.Semaphore(concurrency)
         self.delivered = 0
         self.failed = 0
 
@@ -66,6 +80,7 @@ class Dispatcher:
             max_attempts=settings.outbox_max_attempts,
             poll_seconds=settings.outbox_poll_seconds,
             concurrency=settings.outbox_concurrency,
+            send_timeout=settings.outbox_send_timeout,
         )
 
     def register(self, kind: str, sender: Sender) -> None:
@@ -94,14 +109,16 @@ class Dispatcher:
             self._task = None
         if self._inflight:
             _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)
-            for batch in pending:
-                batch.cancel()
+            for task in pending:
+                task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def run_forever(self) -> None:
+        """Keep claiming while there is room; each row goes out in a task of its own, so a chat
+        that hangs holds one slot, not the rows of every other chat behind it."""
         while True:
             try:
-                handled = await self.run_once()
+                handled = await self._fill()
             except Exception:  # the database blinked; keep the loop alive and try again
                 log.exception("outbox: dispatch round failed")
                 handled = 0
@@ -109,30 +126,53 @@ class Dispatcher:
                 continue  # there may be more due rows: go again without sleeping
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
             # lands as the wait ends, and then stop() waits for this loop forever (seen as a
-            # test teardown stalled with the loop idle).
+            # test teardown stalled with the loop idle). A finished delivery wakes us too.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
             self._wake.clear()
 
+    async def _fill(self) -> int:
+        room = max(self.batch, self.concurrency) - len(self._inflight)
+        if room <= 0:
+            return 0
+        claimed = await self._claim(limit=min(self.batch, room))
+        for message in claimed:
+            self._spawn(message)
+        return len(claimed)
+
     async def run_once(self) -> int:
         """Claim the due rows (up to `batch`) and deliver them; the number handled."""
         claimed = await self._claim()
-        if not claimed:
-            return 0
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(message: OutboxMessage) -> None:
-            async with gate:
-                await self._deliver(message)
-
-        # Shielded: stopping the loop lets messages already on the wire finish and be recorded
-        # (a cancelled request may still have reached the chat; cancelling it would send twice).
-        batch = asyncio.ensure_future(asyncio.gather(*(one(m) for m in claimed)))
-        self._inflight.add(batch)
-        batch.add_done_callback(self._inflight.discard)
-        await asyncio.shield(batch)
+        if claimed:
+            # asyncio.wait, not gather: a cancelled caller must not cancel sends on the wire
+            # (a cancelled request may still have reached the chat; cancelling would send twice).
+            await asyncio.wait([self._spawn(m) for m in claimed])
         return len(claimed)
+
+    def _spawn(self, message: OutboxMessage) -> asyncio.Task[None]:
+        key = (message.kind, message.recipient)
+        self._busy[key] = self._busy.get(key, 0) + 1
+        task = asyncio.create_task(self._deliver_in_turn(message), name=f"outbox-{message.id}")
+        self._inflight.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._inflight.discard(task)
+            self._busy[key] -= 1
+            if not self._busy[key]:  # nothing of this chat is left here
+                del self._busy[key]
+                self._turns.pop(key, None)  # absent when cancelled before it ever ran
+                self._held.pop(key, None)
+            self._wake.set()  # a slot is free: look for more
+
+        task.add_done_callback(done)
+        return task
+
+    async def _deliver_in_turn(self, message: OutboxMessage) -> None:
+        # The recipient's turn first, then a slot: rows waiting for their chat hold no slot.
+        turn = self._turns.setdefault((message.kind, message.recipient), asyncio.Lock())
+        async with turn, self._slots:
+            await self._deliver(message)
 
     async def drain(self, *, timeout: float = 30.0) -> None:
         """Deliver until nothing is due (tests and `outbox run --once`)."""
@@ -146,60 +186,25 @@ class Dispatcher:
             return False
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         async with self.db.session() as session:
-            found = await session.execute(select(table.c.id).where(self._due(self.now())).limit(1))
+            due = due_rows(list(self.senders), self.now())
+            found = await session.execute(select(table.c.id).where(due).limit(1))
             return found.first() is not None
 
     # -- claiming --------------------------------------------------------------------------
 
-    def _due(self, now: datetime) -> Any:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        kinds = list(self.senders)
-        return and_(
-            table.c.kind.in_(kinds),
-            or_(
-                and_(table.c.status == OutboxStatus.PENDING, table.c.next_attempt_at <= now),
-                # A dispatcher that died mid-delivery: its lease ran out.
-                and_(table.c.status == OutboxStatus.SENDING, table.c.lease_until < now),
-            ),
-        )
-
-    async def _claim(self) -> list[OutboxMessage]:
+    async def _claim(self, limit: int | None = None) -> list[OutboxMessage]:
         if not self.senders:
             return []
-        rows = await self.db.run_sync(self._claim_rows)
-        return [OutboxMessage.model_validate(dict(r._mapping)) for r in rows]
-
-    def _claim_rows(self, conn: Connection) -> Sequence[Row[Any]]:
-        """One statement: the due rows' ids picked and claimed. PostgreSQL skips rows another
-        dispatcher holds locked; SQLite has one writer at a time, so the UPDATE sees the rows
-        as they are and a row another dispatcher took first is simply no longer due."""
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        now = self.now()
-        picked = (
-            select(table.c.id)
-            .where(self._due(now))
-            .order_by(table.c.next_attempt_at)
-            .limit(self.batch)
+        claim = partial(
+            claim_rows,
+            owner=self.owner,
+            kinds=list(self.senders),
+            now=self.now(),
+            lease=self.lease,
+            limit=limit or self.batch,
+            busy=list(self._busy),
         )
-        if conn.dialect.name == "postgresql":
-            # The locking subquery alone: with the due condition repeated outside it,
-            # PostgreSQL claimed a row the LIMITed subquery had not picked (caught by
-            # test_retry_after_is_honoured_for_the_whole_recipient).
-            chosen = table.c.id.in_(picked.with_for_update(skip_locked=True))
-        else:
-            chosen = and_(table.c.id.in_(picked), self._due(now))
-        claim = (
-            update(table)
-            .where(chosen)
-            .values(
-                status=OutboxStatus.SENDING.value,
-                claimed_by=self.owner,
-                lease_until=now + self.lease,
-                attempts=table.c.attempts + 1,
-            )
-            .returning(*table.c)
-        )
-        return conn.execute(claim).all()
+        return await self.db.run_sync(claim)
 
     # -- delivering ------------------------------------------------------------------------
 
@@ -207,10 +212,24 @@ class Dispatcher:
         sender = self.senders.get(message.kind)
         if not self._fresh(message) and not await self._renew_lease(message):
             return  # our claim ran out while the row queued here, and another dispatcher took it
+        held = self._held.get((message.kind, message.recipient))
+        if held is not None and held > self.now():
+            # An earlier row to this chat was told to wait (retry_after): this one waits too
+            # rather than asking again at once, and the claim does not count as an attempt.
+            await self._release(message, held)
+            return
         try:
             if sender is None:
                 raise RetryLater(f"no sender for kind {message.kind!r} in this process")
-            result = await sender(message)
+            result = await self._send_holding_claim(sender, message)
+        except ClaimLost as exc:
+            log.warning(
+                "outbox: %s #%s to %s stopped: %s",
+                message.kind,
+                message.id,
+                mask_pii(message.recipient),
+                exc,
+            )
         except GiveUp as exc:
             await self._finish_failed(message, str(exc), dead=True)
         except RetryLater as exc:
@@ -226,6 +245,45 @@ class Dispatcher:
         else:
             await self._finish_sent(message, result)
 
+    async def _send_holding_claim(
+        self, sender: Sender, message: OutboxMessage
+    ) -> dict[str, Any] | None:
+        """`sender(message)`, with the lease renewed every third of a lease while it runs: a
+        send (a Bot API call sleeping through 429s) may take longer than a lease, and another
+        dispatcher must not claim the row meanwhile. If the claim cannot be kept (the row was
+        taken over, or the database is unreachable until the lease nearly ends) the send is
+        cancelled before the lease runs out, so it never overlaps another dispatcher's send.
+        `send_timeout` bounds a send that hangs: it is cut and retried later."""
+        loop = asyncio.get_running_loop()
+        beat = self.lease.total_seconds() / 3
+        deadline = loop.time() + self.send_timeout
+        send = asyncio.ensure_future(sender(message))
+        try:
+            while True:
+                await asyncio.wait({send}, timeout=max(0.0, min(beat, deadline - loop.time())))
+                if send.done():
+                    return send.result()
+                if loop.time() >= deadline:
+                    raise RetryLater(f"发送超时（{self.send_timeout:.0f} 秒）")
+                await self._keep_claim(message)
+        finally:
+            if not send.done():
+                send.cancel()
+                await asyncio.wait({send})
+
+    async def _keep_claim(self, message: OutboxMessage) -> None:
+        """Renew the lease, or raise `ClaimLost` when the send must stop."""
+        try:
+            renewed = await self._renew_lease(message)
+        except Exception as exc:  # the database blinked: go on while the lease still holds
+            left = (message.lease_until or self.now()) - self.now()
+            if left > self.lease / 3:
+                log.info("outbox: could not renew the lease of #%s: %s", message.id, exc)
+                return
+            raise ClaimLost("the lease could not be renewed before it ran out") from exc
+        if not renewed:
+            raise ClaimLost("another dispatcher took the row over")
+
     def _fresh(self, message: OutboxMessage) -> bool:
         """Claimed moments ago (under a tenth of the lease): nobody else can have taken the row,
         and its send starts with nine tenths of a lease ahead, so renewing would only cost a
@@ -234,29 +292,36 @@ class Dispatcher:
         return lease_until is not None and lease_until - self.now() >= self.lease * 0.9
 
     async def _renew_lease(self, message: OutboxMessage) -> bool:
-        """Restart the lease as the send begins. A claimed row may wait behind the concurrency
-        gate and a chat's rate limit longer than its lease; without this, another dispatcher
-        could claim it meanwhile and both would send it."""
+        """Restart the lease (as a queued send begins, and while it runs). A claimed row may
+        wait behind the concurrency gate and a chat's rate limit longer than its lease;
+        without this, another dispatcher could claim it meanwhile and both would send it."""
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        until = self.now() + self.lease
         async with self.db.transaction() as session:
             renewed = await session.execute(
-                update(table).where(self._mine(message)).values(lease_until=self.now() + self.lease)
+                update(table).where(held_by(message, self.owner)).values(lease_until=until)
             )
+        if renewed.rowcount:  # type: ignore[attr-defined]
+            message.lease_until = until
         return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
-    def _mine(self, message: OutboxMessage) -> Any:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        return and_(
-            table.c.id == message.id,
-            table.c.claimed_by == self.owner,
-            table.c.status == OutboxStatus.SENDING,
-        )
+    def _fenced(self, message: OutboxMessage, outcome: str, rowcount: int) -> None:
+        if not rowcount:
+            log.warning(
+                "outbox: %s #%s to %s %s, but its claim had passed on; outcome not recorded",
+                message.kind,
+                message.id,
+                mask_pii(message.recipient),
+                outcome,
+            )
 
     async def _finish_sent(self, message: OutboxMessage, result: dict[str, Any] | None) -> None:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        # Fenced by the claim, not by the clock: a lease that ran out a moment ago with nobody
+        # having claimed the row since still marks it sent (marking nothing would send twice).
         sent = (
             update(table)
-            .where(self._mine(message))
+            .where(held_by(message, self.owner))
             .values(
                 status=OutboxStatus.SENT.value,
                 sent_at=self.now(),
@@ -267,8 +332,24 @@ class Dispatcher:
                 last_error="",
             )
         )
-        await self.db.run_sync(lambda conn: conn.execute(sent))
+        marked = await self.db.run_sync(lambda conn: conn.execute(sent).rowcount)
+        self._fenced(message, "was sent", marked)
         self.delivered += 1
+
+    async def _release(self, message: OutboxMessage, when: datetime) -> None:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(table)
+                .where(held_by(message, self.owner))
+                .values(
+                    status=OutboxStatus.PENDING.value,
+                    next_attempt_at=when,
+                    attempts=table.c.attempts - 1,
+                    claimed_by=None,
+                    lease_until=None,
+                )
+            )
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try: full jitter over an exponential ceiling."""
@@ -297,10 +378,12 @@ class Dispatcher:
             message.attempts,
             mask_pii(error),
         )
+        if retry_after is not None and not dead:
+            self._held[(message.kind, message.recipient)] = when
         async with self.db.transaction() as session:
-            await session.execute(
+            recorded = await session.execute(
                 update(table)
-                .where(self._mine(message))
+                .where(held_by(message, self.owner))
                 .values(
                     status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
                     next_attempt_at=when,
@@ -321,3 +404,4 @@ class Dispatcher:
                     )
                     .values(next_attempt_at=when)
                 )
+        self._fenced(message, "failed", recorded.rowcount)  # type: ignore[attr-defined]

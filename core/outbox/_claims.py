@@ -1,0 +1,89 @@
+"""The outbox rows a dispatcher may take, and the statement that takes them.
+
+A claim sets `claimed_by`, a lease (`lease_until`) and adds one to `attempts`; that count is
+the claim's fencing token (`held_by`): whatever a dispatcher writes about a row afterwards
+(lease renewed, sent, failed) only lands while the row is still under that same claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, not_, or_, select, update
+from sqlalchemy.engine import Connection
+
+from ._model import OutboxMessage, OutboxStatus
+
+TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+Recipient = tuple[str, str]  # (kind, recipient): one chat on one channel
+
+
+def due_rows(kinds: Sequence[str], now: datetime) -> Any:
+    """Rows of these kinds that are waiting, or whose claim ran out (a dispatcher died)."""
+    return and_(
+        TABLE.c.kind.in_(kinds),
+        or_(
+            and_(TABLE.c.status == OutboxStatus.PENDING, TABLE.c.next_attempt_at <= now),
+            and_(TABLE.c.status == OutboxStatus.SENDING, TABLE.c.lease_until < now),
+        ),
+    )
+
+
+def held_by(message: OutboxMessage, owner: str) -> Any:
+    """The row as this claim left it: a row claimed again since (even by the same dispatcher)
+    has one more attempt and no longer matches."""
+    return and_(
+        TABLE.c.id == message.id,
+        TABLE.c.claimed_by == owner,
+        TABLE.c.status == OutboxStatus.SENDING,
+        TABLE.c.attempts == message.attempts,
+    )
+
+
+def claim_rows(
+    conn: Connection,
+    *,
+    owner: str,
+    kinds: Sequence[str],
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    busy: Sequence[Recipient] = (),
+) -> list[OutboxMessage]:
+    """One statement: up to `limit` due rows picked and claimed, oldest first, none to a
+    recipient in `busy` (its rows wait their turn behind the one already on its way out).
+
+    PostgreSQL skips rows another dispatcher holds locked; SQLite has one writer at a time, so
+    the UPDATE sees the rows as they are and a row another dispatcher took first is simply no
+    longer due."""
+    due = due_rows(kinds, now)
+    if busy:
+        mine = (and_(TABLE.c.kind == kind, TABLE.c.recipient == to) for kind, to in busy)
+        due = and_(due, not_(or_(*mine)))
+    picked = select(TABLE.c.id).where(due).order_by(TABLE.c.next_attempt_at, TABLE.c.id)
+    picked = picked.limit(limit)
+    if conn.dialect.name == "postgresql":
+        # The locking subquery alone: with the due condition repeated outside it,
+        # PostgreSQL claimed a row the LIMITed subquery had not picked (caught by
+        # test_retry_after_is_honoured_for_the_whole_recipient).
+        chosen = TABLE.c.id.in_(picked.with_for_update(skip_locked=True))
+    else:
+        chosen = and_(TABLE.c.id.in_(picked), due_rows(kinds, now))
+    claim = (
+        update(TABLE)
+        .where(chosen)
+        .values(
+            status=OutboxStatus.SENDING.value,
+            claimed_by=owner,
+            lease_until=now + lease,
+            attempts=TABLE.c.attempts + 1,
+        )
+        .returning(*TABLE.c)
+    )
+    rows = [OutboxMessage.model_validate(dict(r._mapping)) for r in conn.execute(claim)]
+    # In the order they were queued: rows to one chat take their turns in that order
+    # (RETURNING promises no order).
+    return sorted(rows, key=lambda m: m.id or 0)
