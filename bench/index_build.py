@@ -3,7 +3,7 @@
     .venv/bin/python bench/index_build.py                # 200,000 and 1,000,000 stations
 
 Each size runs in its own child process (so memory is not inherited from the previous one) that
-imports the server's modules (core.app, locations; what a `yizhan serve` process holds), makes the
+imports the server's modules (yizhan.app, locations; what a `yizhan serve` process holds), makes the
 synthetic stations and keeps them as the server does (`StationColumns`, the records dropped),
 then builds the index. It reports the build time (median of 3) and the resident set size
 (VmRSS, and the peak VmHWM) after imports, after the stations, after the index. The baseline
@@ -34,9 +34,9 @@ def rss_mb() -> tuple[float, float]:
 
 def child(size: int) -> None:
     sys.path[:0] = [str(HERE.parent), str(HERE)]
-    import core.app  # noqa: F401  (the server's import footprint)
     from synth import iter_stations
 
+    import yizhan.app  # noqa: F401  (the server's import footprint)
     from locations import StationColumns, StationIndex
 
     after_imports = rss_mb()[0]

@@ -5,7 +5,7 @@
     .venv/bin/python bench/webhook.py --database-url postgresql://postgres@127.0.0.1/test \\
         --redis-url redis://127.0.0.1:6379/0
 
-Three processes on loopback: the real app (`core.app.create_app`, every surface, the outbox
+Three processes on loopback: the real app (`yizhan.app.create_app`, every surface, the outbox
 dispatcher running) with N synthetic stations, a bare aiohttp server whose one handler returns a
 body of exactly the webhook's answer size, and a minimal fake Bot API that the outbox delivers
 to. This process is the load generator: for each concurrency level it sends the same number of
@@ -86,14 +86,15 @@ def serve_app(port: int, stations: int) -> None:
     import logging
 
     from aiohttp import web
-    from core.app import create_app
     from synth import stations as synth_stations
 
-    from core import Services, get_settings
+    from core import get_settings
     from locations import StationColumns, StationIndex
+    from yizhan.app import create_app
+    from yizhan.wiring import build_services
 
     logging.basicConfig(level=logging.WARNING)
-    context = Services.from_settings(get_settings())
+    context = build_services(get_settings())
     app = create_app(context)
 
     async def inject(app: web.Application) -> None:

@@ -13,7 +13,6 @@ from aiohttp import web
 import core.http
 from core.http import MAX_JSON_DEPTH, Problem, parse_json
 from handlers import SERVICES_KEY, Services
-from membership import add_staff
 from tests.conftest import AppClient
 from tests.fakes.wechat import FakeWeChat
 from tests.unions import load_unions
@@ -55,7 +54,7 @@ async def test_deep_json_is_refused_on_every_body_reader(
 ) -> None:
     services = wechat_client.app[SERVICES_KEY]
     await load_unions(services)
-    _staff, staff_token = await add_staff(services.db, "王芳", ["HH-XC"])
+    _staff, staff_token = await services.directory.add_staff("王芳", ["HH-XC"])
     worker = await _login(wechat_client, fake_wechat)
     targets = [
         ("/api/v1/auth/login", {}),  # no sign-in needed
