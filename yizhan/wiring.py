@@ -69,7 +69,7 @@ def build_services(
         on_changed=closed_listener(closed_reports),
     )
     # Migrations that encrypt existing rows use this process's key, the one the app reads them
-    # with (not whatever the environment says). Lazy: no key is derived without rows to encrypt.
+    # with (not whatever the environment says).
     db.migration_attributes.setdefault("pii_cipher", lambda: cipher)
     http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
     services = Services(
