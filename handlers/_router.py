@@ -9,9 +9,9 @@ service codes a text asked for). A filter also says which message shapes it can 
 flattens the tree, once per shape, into the list of handlers such a message could reach, and a
 message walks only that list.
 
-Handlers declare what they need by parameter name: `message`, `state`, `finder`, `store`,
-`clock`, `context`, `t` (the translator for the user's language), anything a filter returned, and
-any component registered with `handlers.provide` or put in `AppContext.components`.
+Handlers declare what they need by parameter name: `message`, `state`, `t` (the translator for
+the user's language), anything a filter returned, every field of `handlers.Services` (`finder`,
+`store`, `clock`, `referrals`, …) and whatever a `Conversation` was given as `extra`.
 A handler with `**kwargs` receives everything.
 """
 
