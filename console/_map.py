@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import numpy as np
+import orjson
 from aiohttp import web
 from sqlalchemy import select
 
@@ -41,7 +42,6 @@ from ._scope import Scope, scope_of
 MAX_MARKERS = 2000
 _SCAN_LIMIT = 40_000  # stations of a view looked at for the scope before giving up
 _BOUNDARY_TTL_S = 60.0
-_boundaries: dict[int, tuple[float, list[Boundary]]] = {}  # per Services: (read at, rows)
 
 
 class _NoScope(Exception):
@@ -129,14 +129,35 @@ async def stations_json(request: web.Request) -> web.Response:
     return json_response({"stations": markers, "left_out": left})
 
 
-async def _boundary_rows(services: Services) -> list[Boundary]:
-    cached = _boundaries.get(id(services))
+_features: dict[tuple[int, str], tuple[float, list[tuple[Boundary, dict[str, Any]]]]] = {}
+
+
+async def _boundary_features(services: Services) -> list[tuple[Boundary, dict[str, Any]]]:
+    """Every imported boundary with its GeoJSON feature in the tiles' system, converted once
+    a minute at most (boundaries change only with `yizhan regions import`)."""
+    coord = _coord(services)
+    key = (id(services), coord.value)
+    cached = _features.get(key)
     if cached is not None and time.monotonic() - cached[0] < _BOUNDARY_TTL_S:
         return cached[1]
     async with services.db.session() as session:
         rows = list((await session.execute(select(Boundary))).scalars())
-    _boundaries[id(services)] = (time.monotonic(), rows)
-    return rows
+    features = [(b, _feature(b, coord)) for b in rows]
+    _features[key] = (time.monotonic(), features)
+    return features
+
+
+def _feature(b: Boundary, coord: CoordSystem) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "properties": {"name": b.name, "level": b.level},
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [
+                [[_lnglat(v, coord) for v in ring] for ring in polygon] for polygon in b.polygons
+            ],
+        },
+    }
 
 
 async def boundaries_json(request: web.Request) -> web.Response:
@@ -144,12 +165,10 @@ async def boundaries_json(request: web.Request) -> web.Response:
         scope = await _scope(request)
     except _NoScope:
         return json_response({"error": "请先登录"}, status=401)
-    services = services_of(request)
-    coord = _coord(services)
-    rows = await _boundary_rows(services)
-    names = {b.adcode: b.name for b in rows}
+    features = await _boundary_features(services_of(request))
+    names = {b.adcode: b.name for b, _f in features}
     wanted = []
-    for b in rows:
+    for b, feature in features:
         if scope.areas is None:
             keep = b.level == "league"
         else:
@@ -160,22 +179,12 @@ async def boundaries_json(request: web.Request) -> web.Response:
                 for lg, ct in scope.areas
             )
         if keep:
-            wanted.append(b)
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"name": b.name, "level": b.level},
-            "geometry": {
-                "type": "MultiPolygon",
-                "coordinates": [
-                    [[_lnglat(v, coord) for v in ring] for ring in polygon]
-                    for polygon in b.polygons
-                ],
-            },
-        }
-        for b in wanted
-    ]
-    return json_response({"type": "FeatureCollection", "features": features})
+            wanted.append(feature)
+    return web.Response(
+        body=orjson.dumps({"type": "FeatureCollection", "features": wanted}),
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 def _lnglat(vertex: list[float], coord: CoordSystem) -> list[float]:
@@ -189,10 +198,26 @@ async def gaps_json(request: web.Request) -> web.Response:
     except _NoScope:
         return json_response({"error": "请先登录"}, status=401)
     services = services_of(request)
+    leagues = () if scope.areas is None else tuple(sorted({lg for lg, _ct in scope.areas}))
+    return web.Response(
+        body=_gaps_body(services, leagues), content_type="application/json", charset="utf-8"
+    )
+
+
+_gap_cache: dict[tuple[int, tuple[str, ...]], tuple[object, bytes]] = {}
+
+
+def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
+    """The gaps of the current index as JSON (computed once per index and set of leagues:
+    a reload makes a new index)."""
+    key = (id(services), leagues)
+    index = services.finder.index
+    cached = _gap_cache.get(key)
+    if cached is not None and cached[0] is index:
+        return cached[1]
     coord = _coord(services)
-    leagues = () if scope.areas is None else tuple({lg for lg, _ct in scope.areas})
-    gaps = await gaps_for(services, leagues)
-    return json_response(
+    gaps = coverage_gaps(index.stations.lat, index.stations.lng, leagues=leagues)
+    body = orjson.dumps(
         {
             "gaps": [
                 {
@@ -204,18 +229,5 @@ async def gaps_json(request: web.Request) -> web.Response:
             ]
         }
     )
-
-
-_gap_cache: dict[tuple[int, tuple[str, ...]], tuple[object, list[Any]]] = {}
-
-
-async def gaps_for(services: Services, leagues: tuple[str, ...]) -> list[Any]:
-    """Gaps for the current index (computed once per index and set of leagues)."""
-    key = (id(services), tuple(sorted(leagues)))
-    index = services.finder.index
-    cached = _gap_cache.get(key)
-    if cached is not None and cached[0] is index:
-        return cached[1]
-    gaps = coverage_gaps(index.stations.lat, index.stations.lng, leagues=leagues)
-    _gap_cache[key] = (index, gaps)
-    return gaps
+    _gap_cache[key] = (index, body)
+    return body

@@ -14,6 +14,7 @@
   }
   var markers = L.layerGroup().addTo(map);
   var fitted = false;
+  var fitToStations = !el.dataset.boundaries;
 
   function say(text) { if (note) { note.textContent = text; } }
   function get(url) {
@@ -39,13 +40,15 @@
       points.push(s.at);
     });
     el.dataset.markers = String(data.stations.length);
-    if (!fitted && points.length) {
+    if (!fitted && fitToStations && points.length) {
       fitted = true;
-      map.fitBounds(L.latLngBounds(points).pad(0.2), { maxZoom: 15 });
+      if (points.length === 1) { map.setView(points[0], 15, { animate: false }); }
+      else { map.fitBounds(L.latLngBounds(points).pad(0.2), { maxZoom: 15, animate: false }); }
     }
     say(data.left_out ? "地图上显示了 " + data.stations.length + " 个驿站，放大地图可以看到其余 " +
       data.left_out + " 个。" : "地图上显示了 " + data.stations.length + " 个驿站。");
   }
+  function noOutlines() { fitToStations = true; loadStations(); }
   function loadStations() {
     var url = el.dataset.points;
     if (!url) { return; }
@@ -61,8 +64,8 @@
       var layer = L.geoJSON(fc, { style: { color: "#0b5cad", weight: 2, fill: false }, interactive: false });
       layer.addTo(map);
       el.dataset.boundaryCount = String(fc.features.length);
-      if (fc.features.length && !fitted) { fitted = true; map.fitBounds(layer.getBounds()); }
-    }).catch(function () { /* the map is still useful without outlines */ });
+      if (fc.features.length) { map.fitBounds(layer.getBounds()); } else { noOutlines(); }
+    }).catch(noOutlines);
   }
   if (el.dataset.gaps) {
     get(el.dataset.gaps).then(function (data) {
@@ -86,5 +89,5 @@
   });
   if (el.dataset.points && el.dataset.points.indexOf("?") >= 0) { loadStations(); }
   else if (!el.dataset.boundaries) { loadStations(); }
-  else { setTimeout(loadStations, 300); }
+  /* with boundaries: the view fits them first, and its moveend loads the stations */
 })();
