@@ -65,7 +65,12 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """Per-chat and overall buckets (in this process; Telegram's own 429s cover the rest)."""
+    """Per-chat and overall buckets (in this process; Telegram's own 429s cover the rest).
+
+    Each is sized so that no window breaks Telegram's limits, bursts included: a bucket of
+    rate r and burst b lets b + r·T calls through in T seconds. Overall 30 a second: 29/s with
+    a burst of 1. A group (a negative chat id) 20 a minute: (20 - burst)/60 a second. A private
+    chat about one a second, with `chat_burst` so a pin and its details go out together."""
 
     def __init__(
         self,
@@ -73,10 +78,12 @@ class RateLimiter:
         per_chat: float = 1.0,
         chat_burst: float = 3.0,
         overall: float = 30.0,
+        per_group_minute: float = 20.0,
         max_chats: int = 10_000,
     ) -> None:
         self.per_chat, self.chat_burst = per_chat, chat_burst
-        self.overall = TokenBucket(overall, overall)
+        self.per_group = max(per_group_minute - chat_burst, 1.0) / 60
+        self.overall = TokenBucket(max(overall - 1, 1.0), 1)
         self._chats: OrderedDict[str, TokenBucket] = OrderedDict()
         self._max_chats = max_chats
 
@@ -85,7 +92,8 @@ class RateLimiter:
         if chat_id is not None:
             bucket = self._chats.get(chat_id)
             if bucket is None:
-                bucket = self._chats[chat_id] = TokenBucket(self.per_chat, self.chat_burst)
+                rate = self.per_group if chat_id.startswith("-") else self.per_chat
+                bucket = self._chats[chat_id] = TokenBucket(rate, self.chat_burst)
                 if len(self._chats) > self._max_chats:  # forget the quietest chats
                     self._chats.popitem(last=False)
             else:

@@ -42,8 +42,10 @@ Guarantees
 - Per recipient: at most one send in flight per (kind, recipient) in a process, in the order
   the rows were queued; a recipient with a row on its way out is not claimed for again. Rows
   wait for their chat's turn without holding one of the `concurrency` (OUTBOX_CONCURRENCY)
-  slots, and the loop keeps claiming as slots free up, so a chat that hangs holds one slot and
-  delays no other chat's messages.
+  slots. Claims come in batches (up to `batch` rows, only for recipients with nothing on its
+  way out here) whenever the recipients ready for a slot fall short of the free slots or to
+  half a batch; only sends on the wire count against the slots, so a chat that hangs holds one
+  slot and delays no other chat's messages.
 - Stopping (`stop()`, SIGTERM) lets messages already on the wire finish and be recorded.
   A dispatcher killed mid-delivery leaves its rows "sending"; once the lease expires another
   dispatcher claims them again. The window between the remote side accepting a message and our

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, not_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from ._model import OutboxMessage, OutboxStatus
@@ -43,6 +43,34 @@ def held_by(message: OutboxMessage, owner: str) -> Any:
     )
 
 
+# `held_by` as one prebuilt statement for the hot path (a row marked sent): built once, so each
+# delivery only binds values instead of building and hashing a new expression.
+_HELD = and_(
+    TABLE.c.id == bindparam("held_id"),
+    TABLE.c.claimed_by == bindparam("held_owner"),
+    TABLE.c.status == OutboxStatus.SENDING.value,
+    TABLE.c.attempts == bindparam("held_attempts"),
+)
+MARK_SENT = (
+    update(TABLE)
+    .where(_HELD)
+    .values(
+        status=OutboxStatus.SENT.value,
+        sent_at=bindparam("mark_sent_at", type_=TABLE.c.sent_at.type),
+        result=bindparam("mark_result", type_=TABLE.c.result.type),
+        payload={},
+        claimed_by=None,
+        lease_until=None,
+        last_error="",
+    )
+)
+
+
+def held_params(message: OutboxMessage, owner: str) -> dict[str, Any]:
+    """The bound values of `_HELD` for this claim."""
+    return {"held_id": message.id, "held_owner": owner, "held_attempts": message.attempts}
+
+
 def claim_rows(
     conn: Connection,
     *,
@@ -61,8 +89,9 @@ def claim_rows(
     longer due."""
     due = due_rows(kinds, now)
     if busy:
-        mine = (and_(TABLE.c.kind == kind, TABLE.c.recipient == to) for kind, to in busy)
-        due = and_(due, not_(or_(*mine)))
+        # One expanding parameter, so the statement compiles once whatever the number of busy
+        # recipients (an OR of pairs was a new statement, compiled afresh, at every size).
+        due = and_(due, tuple_(TABLE.c.kind, TABLE.c.recipient).not_in(list(busy)))
     picked = select(TABLE.c.id).where(due).order_by(TABLE.c.next_attempt_at, TABLE.c.id)
     picked = picked.limit(limit)
     if conn.dialect.name == "postgresql":

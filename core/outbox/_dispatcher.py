@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from ..db import Database
 from ..logging import mask_pii
-from ._claims import Recipient, claim_rows, due_rows, held_by
+from ._claims import MARK_SENT, Recipient, claim_rows, due_rows, held_by, held_params
 from ._model import GiveUp, OutboxMessage, OutboxStatus, RetryLater, Sender, utcnow
 
 if TYPE_CHECKING:
@@ -66,6 +66,13 @@ class Dispatcher:
         # Recipients the remote side asked us to leave alone (retry_after), until when.
         self._held: dict[Recipient, datetime] = {}
         self._slots = asyncio.Semaphore(concurrency)
+        # Sends actually on the wire (holding a slot); the claim counts these, not rows waiting
+        # for their chat's turn, so a chat that hangs costs one slot and nothing more.
+        self._on_wire = 0
+        # The last claim found as many rows as it asked for: there may be more, so a finished
+        # delivery that leaves the ready queue low claims again at once. Otherwise the next
+        # claim waits for `wake()` (an enqueue here) or the poll.
+        self._more = False
         self.delivered = 0
         self.failed = 0
 
@@ -122,7 +129,7 @@ class Dispatcher:
             except Exception:  # the database blinked; keep the loop alive and try again
                 log.exception("outbox: dispatch round failed")
                 handled = 0
-            if handled:
+            if handled and self._more:
                 continue  # there may be more due rows: go again without sleeping
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
             # lands as the wait ends, and then stop() waits for this loop forever (seen as a
@@ -132,11 +139,25 @@ class Dispatcher:
                     await self._wake.wait()
             self._wake.clear()
 
-    async def _fill(self) -> int:
-        room = max(self.batch, self.concurrency) - len(self._inflight)
-        if room <= 0:
+    def _claim_size(self) -> int:
+        """How many rows to claim now (0: not yet). Rows are claimed in batches, only for
+        recipients with nothing here (`claim_rows` skips busy ones), and only sends on the
+        wire are counted against the slots: recipients whose first row waits for a slot are
+        the ready queue. It is refilled when it runs short of the free slots or falls to half
+        a batch, so a claim brings about `batch` rows, not one per finished delivery (one
+        claim per delivery cost ~4x the CPU of the delivery itself)."""
+        free = self.concurrency - self._on_wire
+        ready = len(self._busy) - self._on_wire  # recipients waiting for a slot
+        if ready >= free and ready > self.batch // 2:
             return 0
-        claimed = await self._claim(limit=min(self.batch, room))
+        return self.batch
+
+    async def _fill(self) -> int:
+        limit = self._claim_size()
+        if not limit:
+            return 0
+        claimed = await self._claim(limit=limit)
+        self._more = len(claimed) >= limit
         for message in claimed:
             self._spawn(message)
         return len(claimed)
@@ -163,7 +184,8 @@ class Dispatcher:
                 del self._busy[key]
                 self._turns.pop(key, None)  # absent when cancelled before it ever ran
                 self._held.pop(key, None)
-            self._wake.set()  # a slot is free: look for more
+            if self._more and self._claim_size():  # more are due and the ready queue is low
+                self._wake.set()
 
         task.add_done_callback(done)
         return task
@@ -172,7 +194,11 @@ class Dispatcher:
         # The recipient's turn first, then a slot: rows waiting for their chat hold no slot.
         turn = self._turns.setdefault((message.kind, message.recipient), asyncio.Lock())
         async with turn, self._slots:
-            await self._deliver(message)
+            self._on_wire += 1
+            try:
+                await self._deliver(message)
+            finally:
+                self._on_wire -= 1
 
     async def drain(self, *, timeout: float = 30.0) -> None:
         """Deliver until nothing is due (tests and `outbox run --once`)."""
@@ -316,23 +342,15 @@ class Dispatcher:
             )
 
     async def _finish_sent(self, message: OutboxMessage, result: dict[str, Any] | None) -> None:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         # Fenced by the claim, not by the clock: a lease that ran out a moment ago with nobody
         # having claimed the row since still marks it sent (marking nothing would send twice).
-        sent = (
-            update(table)
-            .where(held_by(message, self.owner))
-            .values(
-                status=OutboxStatus.SENT.value,
-                sent_at=self.now(),
-                result=result,
-                payload={},
-                claimed_by=None,
-                lease_until=None,
-                last_error="",
-            )
-        )
-        marked = await self.db.run_sync(lambda conn: conn.execute(sent).rowcount)
+        # What went out is blanked in the same statement (see the package doc).
+        params = {
+            **held_params(message, self.owner),
+            "mark_sent_at": self.now(),
+            "mark_result": result,
+        }
+        marked = await self.db.run_sync(lambda conn: conn.execute(MARK_SENT, params).rowcount)
         self._fenced(message, "was sent", marked)
         self.delivered += 1
 
