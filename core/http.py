@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +25,8 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from .logging import REQUEST_ID
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "application/problem+json"
@@ -175,6 +179,45 @@ def _deeper_than(value: Any, limit: int) -> bool:
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id a proxy in front may hand in (Caddy, nginx `$request_id`); anything else is replaced,
+# so a client cannot write odd text into every log line of its request.
+_GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request an id for every log line written while it runs (`LOG_FORMAT=json`
+    puts it in `request_id`), answered back as `X-Request-ID`."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = given if _GOOD_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    token = REQUEST_ID.set(request_id)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        REQUEST_ID.reset(token)
+    if not response.prepared:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+@web.middleware
+async def body_timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read a request's body within `BODY_TIMEOUT` seconds before the handler runs (408 after),
+    so no handler, whichever way it reads (`read`, `json`, `post`), waits on a client that
+    trickles bytes. Multipart uploads are left to their handler (they stream)."""
+    if request.body_exists and not request.content_type.startswith("multipart/"):
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                await request.read()  # kept by aiohttp: the handler's read() gets these bytes
+        except TimeoutError:
+            raise Problem(408, "请求超时", "内容传得太慢，请检查网络后重新提交。") from None
+    return await handler(request)
 
 
 class HttpMetrics:
