@@ -208,16 +208,32 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 
 @web.middleware
 async def body_timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Read a request's body within `BODY_TIMEOUT` seconds before the handler runs (408 after),
-    so no handler, whichever way it reads (`read`, `json`, `post`), waits on a client that
-    trickles bytes. Multipart uploads are left to their handler (they stream)."""
-    if request.body_exists and not request.content_type.startswith("multipart/"):
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT):
-                await request.read()  # kept by aiohttp: the handler's read() gets these bytes
-        except TimeoutError:
-            raise Problem(408, "请求超时", "内容传得太慢，请检查网络后重新提交。") from None
-    return await handler(request)
+    """A request's body must have arrived within `BODY_TIMEOUT` seconds, whichever way its
+    handler reads it (`read`, `json`, `post`): a client still trickling bytes by then has its
+    handler cut off with 408, so no handler waits on it forever. The handler reads as usual
+    (nothing is read ahead, so `can_read_body` and streaming uploads are unchanged)."""
+    if not request.body_exists:
+        return await handler(request)
+    task = asyncio.current_task()
+    assert task is not None
+    cut = False
+
+    def deadline() -> None:
+        nonlocal cut
+        if not request.content.at_eof():  # bytes still missing (or never read: see below)
+            cut = True
+            task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(BODY_TIMEOUT, deadline)
+    try:
+        return await handler(request)
+    except asyncio.CancelledError:
+        if not cut:
+            raise
+        task.uncancel()
+        raise Problem(408, "请求超时", "内容传得太慢，请检查网络后重新提交。") from None
+    finally:
+        timer.cancel()
 
 
 class HttpMetrics:

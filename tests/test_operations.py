@@ -9,12 +9,14 @@ import io
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+import core.http
 from core import Settings
 from core.logging import configure_logging
 from handlers import SERVICES_KEY, Services
@@ -157,3 +159,74 @@ async def test_an_unreachable_database_is_one_line_and_exit_69(tmp_path: Path) -
     last = out.strip().splitlines()[-1]
     assert last.startswith("无法连接数据库 postgresql+asyncpg://yz:***@127.0.0.1:9/yizhan：")
     assert "hunter2" not in out and "Traceback" not in out
+
+
+async def test_a_webhook_body_that_trickles_in_is_cut_off_with_408(
+    fake_telegram: FakeTelegram,
+    backend: Callable[..., Services],
+    aiohttp_client: AiohttpClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(core.http, "BODY_TIMEOUT", 0.3)
+    client = await aiohttp_client(create_app(backend(**telegram_settings(fake_telegram))))
+
+    async def trickle():  # type: ignore[no-untyped-def]
+        yield b'{"update_id": 1,'
+        await asyncio.sleep(1.5)
+        yield b' "message": null}'
+
+    resp = await client.post("/telegram/webhook", data=trickle(), headers=WEBHOOK_HEADERS)
+    assert resp.status == 408 and (await resp.json())["title"] == "请求超时"
+    # A whole body in time is unaffected, and so is a later request on the same app.
+    ok = await client.post("/telegram/webhook", json={"update_id": 2}, headers=WEBHOOK_HEADERS)
+    assert ok.status == 200
+
+
+async def test_serve_closes_a_connection_whose_headers_never_finish(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _clean_env(tmp_path, HTTP_IDLE_TIMEOUT="1", PORT=str(port))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "yizhan",
+        "serve",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await _until_listening(port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # and nothing more
+        await writer.drain()
+        started = asyncio.get_running_loop().time()
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed by the server
+        assert asyncio.get_running_loop().time() - started < 5
+        writer.close()
+        # A normal request is served as usual.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert (await asyncio.wait_for(reader.read(), 10)).startswith(b"HTTP/1.1 200")
+        writer.close()
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 20)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _until_listening(port: int, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                _r, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return
