@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.guard import AuthFailures
 from core.http import Problem
 from handlers import SERVICES_KEY
 from membership import StaffInfo, may_act
@@ -36,11 +37,15 @@ async def require_staff(request: web.Request) -> StaffInfo:
         raise _unauthorized("请在请求头 Authorization 中带上工作人员令牌（Bearer …）。")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("令牌格式不对，应为 “Authorization: Bearer 令牌”。")
+    # Wrong tokens are counted per client address; past the limit, 429 before any lookup.
+    failures = AuthFailures.of(request, "admin_token")
+    await failures.check()
     directory = request.app[SERVICES_KEY].directory
     staff = await directory.staff_for_token(token.strip())
     if staff is None:
         if await directory.token_expired(token.strip()):
             raise _unauthorized("令牌已过期，请向管理员索取新的令牌（yizhan staff token）。")
+        await failures.record()
         raise _unauthorized("令牌无效或已停用，请向管理员索取新的令牌。")
     request[_REQUEST_KEY] = staff
     return staff

@@ -21,7 +21,6 @@ from ._pages import CONSOLE, Console, console_middleware, setup_templates
 from ._queue import queue
 from ._session import Guard, Sessions
 from ._signin import login, logout, password_form, password_set
-from ._signin import login, logout
 from ._workbench import add_routes as add_workbench_routes
 
 STATIC = Path(__file__).parent / "static"

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +25,8 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from .logging import REQUEST_ID
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "application/problem+json"
@@ -175,6 +179,61 @@ def _deeper_than(value: Any, limit: int) -> bool:
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id a proxy in front may hand in (Caddy, nginx `$request_id`); anything else is replaced,
+# so a client cannot write odd text into every log line of its request.
+_GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request an id for every log line written while it runs (`LOG_FORMAT=json`
+    puts it in `request_id`), answered back as `X-Request-ID`."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = given if _GOOD_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    token = REQUEST_ID.set(request_id)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        REQUEST_ID.reset(token)
+    if not response.prepared:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+@web.middleware
+async def body_timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request's body must have arrived within `BODY_TIMEOUT` seconds, whichever way its
+    handler reads it (`read`, `json`, `post`): a client still trickling bytes by then has its
+    handler cut off with 408, so no handler waits on it forever. The handler reads as usual
+    (nothing is read ahead, so `can_read_body` and streaming uploads are unchanged)."""
+    if not request.body_exists:
+        return await handler(request)
+    task = asyncio.current_task()
+    assert task is not None
+    cut = False
+
+    def deadline() -> None:
+        nonlocal cut
+        if not request.content.at_eof():  # bytes still missing (or never read: see below)
+            cut = True
+            task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(BODY_TIMEOUT, deadline)
+    try:
+        return await handler(request)
+    except asyncio.CancelledError:
+        if not cut:
+            raise
+        task.uncancel()
+        raise Problem(408, "请求超时", "内容传得太慢，请检查网络后重新提交。") from None
+    finally:
+        timer.cancel()
 
 
 class HttpMetrics:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -99,6 +101,40 @@ class Settings(BaseSettings):
     geocoder_key: SecretStr | None = None
     geocoder_api_base: str | None = None  # e.g. http://127.0.0.1:9000 for a local fake
 
+    # Operations (issue 14): log format, /metrics access, guessing limits, slow clients.
+    log_format: str = "text"  # text | json (one JSON object per line, with request ids)
+    # Bearer token Prometheus must send to /metrics; unset: only direct local scrapes (a
+    # loopback peer with no proxy headers) get an answer, anyone else 404.
+    metrics_token: SecretStr | None = None
+    # Wrong admin tokens / webhook secrets / metrics tokens allowed per client address in a
+    # window before further attempts get 429 (0: no limit).
+    auth_fail_limit: int = 20
+    auth_fail_window_seconds: float = 600.0
+    # Seconds a connection may sit idle, or take to send a request's headers, before it is
+    # closed (slow-header clients); bodies have 30 s to arrive (core.http.BODY_TIMEOUT).
+    http_idle_timeout: float = 75.0
+
+    @field_validator("port")
+    @classmethod
+    def _port_range(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError("端口应在 1 到 65535 之间")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"应为 {' | '.join(LOG_LEVELS)} 之一")
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("应为 text 或 json")
+        return value.lower()
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_parse(cls, value: str) -> str:
@@ -124,3 +160,17 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def setting_problems(exc: ValidationError) -> list[str]:
+    """One line per bad setting, naming it as the environment spells it: `PORT="abc": …`.
+    A secret's value is never shown."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        field = Settings.model_fields.get(name.lower())
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        given = "" if secret or "input" not in error else f"={str(error['input'])[:60]!r}"
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"设置有误：{name}{given}：{reason}")
+    return lines

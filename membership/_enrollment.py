@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 
 from sqlalchemy import or_, select
@@ -36,6 +36,9 @@ POLICY_VERSION = "2026-01"  # the version of the privacy notice a worker agrees 
 ID_POLICY_VERSION = "2026-01"
 PURPOSE = "用于办理工会入会、发放会员号和提供会员服务，不作他用。"
 ID_PURPOSE = "您所在的工会要求核验身份证号，仅用于核实会员身份。"
+
+
+_ANY_VALID_MOBILE = "13800000000"  # stands in for a phone not verified yet (`check`)
 
 
 @dataclass(slots=True)
@@ -175,6 +178,12 @@ class Enrollments:
                 return None
             view = await self._view(session, found[0])
         return EnrollResult(view, created=False, same_person=found[1])
+
+    async def check(self, app: Application) -> None:
+        """Raise `EnrollmentInvalid` with every problem `enroll(app)` would find, leaving out
+        the phone: a channel that verifies it with a one-time code (the mini-program) checks
+        the rest first, so a rejected form never spends the worker's code."""
+        await self._validate(replace(app, phone=_ANY_VALID_MOBILE))
 
     async def enroll(self, app: Application) -> EnrollResult:
         """Submit an application, or return the one this person already has.

@@ -7,12 +7,17 @@ outcome comes back as a subscribe message and through `GET /api/v1/membership/me
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from core.http import Problem, json_response
+from core.pii import PiiCipher, PiiError
+from core.store import Store, StoreError
 from handlers import SERVICES_KEY
 from locations import CoordSystem, nearest_seat, to_wgs84
 from membership import (
@@ -51,10 +56,11 @@ class EnrollmentIn(ResubmitIn):
     """A first enrollment: the corrected fields of a resubmission plus the verified phone."""
 
     phone_code: str = Field(
-        min_length=1,
+        default="",
         max_length=128,
         title="手机号授权 code",
-        description="`getPhoneNumber` 按钮返回的 code",
+        description="`getPhoneNumber` 按钮返回的 code。上次提交已验证过手机号、但因表单有误未成功时"
+        "（30 分钟内）可以不带，或带同一个 code：用已验证的手机号",
     )
 
 
@@ -158,6 +164,24 @@ def _check_policy(version: str) -> None:
         )
 
 
+async def _kept(store: Store, key: str) -> str | None:
+    try:
+        return await store.get(key)
+    except StoreError:
+        return None
+
+
+def _opened(cipher: PiiCipher, sealed: str | None) -> tuple[str, str]:
+    """The kept phone and the digest of the code it came from ("" when none or unreadable)."""
+    if not sealed:
+        return "", ""
+    try:
+        kept = json.loads(cipher.decrypt(sealed))
+        return str(kept["phone"]), str(kept["code"])
+    except (PiiError, ValueError, KeyError, TypeError):
+        return "", ""  # a rotated-away key, or junk: ask for a new tap
+
+
 def _application(user: MiniUser, body: EnrollmentIn | ResubmitIn, phone: str) -> Application:
     return Application(
         name=body.name,
@@ -175,16 +199,46 @@ def _application(user: MiniUser, body: EnrollmentIn | ResubmitIn, phone: str) ->
     )
 
 
+# A phone verified with a one-time code stays usable this long for the same worker's retry
+# (sealed with the PII key in the shared store), so a form rejected after the exchange does
+# not need a new tap on "获取手机号".
+PHONE_KEPT_SECONDS = 1800
+
+
 async def create(request: web.Request) -> web.Response:
     user = await require_user(request)
     body = await read_body(request, EnrollmentIn)
     _check_policy(body.consent_version)
-    enrollments = request.app[SERVICES_KEY].enrollments
-    phone = await phone_number(request, body.phone_code)
+    services = request.app[SERVICES_KEY]
+    enrollments = services.enrollments
+    try:
+        # Everything but the phone first: a rejected form must not spend the one-time code.
+        await enrollments.check(_application(user, body, ""))
+    except EnrollmentError as exc:
+        raise _problem(exc) from None
+    kept_key = f"mp:verified-phone:{user.openid}"
+    code_digest = hashlib.sha256(body.phone_code.encode()).hexdigest()
+    kept_phone, kept_code = _opened(services.cipher, await _kept(services.store, kept_key))
+    if kept_phone and (not body.phone_code or code_digest == kept_code):
+        phone = kept_phone  # verified on an earlier try that failed after the exchange
+    elif not body.phone_code:
+        raise Problem(
+            422,
+            "入会信息有误",
+            "请点“获取手机号”授权手机号。",
+            invalid_params=[{"name": "phone_code", "reason": "请点“获取手机号”授权手机号。"}],
+        )
+    else:
+        phone = await phone_number(request, body.phone_code)
+        sealed = services.cipher.encrypt(json.dumps({"phone": phone, "code": code_digest}))
+        with contextlib.suppress(StoreError):  # only the retry's convenience is lost
+            await services.store.set(kept_key, sealed, ttl=PHONE_KEPT_SECONDS)
     try:
         result = await enrollments.enroll(_application(user, body, phone))
     except EnrollmentError as exc:
         raise _problem(exc) from None
+    with contextlib.suppress(StoreError):
+        await services.store.delete(kept_key)  # used: a new enrollment needs a new tap
     out = {
         **membership_json(result.enrollment, private=result.same_person),
         "created": result.created,

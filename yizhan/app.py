@@ -11,16 +11,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import admin_api
 import console
 import miniprogram_api
 from bot import telegram, wechat
-from core.http import HttpMetrics, json_response, problem_middleware
+from core.guard import GUARD, AuthGuard
+from core.http import (
+    HttpMetrics,
+    body_timeout_middleware,
+    json_response,
+    problem_middleware,
+    request_id_middleware,
+)
 from core.proxies import trusted_proxy_middleware
 from handlers import SERVICES_KEY, Services
 
+from .observe import setup_metrics
 from .wiring import build_channels, register_senders
 
 
@@ -32,11 +39,18 @@ def create_app(services: Services) -> web.Application:
     )
     app[SERVICES_KEY] = services
     app.middlewares.insert(0, trusted_proxy_middleware(services.settings.trusted_proxies))
+    app.middlewares.insert(0, request_id_middleware)  # outermost: every log line has the id
+    app.middlewares.append(body_timeout_middleware)  # inside the problem middleware
+    app[GUARD] = AuthGuard(
+        services.store,
+        limit=services.settings.auth_fail_limit,
+        window=services.settings.auth_fail_window_seconds,
+    )
     channels = build_channels(services)
     register_senders(services, channels)
 
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_endpoint)
+    setup_metrics(app, services)  # after the senders: it counts their failures
     telegram.setup(app, channels.telegram)
     wechat.setup(app, services)
     miniprogram_api.setup(app, channels.wechat.mini)
@@ -66,10 +80,3 @@ async def healthz(request: web.Request) -> web.Response:
         "stations": len(services.finder.index),
     }
     return json_response(body, status=200 if db_ok and store_ok else 503)
-
-
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    registry = request.app[SERVICES_KEY].registry
-    response = web.Response(body=generate_latest(registry))
-    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
-    return response

@@ -4,14 +4,21 @@ added below by name."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 import membership
 import referrals
+from core.db import DatabaseError
 from core.logging import configure_logging
 from core.pii import PiiError, check_key_reads, generate_key, require_real_key
-from core.settings import get_settings
+from core.settings import Settings, get_settings, setting_problems
+from core.store import StoreError
 from handlers import Services
 from locations import load_demo_if_empty
 
@@ -29,10 +36,38 @@ PII_ROTATIONS = (
 )
 
 
+# Exit codes of a refused start (sysexits.h), so a service manager can tell a bad setting,
+# which no restart fixes (the unit file's RestartPreventExitStatus), from an outage.
+EXIT_CONFIG = 78
+EXIT_UNAVAILABLE = 69
+
+
 @click.group()
 def cli() -> None:
     """驿站通: find an open union rest station, join the union, ask for help."""
-    configure_logging(get_settings().log_level)
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level, fmt=settings.log_format)
+
+
+def _settings_or_exit() -> Settings:
+    """The settings, or one clear line per bad one on stderr and exit 78 — no traceback."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for line in setting_problems(exc):
+            click.echo(line, err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _unreachable(settings: Settings, exc: BaseException) -> None:
+    """One line saying which service could not be reached, then exit 69 — no traceback."""
+    if isinstance(exc, StoreError):
+        what = "Redis（REDIS_URL）"
+    else:
+        what = f"数据库 {make_url(settings.database_url).render_as_string(hide_password=True)}"
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    click.echo(f"无法连接{what}：{reason}", err=True)
+    sys.exit(EXIT_UNAVAILABLE)
 
 
 @cli.command()
@@ -44,6 +79,8 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     settings = get_settings()
 
     async def prepare(services: Services) -> None:
+        if not await services.store.ping():
+            raise StoreError("连接失败")
         # Refuse a PII_KEY that cannot read what is stored, before any worker is answered.
         await check_key_reads(services.db, services.settings)
         if demo:
@@ -54,6 +91,8 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         run(prepare)
     except PiiError as exc:
         raise click.ClickException(str(exc)) from exc
+    except (DatabaseError, StoreError, SQLAlchemyError, OSError) as exc:
+        _unreachable(settings, exc)
     app = create_app(build_services(settings))
     web.run_app(
         app,
@@ -61,7 +100,9 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         port=port or settings.port,
         access_log=None,
         # aiohttp's default keeps an idle connection an hour; a proxy in front expects ~1 min.
-        keepalive_timeout=75,
+        # It also bounds the time to send a request's headers (slow-header clients): aiohttp
+        # closes a connection whose next request has not fully arrived by then.
+        keepalive_timeout=settings.http_idle_timeout,
     )
 
 

@@ -11,6 +11,7 @@ import click
 from integrations import TelegramClient, TelegramError
 
 from ._bot import ALLOWED_UPDATES, TelegramBot
+from ._update import rejected_because
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,14 @@ async def poll(
             log.warning("telegram: getUpdates failed: %s", exc)
             await asyncio.sleep(retry_pause)
             continue
-        for update in updates or []:
+        for update in updates if isinstance(updates, list) else []:
+            reason = rejected_because(update)
+            if reason is not None:
+                # Never handled, however often it is fetched: step past it, logged once.
+                log.warning("telegram: rejected update %s: %s", _update_id(update), reason)
+                if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                    offset = update["update_id"] + 1
+                continue
             try:
                 await bot.process(update)
             except Exception:
@@ -53,6 +61,11 @@ async def poll(
             offset = int(update["update_id"]) + 1
             handled += 1
     return handled
+
+
+def _update_id(update: object) -> str:
+    found = update.get("update_id") if isinstance(update, dict) else None
+    return str(found)[:24]
 
 
 async def set_webhook(client: TelegramClient, url: str, secret: str) -> None:
