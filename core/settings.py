@@ -134,6 +134,25 @@ class Settings(BaseSettings):
         if value.lower() not in ("text", "json"):
             raise ValueError("应为 text 或 json")
         return value.lower()
+    # Photos workers upload (media store): where they are kept — file:///absolute/dir,
+    # file:./relative-dir or s3://bucket/prefix (any S3-compatible store; S3_ENDPOINT_URL for
+    # one that is not AWS) — the largest upload accepted, and the longer side kept.
+    media_url: str = "file:./media"
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str | None = None
+    media_max_bytes: int = 10 * 1024 * 1024
+    media_max_side: int = 1600
+    # WeChat's media security check (mediaCheckAsync v2) on mini-program uploads: needs the
+    # mini-program's appid/secret and PUBLIC_URL (WeChat downloads the photo from there).
+    media_security_check: bool = True
+    # Token of the mini-program's message push (消息推送, plain-text JSON mode), where WeChat
+    # sends the check's verdict (POST /api/v1/wechat/push); unset: that route answers 404.
+    miniprogram_push_token: SecretStr | None = None
+    # Mini-program API: the farthest a nearby station may be when the client names no
+    # max_distance_m (beyond it the answer is the nearest ones that open soonest).
+    nearby_max_distance_m: float = 10_000.0
 
     @field_validator("trusted_proxies")
     @classmethod

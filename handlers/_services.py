@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from core.clock import Clock
 from core.db import Database
+from core.media import Media
 from core.outbox import Dispatcher
 from core.pii import PiiCipher
 from core.settings import Settings
@@ -50,6 +51,8 @@ class Services:
     closed_reports: ClosedReports
     # One connection pool for every outside service's client (each takes it in its constructor).
     http: httpx.AsyncClient
+    # Photos workers upload (the media store; bytes in the object store MEDIA_URL names).
+    media: Media
     # Set by the wiring right after construction: the conversation needs the services itself.
     conversation: Conversation = field(init=False)
     _started: bool = field(default=False, init=False, repr=False)

@@ -20,6 +20,9 @@ text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adap
 - `geocoding`: `BaiduGeocoder(http, key, base_url=…)`, `NominatimGeocoder(http, base_url=…)`;
   `GeocodingError` → `GeocoderUnavailable` (→ `GeocoderTimedOut`) | `GeocoderKeyRejected` |
   `GeocoderQuotaExceeded` | `GeocoderFailed`.
+- `objectstore`: the media store's bytes (`core.media.BlobStore`): `LocalObjectStore(root)`,
+  `S3ObjectStore(bucket, prefix, endpoint_url=…, …)` (boto3, in a worker thread),
+  `object_store_from_url(MEDIA_URL, …)`; errors are `core.media.BlobStoreError` / `BlobMissing`.
 """
 
 from .geocoding import (
@@ -35,6 +38,7 @@ from .geocoding import (
     GeocodingError,
     NominatimGeocoder,
 )
+from .objectstore import LocalObjectStore, S3ObjectStore, object_store_from_url
 from .telegram import RateLimiter, TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 from .wechat import (
     AccessTokens,
@@ -67,10 +71,12 @@ __all__ = [
     "GeocodingError",
     "InvalidCode",
     "InvalidCredential",
+    "LocalObjectStore",
     "MiniSession",
     "NominatimGeocoder",
     "OutOfWindow",
     "RateLimiter",
+    "S3ObjectStore",
     "TelegramClient",
     "TelegramError",
     "TelegramRejected",
@@ -85,4 +91,5 @@ __all__ = [
     "WeComRejected",
     "WeComRetry",
     "WeComRobot",
+    "object_store_from_url",
 ]

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from integrations import WeChatApi
 
-from . import _auth, _cases, _membership, _openapi, _stations
+from . import _auth, _cases, _media, _membership, _openapi, _stations
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
 from ._ratelimit import RateLimits, rate_limit
 from ._routes import api_route, read_body, read_query
@@ -23,6 +23,7 @@ def setup(app: web.Application, wechat: WeChatApi) -> None:
     _stations.setup(app)
     _membership.setup(app)
     _cases.setup(app)
+    _media.setup(app)
     _openapi.setup(app)
 
 

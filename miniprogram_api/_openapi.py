@@ -38,10 +38,33 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _ERROR_TEXT = {
     400: "请求有误",
     401: "未登录或登录已过期",
+    403: "链接已失效",
     404: "没有找到",
+    409: "与现有数据冲突",
+    413: "上传的内容太大",
+    415: "上传方式不对",
     422: "参数不符合要求",
     429: "请求太频繁（见 Retry-After）",
     503: "依赖的服务暂时不可用",
+}
+
+
+SUCCESS_TEXT = {200: "成功", 201: "已创建", 204: "成功"}
+# Every /api/v1 answer tells the client where it stands against the per-minute limits.
+RATE_HEADERS: dict[str, Any] = {
+    "RateLimit-Limit": {
+        "description": "本时间窗内允许的请求数（按用户；未登录时按地址）",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Remaining": {"description": "本时间窗内还剩的请求数", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "距时间窗结束的秒数", "schema": {"type": "integer"}},
+}
+SUCCESS_HEADERS: dict[str, Any] = {
+    "ETag": {
+        "description": "内容版本；下次带 If-None-Match 可得 304",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"schema": {"type": "string"}},
 }
 
 
@@ -52,6 +75,8 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
     if status in (429, 503):
         response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     return response
 
 
@@ -90,18 +115,26 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
                 "application/json": {"schema": schemas[(spec.body, "v")][spec.body]},
             },
         }
-    if spec.response:
-        ok: dict[str, Any] = {
-            "description": "成功",
-            "content": {
-                "application/json": {"schema": schemas[(spec.response, "s")][spec.response]},
-            },
-        }
-        op["responses"] = {"200": ok}
-    else:
-        op["responses"] = {"204": {"description": "成功"}}
+    elif spec.raw_body:
+        op["requestBody"] = spec.raw_body
+    headers = {name: RATE_HEADERS[name] for name in RATE_HEADERS}
+    headers |= {name: SUCCESS_HEADERS[name] for name in spec.headers}
+    op["responses"] = {}
+    for status in spec.success:
+        ok: dict[str, Any] = {"description": SUCCESS_TEXT.get(status, "成功"), "headers": headers}
+        if spec.response:
+            ok["content"] = {
+                "application/json": {"schema": schemas[(spec.response, "s")][spec.response]}
+            }
+        elif spec.binary:
+            ok["content"] = {spec.binary: {"schema": {"type": "string", "format": "binary"}}}
+        op["responses"][str(status)] = ok
+    if not spec.response and not spec.binary and spec.success == (200,):
+        op["responses"] = {"204": {"description": "成功", "headers": headers}}
+    if "ETag" in spec.headers:
+        op["responses"]["304"] = {"description": "没有变化（If-None-Match 与 ETag 相同）"}
     statuses = {429, *spec.errors}
-    if spec.query or spec.body or spec.path_params:
+    if spec.query or spec.body or spec.path_params or spec.raw_body:
         statuses |= {400, 422}
     if spec.auth:
         statuses.add(401)

@@ -1,5 +1,7 @@
 """Per-IP and per-user request limits for `/api/v1`, counted in the shared store so every
-server process sees the same numbers. Over the limit: 429 with `Retry-After`.
+server process sees the same numbers. Over the limit: 429 with `Retry-After`. Every answer
+carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (the IETF draft's names)
+for the tightest limit that applies.
 
 Fixed one-minute windows: simple, one `INCR` per key per request, and a burst at a window edge
 is at most twice the limit, which is fine for protecting the WeChat quotas behind us. Mobile
@@ -33,13 +35,11 @@ class RateLimits:
     window_s: int = 60
 
 
-async def _over(request: web.Request, key: str, limit: int, window: int) -> float | None:
-    """Seconds to wait when `key` went over `limit` in this window, else None."""
+async def _count(request: web.Request, key: str, window: int) -> tuple[int, float]:
+    """This window's count for `key` (this request included) and the seconds left in it."""
     store = request.app[SERVICES_KEY].store
     count = await store.incr(key, ttl=window)
-    if count <= limit:
-        return None
-    return await store.ttl(key) or float(window)
+    return count, await store.ttl(key) or float(window)
 
 
 @web.middleware
@@ -55,17 +55,34 @@ async def rate_limit(request: web.Request, handler: Handler) -> web.StreamRespon
     openid = bearer_openid(request)
     if openid is not None:
         checks.append((f"rl:user:{openid}:{window}", limits.per_user))
+    # The headers describe the tightest limit that applies (the user's when logged in).
+    shown: dict[str, str] = {}
     try:
         for key, limit in checks:
-            wait = await _over(request, key, limit, limits.window_s)
-            if wait is not None:
+            count, wait = await _count(request, key, limits.window_s)
+            reset = max(1, math.ceil(wait))
+            shown = {
+                "RateLimit-Limit": str(limit),
+                "RateLimit-Remaining": str(max(0, limit - count)),
+                "RateLimit-Reset": str(reset),
+            }
+            if count > limit:
                 raise Problem(
                     429,
                     "请求太频繁，请稍后再试",
-                    f"请 {math.ceil(wait)} 秒后再试。",
-                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                    f"请 {reset} 秒后再试。",
+                    headers={"Retry-After": str(reset), **shown},
                 )
     except StoreError:
         # Losing the counters must not lock every worker out of the station map.
         log.warning("rate-limit store unavailable; letting the request through")
-    return await handler(request)
+    try:
+        response = await handler(request)
+    except Problem as problem:
+        problem.headers = {**shown, **problem.headers}
+        raise
+    except web.HTTPException as exc:
+        exc.headers.update(shown)
+        raise
+    response.headers.update(shown)
+    return response

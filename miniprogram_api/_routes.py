@@ -34,6 +34,14 @@ class RouteSpec:
     # Extra documented error statuses besides the ones every route can give (400/422/429/500).
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
+    # The status of a success (201 for a create; a create that can be replayed lists 200 too).
+    success: tuple[int, ...] = (200,)
+    # A request body that is not JSON (an upload), as an OpenAPI requestBody object.
+    raw_body: dict[str, Any] | None = None
+    # The content type of a success that is not JSON (an image).
+    binary: str | None = None
+    # Success headers beyond the rate-limit ones every answer carries (e.g. ETag).
+    headers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -65,12 +73,29 @@ def api_route(
     auth: bool = False,
     errors: tuple[int, ...] = (),
     tags: tuple[str, ...] = (),
+    success: int | tuple[int, ...] = 200,
+    raw_body: dict[str, Any] | None = None,
+    binary: str | None = None,
+    headers: tuple[str, ...] = (),
 ) -> None:
     """Add the route to the app and to the OpenAPI document."""
     app.router.add_route(method, path_template, handler)
     routes_of(app).specs.append(
         RouteSpec(
-            method.upper(), path_template, summary, path, query, body, response, auth, errors, tags
+            method.upper(),
+            path_template,
+            summary,
+            path,
+            query,
+            body,
+            response,
+            auth,
+            errors,
+            tags,
+            (success,) if isinstance(success, int) else success,
+            raw_body,
+            binary,
+            headers,
         )
     )
 

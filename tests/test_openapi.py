@@ -56,6 +56,7 @@ class LiveApi:
             redis_url=None,
             miniprogram_rate_per_ip=10**9,
             miniprogram_rate_per_user=10**9,
+            media_url=f"file://{self.db_path.parent / 'media'}",
             **wechat_settings(self._fake),
         )
         context = build_services(

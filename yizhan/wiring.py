@@ -19,12 +19,13 @@ from bot.telegram import NOTICE_KIND, REPLIES_KIND, TelegramBot
 from bot.wechat import WeChatClients
 from bot.wechat import register_senders as register_wechat_senders
 from core import Clock, Database, Settings, Store, SystemClock, open_store
+from core.media import BlobStore, Media
 from core.outbox import Dispatcher
 from core.pii import cipher_for
 from handlers import Conversation, Router, Services, build_root
 from handlers.cases import router as case_dialogs
 from handlers.enrollment import router as enrollment_dialog
-from integrations import TelegramClient, WeComRobot
+from integrations import TelegramClient, WeComRobot, object_store_from_url
 from locations import StationFinder
 from membership import Credentials, Directory, Enrollments
 from referrals import ClosedReports, Referrals, closed_listener
@@ -87,9 +88,22 @@ def build_services(
         referrals=referrals,
         closed_reports=closed_reports,
         http=http,
+        media=Media(db, clock, media_objects(settings), cipher, max_side=settings.media_max_side),
     )
     services.conversation = Conversation(services, build_root(dialogs))
     return services
+
+
+def media_objects(settings: Settings) -> BlobStore:
+    """The object store `MEDIA_URL` names (a directory, or an S3-compatible bucket)."""
+    secret = settings.s3_secret_access_key
+    return object_store_from_url(
+        settings.media_url,
+        endpoint_url=settings.s3_endpoint_url,
+        access_key=settings.s3_access_key_id,
+        secret_key=secret.get_secret_value() if secret is not None else None,
+        region=settings.s3_region,
+    )
 
 
 @dataclass(frozen=True)

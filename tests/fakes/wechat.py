@@ -1,7 +1,7 @@
 """A fake WeChat server API (api.weixin.qq.com), speaking the real paths, parameters and errcodes.
 
 Serves: `GET /cgi-bin/token`, `GET /sns/jscode2session`, `POST /wxa/business/getuserphonenumber`,
-`POST /wxa/msg_sec_check`, `POST /cgi-bin/message/custom/send`,
+`POST /wxa/msg_sec_check`, `POST /wxa/media_check_async`, `POST /cgi-bin/message/custom/send`,
 `POST /cgi-bin/message/subscribe/send`. Every call is recorded in `calls` as
 `(path, query, json body)`.
 
@@ -14,6 +14,8 @@ Knobs a test turns:
   makes the check answer HTTP 502.
 - `revoke_tokens()`: every issued token becomes invalid (40001), as when someone fetched a new
   one elsewhere; `token_delay` slows `cgi-bin/token` so concurrent refreshes overlap.
+- `media_checks`: accepted `media_check_async` submissions, each with its `trace_id` (the
+  verdict is pushed by the test, as WeChat would, to the app's message-push route).
 - `window_closed`: openids whose 48-hour customer-service window is over (45015).
 - Subscribe messages: accepted ones land in `subscribed` (the body plus the sending `appid`).
   `refused`: openids that refused or have no subscription left (43101); `foreign`: openids of
@@ -49,6 +51,8 @@ class FakeWeChat:
         self.templates: set[str] | None = None
         self.released_pages: set[str] | None = None
         self.subscribe_errcode: int | None = None
+        # media_check_async: accepted submissions (body plus the trace id given back).
+        self.media_checks: list[dict[str, Any]] = []
         self._valid: dict[str, str] = {}  # token → appid
         self._serial = itertools.count(1)
         self._used_codes: set[str] = set()
@@ -57,6 +61,7 @@ class FakeWeChat:
         app.router.add_get("/sns/jscode2session", self._code2session)
         app.router.add_post("/wxa/business/getuserphonenumber", self._phone)
         app.router.add_post("/wxa/msg_sec_check", self._sec_check)
+        app.router.add_post("/wxa/media_check_async", self._media_check)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_post("/cgi-bin/message/subscribe/send", self._subscribe_send)
         self._server = TestServer(app, host="127.0.0.1")
@@ -166,6 +171,25 @@ class FakeWeChat:
                 ],
             }
         )
+
+    async def _media_check(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if self.sec_check_down:
+            return web.Response(status=502, text="bad gateway")
+        app = self._token_app(request)
+        if isinstance(app, web.Response):
+            return app
+        if (
+            body.get("version") != 2
+            or body.get("media_type") not in (1, 2)
+            or not str(body.get("media_url", "")).startswith(("http://", "https://"))
+            or not body.get("openid")
+            or "scene" not in body
+        ):
+            return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+        trace_id = f"media-trace-{next(self._serial)}"
+        self.media_checks.append({**body, "trace_id": trace_id})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "trace_id": trace_id})
 
     async def _custom_send(self, request: web.Request) -> web.Response:
         body = await self._record(request)
