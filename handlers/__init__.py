@@ -55,8 +55,10 @@ from ._conversation import Conversation, build_root
 from ._i18n import Translator, language_of, translator
 from ._menu import every_language, main_keyboard
 from ._messages import (
+    FULL_CAPS,
     REMOVE_KEYBOARD,
     Button,
+    Caps,
     Channel,
     Contact,
     Keyboard,
@@ -83,12 +85,14 @@ from ._state import STATE_TTL, Busy, DialogState, UserLock, user_key
 from ._stations import last_location, remember_location
 
 __all__ = [
+    "FULL_CAPS",
     "HOTLINE",
     "REMOVE_KEYBOARD",
     "SERVICES_KEY",
     "STATE_TTL",
     "Busy",
     "Button",
+    "Caps",
     "Channel",
     "Command",
     "Contact",

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from core.store import Store
 
 from ._i18n import language_of, translator
+from ._intents import offered_station, remember_offered
 from ._messages import Message, Reply, Text
 from ._router import HandlerResult, Router
 from ._state import Busy, DialogState, UserLock, user_key
@@ -32,15 +33,16 @@ class Injectables(Protocol):
 
 
 def build_root(dialogs: Iterable[Router] = ()) -> Router:
-    """The router tree: commands, the dialogs given (in order), entry placeholders, stations,
-    fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
-    from . import _menu, _stations
+    """The router tree: commands, free text understood (`_intents`), the dialogs given (in
+    order), entry placeholders, stations, fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
+    from . import _intents, _menu, _stations
 
     root = Router("root")
-    root.include(_menu.commands)
+    said, understood = _intents.router_for(root)
+    root.include(_menu.commands, said, understood)
     for dialog in dialogs:
         root.include(dialog)
-    root.include(_menu.entries, _stations.router, _menu.fallback)
+    root.include(_intents.human, _menu.entries, _stations.router, _menu.fallback)
     return root
 
 
@@ -87,7 +89,11 @@ class Conversation:
                     "lang": language_of(message.language),
                     "user_key": user,
                 }
-                return _as_list(await self.root.dispatch(message, data))
+                replies = _as_list(await self.root.dispatch(message, data))
+                offered = offered_station(replies)
+                if offered is not None:  # what "关门了" is about
+                    await remember_offered(store, user, offered)
+                return replies
         except Busy:
             return [Text(t("上一条消息还在处理，请稍等一下再发。"))]
         except Exception:

@@ -13,12 +13,14 @@ from typing import TextIO
 
 import click
 
-from handlers import Button, Message, Place, Reply, Services, Text
+from handlers import Button, Caps, Message, Place, Reply, Services, Text
 from locations import Point
 
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
 _PRESS = re.compile(r"^#(\d+)$")
 _QUIT = frozenset({"quit", "exit", "退出", "/quit"})
+# Inline buttons are pressed with "#n"; the keyboard is only shown, and a position is typed.
+CAPS = Caps(keyboard=False, buttons=True, commands=True, share_location="typed")
 USAGE = "输入文字和驿站通聊天；@纬度,经度 发送位置（如 @40.84,111.75）；#序号 点按钮；quit 退出。"
 
 
@@ -72,6 +74,7 @@ async def run_session(
             user_id=user,
             chat_id=user,
             language=language,
+            caps=CAPS,
             **content,  # type: ignore[arg-type]
         )
         text, pressable = render(await conversation.handle(message))
