@@ -134,6 +134,7 @@ class Settings(BaseSettings):
         if value.lower() not in ("text", "json"):
             raise ValueError("应为 text 或 json")
         return value.lower()
+
     # Photos workers upload (media store): where they are kept — file:///absolute/dir,
     # file:./relative-dir or s3://bucket/prefix (any S3-compatible store; S3_ENDPOINT_URL for
     # one that is not AWS) — the largest upload accepted, and the longer side kept.
