@@ -114,7 +114,11 @@ async def test_another_union_and_a_lower_role_see_nothing_and_change_nothing(
         for method, template in item_routes:
             if template.startswith("/admin/v1"):
                 continue
-            paths = zip(_fill(template, case_id, enrollment_id), _fill(template, 987654, 987654))
+            paths = zip(
+                _fill(template, case_id, enrollment_id),
+                _fill(template, 987654, 987654),
+                strict=True,
+            )
             for path, missing in paths:
                 form = {"csrf": csrf, "text": "试试", "reason": "试试", "what": "text"}
                 await _same_as_missing(client, method, path, missing, form)
@@ -126,7 +130,11 @@ async def test_another_union_and_a_lower_role_see_nothing_and_change_nothing(
         for method, template in item_routes:
             if not template.startswith("/admin/v1"):
                 continue
-            paths = zip(_fill(template, case_id, enrollment_id), _fill(template, 987654, 987654))
+            paths = zip(
+                _fill(template, case_id, enrollment_id),
+                _fill(template, 987654, 987654),
+                strict=True,
+            )
             for path, missing in paths:
                 body = {"text": "x", "reason": "x"}
                 hidden = await client.request(method, path, json=body, headers=headers)
