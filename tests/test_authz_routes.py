@@ -12,6 +12,7 @@ from aiohttp import web
 
 from console._cases import ACTIONS as CASE_ACTIONS
 from handlers import SERVICES_KEY
+from referrals import CaseError, NewCase
 from tests.conftest import AppClient
 from tests.console_web import file_case, page_csrf, sign_in, staff_with_login
 from tests.test_membership_enroll import application
@@ -153,7 +154,6 @@ async def test_no_duplicate_across_unions(client: AppClient) -> None:
     own = await ctx.credentials.account(world["own"])
     mine = world["case"]
     # A Baotou case (the region's chat above it has nothing to do with 王芳).
-    from referrals import NewCase
     from tests.console_web import XINCHENG  # noqa: F401  (same helper module)
 
     theirs = (
@@ -169,8 +169,6 @@ async def test_no_duplicate_across_unions(client: AppClient) -> None:
         )
     ).case
     assert theirs.union_id != mine.union_id
-    from referrals import CaseError
-
     for target in (theirs.number, "FZZZZZZ"):
         try:
             await ctx.referrals.mark_duplicate(mine.id, own, target, "console")
