@@ -6,7 +6,8 @@ The door
 --------
 - `Referrals(db, clock, finder, cipher, directory, on_enqueue, *, on_changed, areas,
   sla_hours)`: `submit(new_case)`, `escalate_due()`; staff `claim`, `reply`, `resolve`,
-  `reopen`, `mark_duplicate`; reading `get`, `get_for`, `events`, `recipients`, `of_worker`,
+  `reopen`, `mark_duplicate`, `reveal` (an audited look at unmasked text); reading `get`,
+  `get_for`, `events`, `recipients`, `of_worker`,
   `for_staff`. Composed of `CaseStore` (tables, audit log, reading), `Messenger` (staff cards
   and the worker's notices, as `core.notices.Notice`s queued in the same transaction) and
   `StaffActions`. `on_enqueue()` runs after notices were queued (the outbox's `wake`),
