@@ -132,11 +132,11 @@ async def _fill(services: Services, stations: int, cases: int) -> None:
         print(f"# filled {cases:,} cases")
 
 
-async def _staff(services: Services, name: str, login: str, union: str) -> None:
+async def _staff(services: Services, name: str, login: str, union: str, role: str) -> None:
     credentials = Credentials(services.db, clock=services.clock)
     if await credentials.login_taken(login):
         return
-    info, _ = await services.directory.add_staff(name, [union])
+    info, _ = await services.directory.add_staff(name, [union], role=role)
     await credentials.set_password(info.id, login, PASSWORD)
 
 
@@ -174,8 +174,8 @@ async def main(stations: int, cases: int, runs: int) -> None:
     services = build_services(Settings(database_url=url, redis_url=None))
     await services.db.upgrade()
     await _fill(services, stations, cases)
-    await _staff(services, "李敏", "bench-region", "NM")
-    await _staff(services, "王芳", "bench-county", "HH-XC")
+    await _staff(services, "李敏", "bench-region", "NM", "admin")
+    await _staff(services, "王芳", "bench-county", "HH-XC", "staff")
     client = TestClient(TestServer(create_app(services)))
     await client.start_server()
     try:

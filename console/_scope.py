@@ -3,8 +3,8 @@
 - Stations: the area of each general union (region, league/city, county) they serve — a
   region union every station, a league union its league's, a county union its county's.
   Grassroots and industry unions hold no area of their own: their staff see no stations here.
-- Unions and staff: the unions at or below a general union they serve (the union tree), for
-  managing chats and staff there. Staff of only grassroots or industry unions manage nothing.
+- Unions and staff: admins only (`membership.may_manage`: the unions they hold and every one
+  below them in the union tree), for managing chats and staff there.
 
 Another union's station or union is answered exactly like a missing one (404).
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from handlers import Services
 from locations import Areas
-from membership import StaffAccount, UnionInfo
+from membership import StaffAccount, UnionInfo, may_manage
 
 GENERAL = ("region", "league", "county")
 
@@ -38,35 +38,21 @@ class Scope:
         return any(u.id == union_id for u in self.unions)
 
 
-def _below(root: UnionInfo, unions: list[UnionInfo]) -> list[UnionInfo]:
-    children: dict[int, list[UnionInfo]] = {}
-    for u in unions:
-        if u.parent_id is not None:
-            children.setdefault(u.parent_id, []).append(u)
-    found, todo = [root], [root]
-    while todo:
-        for child in children.get(todo.pop().id, ()):
-            if child not in found:
-                found.append(child)
-                todo.append(child)
-    return found
-
-
 async def scope_of(services: Services, account: StaffAccount) -> Scope:
     unions = await services.directory.all_unions()
-    held = [u for u in unions if u.id in account.union_ids and u.level in GENERAL]
+    # `union_ids` is the worked-out scope: held unions, and for an admin everything below.
+    seen = [u for u in unions if u.id in account.union_ids and u.level in GENERAL]
     areas: list[tuple[str, str]] = []
     whole = False
-    managed: dict[int, UnionInfo] = {}
-    for u in held:
+    for u in seen:
         if u.level == "region":
             whole = True
         elif u.league:
             areas.append((u.league, u.county if u.level == "county" else ""))
-        for below in _below(u, unions):
-            managed[below.id] = below
+    leagues = {lg for lg, ct in areas if not ct}  # a whole league covers its counties
+    areas = [(lg, ct) for lg, ct in areas if not ct or lg not in leagues]
     return Scope(
         areas=None if whole else tuple(dict.fromkeys(areas)),
-        unions=tuple(sorted(managed.values(), key=lambda u: u.id)),
+        unions=tuple(u for u in unions if may_manage(account, u.id)),
         all_unions=tuple(unions),
     )

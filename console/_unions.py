@@ -1,6 +1,10 @@
-"""Unions and staff (`/console/unions…`), for staff of a general union (region, league/city,
-county): the unions at or below theirs, each union's staff chats, its staff, and new staff
-with a login, removal, and a new one-time password.
+"""Unions and staff (`/console/unions…`), for admins (`membership.may_manage`: the unions they
+hold and every one below): each union's staff chats, its staff, new staff (staff or admin) with
+a login, removal, and password resets.
+
+New staff and resets get a one-time set-password link (`Credentials.make_link`, the same as
+`yizhan staff link`), shown once to the admin and sent to the person's chat accounts; a reset
+first replaces the old password with a random one nobody knows, so it and every session end.
 
 A union typed into the form is read by the union file's own reader (`parse_union_csv`, one
 row), so the form passes exactly the checks of `yizhan unions import`; saving goes through
@@ -17,7 +21,16 @@ from typing import Any
 
 from aiohttp import web
 
-from membership import CredentialError, DirectoryError, UnionInfo, UnionRow, parse_union_csv
+from membership import (
+    LINK_HOURS,
+    ROLE_LABELS,
+    CredentialError,
+    DirectoryError,
+    UnionInfo,
+    UnionRow,
+    clean_role,
+    parse_union_csv,
+)
 
 from ._pages import NOT_FOUND, Refused, form_of, render, require_staff, see_other, services_of
 from ._scope import Scope, scope_of
@@ -195,17 +208,19 @@ async def _render_union(
     *,
     error: str = "",
     status: int = 200,
-    password: str = "",
+    link: str = "",
     login: str = "",
+    sent: int = 0,
 ) -> web.Response:
     services = services_of(request)
     staff = []
     for info in await services.directory.list_staff():
-        if union.id in info.union_ids:
+        if union.id in info.held_union_ids:
             staff.append(
                 {
                     "s": info,
                     "login": await services.credentials.login_of(info.id) or "（未设登录名）",
+                    "role": ROLE_LABELS.get(clean_role(info.role), info.role),
                 }
             )
     return render(
@@ -219,8 +234,11 @@ async def _render_union(
             "staff": staff,
             "error": error,
             "done": DONE.get(request.query.get("done", ""), ""),
-            "password": password,
-            "password_login": login,
+            "link": link,
+            "link_login": login,
+            "link_hours": f"{LINK_HOURS:.0f}",
+            "sent": sent,
+            "roles": ROLE_LABELS,
         },
         status=status,
     )
@@ -239,8 +257,21 @@ async def set_chats(request: web.Request) -> web.Response:
     return see_other(f"/console/unions/{union.id}?done=chats")
 
 
-def _new_password() -> str:
-    return "yz-" + secrets.token_urlsafe(12)
+def _random_password() -> str:
+    return "yz-" + secrets.token_urlsafe(24)  # never shown: it only replaces the old one
+
+
+async def _link(request: web.Request, staff_id: int, login: str) -> tuple[str, int]:
+    """A one-time set-password link (as `yizhan staff link`), sent to their chat accounts."""
+    services = services_of(request)
+    token = await services.credentials.make_link(staff_id, login)
+    base = services.settings.public_url.rstrip("/")
+    url = (
+        f"{base}/console/password/{token}"
+        if base
+        else f"{request.url.origin()}/console/password/{token}"
+    )
+    return url, await services.credentials.send_link(staff_id, url)
 
 
 async def add_staff(request: web.Request) -> web.Response:
@@ -254,13 +285,20 @@ async def add_staff(request: web.Request) -> web.Response:
         return await _render_union(
             request, scope, union, error=f"登录名“{login}”已有人使用，请换一个。", status=409
         )
-    password = _new_password()
     try:
-        info, _token = await services.directory.add_staff(name, [union.key])
-        await services.credentials.set_password(info.id, login, password)
+        role = clean_role(str(form.get("role") or "staff"))
+    except ValueError as exc:
+        return await _render_union(request, scope, union, error=str(exc), status=422)
+    try:
+        info, _token = await services.directory.add_staff(name, [union.key], role=role)
+        try:
+            url, sent = await _link(request, info.id, login)
+        except CredentialError:
+            await services.directory.deactivate_staff(info.id)  # no half-made account is left
+            raise
     except (DirectoryError, CredentialError) as exc:
         return await _render_union(request, scope, union, error=str(exc), status=422)
-    return await _render_union(request, scope, union, password=password, login=login)
+    return await _render_union(request, scope, union, link=url, login=login, sent=sent)
 
 
 async def _staff_member(request: web.Request, scope: Scope, union: UnionInfo) -> int:
@@ -270,8 +308,8 @@ async def _staff_member(request: web.Request, scope: Scope, union: UnionInfo) ->
         if (
             raw.isdigit()
             and info.id == int(raw)
-            and union.id in info.union_ids
-            and all(scope.manages(uid) for uid in info.union_ids)
+            and union.id in info.held_union_ids
+            and all(scope.manages(uid) for uid in info.held_union_ids)
         ):
             return info.id
     raise Refused(404, *NOT_FOUND)
@@ -283,13 +321,15 @@ async def remove_staff(request: web.Request) -> web.Response:
     staff_id = await _staff_member(request, scope, union)
     if staff_id == account.id:
         return await _render_union(
-            request, scope, union, error="不能停用自己的账号，请请上级工会的同事操作。", status=422
+            request, scope, union, error="不能停用自己的账号，请上级工会的管理员操作。", status=422
         )
     await services_of(request).directory.deactivate_staff(staff_id)
     return see_other(f"/console/unions/{union.id}?done=removed")
 
 
 async def reset_password(request: web.Request) -> web.Response:
+    """The old password stops working at once (and every session with it); the person sets a
+    new one through the link."""
     _account, scope, _form = await _admin_form(request)
     union = _union_of(request, scope)
     staff_id = await _staff_member(request, scope, union)
@@ -299,6 +339,6 @@ async def reset_password(request: web.Request) -> web.Response:
         return await _render_union(
             request, scope, union, error="这位工作人员还没有登录名。", status=422
         )
-    password = _new_password()
-    await services.credentials.set_password(staff_id, login, password)
-    return await _render_union(request, scope, union, password=password, login=login)
+    await services.credentials.set_password(staff_id, login, _random_password())
+    url, sent = await _link(request, staff_id, login)
+    return await _render_union(request, scope, union, link=url, login=login, sent=sent)

@@ -5,10 +5,12 @@ the map's JSON — and who may do which (no session, another union's staff, gras
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from aiohttp import FormData
 
 from handlers import SERVICES_KEY, Services
+from referrals import NewCase
 from tests.conftest import AppClient
 from tests.console_web import XINCHENG, page_csrf, sign_in, staff_with_login
 from tests.stations import add_stations, station
@@ -211,6 +213,24 @@ async def test_map_json_states_and_scope(client: AppClient) -> None:
     await _as(client, "zhaoqiang")
     body = await (await client.get("/console/map/stations.json", params=bbox)).json()
     assert [m["name"] for m in body["stations"]] == ["测试驿站BT1"]
+
+    # Two workers report A closed in its opening hours: its marker says so.
+    a = next(s for s in ctx.finder.listed if s.code == "A")
+    for worker in ("w1", "w2"):
+        await ctx.referrals.submit(
+            NewCase(
+                kind="feedback",
+                category="closed",
+                channel="telegram",
+                worker_ref=worker,
+                station_id=a.id,
+                source_ref=f"closed-{worker}",
+            )
+        )
+        ctx.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
+    await _as(client, "wangfang")
+    body = await (await client.get("/console/map/stations.json", params=bbox)).json()
+    assert {m["name"][-1]: m["state"] for m in body["stations"]}["A"] == "reported"
 
 
 async def test_another_union_and_visitors_are_refused(client: AppClient) -> None:

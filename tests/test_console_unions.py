@@ -18,11 +18,23 @@ from tests.unions import load_unions
 async def _setup(client: AppClient) -> tuple[Services, dict[str, int]]:
     ctx: Services = client.app[SERVICES_KEY]
     ids = await load_unions(ctx)
-    await staff_with_login(ctx, "张伟", "zhangwei", "HH")  # 呼和浩特市总工会
-    await staff_with_login(ctx, "王芳", "wangfang", "HH-XC")
-    await staff_with_login(ctx, "赵强", "zhaoqiang", "BT")
+    await staff_with_login(ctx, "张伟", "zhangwei", "HH", role="admin")  # 呼和浩特市总工会
+    await staff_with_login(ctx, "王芳", "wangfang", "HH-XC", role="admin")
+    await staff_with_login(ctx, "孙丽", "sunli", "HH")  # the league's staff, not an admin
+    await staff_with_login(ctx, "赵强", "zhaoqiang", "BT", role="admin")
     await staff_with_login(ctx, "刘洋", "liuyang", "HH-MT")
     return ctx, ids
+
+
+async def _set_password(client: AppClient, link: str, password: str) -> None:
+    path = link[link.index("/console/password/") :]
+    form = await (await client.get(path)).text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf, form
+    done = await client.post(
+        path, data={"csrf": csrf.group(1), "password": password, "again": password}
+    )
+    assert "密码设置好了" in await done.text()
 
 
 async def _as(client: AppClient, login: str, password: str | None = None) -> int:
@@ -120,24 +132,31 @@ async def test_league_admin_manages_unions_and_staff(client: AppClient) -> None:
     page = await (
         await client.post(
             f"/console/unions/{union.id}/staff",
-            data={"csrf": csrf, "name": "陈静", "login": "chenjing"},
+            data={"csrf": csrf, "name": "陈静", "login": "chenjing", "role": "staff"},
         )
     ).text()
-    found = re.search(r'class="password">([^<]+)<', page)
+    found = re.search(r'id="link">([^<]+)<', page)
     assert found and "只显示这一次" in page
-    first_password = found.group(1)
-    staff_id = await ctx.credentials.verify("chenjing", first_password)
+    first = "环卫工人的冬天 2026"
+    await _set_password(client, found.group(1), first)
+    staff_id = await ctx.credentials.verify("chenjing", first)
     assert staff_id is not None
 
+    # A reset ends the old password at once; the new link sets another.
+    assert (await _as(client, "zhangwei")) == 303
+    csrf = await page_csrf(client, "/console/unions")
     page = await (
         await client.post(
             f"/console/unions/{union.id}/staff/{staff_id}/password", data={"csrf": csrf}
         )
     ).text()
-    found = re.search(r'class="password">([^<]+)<', page)
-    assert found and found.group(1) != first_password
-    assert await ctx.credentials.verify("chenjing", first_password) is None
-    assert await _as(client, "chenjing", found.group(1)) == 303
+    found = re.search(r'id="link">([^<]+)<', page)
+    assert found
+    assert await ctx.credentials.verify("chenjing", first) is None
+    second = "新的一年 平安顺利 2027"
+    await _set_password(client, found.group(1), second)
+    assert await _as(client, "chenjing", second) == 303
+    assert (await client.get("/console/unions")).status == 404  # staff, not an admin
 
     assert (await _as(client, "zhangwei")) == 303
     csrf = await page_csrf(client, "/console/unions")
@@ -147,7 +166,7 @@ async def test_league_admin_manages_unions_and_staff(client: AppClient) -> None:
         allow_redirects=False,
     )
     assert removed.status == 303
-    assert await _as(client, "chenjing", found.group(1)) != 303
+    assert await _as(client, "chenjing", second) != 303
 
 
 async def test_union_pages_refuse_everyone_else(client: AppClient) -> None:
@@ -170,8 +189,10 @@ async def test_union_pages_refuse_everyone_else(client: AppClient) -> None:
         f"/console/unions/{xc}/staff", data={"csrf": csrf, "name": "x", "login": "xxxxx"}
     )
     assert answer.status == 404
-    assert (await _as(client, "liuyang")) == 303  # grassroots staff manage nothing
-    assert (await client.get("/console/unions")).status == 404
+    for login in ("liuyang", "sunli"):  # staff (not admins) manage nothing, even the league's
+        assert (await _as(client, login)) == 303
+        assert (await client.get("/console/unions")).status == 404
+        assert (await client.get(f"/console/unions/{xc}")).status == 404
     assert (await _as(client, "wangfang")) == 303  # a county admin cannot touch the league
     assert (await client.get(f"/console/unions/{ids['HH']}")).status == 404
     assert (await client.get(f"/console/unions/{xc}")).status == 200

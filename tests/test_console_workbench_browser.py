@@ -88,7 +88,7 @@ async def test_edit_suspend_station_and_coverage_map_in_chromium(
     await load_unions(ctx)
     await import_boundaries(ctx.db, BOUNDARIES)
     await staff_with_login(ctx, "王芳", "wangfang", "HH-XC")
-    await staff_with_login(ctx, "张伟", "zhangwei", "HH")
+    await staff_with_login(ctx, "张伟", "zhangwei", "HH", role="admin")
     await add_stations(
         ctx,
         station("XC1", XINCHENG.lat, XINCHENG.lng, name="新华桥暖心驿站"),
@@ -155,7 +155,7 @@ async def test_edit_suspend_station_and_coverage_map_in_chromium(
             await page.get_by_label("姓名").fill("陈静")
             await page.get_by_label("登录名").fill("chenjing")
             await page.get_by_label("登录名").press("Enter")
-            await expect(page.get_by_text("chenjing 的新密码")).to_be_visible()
+            await expect(page.get_by_text("请把这个一次性链接交给 chenjing 本人")).to_be_visible()
             await _shoot(page, shots, "union")
         finally:
             await browser.close()
