@@ -17,7 +17,7 @@ from ._coords import (
 from ._coverage import CoverageReport, coverage_report
 from ._demo import demo_stations
 from ._demo_load import DEMO_SEED, load_demo_if_empty
-from ._finder import StationFinder
+from ._finder import StationFinder, signal_stations_changed
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
 from ._hours_zh import parse_hours_zh
 from ._import import ImportResult, RowProblem, read_station_file
@@ -122,6 +122,7 @@ __all__ = [
     "read_station_file",
     "service_code",
     "set_status",
+    "signal_stations_changed",
     "status_history",
     "to_wgs84",
     "upsert_stations",
