@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -167,6 +170,41 @@ class Database:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    # -- a change signal between processes on one SQLite file ----------------------------------
+
+    def _generation_file(self, name: str) -> Path | None:
+        database = make_url(self.url).database if self.is_sqlite else None
+        if not database or database == ":memory:":
+            return None
+        return Path(f"{database}.{name}-generation")
+
+    def generation(self, name: str) -> str | None:
+        """What `bump_generation(name)` last wrote, by any process, for a SQLite file ("" before
+        the first bump); None elsewhere. A read of a few bytes beside the database, cheap
+        enough to poll twice a second.
+
+        Why: on the default set-up (SQLite, no Redis) each process's key-value store is its
+        own, so a change signalled through it (a CLI `stations revoke`) never reaches a running
+        server. PostgreSQL deployments share Redis, which carries the signal."""
+        path = self._generation_file(name)
+        if path is None:
+            return None
+        try:
+            return path.read_text()
+        except FileNotFoundError:
+            return ""
+
+    def bump_generation(self, name: str) -> None:
+        """Tell every process on this SQLite file that `name` changed (nothing elsewhere).
+        Written whole and renamed into place, so a reader never sees half a value."""
+        path = self._generation_file(name)
+        if path is None:
+            return
+        token = f"{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(token)
+        os.replace(temporary, path)
 
     async def ping(self) -> bool:
         try:

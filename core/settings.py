@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     outbox_max_delay: float = 900.0
     outbox_max_attempts: int = 25
     outbox_poll_seconds: float = 1.0  # how often to look for rows another process queued
-    outbox_concurrency: int = 4  # deliveries in flight at once per process
+    outbox_concurrency: int = 48  # sends on the wire at once per process (one per chat)
     # A send still running after this many seconds is cut and retried later (its lease is
     # renewed while it runs, so it may outlast OUTBOX_LEASE_SECONDS).
     outbox_send_timeout: float = 300.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 import httpx
@@ -64,13 +64,37 @@ class TokenBucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
-class RateLimiter:
-    """Per-chat and overall buckets (in this process; Telegram's own 429s cover the rest).
+class SlidingWindow:
+    """At most `limit` calls in any `window` seconds, counted when each call actually goes
+    (a token bucket counts when a call is scheduled; a call late out of its sleep on a busy
+    event loop then bunches up with the next ones). Waiters go in turn, first come first."""
 
-    Each is sized so that no window breaks Telegram's limits, bursts included: a bucket of
-    rate r and burst b lets b + r·T calls through in T seconds. Overall 30 a second: 29/s with
-    a burst of 1. A group (a negative chat id) 20 a minute: (20 - burst)/60 a second. A private
-    chat about one a second, with `chat_burst` so a pin and its details go out together."""
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = max(1, limit), window
+        self._sent: deque[float] = deque()
+        self._turn = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self._turn:
+            while True:
+                now = time.monotonic()
+                while self._sent and self._sent[0] <= now - self.window:
+                    self._sent.popleft()
+                if len(self._sent) < self.limit:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(self._sent[0] + self.window - now)
+
+
+class RateLimiter:
+    """Per-chat and overall limits (in this process; Telegram's own 429s cover the rest).
+
+    Sized so that no window breaks Telegram's limits, bursts included. Overall 30 calls a
+    second: at most 28 in any second, counted as they go (two to spare for the time between
+    leaving here and reaching Telegram). A group (a negative chat id) 20 a minute: a bucket of
+    (20 - burst)/60 a second (a bucket of rate r and burst b lets b + r·T through in T s). A
+    private chat about one a second, with `chat_burst` so a pin and its details go out
+    together."""
 
     def __init__(
         self,
@@ -83,12 +107,13 @@ class RateLimiter:
     ) -> None:
         self.per_chat, self.chat_burst = per_chat, chat_burst
         self.per_group = max(per_group_minute - chat_burst, 1.0) / 60
-        self.overall = TokenBucket(max(overall - 1, 1.0), 1)
+        self.overall = SlidingWindow(int(overall) - 2 if overall > 4 else int(overall), 1.0)
         self._chats: OrderedDict[str, TokenBucket] = OrderedDict()
         self._max_chats = max_chats
 
     async def wait(self, chat_id: str | None) -> None:
-        delay = self.overall.delay()
+        """Wait for the chat's turn, then for a turn overall: the overall turn is taken when
+        the call can actually go, so calls held back by their chat never crowd one second."""
         if chat_id is not None:
             bucket = self._chats.get(chat_id)
             if bucket is None:
@@ -98,9 +123,10 @@ class RateLimiter:
                     self._chats.popitem(last=False)
             else:
                 self._chats.move_to_end(chat_id)
-            delay = max(delay, bucket.delay())
-        if delay > 0:
-            await asyncio.sleep(delay)
+            delay = bucket.delay()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await self.overall.take()
 
 
 # Methods that put a message into a chat: these count against the per-chat limit.
@@ -180,6 +206,7 @@ class TelegramClient:
 
 __all__ = [
     "RateLimiter",
+    "SlidingWindow",
     "TelegramClient",
     "TelegramError",
     "TelegramRejected",

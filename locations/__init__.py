@@ -31,7 +31,7 @@ from ._events import (
     save_station,
     station_history,
 )
-from ._finder import StationFinder
+from ._finder import StationFinder, signal_stations_changed
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
 from ._hours_zh import parse_hours_zh
 from ._import import ImportResult, RowProblem, read_station_file
@@ -150,6 +150,7 @@ __all__ = [
     "save_station",
     "service_code",
     "set_status",
+    "signal_stations_changed",
     "station_history",
     "status_history",
     "to_wgs84",

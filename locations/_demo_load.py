@@ -8,6 +8,7 @@ from core.db import Database
 from core.store import Store
 
 from ._demo import demo_stations
+from ._finder import signal_stations_changed
 from ._models import Station
 from ._registry import upsert_stations
 
@@ -21,5 +22,5 @@ async def load_demo_if_empty(db: Database, store: Store) -> int:
             return 0
     stations = demo_stations(seed=DEMO_SEED)
     await upsert_stations(db, stations, source="demo")
-    await store.incr("locations:version")  # every process reloads (StationFinder)
+    await signal_stations_changed(db, store)  # every process reloads (StationFinder)
     return len(stations)

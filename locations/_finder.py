@@ -1,7 +1,10 @@
 """`StationFinder`: the process's current station index, kept fresh.
 
-Writers call `stations_changed()` after committing; it bumps a version number in the shared
-store. Every process polls that number (a cheap GET, twice a second by default) and, when it
+Writers call `stations_changed()` (or, without a finder, `signal_stations_changed(db, store)`)
+after committing; it bumps a version number in the shared store and, on SQLite, a generation
+file beside the database (`Database.bump_generation`: each process's in-process store is its
+own, so a CLI import or revoke reaches a running server only that way). Every process polls
+both (a cheap GET and a few-byte read, twice a second by default) and, when either
 moved, reloads active stations from the database, builds a new index in a worker thread and swaps
 it in with one assignment. Requests never wait for a rebuild and never see a half-built index.
 """
@@ -33,6 +36,7 @@ from ._record import StationRecord
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "locations:version"
+GENERATION = "stations"  # the database's generation file for station changes
 
 
 # What the index needs of a station, read as plain rows: hydrating ORM objects for a national
@@ -109,6 +113,12 @@ def _give_back_freed_memory() -> None:
         trim(0)
 
 
+async def signal_stations_changed(db: Database, store: Store) -> None:
+    """Tell every process's finder that stations changed (after the change was committed)."""
+    db.bump_generation(GENERATION)
+    await store.incr(VERSION_KEY)
+
+
 class StationFinder:
     def __init__(self, db: Database, store: Store, clock: Clock, *, poll_seconds: float = 0.5):
         self._db, self._store, self._clock = db, store, clock
@@ -157,14 +167,16 @@ class StationFinder:
 
     async def stations_changed(self) -> None:
         """Tell every process (this one included) that stations changed."""
-        await self._store.incr(VERSION_KEY)
+        await signal_stations_changed(self._db, self._store)
         await self.reload()
 
     async def _current_version(self) -> str | None:
         try:
-            return await self._store.get(VERSION_KEY)
+            shared = await self._store.get(VERSION_KEY)
         except StoreError:
             return self._version
+        local = self._db.generation(GENERATION)
+        return shared if local is None else f"{shared}|{local}"
 
     async def _watch(self) -> None:
         while True:

@@ -36,8 +36,10 @@ DIALOGS: tuple[Router, ...] = (enrollment_dialog, case_dialogs)
 
 # Outside services answer within seconds; a hung one must not hold a delivery for minutes.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# Telegram alone may have dozens of deliveries in flight (its limit is 30 messages a second).
-HTTP_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+# Telegram alone may have dozens of deliveries in flight (its limit is 30 messages a second):
+# the outbox sends up to OUTBOX_CONCURRENCY at once, some hanging until their timeout, and the
+# pool must hold them all, or calls queue for a connection and then leave in a burst.
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
 def build_services(

@@ -39,7 +39,7 @@ class Dispatcher:
         owner: str | None = None,
         lease_seconds: float = 60.0,
         batch: int = 20,
-        concurrency: int = 4,
+        concurrency: int = 48,
         base_delay: float = 2.0,
         max_delay: float = 900.0,
         max_attempts: int = 25,

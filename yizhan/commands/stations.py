@@ -18,6 +18,7 @@ from locations import (
     outcome_lines,
     read_station_file,
     set_status,
+    signal_stations_changed,
     upsert_stations,
 )
 
@@ -70,7 +71,7 @@ def import_(file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool, sy
             return 1
         if outcome.written is None:
             return 1 if result.problems else 0
-        await context.store.incr("locations:version")
+        await signal_stations_changed(context.db, context.store)
         summary = outcome.written
         click.echo(
             f"导入完成：新增 {summary.created} 个，更新 {summary.updated} 个，"
@@ -103,7 +104,7 @@ def demo(seed: int) -> None:
     async def work(context: Services) -> None:
         items = demo_stations(seed=seed)
         summary = await upsert_stations(context.db, items, source=f"demo:{seed}")
-        await context.store.incr("locations:version")
+        await signal_stations_changed(context.db, context.store)
         click.echo(f"演示驿站（合成数据）：新增 {summary.created} 个，更新 {summary.updated} 个。")
 
     run(work)
@@ -117,7 +118,7 @@ def _status_command(name: str, status: StationStatus, done: str) -> click.Comman
         async def work(context: Services) -> bool:
             ok = await set_status(context.db, code, status, reason=reason, source="cli")
             if ok:
-                await context.store.incr("locations:version")
+                await signal_stations_changed(context.db, context.store)
             return ok
 
         if not run(work):
