@@ -135,3 +135,14 @@ async def test_polling_steps_past_a_rejected_update(
     finally:
         await bot.close()
         await ctx.close()
+
+
+async def test_an_update_kind_set_to_null_is_rejected(
+    app_client: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    # Found by tests/test_routes_hostile.py: `callback_query: null` reached the bot and broke.
+    for kind in ("callback_query", "message", "edited_message"):
+        resp = await app_client.post(
+            "/telegram/webhook", json={"update_id": 970, kind: None}, headers=WEBHOOK_HEADERS
+        )
+        assert resp.status == 200 and (await resp.json())["outcome"] == "rejected", kind

@@ -53,7 +53,8 @@ async def webhook(request: web.Request) -> web.Response:
 
 def _rejected(update: object, reason: str) -> web.Response:
     update_id = update.get("update_id") if isinstance(update, dict) else None
-    log.warning("telegram: rejected update %s: %s", str(update_id)[:24], reason)
+    shown = update_id if isinstance(update_id, int) else "?"  # only Telegram's own number
+    log.warning("telegram: rejected update %s: %s", shown, reason)
     return web.Response(body=_ANSWERS[REJECTED], content_type="application/json")
 
 
