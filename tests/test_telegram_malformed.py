@@ -65,6 +65,13 @@ async def test_a_wrongly_typed_update_is_answered_200_and_logged_once(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert "13812345678" not in caplog.text  # what is wrong, not what was sent
     assert await counts(ctx.db) == {}
+    # Telegram re-sending it (our answer lost): the same answer, no second log line.
+    with caplog.at_level(logging.INFO):
+        again = await app_client.post("/telegram/webhook", json=update, headers=WEBHOOK_HEADERS)
+    assert (await again.json())["outcome"] == "rejected"
+    assert len([r for r in caplog.records if "rejected update" in r.getMessage()]) == (
+        1 if isinstance(update, dict) and isinstance(update.get("update_id"), int) else 2
+    )
     # The well-formed update after it is handled as usual.
     ok = await app_client.post(
         "/telegram/webhook", json=location_update(950, LAT, LNG), headers=WEBHOOK_HEADERS
@@ -135,3 +142,14 @@ async def test_polling_steps_past_a_rejected_update(
     finally:
         await bot.close()
         await ctx.close()
+
+
+async def test_an_update_kind_set_to_null_is_rejected(
+    app_client: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    # Found by tests/test_routes_hostile.py: `callback_query: null` reached the bot and broke.
+    for kind in ("callback_query", "message", "edited_message"):
+        resp = await app_client.post(
+            "/telegram/webhook", json={"update_id": 970, kind: None}, headers=WEBHOOK_HEADERS
+        )
+        assert resp.status == 200 and (await resp.json())["outcome"] == "rejected", kind

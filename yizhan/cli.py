@@ -4,6 +4,7 @@ added below by name."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -94,11 +95,16 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     except (DatabaseError, StoreError, SQLAlchemyError, OSError) as exc:
         _unreachable(settings, exc)
     app = create_app(build_services(settings))
+    # aiohttp's own banner is a bare print(); under LOG_FORMAT=json every line must be JSON.
+    logging.getLogger("yizhan").info(
+        "serving on http://%s:%s", host or settings.host, port or settings.port
+    )
     web.run_app(
         app,
         host=host or settings.host,
         port=port or settings.port,
         access_log=None,
+        print=None if settings.log_format == "json" else print,
         # aiohttp's default keeps an idle connection an hour; a proxy in front expects ~1 min.
         # It also bounds the time to send a request's headers (slow-header clients): aiohttp
         # closes a connection whose next request has not fully arrived by then.

@@ -62,10 +62,12 @@ class _CallbackQuery(_Shape):
 
 
 class _Update(_Shape):
+    # Absent or an object; an explicit null is no update kind at all (defaults are not
+    # validated, so a missing key is fine and `"callback_query": null` is refused).
     update_id: int
-    message: _Message | None = None
-    edited_message: _Message | None = None
-    callback_query: _CallbackQuery | None = None
+    message: _Message = None  # type: ignore[assignment]
+    edited_message: _Message = None  # type: ignore[assignment]
+    callback_query: _CallbackQuery = None  # type: ignore[assignment]
 
 
 def rejected_because(update: Any) -> str | None:

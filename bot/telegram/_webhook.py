@@ -8,6 +8,7 @@ refused with 429 before they are compared (`core.guard`)."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -16,8 +17,9 @@ from aiohttp import web
 
 from core.guard import AuthFailures
 from core.http import Problem, parse_json
+from core.store import StoreError
 
-from ._bot import Outcome, TelegramBot
+from ._bot import UPDATE_TTL, Outcome, TelegramBot
 from ._update import rejected_because
 
 log = logging.getLogger(__name__)
@@ -43,17 +45,27 @@ async def webhook(request: web.Request) -> web.Response:
     try:
         update = parse_json(await request.read())  # orjson, with the depth limit
     except Problem as problem:
-        return _rejected(None, problem.detail)
+        return await _rejected(request, None, problem.detail)
     reason = rejected_because(update)
     if reason is not None:
-        return _rejected(update, reason)
+        return await _rejected(request, update, reason)
     outcome = await request.app[BOT].process(update)
     return web.Response(body=_ANSWERS[outcome], content_type="application/json")
 
 
-def _rejected(update: object, reason: str) -> web.Response:
+async def _rejected(request: web.Request, update: object, reason: str) -> web.Response:
+    """Answer 200 "rejected"; log it once per update (a re-sent copy, when our first answer
+    was lost, is answered the same without a second line)."""
     update_id = update.get("update_id") if isinstance(update, dict) else None
-    log.warning("telegram: rejected update %s: %s", str(update_id)[:24], reason)
+    first = True
+    if isinstance(update_id, int):
+        store = request.app[BOT].context.store
+        with contextlib.suppress(StoreError):  # without the store: log it again, no harm
+            key = f"tg:rejected:{update_id}"
+            first = await store.set(key, "1", ttl=UPDATE_TTL, only_new=True)
+    if first:
+        shown = update_id if isinstance(update_id, int) else "?"  # only Telegram's own number
+        log.warning("telegram: rejected update %s: %s", shown, reason)
     return web.Response(body=_ANSWERS[REJECTED], content_type="application/json")
 
 
