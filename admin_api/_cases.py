@@ -138,7 +138,17 @@ async def get_case(request: web.Request) -> web.Response:
         }
         for r in await service.recipients(case.id)
     ]
-    return json_response({**staff_case_json(case), "events": events, "recipients": recipients})
+    services = request.app[SERVICES_KEY]
+    # The worker's photo, behind a signed link staff pages can put in an <img>.
+    photo_url = services.media.link_for(case.photo_ref, now=services.clock.now().timestamp())
+    return json_response(
+        {
+            **staff_case_json(case),
+            "photo_url": photo_url,
+            "events": events,
+            "recipients": recipients,
+        }
+    )
 
 
 def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:

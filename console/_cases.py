@@ -68,6 +68,7 @@ async def _page(
             "status_label": q.status_label(case.status),
             "description": mask_pii(case.description),
             "outcome": mask_pii(case.outcome),
+            "photo_url": q.photo_url(services, case),
             "events": events,
             "can_claim": case.status == "new",
             "can_answer": not closed,

@@ -11,6 +11,7 @@ from integrations import WeChatApi
 
 from . import _auth, _cases, _media, _membership, _openapi, _stations
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
+from ._lang import localize
 from ._ratelimit import RateLimits, rate_limit
 from ._routes import api_route, read_body, read_query
 
@@ -19,6 +20,7 @@ def setup(app: web.Application, wechat: WeChatApi) -> None:
     """Mount `/api/v1/…`; `wechat` is the mini-program's WeChat API client."""
     app[WECHAT] = wechat
     app.middlewares.append(rate_limit)
+    app.middlewares.append(localize)
     _auth.setup(app)
     _stations.setup(app)
     _membership.setup(app)
