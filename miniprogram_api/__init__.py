@@ -9,7 +9,7 @@ from aiohttp import web
 
 from integrations import WeChatApi
 
-from . import _auth, _cases, _media, _membership, _openapi, _stations
+from . import _auth, _cases, _codes, _media, _membership, _openapi, _search, _stations
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
 from ._lang import localize
 from ._ratelimit import RateLimits, rate_limit
@@ -22,10 +22,12 @@ def setup(app: web.Application, wechat: WeChatApi) -> None:
     app.middlewares.append(rate_limit)
     app.middlewares.append(localize)
     _auth.setup(app)
+    _search.setup(app)  # before /stations/{station_id}, which would take "search"
     _stations.setup(app)
     _membership.setup(app)
     _cases.setup(app)
     _media.setup(app)
+    _codes.setup(app)
     _openapi.setup(app)
 
 

@@ -302,7 +302,7 @@ def setup(app: web.Application) -> None:
         query=PageQuery,
         response=MineOut,
         auth=True,
-        errors=(401,),
+        errors=(401, 404),
         tags=tags,
         summary="我的求助：编号、状态和处理结果，新的在前，按 cursor 翻页",
     )

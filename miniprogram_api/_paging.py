@@ -31,8 +31,8 @@ def encode_cursor(position: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str | None, kind: str) -> dict[str, Any]:
-    """The position a cursor of `kind` holds ({} for the first page); a cursor that is not one
-    of ours is a 422 naming the parameter."""
+    """The position a cursor of `kind` holds ({} for the first page). A cursor that is not one
+    of ours (another list's, a made-up one) points at no page: 404, saying to start again."""
     if not cursor:
         return {}
     try:
@@ -42,9 +42,8 @@ def decode_cursor(cursor: str | None, kind: str) -> dict[str, Any]:
         position = None
     if not isinstance(position, dict) or position.get("k") != kind:
         raise Problem(
-            422,
-            "查询参数有误",
+            404,
+            "没有这一页",
             "cursor 不对：请用上一页答复里的 next_cursor，或不填从第一页开始。",
-            invalid_params=[{"name": "cursor", "reason": "cursor：不是本列表的翻页标记"}],
         )
     return position
