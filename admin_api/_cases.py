@@ -137,7 +137,15 @@ async def _case_json(request: web.Request, case: CaseView, *, whole: bool) -> di
         }
         for r in await service.recipients(case.id)
     ]
-    return {**staff_case_json(case, whole=whole), "events": events, "recipients": recipients}
+    services = request.app[SERVICES_KEY]
+    # The worker's photo, behind a signed link staff pages can put in an <img>.
+    photo_url = services.media.link_for(case.photo_ref, now=services.clock.now().timestamp())
+    return {
+        **staff_case_json(case, whole=whole),
+        "photo_url": photo_url,
+        "events": events,
+        "recipients": recipients,
+    }
 
 
 async def get_case(request: web.Request) -> web.Response:

@@ -127,6 +127,7 @@ async def _page(
             "description": shown(case.description),
             "outcome": shown(case.outcome),
             "can_reveal": masked and not whole,
+            "photo_url": q.photo_url(services, case),
             "events": events,
             "place": _place(case),
             "contact": await _contact(request, account, case, revealed),

@@ -154,3 +154,8 @@ async def decide(
     return await services.enrollments.reject(
         enrollment_id, reason, actor=actor, union_ids=staff.union_ids, revision=revision
     )
+
+
+def photo_url(services: Services, case: CaseView) -> str | None:
+    """The signed link to a case's photo (served by /api/v1/media/…), when it has one of ours."""
+    return services.media.link_for(case.photo_ref, now=services.clock.now().timestamp())

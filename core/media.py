@@ -277,6 +277,11 @@ class Media:
         signature = self._cipher.digest(_LINK_KIND, f"{media_id}.{expires}")[:32]
         return f"{LINK_PREFIX}{media_id}?{urlencode({'exp': expires, 'sig': signature})}"
 
+    def link_for(self, ref: str, *, now: float | None = None) -> str | None:
+        """A signed link when `ref` (a case's `photo_ref`) names one of our photos, else None
+        (a Telegram file id, an old free-text value: never shown as a photo)."""
+        return self.link(ref, now=now) if is_media_id(ref) else None
+
     def verify_link(self, media_id: str, expires: str, signature: str, *, now: float) -> bool:
         try:
             deadline = int(expires)

@@ -221,3 +221,20 @@ class StationFinder:
         self, point: Point, *, at: datetime | None = None, services: Collection[str] = ()
     ) -> Match | None:
         return self._index.soonest_opening(point, at=at or self._clock.now(), services=services)
+
+    def soonest_openings(
+        self,
+        point: Point,
+        *,
+        at: datetime | None = None,
+        services: Collection[str] = (),
+        max_distance: float = 10_000,
+        limit: int = 5,
+    ) -> list[Match]:
+        return self._index.soonest_openings(
+            point,
+            at=at or self._clock.now(),
+            services=services,
+            max_distance_m=max_distance,
+            limit=limit,
+        )

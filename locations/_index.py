@@ -287,6 +287,23 @@ class StationIndex:
         max_distance_m: float = 10_000,
     ) -> Match | None:
         """When nothing is open nearby: the station within reach that opens first."""
+        found = self.soonest_openings(
+            point, at=at, services=services, max_distance_m=max_distance_m, limit=1
+        )
+        return found[0] if found else None
+
+    def soonest_openings(
+        self,
+        point: Point,
+        *,
+        at: datetime,
+        services: Collection[str] = (),
+        max_distance_m: float = 10_000,
+        limit: int = 5,
+    ) -> list[Match]:
+        """The stations within reach (of the 50 nearest) that open first, soonest first (the
+        nearer one first at the same time); stations with no opening in the next week are left
+        out."""
         candidates = self.nearest(
             point,
             at=at,
@@ -296,6 +313,5 @@ class StationIndex:
             open_now=False,
         )
         upcoming = [m for m in candidates if m.state.is_open or m.state.opens_at is not None]
-        if not upcoming:
-            return None
-        return min(upcoming, key=lambda m: (m.state.opens_at or at, m.distance_m))
+        upcoming.sort(key=lambda m: (m.state.opens_at or at, m.distance_m))
+        return upcoming[:limit]

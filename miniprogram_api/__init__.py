@@ -9,8 +9,9 @@ from aiohttp import web
 
 from integrations import WeChatApi
 
-from . import _auth, _cases, _media, _membership, _openapi, _stations
+from . import _auth, _cases, _codes, _media, _membership, _openapi, _search, _stations
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
+from ._lang import localize
 from ._ratelimit import RateLimits, rate_limit
 from ._routes import api_route, read_body, read_query
 
@@ -19,11 +20,14 @@ def setup(app: web.Application, wechat: WeChatApi) -> None:
     """Mount `/api/v1/…`; `wechat` is the mini-program's WeChat API client."""
     app[WECHAT] = wechat
     app.middlewares.append(rate_limit)
+    app.middlewares.append(localize)
     _auth.setup(app)
+    _search.setup(app)  # before /stations/{station_id}, which would take "search"
     _stations.setup(app)
     _membership.setup(app)
     _cases.setup(app)
     _media.setup(app)
+    _codes.setup(app)
     _openapi.setup(app)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -35,6 +35,7 @@ from membership import (
 )
 
 from ._auth import MiniUser, phone_number, require_user
+from ._lang import Labels, labels_for
 from ._routes import api_route, read_body, read_query
 
 CHANNEL = "miniprogram"
@@ -42,13 +43,24 @@ CHANNEL = "miniprogram"
 
 class ResubmitIn(BaseModel):
     name: str = Field(min_length=1, max_length=40, title="姓名")
-    occupation: str = Field(min_length=1, max_length=20, title="职业")
+    occupation: str = Field(
+        min_length=1,
+        max_length=20,
+        title="职业",
+        description="职业代码（GET /api/v1/codes/occupations），也接受其显示名称",
+        examples=list(OCCUPATIONS),
+    )
     employer: str = Field(min_length=1, max_length=100, title="工作单位或平台")
     league: str = Field(min_length=1, max_length=50, title="盟市")
     county: str = Field(default="", max_length=50, title="旗县区")
     id_number: str = Field(default="", max_length=30, title="身份证号")
     consent: bool = Field(title="同意个人信息使用说明")
-    consent_version: str = Field(title="所同意的说明版本", max_length=20)
+    consent_version: str = Field(
+        title="所同意的说明版本",
+        max_length=20,
+        description="GET /api/v1/membership/options 的 policy_version；旧版本答 409（说明已更新）",
+        json_schema_extra={"enum": [POLICY_VERSION]},
+    )
     id_consent: bool = Field(default=False, title="同意提供身份证号")
 
 
@@ -72,7 +84,9 @@ class OptionsQuery(BaseModel):
 
 class MembershipOut(BaseModel):
     id: int
-    status: str = Field(description="submitted 审核中 · approved 已入会 · rejected 未通过")
+    status: Literal["submitted", "approved", "rejected"] = Field(
+        description="submitted 审核中 · approved 已入会 · rejected 未通过"
+    )
     status_label: str
     union: str
     member_number: str | None
@@ -81,6 +95,7 @@ class MembershipOut(BaseModel):
     phone: str = Field(description="打码后的手机号")
     id_number: str | None = Field(description="打码后的身份证号")
     occupation: str
+    occupation_label: str
     employer: str
     league: str
     county: str
@@ -92,8 +107,13 @@ class EnrollOut(MembershipOut):
     created: bool = Field(description="false：此手机号或身份证号已有入会申请，返回的是原来那份")
 
 
+class OccupationOut(BaseModel):
+    code: str
+    name: str
+
+
 class OptionsOut(BaseModel):
-    occupations: list[dict[str, str]]
+    occupations: list[OccupationOut]
     policy_version: str
     purpose: str
     id_policy_version: str
@@ -104,41 +124,43 @@ class OptionsOut(BaseModel):
 _LABELS = {"submitted": "审核中", "approved": "已入会", "rejected": "未通过"}
 
 
-def membership_json(e: EnrollmentView, *, private: bool = True) -> dict[str, Any]:
-    """The worker's own view. `private=False` (found by ID number under another phone) shows
-    only the status, never another person's details."""
-    body: dict[str, Any] = {
+def membership_json(
+    e: EnrollmentView, *, private: bool = True, t: Labels | None = None
+) -> dict[str, Any]:
+    """The worker's own view. `private=False` (the ID number is on an application made with
+    another verified phone) answers nothing about that application: the neutral refusal of
+    `foreign_id_number`, the same whatever its status or union."""
+    if not private:
+        raise foreign_id_number()
+    t = t or (lambda text: text)
+    return {
         "id": e.id,
         "status": e.status,
-        "status_label": _LABELS.get(e.status, e.status),
+        "status_label": t(_LABELS.get(e.status, e.status)),
         "union": e.union_name,
-        "member_number": None,
-        "reject_reason": None,
-        "name": "",
-        "phone": "",
-        "id_number": None,
-        "occupation": "",
-        "employer": "",
-        "league": "",
-        "county": "",
-        "can_resubmit": False,
-        "message": "这个身份证号已经申请过入会。如有疑问请拨打 12351。",
+        "member_number": e.member_number,
+        "reject_reason": e.reject_reason or None,
+        "name": e.name,
+        "phone": e.masked_phone,
+        "id_number": e.masked_id_number,
+        "occupation": e.occupation,
+        "occupation_label": t(OCCUPATIONS.get(e.occupation, e.occupation)),
+        "employer": e.employer,
+        "league": e.league,
+        "county": e.county,
+        "can_resubmit": e.status != "approved",
+        "message": outcome_text(e),
     }
-    if private:
-        body.update(
-            member_number=e.member_number,
-            reject_reason=e.reject_reason or None,
-            name=e.name,
-            phone=e.masked_phone,
-            id_number=e.masked_id_number,
-            occupation=e.occupation,
-            employer=e.employer,
-            league=e.league,
-            county=e.county,
-            can_resubmit=e.status != "approved",
-            message=outcome_text(e),
-        )
-    return body
+
+
+def foreign_id_number() -> Problem:
+    """Someone posting an ID number that another account applied with learns nothing of that
+    application (not its status, union or number): one refusal, whatever the application."""
+    return Problem(
+        409,
+        "无法用这些信息申请",
+        "这个身份证号不能用于新的入会申请。请核对号码；如有疑问，请拨打职工服务热线 12351。",
+    )
 
 
 def _problem(exc: EnrollmentError) -> Problem:
@@ -251,7 +273,7 @@ async def me(request: web.Request) -> web.Response:
     found = await request.app[SERVICES_KEY].enrollments.enrollment_of(CHANNEL, user.openid)
     if found is None:
         raise Problem(404, "您还没有申请入会", "点“一键入会”，一分钟就能办好。")
-    return json_response(membership_json(found))
+    return json_response(membership_json(found, t=labels_for(request)))
 
 
 async def correct(request: web.Request) -> web.Response:
@@ -267,7 +289,7 @@ async def correct(request: web.Request) -> web.Response:
         updated = await enrollments.resubmit(found.id, _application(user, body, found.phone))
     except EnrollmentError as exc:
         raise _problem(exc) from None
-    return json_response(membership_json(updated))
+    return json_response(membership_json(updated, t=labels_for(request)))
 
 
 async def options(request: web.Request) -> web.Response:
@@ -278,7 +300,9 @@ async def options(request: web.Request) -> web.Response:
         suggested = {"league": seat.league, "county": seat.name}
     return json_response(
         OptionsOut(
-            occupations=[{"code": c, "name": n} for c, n in OCCUPATIONS.items()],
+            occupations=[
+                OccupationOut(code=c, name=labels_for(request)(n)) for c, n in OCCUPATIONS.items()
+            ],
             policy_version=POLICY_VERSION,
             purpose=PURPOSE,
             id_policy_version=ID_POLICY_VERSION,
@@ -307,8 +331,9 @@ def setup(app: web.Application) -> None:
         create,
         body=EnrollmentIn,
         response=EnrollOut,
+        success=(201, 200),
         auth=True,
-        errors=(401, 409, 503),
+        errors=(400, 401, 409, 503),
         tags=tags,
         summary="一键入会：提交入会申请",
     )

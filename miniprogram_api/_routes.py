@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -100,21 +100,53 @@ def api_route(
     )
 
 
+def _members(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """The models a field's label may come from: a root model's union members, or the model."""
+    if getattr(model, "__pydantic_root_model__", False):
+        found: list[type[BaseModel]] = []
+        pending = [model.model_fields["root"].annotation]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                found.append(item)
+            else:
+                pending.extend(get_args(item))
+        return found
+    return [model]
+
+
 def _field_label(model: type[BaseModel], name: str) -> str:
-    info = model.model_fields.get(name)
-    return info.title if info is not None and info.title else name
+    for member in _members(model):
+        info = member.model_fields.get(name)
+        if info is not None and info.title:
+            return info.title
+    return name
+
+
+def _message(error: Any) -> str:
+    ctx = error.get("ctx", {})
+    if ctx.get("error"):
+        return str(ctx["error"])
+    if error["type"] == "string_too_short":
+        return f"太短了，至少 {ctx.get('min_length')} 个字"
+    if error["type"] == "string_too_long":
+        return f"太长了，最多 {ctx.get('max_length')} 个字"
+    if error["type"] in ("union_tag_not_found", "union_tag_invalid"):
+        return "kind 应为 feedback（驿站反馈）或 legal_aid（法律援助）"
+    return _MESSAGES.get(error["type"], "格式不对")
 
 
 def invalid_input(model: type[BaseModel], exc: ValidationError, what: str) -> Problem:
     """A 422 naming, in Chinese, every field that was wrong."""
     problems = []
+    tagged = getattr(model, "__pydantic_root_model__", False)
     for error in exc.errors():
-        name = ".".join(str(part) for part in error["loc"]) if error["loc"] else ""
-        top = str(error["loc"][0]) if error["loc"] else ""
-        message = str(error.get("ctx", {}).get("error", "")) or _MESSAGES.get(
-            error["type"], "格式不对"
-        )
-        problems.append({"name": name, "reason": f"{_field_label(model, top)}：{message}"})
+        loc = [str(part) for part in error["loc"]]
+        if tagged and len(loc) > 1:
+            loc = loc[1:]  # the union member's tag ("feedback"), not a field
+        name = ".".join(loc) if loc else ("kind" if tagged else "")
+        top = loc[0] if loc else name
+        problems.append({"name": name, "reason": f"{_field_label(model, top)}：{_message(error)}"})
     return Problem(
         422, f"{what}有误", "；".join(p["reason"] for p in problems), invalid_params=problems
     )
@@ -122,8 +154,6 @@ def invalid_input(model: type[BaseModel], exc: ValidationError, what: str) -> Pr
 
 _MESSAGES = {
     "missing": "没有填写",
-    "string_too_short": "太短了",
-    "string_too_long": "太长了",
     "string_type": "应为文字",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
@@ -133,6 +163,7 @@ _MESSAGES = {
     "literal_error": "不在可选范围内",
     "extra_forbidden": "不认识这一项",
     "greater_than_equal": "太小了",
+    "greater_than": "太小了",
     "less_than_equal": "太大了",
     "string_pattern_mismatch": "格式不对",
 }

@@ -131,18 +131,19 @@ class CaseStore:
                 ).scalars()
             )
 
-    async def of_worker(self, channel: str, worker_ref: str, limit: int = 20) -> list[CaseView]:
+    async def of_worker(
+        self, channel: str, worker_ref: str, limit: int = 20, *, before_id: int | None = None
+    ) -> list[CaseView]:
+        """Newest first; `before_id` continues a page (cases older than that one)."""
+        query = select(Case).where(
+            col(Case.channel) == channel,
+            col(Case.worker_ref) == worker_ref,
+        )
+        if before_id is not None:
+            query = query.where(col(Case.id) < before_id)
         async with self.db.session() as session:
             rows = (
-                await session.execute(
-                    select(Case)
-                    .where(
-                        col(Case.channel) == channel,
-                        col(Case.worker_ref) == worker_ref,
-                    )
-                    .order_by(col(Case.id).desc())
-                    .limit(limit)
-                )
+                await session.execute(query.order_by(col(Case.id).desc()).limit(limit))
             ).scalars()
             return [self.view(row) for row in rows]
 

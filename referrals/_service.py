@@ -108,8 +108,10 @@ class Referrals:
     async def recipients(self, case_id: int) -> list[CaseRecipient]:
         return await self.store.recipients(case_id)
 
-    async def of_worker(self, channel: str, worker_ref: str, limit: int = 20) -> list[CaseView]:
-        return await self.store.of_worker(channel, worker_ref, limit)
+    async def of_worker(
+        self, channel: str, worker_ref: str, limit: int = 20, *, before_id: int | None = None
+    ) -> list[CaseView]:
+        return await self.store.of_worker(channel, worker_ref, limit, before_id=before_id)
 
     async def for_staff(
         self,

@@ -87,7 +87,7 @@ async def test_station_feedback_and_bad_input(api: TestClient, fake_wechat: Fake
     for bad, words in (
         ({"kind": "feedback", "category": "dirty"}, "驿站"),  # which station?
         ({"kind": "feedback", "category": "lottery", "station_id": station_id}, "类别"),
-        ({"kind": "legal_aid", "category": "work_injury", "description": "疼"}, "几个字"),
+        ({"kind": "legal_aid", "category": "work_injury", "description": "疼"}, "至少 4 个字"),
         ({"kind": "feedback", "category": "dirty", "station_id": 999999}, "驿站"),
         (
             {"kind": "legal_aid", "category": "other", "description": "合同问题", "lat": 40.8},

@@ -1,0 +1,150 @@
+"""The station pages of the mini-program: a default reach for "nearby" (and, at night, the
+stations that open first instead of one 600 km away), paging, search by name, address and
+pinyin initials, station photos, labels in both languages, ETags and rate-limit headers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core import CHINA_TZ
+from handlers import SERVICES_KEY
+from tests.conftest import AppClient
+from tests.photos import phone_jpeg
+from tests.stations import HOHHOT, add_stations, station
+
+LAT, LNG = HOHHOT
+WGS = {"coord": "wgs84"}
+
+
+async def _night(client: AppClient) -> None:
+    ctx = client.app[SERVICES_KEY]
+    await add_stations(
+        ctx,
+        station(
+            "DAY", LAT + 0.002, LNG, opening_hours="Mo-Su 08:00-18:00", name="新城区海东路驿站"
+        ),
+        station(
+            "EARLY",
+            LAT + 0.02,
+            LNG,
+            opening_hours="Mo-Su 06:30-18:00",
+            name="赛罕区早班驿站",
+            address="赛罕区大学西街",
+            county="赛罕区",
+        ),
+        station("FAR24", LAT + 0.6, LNG, name="武川县全天驿站", address="可镇", county="武川县"),
+    )
+    ctx.clock.set(datetime(2026, 11, 24, 23, 0, tzinfo=CHINA_TZ))  # type: ignore[attr-defined]
+
+
+async def test_nothing_open_within_reach_names_the_soonest_opening(client: AppClient) -> None:
+    await _night(client)
+    resp = await client.get("/api/v1/stations/nearby", params={"lat": LAT, "lng": LNG, **WGS})
+    body = await resp.json()
+    # The 24-hour station 67 km away is not offered as "nearby" (walk 800 minutes).
+    assert body["stations"] == [] and body["max_distance_m"] == 10_000
+    assert "10 公里" in body["notice"]
+    soon = [(s["code"], s["opens_at"]) for s in body["opening_soon"]]
+    assert soon == [("EARLY", "2026-11-25T06:30:00+08:00"), ("DAY", "2026-11-25T08:00:00+08:00")]
+    wide = await (
+        await client.get(
+            "/api/v1/stations/nearby",
+            params={"lat": LAT, "lng": LNG, "max_distance_m": 100_000, **WGS},
+        )
+    ).json()
+    assert [s["code"] for s in wide["stations"]] == ["FAR24"]
+    assert wide["opening_soon"] == [] and wide["notice"] is None
+
+
+async def test_nearby_pages_with_a_cursor(client: AppClient) -> None:
+    ctx = client.app[SERVICES_KEY]
+    await add_stations(ctx, *(station(f"S{i}", LAT + 0.001 * (i + 1), LNG) for i in range(7)))
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"lat": LAT, "lng": LNG, "limit": 3, **WGS} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        body = await (await client.get("/api/v1/stations/nearby", params=params)).json()
+        seen += [s["code"] for s in body["stations"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"S{i}" for i in range(7)] and pages == 3
+
+
+async def test_search_by_name_address_and_pinyin(client: AppClient) -> None:
+    await _night(client)
+    ctx = client.app[SERVICES_KEY]
+    ctx.clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ))  # type: ignore[attr-defined]
+
+    async def codes(q: str, **extra: object) -> list[str]:
+        resp = await client.get("/api/v1/stations/search", params={"q": q, **extra})
+        assert resp.status == 200, await resp.text()
+        return [s["code"] for s in (await resp.json())["stations"]]
+
+    assert await codes("xcq") == ["DAY"]  # 新城区 by its initials
+    assert await codes("海东") == ["DAY"]
+    assert await codes("haidong") == ["DAY"]
+    assert await codes("可镇") == ["FAR24"]  # by address
+    assert await codes("驿站", lat=LAT, lng=LNG, coord="wgs84") == ["DAY", "EARLY", "FAR24"]
+    assert await codes("wcx 全天") == ["FAR24"]
+    assert await codes("zzzz") == []
+    hit = (await (await client.get("/api/v1/stations/search", params={"q": "xcq"})).json())[
+        "stations"
+    ][0]
+    assert hit["distance_m"] is None and hit["open_now"] is True
+    bad = await client.get("/api/v1/stations/search", params={"q": ""})
+    assert bad.status == 422
+
+
+async def test_station_detail_with_photos_and_labels(client: AppClient) -> None:
+    ctx = client.app[SERVICES_KEY]
+    await add_stations(ctx, station("P", LAT, LNG, services=["rest", "meal_heating"]))
+    sid = ctx.finder.index.stations[0].id
+    photo = await ctx.media.add(
+        phone_jpeg(), channel="admin_api", owner="staff:1", purpose="station", subject=str(sid)
+    )
+    detail = await (await client.get(f"/api/v1/stations/{sid}")).json()
+    assert [p["id"] for p in detail["photos"]] == [photo.id]
+    assert (await client.get(detail["photos"][0]["url"])).status == 200
+    assert detail["service_labels"] == ["休息", "热饭"] and detail["kind_label"] == "标准驿站"
+    english = await (
+        await client.get(f"/api/v1/stations/{sid}", headers={"Accept-Language": "en"})
+    ).json()
+    assert english["service_labels"] == ["Rest", "Meal heating"]
+    assert english["services"] == ["rest", "meal_heating"]
+
+
+async def test_etag_cache_control_and_rate_limit_headers(client: AppClient) -> None:
+    ctx = client.app[SERVICES_KEY]
+    await add_stations(ctx, station("E", LAT, LNG))
+    params = {"lat": LAT, "lng": LNG, **WGS}
+    first = await client.get("/api/v1/stations/nearby", params=params)
+    tag = first.headers["ETag"]
+    assert "max-age" in first.headers["Cache-Control"]
+    assert int(first.headers["RateLimit-Remaining"]) < int(first.headers["RateLimit-Limit"])
+    again = await client.get(
+        "/api/v1/stations/nearby", params=params, headers={"If-None-Match": tag}
+    )
+    assert again.status == 304 and await again.read() == b""
+    await add_stations(ctx, station("E2", LAT + 0.001, LNG))
+    later = await client.get(
+        "/api/v1/stations/nearby", params=params, headers={"If-None-Match": tag}
+    )
+    assert later.status == 200 and later.headers["ETag"] != tag  # a new station: a new tag
+
+
+async def test_code_sets_with_labels(client: AppClient) -> None:
+    every = await (await client.get("/api/v1/codes")).json()
+    assert {"services", "legal_categories", "occupations", "case_statuses"} <= set(
+        every["code_sets"]
+    )
+    legal = await (await client.get("/api/v1/codes/legal_categories")).json()
+    assert {"code": "unpaid_wages", "label": "拖欠工资"} in legal["codes"]
+    english = await (
+        await client.get("/api/v1/codes/occupations", headers={"Accept-Language": "en"})
+    ).json()
+    assert {"code": "food_delivery", "label": "Food delivery rider"} in english["codes"]
+    missing = await client.get("/api/v1/codes/planets")
+    assert missing.status == 404 and "services" in (await missing.json())["detail"]
