@@ -87,7 +87,6 @@ SYNONYMS: dict[str, str] = {
     "歇脚": "rest",
     "歇会": "rest",
     "歇一会": "rest",
-    "歇歇": "rest",
     "坐一会": "rest",
     "rest": "rest",
     "冰箱": "fridge_or_ice",
@@ -148,7 +147,7 @@ INTENTS: tuple[Intent, ...] = (
             "关门、关了、锁门、锁着、上锁、门锁、没开门、不开门、门没开、没开、还没开、打不开、进不去、闭门、关板、不营业、停业、歇业、没人开门、黑着灯、冇开、closed、locked、shut"
         ),
         but_not=words(
-            "几点关门、几点开门、几点开、什么时候关门、什么时候开门、啥时候关门、啥时候开门、关门吗、开门吗、开着吗、关门时间、开门时间"
+            "开没开、几点关门、几点开门、几点开、什么时候关门、什么时候开门、啥时候关门、啥时候开门、关门吗、开门吗、开着吗、关门时间、开门时间"
         ),
     ),
     Intent(
@@ -230,7 +229,7 @@ INTENTS: tuple[Intent, ...] = (
         "nearby",
         "",
         words(
-            "附近驿站、附近的驿站、最近的驿站、找驿站、驿站、附近、最近驿站、休息站、休息点、服务站、nearby、near me、nearest、closest、station、stations"
+            "附近驿站、附近的驿站、最近的驿站、找驿站、驿站、附近、最近驿站、休息站、休息点、服务站、几点开门、几点关门、开门吗、开着吗、营业时间、开门时间、关门时间、nearby、near me、nearest、closest、station、stations"
         ),
     ),
     Intent(
