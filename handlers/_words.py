@@ -11,6 +11,7 @@ characters, emoji and mixed Chinese/English: see `_fuzzy.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from locations import BY_CODE, SERVICES, Point, find_places
 
@@ -277,6 +278,7 @@ def asks_nearby(text: str) -> bool:
     return bool(_NEARBY_TABLE.certain(reading) or _NEARBY_TABLE.fuzzy(reading))
 
 
+@lru_cache(maxsize=4096)  # riders write the same few things; the table never changes
 def understand(text: str) -> Intent | None:
     """The intent of the table a rider's free text most likely means, None when nothing fits.
 
@@ -287,8 +289,11 @@ def understand(text: str) -> Intent | None:
     if not reading.norm:
         return None
     services = frozenset(services_in(text))
-    stations = bool(services) or find_place(text) is not None
     found = _INTENT_TABLE.certain(reading)
+    picked = _pick({i for i in found if i < _NEARBY_INDEX}, services, reading.compact)
+    if picked is not None:  # a dialog: no need to look for places
+        return picked
+    stations = bool(services) or find_place(text) is not None
     if stations:
         found.add(_NEARBY_INDEX)
     picked = _pick(found, services, reading.compact)
