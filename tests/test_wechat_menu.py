@@ -209,3 +209,10 @@ def test_outcome_texts_use_no_chat_wording() -> None:
         )
         said = outcome_text(view)  # type: ignore[arg-type]
         assert "发送“" not in said and hint in said
+
+
+async def test_closed_with_nothing_known_asks_for_a_name_not_a_location(wx: AppClient) -> None:
+    asked = await wechat_post(wx, text("o-6", "驿站没开门"))
+    assert "是哪个驿站没开门？请输入驿站名称" in asked and "发送位置" not in asked
+    named = await wechat_post(wx, text("o-6", "新华广场"))
+    assert named.startswith("新华广场驿站：") and "请简单说说情况" in named
