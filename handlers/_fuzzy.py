@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Generic, TypeVar
 
 from pypinyin import Style, lazy_pinyin
+from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
 V = TypeVar("V", bound=Hashable)
@@ -62,14 +63,20 @@ def _sound(syllable: str) -> str:
     return syllable
 
 
+@lru_cache(maxsize=8192)  # a few thousand characters make up what riders write
+def _char_sound(char: str) -> str:
+    return _sound(lazy_pinyin(char, style=Style.NORMAL)[0])
+
+
 def sounds(text: str) -> tuple[str, ...]:
-    """The normalized text's syllables; a run of English or digits is one item that no
-    syllable equals, so a phrase never matches across it. Spaces between characters are
-    ignored ("附近 驿站" reads as "附近驿站")."""
+    """The normalized text's syllables, each character's usual reading (phrases are read the
+    same way, so a reading that depends on its neighbours never matters); a run of English or
+    digits is one item that no syllable equals, so a phrase never matches across it. Spaces
+    between characters are ignored ("附近 驿站" reads as "附近驿站")."""
     found: list[str] = []
     for run in _RUNS.findall(text):
         if _HAN.match(run):
-            found.extend(_sound(s) for s in lazy_pinyin(run, style=Style.NORMAL))
+            found.extend(map(_char_sound, run))
         else:
             found.append(f"#{run}")
     return tuple(found)
@@ -104,22 +111,31 @@ class PhraseTable(Generic[V]):
 
     def __init__(self, entries: Iterable[tuple[str, V]]) -> None:
         self._han: list[tuple[str, V]] = []  # normalized phrases with Chinese in them
-        self._english: list[tuple[tuple[str, ...], V]] = []
+        self._english: list[tuple[tuple[str, ...], V]] = []  # phrases of several words
+        self._english_words: dict[str, V] = {}  # one-word phrases
+        self._long_words: list[str] = []  # the one-word phrases that forgive a typo
         self._by_sound: dict[tuple[str, ...], list[V]] = {}
-        self._long: list[tuple[tuple[str, ...], V]] = []
+        # long phrases, with how many of their distinct syllables a text must share
+        self._long: list[tuple[tuple[str, ...], frozenset[str], V]] = []
         for phrase, value in entries:
             norm = normalize(phrase)
             if not norm:
                 continue
             if not _HAN.search(norm):
-                self._english.append((tuple(norm.split()), value))
+                words = tuple(norm.split())
+                if len(words) > 1:
+                    self._english.append((words, value))
+                elif words[0] not in self._english_words:
+                    self._english_words[words[0]] = value
+                    if len(words[0]) >= ASCII_FUZZY_MIN:
+                        self._long_words.append(words[0])
                 continue
             self._han.append((norm.replace(" ", ""), value))
             heard = sounds(norm)
             if len(heard) >= 2 and all(not s.startswith("#") for s in heard):
                 self._by_sound.setdefault(heard, []).append(value)
                 if len(heard) >= FUZZY_MIN_SYLLABLES:
-                    self._long.append((heard, value))
+                    self._long.append((heard, frozenset(heard), value))
         self._lengths = sorted({len(k) for k in self._by_sound})
 
     def exact(self, reading: Reading) -> dict[V, str]:
@@ -130,6 +146,15 @@ class PhraseTable(Generic[V]):
             if value not in found and phrase in reading.compact:
                 found[value] = phrase
         words = reading.words
+        for word in words:
+            wanted = self._english_words.get(word)
+            if wanted is None and len(word) >= ASCII_FUZZY_MIN - 1:
+                near = process.extractOne(
+                    word, self._long_words, scorer=OSA.distance, score_cutoff=1
+                )
+                wanted = self._english_words[near[0]] if near else None
+            if wanted is not None and wanted not in found:
+                found[wanted] = word
         for phrase_words, value in self._english:
             if value in found:
                 continue
@@ -156,8 +181,10 @@ class PhraseTable(Generic[V]):
     def fuzzy(self, reading: Reading) -> set[V]:
         """Values whose long phrase is one syllable off a run of the text."""
         heard, found = reading.sounds, set[V]()
-        for phrase, value in self._long:
-            if value in found:
+        present = set(heard)
+        for phrase, distinct, value in self._long:
+            # One edit leaves all but one of the phrase's syllables in the text.
+            if value in found or len(distinct - present) > 1:
                 continue
             n = len(phrase)
             for size in (n - 1, n, n + 1):

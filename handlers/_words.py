@@ -11,6 +11,7 @@ characters, emoji and mixed Chinese/English: see `_fuzzy.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from locations import BY_CODE, SERVICES, Point, find_places
 
@@ -87,7 +88,6 @@ SYNONYMS: dict[str, str] = {
     "歇脚": "rest",
     "歇会": "rest",
     "歇一会": "rest",
-    "歇歇": "rest",
     "坐一会": "rest",
     "rest": "rest",
     "冰箱": "fridge_or_ice",
@@ -148,7 +148,7 @@ INTENTS: tuple[Intent, ...] = (
             "关门、关了、锁门、锁着、上锁、门锁、没开门、不开门、门没开、没开、还没开、打不开、进不去、闭门、关板、不营业、停业、歇业、没人开门、黑着灯、冇开、closed、locked、shut"
         ),
         but_not=words(
-            "几点关门、几点开门、几点开、什么时候关门、什么时候开门、啥时候关门、啥时候开门、关门吗、开门吗、开着吗、关门时间、开门时间"
+            "开没开、几点关门、几点开门、几点开、什么时候关门、什么时候开门、啥时候关门、啥时候开门、关门吗、开门吗、开着吗、关门时间、开门时间"
         ),
     ),
     Intent(
@@ -230,7 +230,7 @@ INTENTS: tuple[Intent, ...] = (
         "nearby",
         "",
         words(
-            "附近驿站、附近的驿站、最近的驿站、找驿站、驿站、附近、最近驿站、休息站、休息点、服务站、nearby、near me、nearest、closest、station、stations"
+            "附近驿站、附近的驿站、最近的驿站、找驿站、驿站、附近、最近驿站、休息站、休息点、服务站、几点开门、几点关门、开门吗、开着吗、营业时间、开门时间、关门时间、nearby、near me、nearest、closest、station、stations"
         ),
     ),
     Intent(
@@ -278,6 +278,7 @@ def asks_nearby(text: str) -> bool:
     return bool(_NEARBY_TABLE.certain(reading) or _NEARBY_TABLE.fuzzy(reading))
 
 
+@lru_cache(maxsize=4096)  # riders write the same few things; the table never changes
 def understand(text: str) -> Intent | None:
     """The intent of the table a rider's free text most likely means, None when nothing fits.
 
@@ -288,8 +289,11 @@ def understand(text: str) -> Intent | None:
     if not reading.norm:
         return None
     services = frozenset(services_in(text))
-    stations = bool(services) or find_place(text) is not None
     found = _INTENT_TABLE.certain(reading)
+    picked = _pick({i for i in found if i < _NEARBY_INDEX}, services, reading.compact)
+    if picked is not None:  # a dialog: no need to look for places
+        return picked
+    stations = bool(services) or find_place(text) is not None
     if stations:
         found.add(_NEARBY_INDEX)
     picked = _pick(found, services, reading.compact)

@@ -228,6 +228,13 @@ class OfficialAccount:
             )
             await remember_location(self.context.store, user_key(CHANNEL, base["user_id"]), point)
             return None
+        if event == "location_select":
+            # The menu's location picker: the place picked also comes as a location message
+            # (GCJ-02, from the same Tencent map picker), which is what gets the answer.
+            lat, lng = (float(v) for v in message.location)
+            point = to_wgs84(lat, lng, CoordSystem.GCJ02)
+            await remember_location(self.context.store, user_key(CHANNEL, base["user_id"]), point)
+            return None
         if event == "click" and message.key:
             return Message(**base, text=str(message.key))  # menu keys are the button labels
         return None
