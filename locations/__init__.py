@@ -5,6 +5,7 @@ from datetime import datetime
 
 from ._columns import StationColumns
 from ._coords import (
+    EARTH_RADIUS_M,
     CoordSystem,
     Point,
     distance_m,
@@ -33,6 +34,7 @@ from ._import_apply import (
 from ._index import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
+    UNKNOWN_HOURS_PENALTY_M,
     WALK_M_PER_MIN,
     Match,
     StationIndex,
@@ -71,11 +73,13 @@ __all__ = [
     "BY_CODE",
     "COUNTIES",
     "DEMO_SEED",
+    "EARTH_RADIUS_M",
     "EBIKE_M_PER_MIN",
     "LEAGUES",
     "PLACES",
     "ROUTE_FACTOR",
     "SERVICES",
+    "UNKNOWN_HOURS_PENALTY_M",
     "WALK_M_PER_MIN",
     "BuildMode",
     "CoordSystem",

@@ -69,6 +69,9 @@ class StationOut(BaseModel):
     location: LatLng
     opening_hours: str = Field(description="OpenStreetMap 格式的开放时间")
     opening_hours_text: str = Field(description="工会原文写的开放时间；原本就是 OSM 格式时为空")
+    hours_known: bool = Field(
+        description="false：工会没有给出开放时间，不会标为开放（开放时间未确认）"
+    )
     services: list[str]
     extras: list[str] = Field(description="服务目录以外的设施，如 WiFi、空调")
     kind: str
@@ -148,6 +151,7 @@ def station_json(station: StationRecord, coord: CoordSystem) -> dict[str, Any]:
         "location": {"lat": round(lat, 7), "lng": round(lng, 7)},
         "opening_hours": station.opening_hours,
         "opening_hours_text": station.opening_hours_text,
+        "hours_known": station.hours_known,
         "services": list(station.services),
         "extras": list(station.extras),
         "kind": station.kind,

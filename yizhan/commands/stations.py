@@ -46,7 +46,7 @@ def import_(file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool, sy
 
     async def work(context: Services) -> int:
         result = await read_station_file(
-            file, settings=context.settings, progress=True, sheet=sheet
+            file, settings=context.settings, progress=True, sheet=sheet, cache=context.store
         )
         for problem in result.problems:
             click.echo(f"第 {problem.row} 行：{problem.reason}", err=True)
