@@ -42,6 +42,7 @@ from ._index import (
 )
 from ._models import BuildMode, Station, StationKind, StationStatus, StationStatusChange
 from ._record import StationRecord
+from ._regions import Region, RegionFileError, RegionSet, parse_regions, short_name
 from ._registry import StationInput, UpsertSummary, set_status, status_history, upsert_stations
 from ._seats import (
     COUNTIES,
@@ -92,6 +93,9 @@ __all__ = [
     "OpeningState",
     "Place",
     "Point",
+    "Region",
+    "RegionFileError",
+    "RegionSet",
     "RowProblem",
     "Service",
     "Station",
@@ -122,10 +126,12 @@ __all__ = [
     "opening_state",
     "outcome_lines",
     "parse_hours_zh",
+    "parse_regions",
     "plan_import",
     "read_station_file",
     "service_code",
     "set_status",
+    "short_name",
     "status_history",
     "to_wgs84",
     "upsert_stations",

@@ -20,6 +20,7 @@ from locations import (
     set_status,
     upsert_stations,
 )
+from referrals import load_regions
 
 from ._run import run
 
@@ -134,14 +135,18 @@ stations.add_command(_status_command("activate", StationStatus.ACTIVE, "恢复")
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "geojson"]), default="text")
 def coverage(fmt: str) -> None:
-    """Report against the notice's targets (内政办发〔2025〕4号)."""
+    """Report against the notice's targets (内政办发〔2025〕4号), per league and county of the
+    imported regions (else the built-in ones); geojson: the uncovered spots of each urban area."""
 
     async def work(context: Services) -> None:
-        report = coverage_report(context.finder.index.stations)
+        regions = await load_regions(context.db)
+        report = coverage_report(context.finder.index.stations, regions)
         if fmt == "json":
             click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        elif fmt == "geojson":
+            click.echo(json.dumps(report.to_geojson(), ensure_ascii=False))
         else:
             click.echo(report.to_text())
 
