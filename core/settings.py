@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     geocoder: str = "none"  # none | baidu | nominatim
     geocoder_key: SecretStr | None = None
     geocoder_api_base: str | None = None  # e.g. http://127.0.0.1:9000 for a local fake
+    # Amap (高德) and Tencent (腾讯) geocoders: GEOCODER=amap | tencent with their own keys.
+    amap_key: SecretStr | None = None
+    amap_api_base: str = "https://restapi.amap.com"
+    tencent_map_key: SecretStr | None = None
+    tencent_map_api_base: str = "https://apis.map.qq.com"
+    # Requests per second to the geocoder; unset: the provider's default quota (amap 3,
+    # tencent 5, baidu 3, public nominatim 1).
+    geocoder_qps: float | None = None
 
     # Operations (issue 14): log format, /metrics access, guessing limits, slow clients.
     log_format: str = "text"  # text | json (one JSON object per line, with request ids)
@@ -162,6 +170,31 @@ class Settings(BaseSettings):
 
         trusted_networks(value)  # a bad entry is refused at start-up, with its name
         return value
+
+    @field_validator("geocoder")
+    @classmethod
+    def _geocoder_known(cls, value: str) -> str:
+        kind = value.strip().lower()
+        if kind not in ("", "none", "amap", "tencent", "baidu", "nominatim"):
+            raise ValueError(
+                f"GEOCODER“{value}”不认识，可选 amap、tencent、baidu、nominatim 或 none"
+            )
+        return kind or "none"
+
+    @model_validator(mode="after")
+    def _geocoder_key_given(self) -> Settings:
+        """A geocoder that needs a key has one (GEOCODER_KEY serves any of them)."""
+        keys = {
+            "amap": ("AMAP_KEY", self.amap_key or self.geocoder_key),
+            "tencent": ("TENCENT_MAP_KEY", self.tencent_map_key or self.geocoder_key),
+            "baidu": ("GEOCODER_KEY", self.geocoder_key),
+        }
+        if self.geocoder in keys and not keys[self.geocoder][1]:
+            name = keys[self.geocoder][0]
+            raise ValueError(f"GEOCODER={self.geocoder} 需要密钥 {name}，目前没有配置")
+        if self.geocoder_qps is not None and not self.geocoder_qps > 0:
+            raise ValueError("GEOCODER_QPS 应是大于 0 的数（每秒请求数）")
+        return self
 
     @field_validator("database_url")
     @classmethod

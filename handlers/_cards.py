@@ -64,6 +64,8 @@ def distance_text(metres: float, t: Translator) -> str:
 
 def hours_text(match: Match, now: datetime, t: Translator) -> str:
     state = match.state
+    if not state.known:  # the union gave no hours: never claim it is open
+        return t("开放时间未确认")
     if state.always_open:
         return t("24小时营业")
     if state.is_open:
@@ -113,6 +115,8 @@ def station_text(match: Match, now: datetime, t: Translator, language: str) -> s
         lines.append(t("服务：{services}").format(services=_service_labels(s.services, language)))
     if s.phone:
         lines.append(t("电话：{phone}").format(phone=s.phone))
+    if s.phone and not match.state.known:
+        lines.append(t("去之前请先打电话问问是否开放"))
     if match.reported_closed:
         # Right under the name: a worker must see it before walking there.
         warning = (

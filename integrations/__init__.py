@@ -17,7 +17,8 @@ text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adap
   (→ `InvalidCredential` | `InvalidCode` | `OutOfWindow`).
 - `wecom`: `WeComRobot(http, base_url=…, freq_wait=…).send_text(key, content)`;
   `WeComError` → `WeComRetry` | `WeComRejected`.
-- `geocoding`: `BaiduGeocoder(http, key, base_url=…)`, `NominatimGeocoder(http, base_url=…)`;
+- `geocoding`: `BaiduGeocoder(http, key, base_url=…)`, `NominatimGeocoder(http, base_url=…)`,
+  `AmapGeocoder(http, key, base_url=…)`, `TencentGeocoder(http, key, base_url=…)`;
   `GeocodingError` → `GeocoderUnavailable` (→ `GeocoderTimedOut`) | `GeocoderKeyRejected` |
   `GeocoderQuotaExceeded` | `GeocoderFailed`.
 - `objectstore`: the media store's bytes (`core.media.BlobStore`): `LocalObjectStore(root)`,
@@ -26,8 +27,11 @@ text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adap
 """
 
 from .geocoding import (
+    AMAP_API_BASE,
     BAIDU_API_BASE,
     NOMINATIM_API_BASE,
+    TENCENT_MAP_API_BASE,
+    AmapGeocoder,
     BaiduGeocoder,
     GeocodeHit,
     GeocoderFailed,
@@ -37,6 +41,7 @@ from .geocoding import (
     GeocoderUnavailable,
     GeocodingError,
     NominatimGeocoder,
+    TencentGeocoder,
 )
 from .objectstore import LocalObjectStore, S3ObjectStore, object_store_from_url
 from .telegram import RateLimiter, TelegramClient, TelegramError, TelegramRejected, TelegramRetry
@@ -57,9 +62,12 @@ from .wechat import (
 from .wecom import WeComError, WeComRejected, WeComRetry, WeComRobot
 
 __all__ = [
+    "AMAP_API_BASE",
     "BAIDU_API_BASE",
     "NOMINATIM_API_BASE",
+    "TENCENT_MAP_API_BASE",
     "AccessTokens",
+    "AmapGeocoder",
     "BaiduGeocoder",
     "ContentCheck",
     "GeocodeHit",
@@ -81,6 +89,7 @@ __all__ = [
     "TelegramError",
     "TelegramRejected",
     "TelegramRetry",
+    "TencentGeocoder",
     "Verdict",
     "WeChatApi",
     "WeChatApiError",

@@ -1,10 +1,11 @@
-"""Geocoder clients: an address in, the service's best position out — Baidu (geocoding v3) and
-Nominatim (OpenStreetMap's `/search`).
+"""Geocoder clients: an address in, the service's best position out — Amap (高德 Web服务
+`/v3/geocode/geo`), Tencent (腾讯位置服务 WebService `/ws/geocoder/v1/`), Baidu (geocoding v3)
+and Nominatim (OpenStreetMap's `/search`).
 
 Each takes the caller's `httpx.AsyncClient` (a test passes one over `httpx.MockTransport`) and a
 `base_url` (a local fake in tests); neither builds or closes one itself. They only ask and
-translate the answer: which positions are precise enough, coordinate systems (Baidu answers in
-BD-09, Nominatim in WGS-84), pacing and what to tell a person are the caller's business
+translate the answer: which positions are precise enough, coordinate systems (Amap and Tencent
+answer in GCJ-02, Baidu in BD-09, Nominatim in WGS-84), pacing and what to tell a person are the caller's business
 (`locations`). `geocode(query)` returns a `GeocodeHit` or None when the service knows no such
 place.
 
@@ -15,9 +16,11 @@ query string, so no message carries a URL or an httpx error's text):
     ├── GeocoderUnavailable      network error, or an answer that is not the service's JSON
     │   └── GeocoderTimedOut     no answer in time (also HTTP 408, 503, 504)
     ├── GeocoderKeyRejected      the key is wrong or may not use the service (Baidu 3, 101, 102,
-    │                            2xx; HTTP 401, 403, 407)
+    │                            2xx; Amap 10001, 10005-10009, 10012, 10013, 10041; Tencent
+    │                            110, 111, 112, 113, 190, 199, 311; HTTP 401, 403, 407)
     ├── GeocoderQuotaExceeded    too many requests at once or the daily quota is used up (Baidu
-    │                            4, 3xx-4xx; HTTP 402, 429)
+    │                            4, 3xx-4xx; Amap 10003, 10004, 10010, 10014, 10019-10021,
+    │                            10044; Tencent 120, 121; HTTP 402, 429)
     └── GeocoderFailed           any other error answer (Baidu 2, 5, …; HTTP 400, 500, 502, …)
 """
 
@@ -28,6 +31,8 @@ from typing import Any
 
 import httpx
 
+AMAP_API_BASE = "https://restapi.amap.com"
+TENCENT_MAP_API_BASE = "https://apis.map.qq.com"
 BAIDU_API_BASE = "https://api.map.baidu.com"
 NOMINATIM_API_BASE = "https://nominatim.openstreetmap.org"
 USER_AGENT = "yizhan-station-import/0.1"
@@ -62,8 +67,10 @@ class GeocoderFailed(GeocodingError):
 class GeocodeHit:
     """The service's answer, in the service's own coordinate system.
 
-    `level` is Baidu's 地址类型 (e.g. 门址, 道路, 区县); `place_rank` is Nominatim's (30 a house,
-    below 19 a town or larger). `raw` is the service's JSON object for this place."""
+    `level` is the service's own precision word: Amap's 匹配级别 (门牌号, 兴趣点, 道路, 区县, …),
+    Tencent's `level` number as text ("9" 门址, "11" POI, …), Baidu's 地址类型 (门址, 道路,
+    区县, …); `place_rank` is Nominatim's (30 a house, below 19 a town or larger). `raw` is the
+    service's JSON object for this place."""
 
     lat: float
     lng: float
@@ -162,6 +169,116 @@ class BaiduGeocoder:
             raise GeocoderUnavailable("baidu: answer has no usable location") from None
 
 
+_AMAP_KEY_ERRORS = frozenset(
+    {"10001", "10005", "10006", "10007", "10008", "10009", "10012", "10013", "10041"}
+)
+_AMAP_QUOTA_ERRORS = frozenset(
+    {"10003", "10004", "10010", "10014", "10019", "10020", "10021", "10044"}
+)
+
+
+class AmapGeocoder:
+    """Amap Web service geocoding (`GET {base_url}/v3/geocode/geo?key=…&address=…&city=…`).
+    `city` narrows the search to a city (name, citycode or adcode; Amap ignores county-level
+    cities there, so the county goes into the address). Positions are GCJ-02, as "lng,lat"."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        key: str,
+        *,
+        base_url: str = AMAP_API_BASE,
+        timeout: float = TIMEOUT_S,
+    ) -> None:
+        self._http, self._key = http, key
+        self._url = base_url.rstrip("/") + "/v3/geocode/geo"
+        self._timeout = timeout
+
+    async def geocode(self, query: str, *, city: str = "") -> GeocodeHit | None:
+        params = {"key": self._key, "address": query, "output": "JSON"}
+        if city:
+            params["city"] = city
+        page = await _get_json(self._http, self._url, params, name="amap", timeout=self._timeout)
+        if not isinstance(page, dict):
+            raise GeocoderUnavailable("amap: answer is not a JSON object")
+        if str(page.get("status")) != "1":
+            code = str(page.get("infocode", ""))
+            message = f"amap: infocode {code} {page.get('info', '')}"
+            if code in _AMAP_KEY_ERRORS:
+                raise GeocoderKeyRejected(message)
+            if code in _AMAP_QUOTA_ERRORS:
+                raise GeocoderQuotaExceeded(message)
+            if code in ("10015", "10016"):
+                raise GeocoderTimedOut(message)
+            raise GeocoderFailed(message)
+        places = page.get("geocodes") or []
+        if not isinstance(places, list) or not places:
+            return None
+        place = places[0]
+        try:
+            lng, lat = (float(v) for v in str(place["location"]).split(","))
+            return GeocodeHit(lat, lng, level=str(place.get("level") or ""), raw=place)
+        except (KeyError, TypeError, ValueError):
+            raise GeocoderUnavailable("amap: answer has no usable location") from None
+
+
+_TENCENT_KEY_ERRORS = frozenset({110, 111, 112, 113, 190, 199, 311})
+_TENCENT_QUOTA_ERRORS = frozenset({120, 121})
+_TENCENT_NO_RESULT = 347
+
+
+class TencentGeocoder:
+    """Tencent location service geocoder (`GET {base_url}/ws/geocoder/v1/?key=…&address=…`).
+    The address must name its city (the caller prefixes it). Positions are GCJ-02. The hit's
+    `level` is Tencent's precision number (1 city … 9 门址, 10 building, 11 POI) as text, and
+    `raw["reliability"]` its 1–10 confidence."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        key: str,
+        *,
+        base_url: str = TENCENT_MAP_API_BASE,
+        timeout: float = TIMEOUT_S,
+    ) -> None:
+        self._http, self._key = http, key
+        self._url = base_url.rstrip("/") + "/ws/geocoder/v1/"
+        self._timeout = timeout
+
+    async def geocode(self, query: str) -> GeocodeHit | None:
+        params = {"key": self._key, "address": query, "output": "json"}
+        page = await _get_json(self._http, self._url, params, name="tencent", timeout=self._timeout)
+        if not isinstance(page, dict):
+            raise GeocoderUnavailable("tencent: answer is not a JSON object")
+        try:
+            status = int(page.get("status", -1))
+        except (TypeError, ValueError):
+            raise GeocoderUnavailable("tencent: status is not a number") from None
+        if status == _TENCENT_NO_RESULT:
+            return None
+        if status != 0:
+            message = f"tencent: status {status}"
+            if status in _TENCENT_KEY_ERRORS:
+                raise GeocoderKeyRejected(message)
+            if status in _TENCENT_QUOTA_ERRORS:
+                raise GeocoderQuotaExceeded(message)
+            raise GeocoderFailed(message)
+        place = page.get("result")
+        if not isinstance(place, dict):
+            return None
+        try:
+            location = place["location"]
+            level = place.get("level")
+            return GeocodeHit(
+                float(location["lat"]),
+                float(location["lng"]),
+                level="" if level is None else str(level),
+                raw=place,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise GeocoderUnavailable("tencent: answer has no usable location") from None
+
+
 class NominatimGeocoder:
     """Nominatim search (`GET {base_url}/search?q=…&format=json&limit=1`), optionally within
     `country_codes`. Positions are WGS-84. The public server allows one request a second: the
@@ -203,8 +320,11 @@ class NominatimGeocoder:
 
 
 __all__ = [
+    "AMAP_API_BASE",
     "BAIDU_API_BASE",
     "NOMINATIM_API_BASE",
+    "TENCENT_MAP_API_BASE",
+    "AmapGeocoder",
     "BaiduGeocoder",
     "GeocodeHit",
     "GeocoderFailed",
@@ -214,4 +334,5 @@ __all__ = [
     "GeocoderUnavailable",
     "GeocodingError",
     "NominatimGeocoder",
+    "TencentGeocoder",
 ]

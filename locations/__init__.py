@@ -5,6 +5,7 @@ from datetime import datetime
 
 from ._columns import StationColumns
 from ._coords import (
+    EARTH_RADIUS_M,
     CoordSystem,
     Point,
     distance_m,
@@ -48,6 +49,7 @@ from ._import_fields import read_hours
 from ._index import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
+    UNKNOWN_HOURS_PENALTY_M,
     WALK_M_PER_MIN,
     Match,
     StationIndex,
@@ -55,6 +57,7 @@ from ._index import (
 )
 from ._models import BuildMode, Station, StationKind, StationStatus, StationStatusChange
 from ._record import StationRecord
+from ._regions import Region, RegionFileError, RegionSet, parse_regions, short_name
 from ._registry import StationInput, UpsertSummary, set_status, status_history, upsert_stations
 from ._seats import (
     COUNTIES,
@@ -86,11 +89,13 @@ __all__ = [
     "BY_CODE",
     "COUNTIES",
     "DEMO_SEED",
+    "EARTH_RADIUS_M",
     "EBIKE_M_PER_MIN",
     "LEAGUES",
     "PLACES",
     "ROUTE_FACTOR",
     "SERVICES",
+    "UNKNOWN_HOURS_PENALTY_M",
     "WALK_M_PER_MIN",
     "Areas",
     "BuildMode",
@@ -106,6 +111,9 @@ __all__ = [
     "OpeningState",
     "Place",
     "Point",
+    "Region",
+    "RegionFileError",
+    "RegionSet",
     "RowProblem",
     "Service",
     "Station",
@@ -143,6 +151,7 @@ __all__ = [
     "opening_state",
     "outcome_lines",
     "parse_hours_zh",
+    "parse_regions",
     "plan_import",
     "read_hours",
     "read_station_file",
@@ -150,6 +159,7 @@ __all__ = [
     "save_station",
     "service_code",
     "set_status",
+    "short_name",
     "signal_stations_changed",
     "station_history",
     "status_history",

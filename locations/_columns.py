@@ -35,6 +35,7 @@ _SHARED = (
     "status",
     "opening_hours_text",
     "extras",
+    "owner_union",
 )
 _TEXTS = ("code", "name", "address", "phone")  # unique per station: one string per column
 assert tuple(f.name for f in fields(StationRecord)) == RECORD_FIELDS, "update _kernel.pyx"
@@ -82,6 +83,8 @@ class ColumnsBuilder:
         area_m2: float | None,
         opening_hours_text: str = "",
         extras: Iterable[str] | None = (),
+        hours_known: bool | None = True,
+        owner_union: str | None = "",
     ) -> None:
         numbers = self._numbers
         # Service lists come back from the database as fresh strings per station: keep each
@@ -99,6 +102,7 @@ class ColumnsBuilder:
             status,
             opening_hours_text or "",
             tuple(extras or ()),
+            owner_union or "",
         )
         self._pending.append(
             (
@@ -106,7 +110,9 @@ class ColumnsBuilder:
                 lat,
                 lng,
                 np.nan if area_m2 is None else area_m2,
-                bool(most_beautiful) | bool(smart_24h) << 1,
+                bool(most_beautiful)
+                | bool(smart_24h) << 1
+                | (hours_known is not None and not hours_known) << 2,
                 *(n.setdefault(value, len(n)) for n, value in zip(numbers, shared, strict=True)),
                 code or "",
                 name or "",
@@ -139,6 +145,8 @@ class ColumnsBuilder:
             s.area_m2,
             s.opening_hours_text,
             s.extras,
+            s.hours_known,
+            s.owner_union,
         )
 
     def _pack(self) -> None:
@@ -194,6 +202,7 @@ class _Storage:
         values: tuple[list[Any], ...],
     ) -> None:
         self.ids, self.lat, self.lng, self.codes, self.starts = ids, lat, lng, codes, starts
+        self.flags = flags
         self.texts, self.values = texts, values
         self.make = RecordMaker(
             StationRecord, Point, ids, lat, lng, area, flags, codes, starts, texts, values
@@ -247,6 +256,11 @@ class StationColumns(Sequence[StationRecord]):
     @property
     def lng(self) -> np.ndarray:
         return self._storage.lng[self.rows]
+
+    @property
+    def hours_unknown(self) -> np.ndarray:
+        """Per station: True when the union gave no opening hours."""
+        return (self._storage.flags[self.rows] & 4) != 0
 
     def shared(self, column: str) -> tuple[np.ndarray, list[Any]]:
         """Per station the number of its value, and the distinct values: e.g. "services" gives

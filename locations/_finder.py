@@ -64,6 +64,8 @@ _COLUMNS = tuple(
         "area_m2",
         "opening_hours_text",
         "extras",
+        "hours_known",
+        "owner_union",
     )
 )
 _CHUNK = 2000  # rows per fetch: the event loop answers requests between chunks

@@ -125,15 +125,21 @@ class OpeningState:
     always_open: bool = False
     until: datetime | None = None  # when open: closes at (None: not within the next week)
     opens_at: datetime | None = None  # when closed: next opening (None: not within the next week)
+    known: bool = True  # False: the union gave no hours; never taken for open
 
 
 ALWAYS_OPEN = OpeningState(is_open=True, always_open=True)
+UNKNOWN_HOURS = OpeningState(is_open=False, known=False)
 
 
 def opening_state(expression: str, at: datetime) -> OpeningState:
-    """Open or closed at `at` (any timezone; evaluated in Asia/Shanghai) and the next change."""
-    if expression.strip() == ALWAYS:
+    """Open or closed at `at` (any timezone; evaluated in Asia/Shanghai) and the next change.
+    No expression at all means the hours are not known: `UNKNOWN_HOURS`, never open."""
+    text = expression.strip()
+    if text == ALWAYS:
         return ALWAYS_OPEN
+    if not text:
+        return UNKNOWN_HOURS
     local = at.astimezone(CHINA_TZ)
     day, minute = local.date(), local.hour * 60 + local.minute
     spans = _day_intervals(expression, day)

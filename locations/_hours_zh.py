@@ -21,19 +21,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._hours import HoursError
+from ._hours_zh_render import HINT, Rule, State, hhmm, render
 
-_DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAY_CHAR = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": -1}
 _DAY_CHAR.update({str(i + 1): i for i in range(7)})
 _SUMMER = ((5, 0), (9, 0))  # (month, day); day 0 = the whole month
 _WINTER = ((10, 0), (4, 0))
 _WHOLE_DAY = (0, 1440)
-HINT = "可以写成：周一至周五 8:00-18:00、每天 24小时、夏季（5-9月）8:00-20:00，或 Mo-Fr 08:00-18:00"
 
 # Dashes and range words all mean "to"; NFKC has already made ～ a "~" and full-width digits ASCII.
 _DASHES = str.maketrans({c: "-" for c in "—–―‒−~〜至到"})
@@ -45,56 +43,6 @@ _OFF = r"(?:不对外开放|不开放|不营业|暂停服务|停止服务|闭馆
 _SAME = (
     r"(?:照常开放|正常开放|照常营业|正常营业|照常服务|正常服务|照常|正常|不休息|不休|无休|不闭馆)"
 )
-
-
-@dataclass
-class _Rule:
-    months: str = ""
-    season_default: bool = False  # months came from 夏季/冬季 and may still be narrowed
-    days: set[int] = field(default_factory=set)
-    spans: list[tuple[int, int]] = field(default_factory=list)
-    cuts: list[tuple[int, int]] = field(default_factory=list)
-    off: bool = False
-    same: bool = False  # 照常/不休: the hours of the rule before
-    holiday: bool = False  # a PH rule ("节假日 9:00-12:00")
-    workday: bool = False  # 工作日: Monday to Friday, closed on holidays
-    inherited_days: bool = False  # days carried over from the season before; replaced, not added
-    rest: bool = False  # 其余时间: goes first, so the other rules override it
-
-    def started(self) -> bool:
-        return bool(self.spans or self.off or self.same)
-
-
-@dataclass
-class _State:
-    raw: str
-    index: list[int]  # position in `raw` of each character of the normalised text
-    rules: list[_Rule] = field(default_factory=lambda: [_Rule()])
-    holidays_off: bool = False
-    holidays_as_usual: bool = False  # 节假日照常 / 全年无休: never add "PH off"
-    cut_next: bool = False  # 午休 seen: the next span is a break, not an opening
-    year_round: bool = False  # 全年无休 was written
-    group_days: set[int] = field(default_factory=set)  # days written before a season word
-
-    def where(self, m: re.Match[str] | tuple[int, int]) -> str:
-        """The clerk's own words for a part of the normalised text, for an error message."""
-        start, end = (m.start(), m.end()) if isinstance(m, re.Match) else m
-        part = self.raw[self.index[start] : self.index[end - 1] + 1]
-        return f"开放时间“{self.raw}”" + ("" if part == self.raw else f"里的“{part}”")
-
-    @property
-    def rule(self) -> _Rule:
-        return self.rules[-1]
-
-    def new_rule(self, *, keep_months: bool = True, days: set[int] | None = None) -> _Rule:
-        last = self.rule
-        if not (last.started() or last.days or last.months or last.holiday):
-            self.rules.pop()  # an empty rule left by a separator
-        rule = _Rule(days=set(days or ()))
-        if keep_months:
-            rule.months, rule.season_default = last.months, last.season_default
-        self.rules.append(rule)
-        return rule
 
 
 def parse_hours_zh(text: str) -> str:
@@ -113,7 +61,7 @@ def _parse(raw: str) -> str:
             chars.append(n)
             index.append(i)
     text = "".join(chars)
-    state = _State(raw, index)
+    state = State(raw, index)
     pos = 0
     while pos < len(text):
         m = _SEPARATORS.match(text, pos)
@@ -128,7 +76,7 @@ def _parse(raw: str) -> str:
                 break
         else:
             raise HoursError(f"{state.where((pos, _unknown_end(text, pos)))}看不懂。{HINT}")
-    return _render(state)
+    return render(state)
 
 
 def _unknown_end(text: str, pos: int) -> int:
@@ -153,7 +101,7 @@ def _number(raw: str) -> int:
     return digits[raw]
 
 
-def _days(state: _State, days: set[int], *, workday: bool = False) -> None:
+def _days(state: State, days: set[int], *, workday: bool = False) -> None:
     rule = state.rule
     if rule.started() or (rule.holiday and not rule.days):
         rule = state.new_rule()
@@ -165,7 +113,7 @@ def _days(state: _State, days: set[int], *, workday: bool = False) -> None:
         state.group_days = set(rule.days)
 
 
-def _day_list(state: _State, m: re.Match[str]) -> None:
+def _day_list(state: State, m: re.Match[str]) -> None:
     first = [_DAY_CHAR[c] for c in m["list"]]
     if m["to"]:
         start, end = first[-1], _DAY_CHAR[m["to"]]
@@ -178,7 +126,7 @@ def _day_list(state: _State, m: re.Match[str]) -> None:
     _days(state, days)
 
 
-def _more_days(state: _State, m: re.Match[str]) -> None:
+def _more_days(state: State, m: re.Match[str]) -> None:
     """ "周一、三、五": a bare day after a list of days."""
     rule = state.rule
     if not rule.days or rule.started():
@@ -186,14 +134,14 @@ def _more_days(state: _State, m: re.Match[str]) -> None:
     rule.days.add(_DAY_CHAR[m[0]])
 
 
-def _rest(state: _State, m: re.Match[str]) -> None:
+def _rest(state: State, m: re.Match[str]) -> None:
     """ "其余月份 8:00-18:00": hours for whatever the other rules do not cover."""
     rule = state.new_rule(keep_months=False)
     rule.rest = True
 
 
 def _season(months: tuple[tuple[int, int], tuple[int, int]], default: bool) -> Callable:
-    def act(state: _State, _m: re.Match[str] | None = None) -> None:
+    def act(state: State, _m: re.Match[str] | None = None) -> None:
         rule = state.rule
         if rule.started() or rule.months:
             rule = _next_season(state)
@@ -202,7 +150,7 @@ def _season(months: tuple[tuple[int, int], tuple[int, int]], default: bool) -> C
     return act
 
 
-def _months(state: _State, m: re.Match[str]) -> None:
+def _months(state: State, m: re.Match[str]) -> None:
     start = (_number(m["m1"]), _number(m["d1"]) if m["d1"] else 0)
     end = (_number(m["m2"]), _number(m["d2"]) if m["d2"] else 0)
     for month, day in (start, end):
@@ -216,7 +164,7 @@ def _months(state: _State, m: re.Match[str]) -> None:
     rule.months, rule.season_default = _month_range(start, end), False
 
 
-def _next_season(state: _State) -> _Rule:
+def _next_season(state: State) -> Rule:
     """A rule for the next season; "周一至周五：夏季…，冬季…" keeps the days written before."""
     inherit = bool(state.rule.months and state.group_days)
     rule = state.new_rule(keep_months=False, days=state.group_days if inherit else set())
@@ -232,7 +180,7 @@ def _month_range(start: tuple[int, int], end: tuple[int, int]) -> str:
 
 
 def _minute(
-    state: _State, m: re.Match[str], group: str, *, start_prefix: str = ""
+    state: State, m: re.Match[str], group: str, *, start_prefix: str = ""
 ) -> tuple[int, str, bool]:
     """Minute of the day, the 12-hour word in force, and whether 次日 was written."""
     piece = m[group]
@@ -257,7 +205,7 @@ def _minute(
     return hour * 60 + minute_n, word, next_day
 
 
-def _span(state: _State, m: re.Match[str]) -> None:
+def _span(state: State, m: re.Match[str]) -> None:
     start, word, _ = _minute(state, m, "a")
     end, end_word, next_day = _minute(state, m, "b")
     if word and not end_word and end < start:
@@ -270,7 +218,7 @@ def _span(state: _State, m: re.Match[str]) -> None:
     if end < start:
         overnight = next_day or end_word in ("凌晨", "早", "早上", "清晨") or start >= 12 * 60
         if not overnight:
-            later = f"若是下午，请写成 {_hhmm(start)}-{_hhmm(end + 720)}；" if end < 720 else ""
+            later = f"若是下午，请写成 {hhmm(start)}-{hhmm(end + 720)}；" if end < 720 else ""
             raise HoursError(f"{state.where(m)}结束早于开始。{later}跨夜请写“次日”")
     elif end == start:
         raise HoursError(f"{state.where(m)}开始和结束是同一时刻")
@@ -285,7 +233,7 @@ def _span(state: _State, m: re.Match[str]) -> None:
 
 
 def _all_day(every_day: bool) -> Callable:
-    def act(state: _State, _m: re.Match[str]) -> None:
+    def act(state: State, _m: re.Match[str]) -> None:
         rule = state.rule
         if rule.off or rule.same or (rule.spans and rule.spans != [_WHOLE_DAY]):
             rule = state.new_rule()
@@ -296,14 +244,14 @@ def _all_day(every_day: bool) -> Callable:
     return act
 
 
-def _year_round(state: _State, m: re.Match[str]) -> None:
+def _year_round(state: State, m: re.Match[str]) -> None:
     state.holidays_as_usual = state.year_round = True
     rule = state.rule
     if not rule.days:
         rule.days = set(range(7))
 
 
-def _off(state: _State, m: re.Match[str]) -> None:
+def _off(state: State, m: re.Match[str]) -> None:
     rule = state.rule
     if len(rule.spans) >= 2 and m[0] in ("休息", "休"):
         rule.cuts.append(rule.spans.pop())  # "8:00-18:00，12:00-14:00休息": a lunch break
@@ -313,37 +261,37 @@ def _off(state: _State, m: re.Match[str]) -> None:
         rule.off = True
 
 
-def _same(state: _State, m: re.Match[str]) -> None:
+def _same(state: State, m: re.Match[str]) -> None:
     rule = state.rule
     if rule.holiday and not rule.spans:
         state.rules.pop()  # 节假日照常: nothing to add
-        state.rules.append(_Rule())
+        state.rules.append(Rule())
         state.holidays_as_usual = True
     elif not rule.spans:
         rule.same = True
 
 
-def _holiday(state: _State, m: re.Match[str]) -> None:
+def _holiday(state: State, m: re.Match[str]) -> None:
     rule = state.new_rule() if state.rule.started() else state.rule
     rule.holiday = True  # "周末及节假日 9:00-12:00" keeps the days written before
 
 
-def _holiday_off(state: _State, m: re.Match[str]) -> None:
+def _holiday_off(state: State, m: re.Match[str]) -> None:
     state.holidays_off = True
     rule = state.rule
     if (rule.days and not rule.started()) and not m[0].endswith("除外"):
         rule.off = True  # "周末及节假日休息"
 
 
-def _holiday_as_usual(state: _State, _m: re.Match[str]) -> None:
+def _holiday_as_usual(state: State, _m: re.Match[str]) -> None:
     state.holidays_as_usual = True
 
 
-def _lunch(state: _State, _m: re.Match[str]) -> None:
+def _lunch(state: State, _m: re.Match[str]) -> None:
     state.cut_next = True
 
 
-def _ignore(_state: _State, _m: re.Match[str]) -> None:
+def _ignore(_state: State, _m: re.Match[str]) -> None:
     pass
 
 
@@ -385,90 +333,3 @@ _TOKENS: list[tuple[re.Pattern[str], Callable]] = [
         ),
     )
 ]
-
-
-# --- output ------------------------------------------------------------------------------------
-
-
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def _day_selector(days: set[int]) -> str:
-    runs: list[list[int]] = []
-    for d in sorted(days):
-        if runs and runs[-1][-1] == d - 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    parts = []
-    for run in runs:
-        if len(run) >= 3:
-            parts.append(f"{_DAY_NAMES[run[0]]}-{_DAY_NAMES[run[-1]]}")
-        else:
-            parts.extend(_DAY_NAMES[d] for d in run)
-    return ",".join(parts)
-
-
-def _open_spans(rule: _Rule) -> list[tuple[int, int]]:
-    spans = sorted(rule.spans)
-    for cut_a, cut_b in rule.cuts:
-        left: list[tuple[int, int]] = []
-        for a, b in spans:
-            if b <= a or cut_b <= a or cut_a >= b:  # overnight spans are not cut
-                left.append((a, b))
-                continue
-            if a < cut_a:
-                left.append((a, cut_a))
-            if cut_b < b:
-                left.append((cut_b, b))
-        spans = left
-    return spans
-
-
-def _render(state: _State) -> str:
-    if state.cut_next and len(state.rule.spans) < 2:  # "…，中午休息" after split shifts is fine
-        raise HoursError(f"开放时间“{state.raw}”里写了午休，但没写几点到几点。{HINT}")
-    if state.year_round and not any(r.spans or r.same for r in state.rules):
-        raise HoursError(
-            f"开放时间“{state.raw}”只说了全年无休，没写几点开放。昼夜开放请写“全年无休 24小时”，"
-            "否则请写上时间，如“全年无休 8:00-20:00”"
-        )
-    state.rules.sort(key=lambda r: not r.rest)  # stable: the others keep their order
-    opened: list[str] = []
-    closed: list[str] = []
-    holiday: list[str] = []
-    previous: list[tuple[int, int]] = []
-    for rule in state.rules:
-        if not (rule.started() or rule.days or rule.months or rule.holiday):
-            continue
-        if rule.same and not previous:
-            raise HoursError(f"开放时间“{state.raw}”里说照常开放，但没写几点到几点。{HINT}")
-        spans = previous if rule.same else _open_spans(rule)
-        if rule.holiday:
-            if rule.off:
-                state.holidays_off = True
-            elif spans:
-                holiday.append("PH " + ",".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in spans))
-            if not (rule.days or rule.months):
-                continue
-        selector = " ".join(filter(None, (rule.months, _day_selector(rule.days or set(range(7))))))
-        if rule.off:
-            closed.append(f"{selector} off")
-        elif spans:
-            previous = spans
-            opened.append(f"{selector} " + ",".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in spans))
-        elif rule.days or rule.months:
-            raise HoursError(f"开放时间“{state.raw}”里只写了哪几天，没写几点到几点。{HINT}")
-    if not opened and not holiday:
-        if state.rules and any(r.days for r in state.rules) and not closed:
-            raise HoursError(f"开放时间“{state.raw}”里只写了哪几天，没写几点到几点。{HINT}")
-        raise HoursError(f"开放时间“{state.raw}”里没有写几点开放。{HINT}")
-    weekend_open = any(r.days & {5, 6} and not r.off for r in state.rules)
-    workdays = any(r.workday for r in state.rules) and not weekend_open
-    if (state.holidays_off or workdays) and not state.holidays_as_usual and not holiday:
-        holiday.append("PH off")
-    rules = opened + closed + holiday
-    if rules == ["Mo-Su 00:00-24:00"]:
-        return "24/7"
-    return "; ".join(rules)

@@ -197,6 +197,10 @@ EXPORT_HEADER = (
     "24小时智能驿站",
     "电话",
     "状态",
+    "所属工会",
+    "开放时间已确认",
+    "定位来源",
+    "定位精度",
 )
 
 
@@ -240,6 +244,10 @@ def _export_row(s: Station, *, sheet: bool) -> list[Any]:
         "是" if s.smart_24h else "否",
         s.phone,
         s.status,
+        s.owner_union,
+        "是" if s.hours_known else "否",
+        s.geocoded_by,
+        s.geocode_level,
     ]
 
 
@@ -264,6 +272,10 @@ def _feature(s: Station) -> dict[str, Any]:
             "smart_24h",
             "phone",
             "status",
+            "owner_union",
+            "hours_known",
+            "geocoded_by",
+            "geocode_level",
         )
     }
     return {

@@ -63,9 +63,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "smart_24h": ("24小时智能驿站", "24小时无人值守智能化驿站", "智能驿站", "是否24小时智能驿站"),
     "phone": ("电话", "联系电话", "telephone", "联系方式", "咨询电话", "服务电话", "手机"),
     "status": ("状态", "驿站状态"),
+    "owner_union": ("所属工会", "所属基层工会", "主管工会", "建设工会", "管理工会"),
+    "geocoded_by": ("定位来源", "地址定位服务"),
+    "geocode_level": ("定位精度", "地址定位精度"),
 }
 # Columns clerks keep that the registry has no place for yet; not worth a note.
-IGNORED_HEADERS = frozenset({"序号", "错误原因"})
+IGNORED_HEADERS = frozenset({"序号", "错误原因", "开放时间已确认"})
 # Chinese labels in messages (when the file's header is our English field name), and the
 # longest text a column takes (the table's limits).
 LABELS = {
@@ -90,6 +93,9 @@ LABELS = {
     "most_beautiful": "最美驿站",
     "smart_24h": "24小时智能驿站",
     "status": "状态",
+    "owner_union": "所属工会",
+    "geocoded_by": "定位来源",
+    "geocode_level": "定位精度",
 }
 MAX_LEN = {
     "code": 64,
@@ -101,6 +107,9 @@ MAX_LEN = {
     "phone": 40,
     "opening_hours": 500,
     "opening_hours_text": 500,
+    "owner_union": 100,
+    "geocoded_by": 16,
+    "geocode_level": 32,
 }
 
 KINDS = {

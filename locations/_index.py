@@ -39,7 +39,7 @@ import numpy as np
 from ._columns import StationColumns
 from ._coords import EARTH_RADIUS_M, Point
 from ._grid import build_grid, cell_order
-from ._hours import OpeningState, opening_state
+from ._hours import UNKNOWN_HOURS, OpeningState, opening_state
 from ._kernel import Cells, Table
 from ._record import StationRecord
 from ._services import SERVICE_BIT, service_mask
@@ -49,6 +49,7 @@ WALK_M_PER_MIN = 4000 / 60  # 4 km/h: 15 minutes ≈ 1 km, the national "15-minu
 EBIKE_M_PER_MIN = 15000 / 60  # 15 km/h, an e-bike in city traffic
 ROUTE_FACTOR = 1.2
 
+_HOURS_UNKNOWN = 2  # open state of the expression standing for "no hours given" (_kernel)
 _OWN_GRID_SHARE = 0.5  # services offered by at most this share of stations get their own grid
 _EAGER_EXPRESSIONS = 512  # up to this many distinct hours: open state per station, per minute
 
@@ -68,6 +69,12 @@ def ebike_minutes(distance_m: float) -> int:
 def walk_radius_m(minutes: float) -> float:
     """Straight-line distance that `minutes` of walking covers under the assumptions above."""
     return minutes * WALK_M_PER_MIN / ROUTE_FACTOR
+
+
+# A station whose hours nobody gave ranks as if this much farther away: every station known to
+# be open within a 15-minute walk comes before it, and it still beats one known open far off.
+UNKNOWN_HOURS_PENALTY_M = walk_radius_m(15)
+_PENALTY = UNKNOWN_HOURS_PENALTY_M / EARTH_RADIUS_M  # in radians, as the kernel takes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +151,7 @@ class StationIndex:
     _minute: int = field(init=False, repr=False)
     _open: np.ndarray = field(init=False, repr=False)  # per expression: -1 unknown, 0, 1
     _states: dict[int, OpeningState] = field(init=False, repr=False)
+    _unknown_expr: int = field(init=False, repr=False)
     _table: Table = field(init=False, repr=False)
 
     @classmethod
@@ -169,6 +177,16 @@ class StationIndex:
         lists, distinct = columns.shared("services")
         self._masks = np.array([service_mask(v) for v in distinct], np.int64)[lists]
         self._expr, self._expressions = columns.shared("opening_hours")
+        # Stations without hours share one extra expression whose state is always "unknown".
+        self._unknown_expr = -1
+        unknown = columns.hours_unknown if n else np.zeros(0, bool)
+        empty = [e for e, text in enumerate(self._expressions) if not text.strip()]
+        if empty:  # no hours written is no hours known, whatever the flag says
+            unknown = unknown | np.isin(self._expr, empty)
+        if unknown.any():
+            self._unknown_expr = len(self._expressions)
+            self._expressions = [*self._expressions, ""]
+            self._expr = np.where(unknown, self._unknown_expr, self._expr).astype(np.int32)
         self._all = build_grid(np.arange(n), lat, lng) if n else None
         self._by_service = {}
         self._offered = set()
@@ -200,12 +218,17 @@ class StationIndex:
                 # Few distinct expressions (the usual case): settle them all once a minute, so
                 # the search never has to stop and ask.
                 for e in range(len(self._expressions)):
-                    self._open[e] = self._state(e, at).is_open
+                    if e != self._unknown_expr and self._expressions[e].strip():
+                        self._open[e] = self._state(e, at).is_open
+            if self._unknown_expr >= 0:
+                self._open[self._unknown_expr] = _HOURS_UNKNOWN
 
     def _state(self, expr: int, at: datetime) -> OpeningState:
         # Callers have moved the cache to `at`'s minute (_sync).
         state = self._states.get(expr)
         if state is None:
+            if expr == self._unknown_expr:
+                return UNKNOWN_HOURS
             state = self._states[expr] = opening_state(self._expressions[expr], at)
         return state
 
@@ -236,8 +259,9 @@ class StationIndex:
         demoted: Collection[int] = (),
     ) -> list[Match]:
         """Nearest stations offering every service in `services` (and open at `at` when
-        `open_now`), nearest first, ties by id. Stations in `demoted` (reported closed) come after
-        the others."""
+        `open_now`), nearest first, ties by id. Stations whose hours are not known are never
+        taken for open but are not left out: they rank as if `UNKNOWN_HOURS_PENALTY_M` farther
+        away. Stations in `demoted` (reported closed) come after the others."""
         if limit <= 0:
             return []
         grid, need = self._grid_for(services)
@@ -252,7 +276,7 @@ class StationIndex:
         self._sync(at)
         while True:
             found = grid.nearest(
-                self._table, lat, lng, qx, qy, qz, limit, bound2, need, open_now, late
+                self._table, lat, lng, qx, qy, qz, limit, bound2, need, open_now, late, _PENALTY
             )
             if isinstance(found, list):
                 break

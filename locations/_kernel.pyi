@@ -40,6 +40,7 @@ class Cells:
         need: int,
         open_now: bool,
         late: frozenset[int],
+        penalty: float = 0.0,
     ) -> list[tuple[float, int, int]] | int: ...
 
 RECORD_FIELDS: tuple[str, ...]

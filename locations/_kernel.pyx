@@ -14,19 +14,21 @@ ties agree bit for bit.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.math cimport INFINITY, asin, ceil, cos, floor, sin, sqrt
+from libc.math cimport INFINITY, M_PI, asin, ceil, cos, floor, sin, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
 
 cdef double _DEG = 3.141592653589793 / 180.0
 # Window half-width (cells) past which one pass over every member is cheaper than the window's
 # per-row binary searches.
 cdef Py_ssize_t _MAX_RADIUS = 128
+# Open state of the expression that stands for "hours not known" (see `nearest`).
+cdef int8_t _HOURS_UNKNOWN = 2
 
 
 cdef class Table:
     """Per station (index position): unit vector, id, service bits, opening-hours expression;
-    and per expression its open state now (-1 unknown, 0 closed, 1 open), which the index
-    updates in place. Positions are in the order of the grid of all stations, so the stations
+    and per expression its open state now (-1 not settled yet, 0 closed, 1 open, 2 the hours
+    are not known at all), which the index updates in place. Positions are in the order of the grid of all stations, so the stations
     of one cell, in any grid, sit close together in memory."""
 
     cdef const double[:, ::1] xyz
@@ -41,7 +43,8 @@ cdef class Table:
 
 
 cdef struct Hit:
-    double d2
+    double d2  # the rank: squared chord, pushed back for stations whose hours are unknown
+    double real  # the squared chord itself
     int64_t id
     int32_t pos
 
@@ -61,14 +64,23 @@ cdef inline bint _full_and_after(Best* b, double d2, int64_t sid) noexcept nogil
     return b.n == b.cap and not _before(d2, sid, &b.hits[b.n - 1])
 
 
-cdef inline void _insert(Best* b, double d2, int64_t sid, int32_t pos) noexcept nogil:
+cdef inline void _insert(Best* b, double d2, double real, int64_t sid,
+                         int32_t pos) noexcept nogil:
     cdef Py_ssize_t i = b.n if b.n < b.cap else b.cap - 1
     while i > 0 and _before(d2, sid, &b.hits[i - 1]):
         b.hits[i] = b.hits[i - 1]
         i -= 1
-    b.hits[i].d2, b.hits[i].id, b.hits[i].pos = d2, sid, pos
+    b.hits[i].d2, b.hits[i].real, b.hits[i].id, b.hits[i].pos = d2, real, sid, pos
     if b.n < b.cap:
         b.n += 1
+
+
+cdef inline double _pushed_back(double d2, double penalty) noexcept nogil:
+    """The squared chord of an arc `penalty` radians longer than the one of squared chord
+    `d2` (never past the antipode). Always >= d2, so the window's bounds stay valid."""
+    cdef double angle = 2 * asin(min(1.0, sqrt(d2) / 2)) + penalty
+    cdef double chord = 2 * sin(min(angle, M_PI) / 2)
+    return max(chord * chord, d2)
 
 
 cdef class Cells:
@@ -107,11 +119,14 @@ cdef class Cells:
         return self.keys.shape[0]
 
     def nearest(self, Table table, double lat, double lng, double qx, double qy, double qz,
-                Py_ssize_t limit, double bound2, int64_t need, bint open_now, late):
+                Py_ssize_t limit, double bound2, int64_t need, bint open_now, late,
+                double penalty=0.0):
         """The `limit` nearest members passing the filters, as (squared chord, id, position),
         nearest first, ties by id; stations whose id is in the set `late` come after all
-        others. Returns an expression number instead when a candidate's opening hours are not
-        settled yet: the caller settles that expression and asks again."""
+        others. Stations whose hours are not known (open state 2) pass the open-now filter but
+        rank as if `penalty` radians farther than they are. Returns an expression number
+        instead when a candidate's opening hours are not settled yet: the caller settles that
+        expression and asks again."""
         cdef Best best, demoted
         cdef bint has_late = len(late) > 0
         best.hits = <Hit*>PyMem_Malloc(limit * sizeof(Hit))
@@ -131,7 +146,7 @@ cdef class Cells:
                 if self.wraps or r > _MAX_RADIUS:
                     outside = INFINITY
                     unknown = self._scan(table, 0, self.keys.shape[0], qx, qy, qz, bound2, need,
-                                         open_now, late, has_late, &best, &demoted)
+                                         open_now, late, has_late, penalty, &best, &demoted)
                 else:
                     cy = <Py_ssize_t>floor((lat - self.lat0) / self.ch)
                     cx = <Py_ssize_t>floor((lng - self.lng0) / self.cw)
@@ -145,7 +160,8 @@ cdef class Cells:
                             start = self._lower_bound(start, row * self.ncols + clo)
                             stop = self._lower_bound(start, row * self.ncols + chi + 1)
                             unknown = self._scan(table, start, stop, qx, qy, qz, bound2, need,
-                                                 open_now, late, has_late, &best, &demoted)
+                                                 open_now, late, has_late, penalty, &best,
+                                                 &demoted)
                             if unknown >= 0:
                                 break
                             start = stop
@@ -169,12 +185,13 @@ cdef class Cells:
 
     cdef int64_t _scan(self, Table table, Py_ssize_t start, Py_ssize_t stop, double qx,
                        double qy, double qz, double bound2, int64_t need, bint open_now,
-                       object late, bint has_late, Best* best, Best* demoted) except -2:
+                       object late, bint has_late, double penalty, Best* best,
+                       Best* demoted) except -2:
         cdef Py_ssize_t i
         cdef int32_t p
         cdef int64_t sid
         cdef int8_t state
-        cdef double dx, dy, dz, d2
+        cdef double dx, dy, dz, d2, real
         for i in range(start, stop):
             p = self.pos[i]
             dx = table.xyz[p, 0] - qx
@@ -189,17 +206,21 @@ cdef class Cells:
                 continue
             if need and (table.masks[p] & need) != need:
                 continue
-            if open_now:
-                state = table.open_state[table.expr[p]]
+            real = d2
+            state = table.open_state[table.expr[p]]
+            if state == _HOURS_UNKNOWN:
+                # Pushed back only ever later, so the checks above stay valid shortcuts.
+                d2 = _pushed_back(d2, penalty)
+            elif open_now:
                 if state == 0:
                     continue
                 if state < 0:
                     return table.expr[p]
             if has_late and sid in late:
                 if not _full_and_after(demoted, d2, sid):
-                    _insert(demoted, d2, sid, p)
+                    _insert(demoted, d2, real, sid, p)
             elif not _full_and_after(best, d2, sid):
-                _insert(best, d2, sid, p)
+                _insert(best, d2, real, sid, p)
         return -1
 
     cdef double _outside(self, double lat, double lng, Py_ssize_t rlo, Py_ssize_t rhi,
@@ -230,9 +251,9 @@ cdef list _answer(Best* best, Best* demoted, Py_ssize_t limit):
     cdef list out = []
     cdef Py_ssize_t i
     for i in range(best.n):
-        out.append((best.hits[i].d2, best.hits[i].id, best.hits[i].pos))
+        out.append((best.hits[i].real, best.hits[i].id, best.hits[i].pos))
     for i in range(min(demoted.n, limit - best.n)):
-        out.append((demoted.hits[i].d2, demoted.hits[i].id, demoted.hits[i].pos))
+        out.append((demoted.hits[i].real, demoted.hits[i].id, demoted.hits[i].pos))
     return out
 
 
@@ -242,7 +263,8 @@ cdef extern from "Python.h":
 # StationRecord's fields, in its order (checked against the dataclass when `_columns` loads).
 RECORD_FIELDS = ("id", "code", "name", "address", "league", "county", "point", "kind",
                  "build_mode", "host_type", "opening_hours", "services", "most_beautiful",
-                 "smart_24h", "phone", "status", "area_m2", "opening_hours_text", "extras")
+                 "smart_24h", "phone", "status", "area_m2", "opening_hours_text", "extras",
+                 "hours_known", "owner_union")
 cdef tuple _FIELDS = RECORD_FIELDS
 cdef str _LAT = "lat", _LNG = "lng"
 cdef object _new = object.__new__
@@ -299,9 +321,11 @@ cdef class RecordMaker:
             None if area != area else area,  # NaN stands for "not given"
             (<list>v[8])[c[row, 8]],
             (<list>v[9])[c[row, 9]],
+            not (flags & 4),  # bit 4 marks hours not known
+            (<list>v[10])[c[row, 10]],
         )
         cdef object record = _new(self.record_cls)
         cdef Py_ssize_t i
-        for i in range(19):
+        for i in range(21):
             PyObject_GenericSetAttr(record, _FIELDS[i], fields[i])
         return record

@@ -52,6 +52,14 @@ class Station(SQLModel, table=True):
     services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Amenities beyond the catalogue as the union names them (WiFi, 空调, 图书角): shown, not searched.
     extras: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # False: the union's list gave no hours. Such a station is listed but never shown as open
+    # (opening_hours is then "").
+    hours_known: bool = True
+    # Set when the position came from a geocoder at import: which one ("amap", "tencent", …)
+    # and the precision it claimed (its own level word: 门牌号, 兴趣点, 门址, …).
+    geocoded_by: str = Field(default="", max_length=16)
+    geocode_level: str = Field(default="", max_length=32)
+    owner_union: str = Field(default="", max_length=100)  # 所属工会, as the list names it
     most_beautiful: bool = False  # 最美驿站
     smart_24h: bool = False  # 24小时无人值守智能化驿站
     phone: str = Field(default="", max_length=40)

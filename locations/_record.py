@@ -30,3 +30,6 @@ class StationRecord:
     area_m2: float | None = None
     opening_hours_text: str = ""  # the union's own words; "" when they wrote OSM syntax
     extras: tuple[str, ...] = ()  # amenities beyond the catalogue (WiFi, 空调, …)
+    # False: the union gave no hours. Never shown as open; `opening_hours` is then "".
+    hours_known: bool = True
+    owner_union: str = ""  # 所属工会 as the union's list names it

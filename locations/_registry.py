@@ -41,6 +41,10 @@ class StationInput:
     phone: str = ""
     status: str = StationStatus.ACTIVE
     synthetic: bool = False
+    hours_known: bool = True  # False: no hours given (opening_hours is then "")
+    geocoded_by: str = ""  # the geocoder that placed it at import, if one did
+    geocode_level: str = ""  # the precision that geocoder claimed
+    owner_union: str = ""  # 所属工会
 
 
 _INPUT_FIELDS = tuple(f.name for f in fields(StationInput))

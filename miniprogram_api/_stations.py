@@ -86,6 +86,9 @@ class StationOut(BaseModel):
     location: LatLng
     opening_hours: str = Field(description="OpenStreetMap 格式的开放时间")
     opening_hours_text: str = Field(description="工会原文写的开放时间；原本就是 OSM 格式时为空")
+    hours_known: bool = Field(
+        description="false：工会没有给出开放时间，不会标为开放（开放时间未确认）"
+    )
     services: list[str]
     service_labels: list[str] = Field(description="与 services 一一对应的显示名称")
     extras: list[str] = Field(description="服务目录以外的设施，如 WiFi、空调")
@@ -186,6 +189,7 @@ def station_json(
         "location": {"lat": round(lat, 7), "lng": round(lng, 7)},
         "opening_hours": station.opening_hours,
         "opening_hours_text": station.opening_hours_text,
+        "hours_known": station.hours_known,
         "services": list(station.services),
         "service_labels": [label(CodeSet.SERVICES, c, t, lang) for c in station.services],
         "extras": list(station.extras),

@@ -55,7 +55,7 @@ from ._models import (
     CaseStatus,
     CaseView,
 )
-from ._regions import Area, AreaFinder, import_boundaries, parse_boundaries
+from ._regions import Area, AreaFinder, import_boundaries, load_regions, parse_boundaries
 from ._routing import Target, chain_for, route
 from ._service import Referrals
 from ._sla import add_working_hours, working_hours_between
@@ -110,6 +110,7 @@ __all__ = [
     "closed_listener",
     "import_boundaries",
     "kind_label",
+    "load_regions",
     "parse_boundaries",
     "rotate_case_keys",
     "route",

@@ -1,35 +1,42 @@
-"""Which administrative area a point is in: imported boundaries, else the nearest county seat.
+"""Which administrative area a case is in: imported boundaries, the station's own league/county,
+else (only near one) the nearest built-in county seat.
 
-Boundaries come from `yizhan regions import FILE` (GeoJSON features with `adcode`, `name`,
-`level` province|league|county and `parent`). Files published in China are usually GCJ-02, so
-the importer converts every vertex to WGS-84 (`--coord`, default gcj02) — the system stations
-and shared locations are stored in. Lookup is a bounding-box filter then ray casting: 116 areas
-with rings simplified to ~200 m take microseconds, so no spatial library is needed.
+Boundaries come from `yizhan regions import FILE`, any province's, in the DataV layout
+(`locations.parse_regions`: adcode, name, level, parent; GCJ-02 converted to WGS-84). Placing a
+case, in order:
+1. the county boundary containing its point;
+2. the league/county its station's record names, matched to the loaded regions (or, for the
+   built-in Inner Mongolia demo seats, to that table) — a 郑州市 station's case stays in 郑州市;
+3. the nearest built-in county seat, only when one is within `SEAT_REACH_M` (the seats are the
+   demo's, one province's: a point far from all of them is in another province);
+4. otherwise no area: the case goes to whichever union the directory falls back to.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, select
 
 from core.db import Database
-from locations import CoordSystem, Point, to_wgs84
+from locations import (
+    COUNTIES,
+    CoordSystem,
+    Point,
+    Region,
+    RegionFileError,
+    RegionSet,
+    distance_m,
+    league_of,
+    nearest_seat,
+    parse_regions,
+)
 
 from ._errors import RegionError
 from ._models import Boundary
 
-LEVELS = {
-    "province": "region",
-    "region": "region",
-    "league": "league",
-    "city": "league",
-    "county": "county",
-    "district": "county",
-}
+SEAT_REACH_M = 150_000.0  # beyond this from every built-in seat, a point is not placed by seats
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,63 +48,28 @@ class Area:
     league_adcode: str
     league: str
     region_adcode: str = "150000"
-    source: str = "boundary"  # boundary | seat
-
-
-def _ring_wgs(ring: list[list[float]], coord: CoordSystem) -> list[list[float]]:
-    out = []
-    for lng, lat, *_ in ring:
-        p = to_wgs84(float(lat), float(lng), coord)
-        out.append([round(p.lng, 6), round(p.lat, 6)])
-    return out
+    source: str = "boundary"  # boundary | record | seat | none
 
 
 def parse_boundaries(text: str, coord: CoordSystem = CoordSystem.GCJ02) -> list[Boundary]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RegionError(f"文件不是有效的 GeoJSON：第 {exc.lineno} 行有误。") from None
-    features = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(features, list) or not features:
-        raise RegionError("文件里没有区域（需要 GeoJSON FeatureCollection）。")
-    out: list[Boundary] = []
-    for n, feature in enumerate(features, 1):
-        props = feature.get("properties") or {}
-        geometry = feature.get("geometry") or {}
-        adcode, name = str(props.get("adcode") or "").strip(), str(props.get("name") or "").strip()
-        level = LEVELS.get(str(props.get("level") or "").strip())
-        if not adcode.isdigit() or len(adcode) != 6 or not name or level is None:
-            raise RegionError(
-                f"第 {n} 个区域缺少 6 位 adcode、名称或级别（province/league/county）。"
-            )
-        if geometry.get("type") == "Polygon":
-            polygons = [geometry["coordinates"]]
-        elif geometry.get("type") == "MultiPolygon":
-            polygons = geometry["coordinates"]
-        else:
-            raise RegionError(f"“{name}”的边界不是 Polygon 或 MultiPolygon。")
-        try:
-            wgs = [[_ring_wgs(ring, coord) for ring in poly] for poly in polygons]
-        except (TypeError, ValueError, IndexError):
-            raise RegionError(f"“{name}”的边界坐标格式不对。") from None
-        lngs = [p[0] for poly in wgs for p in poly[0]]
-        lats = [p[1] for poly in wgs for p in poly[0]]
-        if not lngs:
-            raise RegionError(f"“{name}”的边界是空的。")
-        out.append(
-            Boundary(
-                adcode=adcode,
-                name=name,
-                level=level,
-                parent=str(props.get("parent") or ""),
-                min_lat=min(lats),
-                max_lat=max(lats),
-                min_lng=min(lngs),
-                max_lng=max(lngs),
-                polygons=wgs,
-            )
+        regions = parse_regions(text, coord)
+    except RegionFileError as exc:
+        raise RegionError(str(exc)) from None
+    return [
+        Boundary(
+            adcode=r.adcode,
+            name=r.name,
+            level=r.level,
+            parent=r.parent,
+            min_lat=r.bbox[0],
+            max_lat=r.bbox[1],
+            min_lng=r.bbox[2],
+            max_lng=r.bbox[3],
+            polygons=r.polygons,
         )
-    return out
+        for r in regions
+    ]
 
 
 async def import_boundaries(
@@ -115,71 +87,96 @@ async def import_boundaries(
     return len(rows)
 
 
-def _inside_ring(lng: float, lat: float, ring: list[list[float]]) -> bool:
-    inside = False
-    j = len(ring) - 1
-    for i in range(len(ring)):
-        xi, yi = ring[i][0], ring[i][1]
-        xj, yj = ring[j][0], ring[j][1]
-        if (yi > lat) != (yj > lat) and lng < (xj - xi) * (lat - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
+def region_of(b: Boundary) -> Region:
+    return Region(
+        b.adcode,
+        b.name,
+        b.level,
+        b.parent,
+        b.polygons,
+        (b.min_lat, b.max_lat, b.min_lng, b.max_lng),
+    )
+
+
+async def load_regions(db: Database) -> RegionSet:
+    """The imported boundaries as a `locations.RegionSet` (empty when none were imported)."""
+    async with db.session() as session:
+        rows = list((await session.execute(select(Boundary))).scalars())
+    return RegionSet(region_of(b) for b in rows)
 
 
 def contains(boundary: Boundary, point: Point) -> bool:
-    if not (
-        boundary.min_lat <= point.lat <= boundary.max_lat
-        and boundary.min_lng <= point.lng <= boundary.max_lng
-    ):
-        return False
-    polygons: list[Any] = boundary.polygons
-    for rings in polygons:
-        if _inside_ring(point.lng, point.lat, rings[0]) and not any(
-            _inside_ring(point.lng, point.lat, hole) for hole in rings[1:]
-        ):
-            return True
-    return False
+    return region_of(boundary).contains(point)
 
 
 class AreaFinder:
-    """Point → area. Boundaries are read once per process and again after an import."""
+    """Point (and the station's own fields) → area. Boundaries are read once per process and
+    again after an import."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._counties: list[Boundary] | None = None
-        self._names: dict[str, str] = {}
+        self._regions: RegionSet | None = None
 
     async def reload(self) -> None:
-        async with self._db.session() as session:
-            rows = list((await session.execute(select(Boundary))).scalars())
-        self._counties = [b for b in rows if b.level == "county"]
-        self._names = {b.adcode: b.name for b in rows}
+        self._regions = await load_regions(self._db)
 
-    async def area_of(self, point: Point) -> Area:
-        if self._counties is None:
+    async def area_of(self, point: Point, *, league: str = "", county: str = "") -> Area:
+        if self._regions is None:
             await self.reload()
-        for county in self._counties or ():
-            if contains(county, point):
-                league_code = county.parent or county.adcode[:4] + "00"
-                return Area(
-                    county.adcode,
-                    county.name,
-                    league_code,
-                    self._names.get(league_code, ""),
-                    league_code[:2] + "0000",
-                )
+        regions = self._regions or RegionSet(())
+        found = regions.county_at(point)
+        if found is not None:
+            return _area(regions, found.league_adcode, found)
+        if league or county:
+            named_league, named_county = regions.named(league, county)
+            if named_county is not None or named_league is not None:
+                code = named_league.adcode if named_league else named_county.league_adcode  # type: ignore[union-attr]
+                return _area(regions, code, named_county, source="record")
+            return record_area(league, county)
         return seat_area(point)
 
 
-def seat_area(point: Point) -> Area:
-    """The area whose county seat is nearest (no boundaries loaded, or a point outside them)."""
-    try:
-        from locations import nearest_seat
-    except ImportError:  # until the locations door exports the seats table
-        from locations._seats import nearest_seat
+def _area(
+    regions: RegionSet, league_code: str, county: Region | None, source: str = "boundary"
+) -> Area:
+    league = regions.by_code.get(league_code)
+    return Area(
+        county.adcode if county else "",
+        county.name if county else "",
+        league_code,
+        league.name if league else "",
+        league_code[:2] + "0000" if league_code else "",
+        source=source,
+    )
 
+
+def record_area(league: str, county: str) -> Area:
+    """The area a station's record names when no boundary is loaded for it: the built-in seats
+    when they know the names (the Inner Mongolia demo), else the names alone."""
+    found_league = league_of(league) if league else None
+    if league and found_league is None:
+        return Area("", county, "", league, "", source="record")  # another province's city
+    matches = [
+        c
+        for c in COUNTIES
+        if county in (c.name, c.short_name, *c.aliases)
+        and (found_league is None or c.league == found_league.name)
+    ]
+    if len(matches) == 1:
+        seat = matches[0]
+        code = seat.adcode[:4] + "00"
+        return Area(seat.adcode, seat.name, code, seat.league, code[:2] + "0000", source="record")
+    if found_league is not None:
+        code = found_league.adcode
+        return Area("", county, code, found_league.name, code[:2] + "0000", source="record")
+    return Area("", county, "", league, "", source="record")
+
+
+def seat_area(point: Point) -> Area:
+    """The area whose built-in county seat is nearest, when one is near; else no area."""
     seat = nearest_seat(point)
+    if distance_m(point, seat.point) > SEAT_REACH_M:
+        return Area("", "", "", "", "", source="none")
     league_code = seat.adcode[:4] + "00"
     return Area(
         seat.adcode, seat.name, league_code, seat.league, league_code[:2] + "0000", source="seat"

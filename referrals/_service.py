@@ -168,14 +168,15 @@ class Referrals:
         existing = await self._by_source(new.channel, new.source_ref)
         if existing is not None:
             return await self._submitted(existing, created=False)
-        station_name = ""
+        station_name, named = "", {"league": "", "county": ""}
         if new.station_id is not None:
             station = self.stations.get(new.station_id)
             if station is None:
                 raise CaseError("没有找到这个驿站，它可能已撤销。请换一个驿站或直接描述地点。")
             new.point, station_name = station.point, station.name
+            named = {"league": station.league, "county": station.county}  # placed by its record
             new.place_text = new.place_text or station.address
-        area = await self.areas.area_of(new.point) if new.point else None
+        area = await self.areas.area_of(new.point, **named) if new.point else None
         # Always a union when the directory has one: no area still means the region's.
         target = await route(self.directory, area)
         now = self.clock.now()

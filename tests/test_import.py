@@ -109,7 +109,6 @@ async def test_gcj02_and_bd09_coordinates_are_stored_as_wgs84(tmp_path: Path) ->
         ({"coord": "mars"}, "坐标系“mars”不认识"),
         ({"services": "rest;按摩"}, "服务项目里的“按摩”不认识。可以填：政策宣传、休息"),
         ({"opening_hours": "早八晚八"}, "开放时间“早八晚八”看不懂"),
-        ({"opening_hours": ""}, "缺少开放时间"),
         ({"kind": "huge"}, "类型“huge”不认识"),
         ({"build_mode": "rent"}, "建设方式“rent”不认识"),
         ({"status": "closed"}, "状态“closed”不认识"),
@@ -158,9 +157,33 @@ async def test_duplicate_code_points_at_the_first_row(tmp_path: Path) -> None:
 
 
 async def test_missing_columns_are_refused_as_a_whole(tmp_path: Path) -> None:
-    result = await read(write(tmp_path, "名称,纬度,经度\n驿站,40.8,111.6\n"))
+    result = await read(write(tmp_path, "地址,纬度,经度\n新华大街1号,40.8,111.6\n"))
     assert result.stations == [] and result.problems[0].row == 1
-    assert "表头缺少“编码（code）”列" in result.problems[0].reason
+    assert "表头缺少“名称（name）”列" in result.problems[0].reason
+
+
+async def test_a_list_without_codes_gets_stable_codes_from_name_and_address(
+    tmp_path: Path,
+) -> None:
+    text = "名称,地址,纬度,经度\n新华驿站,新华大街1号,40.8,111.6\n东站驿站,东站路2号,40.9,111.7\n"
+    first = await read(write(tmp_path, text))
+    again = await read(write(tmp_path, text.replace("新华大街1号", "新华大街 1号")))
+    assert first.problems == [] and again.problems == []
+    codes = [s.code for s in first.stations]
+    assert codes == [s.code for s in again.stations]  # spaces do not make a new station
+    assert len(set(codes)) == 2 and all(c.startswith("ZD") for c in codes)
+    twice = await read(write(tmp_path, text + "新华驿站,新华大街1号,40.8,111.6\n"))
+    assert [p.row for p in twice.problems] == [4]
+    assert "与第 2 行的名称和地址完全相同" in twice.problems[0].reason
+
+
+async def test_a_row_without_hours_is_imported_with_hours_unknown(tmp_path: Path) -> None:
+    text = "编码,名称,纬度,经度,开放时间,24小时智能驿站\nA,甲,40.8,111.6,,否\nB,乙,40.8,111.6,,是\n"
+    result = await read(write(tmp_path, text))
+    assert result.problems == []
+    unknown, smart = result.stations
+    assert (unknown.hours_known, unknown.opening_hours) == (False, "")
+    assert (smart.hours_known, smart.opening_hours) == (True, "24/7")
 
 
 async def test_a_gbk_file_is_read_like_utf8(tmp_path: Path) -> None:
@@ -323,7 +346,7 @@ async def test_a_rejected_key_stops_geocoding_and_reports_every_row(
     )
     assert result.stations == []
     assert [p.row for p in result.problems] == [2, 3, 4, 5, 6, 7]
-    assert all("GEOCODER_KEY" in p.reason for p in result.problems)
+    assert all("密钥" in p.reason for p in result.problems)
     assert len(geocoder.requests) <= 3  # not hammered with a key it refused
 
 

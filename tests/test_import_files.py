@@ -41,7 +41,8 @@ async def test_csv_in_every_encoding_excel_writes(tmp_path: Path, encoding: str)
     assert (s.code, s.name, s.address) == ("HS-1", "回民区驿站", "中山西路1号")
     assert s.services == ["toilet_guidance", "drinking_water", "meal_heating", "phone_charging"]
     assert s.opening_hours == "Mo-Fr 08:00-18:00"
-    assert result.notes == ["这些列没有导入：所属工会"]
+    assert result.notes == []
+    assert s.owner_union == ROW[-1]  # 所属工会 is kept
 
 
 async def test_gb18030_only_characters_survive(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import TypedDict
 
@@ -12,8 +13,10 @@ from hypothesis import strategies as st
 
 from core import CHINA_TZ
 from locations import (
+    EARTH_RADIUS_M,
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
+    UNKNOWN_HOURS_PENALTY_M,
     WALK_M_PER_MIN,
     Match,
     Point,
@@ -37,7 +40,7 @@ def rec(
     lng: float,
     *,
     services: tuple[str, ...] = ("rest", "drinking_water"),
-    hours: str = "24/7",
+    hours: str | None = "24/7",
     status: str = "active",
 ) -> StationRecord:
     return StationRecord(
@@ -51,12 +54,13 @@ def rec(
         kind="standard",
         build_mode="self",
         host_type="",
-        opening_hours=hours,
+        opening_hours=hours or "",
         services=services,
         most_beautiful=False,
         smart_24h=False,
         phone="",
         status=status,
+        hours_known=hours is not None,
     )
 
 
@@ -157,6 +161,22 @@ def test_demoted_stations_come_after_open_alternatives(index: StationIndex) -> N
     assert ids(index.nearest(here, at=NOW, services=["rest"], limit=3, demoted=[1, 2])) == [3, 1, 2]
 
 
+def test_unknown_hours_rank_after_open_stations_within_a_walk() -> None:
+    # 1: hours unknown, 110 m away. 2: open, 550 m. 3: open, 2.2 km. 4: closed, 50 m.
+    stations = [
+        rec(1, LAT + 0.001, LNG, hours=None),
+        rec(2, LAT + 0.005, LNG),
+        rec(3, LAT + 0.020, LNG),
+        rec(4, LAT + 0.0005, LNG, hours="Mo-Fr 20:00-22:00"),
+    ]
+    found = StationIndex.build(stations).nearest(Point(LAT, LNG), at=NOW, limit=5)
+    assert ids(found) == [2, 1, 3]  # never the closed one; unknown after the open walk
+    unknown = found[1]
+    assert not unknown.state.is_open and not unknown.state.known
+    assert unknown.distance_m == pytest.approx(111, abs=1)  # its real distance, not the rank
+    assert found[0].state.is_open and found[0].state.known
+
+
 def test_soonest_opening_when_nothing_is_open() -> None:
     index = StationIndex.build(
         [
@@ -191,7 +211,7 @@ def test_empty_index() -> None:
 # --- agreement with brute force -------------------------------------------------------------
 
 CODES = ("rest", "haircut", "meal_heating", "ebike_charging")
-HOURS = ("24/7", "Mo-Fr 08:00-20:00; PH off", "Mo-Su 20:00-02:00", "Sa,Su 09:00-12:00")
+HOURS = ("24/7", "Mo-Fr 08:00-20:00; PH off", "Mo-Su 20:00-02:00", "Sa,Su 09:00-12:00", None)
 TIMES = (
     NOW,
     EVENING,
@@ -224,12 +244,16 @@ def brute_force(
     for s in stations:
         if s.status != "active" or not set(services) <= set(s.services):
             continue
-        if open_now and not is_open(s.opening_hours, at):
+        if open_now and s.hours_known and not is_open(s.opening_hours, at):
             continue
         d = distance_m(point, s.point)
         if max_distance_m is not None and d > max_distance_m:
             continue
-        keep.append((s.id in demoted, chord(point, s.point), s.id))
+        rank = chord(point, s.point)
+        if not s.hours_known:  # ranked as if a 15-minute walk farther
+            angle = 2 * math.asin(min(1.0, rank / 2)) + UNKNOWN_HOURS_PENALTY_M / EARTH_RADIUS_M
+            rank = max(2 * math.sin(min(angle, math.pi) / 2), rank)
+        keep.append((s.id in demoted, rank, s.id))
     return [sid for _, _, sid in sorted(keep)[:limit]]
 
 
@@ -309,7 +333,10 @@ def test_nearest_agrees_with_brute_force(case: Scenario) -> None:
     assert ids(got) == expected
     for m in got:
         assert m.distance_m == pytest.approx(distance_m(case["point"], m.station.point), abs=0.01)
-        assert m.state.is_open or not case["open_now"]
+        assert m.state.is_open or not case["open_now"] or not m.station.hours_known
+        assert m.state.known == m.station.hours_known
+        if not m.station.hours_known:
+            assert not m.state.is_open
 
 
 def test_many_distinct_hours_settled_as_the_search_meets_them() -> None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "locations_0004"
-down_revision = "locations_0002"
+down_revision = "locations_0003"
 branch_labels = None
 depends_on = None
 

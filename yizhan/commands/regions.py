@@ -1,4 +1,5 @@
-"""`yizhan regions import FILE`: administrative boundaries for routing cases by county."""
+"""`yizhan regions import FILE`: any province's administrative boundaries (DataV adcode GeoJSON)
+for routing cases by county and for `coverage` per league and county."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def regions() -> None:
     help="Coordinate system of the file (published maps: gcj02).",
 )
 def import_command(file: Path, coord: str) -> None:
-    """Replace the boundaries with FILE (GeoJSON with adcode, name, level, parent)."""
+    """Replace the boundaries with FILE (GeoJSON with adcode, name, level, parent: the DataV
+    layout of any province, level province|city|district or province|league|county)."""
 
     async def work(services: Services) -> int:
         return await import_boundaries(services.db, file, CoordSystem(coord))
@@ -37,4 +39,7 @@ def import_command(file: Path, coord: str) -> None:
         count = run(work)
     except RegionError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"已导入 {count} 个行政区边界，求助会按所在旗县区转给当地工会。")
+    click.echo(
+        f"已导入 {count} 个行政区边界，求助会按所在旗县区转给当地工会，"
+        "覆盖统计（yizhan coverage）也按这些盟市、旗县区计算。"
+    )

@@ -21,6 +21,7 @@ from locations import (
     signal_stations_changed,
     upsert_stations,
 )
+from referrals import load_regions
 
 from ._run import run
 
@@ -47,7 +48,7 @@ def import_(file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool, sy
 
     async def work(context: Services) -> int:
         result = await read_station_file(
-            file, settings=context.settings, progress=True, sheet=sheet
+            file, settings=context.settings, progress=True, sheet=sheet, cache=context.store
         )
         for problem in result.problems:
             click.echo(f"第 {problem.row} 行：{problem.reason}", err=True)
@@ -135,14 +136,18 @@ stations.add_command(_status_command("activate", StationStatus.ACTIVE, "恢复")
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "geojson"]), default="text")
 def coverage(fmt: str) -> None:
-    """Report against the notice's targets (内政办发〔2025〕4号)."""
+    """Report against the notice's targets (内政办发〔2025〕4号), per league and county of the
+    imported regions (else the built-in ones); geojson: the uncovered spots of each urban area."""
 
     async def work(context: Services) -> None:
-        report = coverage_report(context.finder.index.stations)
+        regions = await load_regions(context.db)
+        report = coverage_report(context.finder.index.stations, regions)
         if fmt == "json":
             click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        elif fmt == "geojson":
+            click.echo(json.dumps(report.to_geojson(), ensure_ascii=False))
         else:
             click.echo(report.to_text())
 
