@@ -58,7 +58,7 @@ async def submit(
         kind=data.get("kind", ""),
         category=data.get("category", ""),
         channel=message.channel,
-        worker_ref=message.chat_id,
+        worker_ref=message.user_id,  # the account, not the chat: only they are told
         description=description,
         source_ref=f"dialog:{data.get('token', '')}",
         station_id=data.get("station_id"),
@@ -80,7 +80,7 @@ async def submit(
 
 @router.message(Command("cases") | TextIs(*every_language("我的求助")))
 async def my_cases(message: Message, referrals: Referrals, t: Translator) -> Text:
-    cases = await referrals.of_worker(message.channel, message.chat_id, limit=10)
+    cases = await referrals.of_worker(message.channel, message.user_id, limit=10)
     if not cases:
         return Text(
             t("您还没有提交过求助。点“反馈问题”或“法律援助”，几步就能提交。"),

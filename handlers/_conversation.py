@@ -32,15 +32,17 @@ class Injectables(Protocol):
 
 
 def build_root(dialogs: Iterable[Router] = ()) -> Router:
-    """The router tree: commands, the dialogs given (in order), entry placeholders, stations,
-    fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
-    from . import _menu, _stations
+    """The router tree: what a group may hear (staff business; workers are pointed to the
+    private chat), `/start <payload>`, commands, the dialogs given (in order), entry
+    placeholders, stations, silence for the rest of a group's talk, fallback. The composition
+    root names the dialogs (`yizhan.wiring.DIALOGS`)."""
+    from . import _menu, _private, _stations
 
     root = Router("root")
-    root.include(_menu.commands)
+    root.include(_private.groups, _private.deep_links, _menu.commands)
     for dialog in dialogs:
         root.include(dialog)
-    root.include(_menu.entries, _stations.router, _menu.fallback)
+    root.include(_menu.entries, _stations.router, _private.silence, _menu.fallback)
     return root
 
 

@@ -29,6 +29,7 @@ from membership import (
     Enrollments,
     EnrollmentView,
     InvalidField,
+    StaffInfo,
     clean_id_number,
     clean_mobile,
     clean_name,
@@ -37,8 +38,9 @@ from membership import (
 
 from ._i18n import Translator
 from ._menu import every_language, main_keyboard
-from ._messages import REMOVE_KEYBOARD, Button, Keyboard, KeyButton, Message, Text
+from ._messages import REMOVE_KEYBOARD, Alert, Button, Edit, Keyboard, KeyButton, Message, Text
 from ._router import Command, Data, InState, KindIs, Router, TextIs
+from ._staff import decided_card, refused, signed, staff_of
 from ._state import DialogState
 from ._stations import last_location
 
@@ -54,9 +56,6 @@ EMPLOYERS: dict[str, tuple[str, ...]] = {
     "ride_hailing": ("滴滴出行", "高德打车", "曹操出行"),
 }
 SELF_EMPLOYED = "个人/灵活就业"
-# Channels where a worker can share their own, verified number; elsewhere (WeChat Official
-# Account, the terminal) the mini-program's phone button does it.
-CONTACT_CHANNELS = frozenset({"telegram"})
 _CB = "join:"
 
 
@@ -81,7 +80,9 @@ def status_text(t: Translator, e: EnrollmentView) -> str:
 
 @router.message(Command("member") | TextIs(*every_language("我的会员")))
 async def my_membership(message: Message, enrollments: Enrollments, t: Translator) -> Text:
-    found = await enrollments.enrollment_of(message.channel, message.chat_id)
+    # The account that applied, never the chat: in a shared chat one member must not read
+    # another's application.
+    found = await enrollments.enrollment_of(message.channel, message.user_id)
     if found is None:
         return Text(
             t("您还没有申请入会。点“一键入会”，一分钟就能办好。"), keyboard=main_keyboard(t)
@@ -93,11 +94,13 @@ async def my_membership(message: Message, enrollments: Enrollments, t: Translato
 async def begin(
     message: Message, enrollments: Enrollments, state: DialogState, t: Translator
 ) -> Text:
-    found = await enrollments.enrollment_of(message.channel, message.chat_id)
+    found = await enrollments.enrollment_of(message.channel, message.user_id)
     if found is not None and found.status == "approved":
         await state.clear()
         return Text(status_text(t, found), keyboard=main_keyboard(t))
-    if message.channel not in CONTACT_CHANNELS:
+    # Where a worker cannot share their own, verified number (WeChat Official Account, the
+    # terminal), the mini-program's phone button does it.
+    if not message.can_share_contact:
         return Text(
             t("请打开“驿站通”小程序，点“一键入会”：手机号一键授权，不用手动填写。"),
             keyboard=main_keyboard(t),
@@ -381,7 +384,7 @@ def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> A
         league=data.get("league", ""),
         county=data.get("county", ""),
         channel=message.channel,
-        channel_user=message.chat_id,
+        channel_user=message.user_id,
         consent=True,
         id_number=cipher.decrypt(data["id_number"]) if data.get("id_number") else "",
         id_consent=bool(data.get("id_consent")),
@@ -391,19 +394,21 @@ def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> A
 # -- staff, in their union's chat ------------------------------------------------------------
 
 
-async def _staff_scope(message: Message, directory: Directory) -> tuple[frozenset[int], str]:
-    """The unions the presser may decide for, and who they are. Only registered staff decide,
-    and only for their own unions (`Enrollments` refuses an application of any other): being
-    in the group where the card was posted is not enough, since anyone can be added to a group.
-    An unregistered presser gets no unions and so a refusal."""
-    staff = await directory.staff_for_identity(message.channel, message.user_id)
+async def _staff_scope(
+    message: Message, directory: Directory
+) -> tuple[StaffInfo | None, frozenset[int], str]:
+    """Who pressed, the unions they may decide for, and the actor for the record. Only
+    registered staff decide, and only for their own unions (`Enrollments` refuses an
+    application of any other): being in the group where the card was posted is not enough,
+    since anyone can be added to a group. An unregistered presser gets no unions."""
+    staff = await staff_of(message, directory)
     if staff is None:
-        return frozenset(), f"{message.channel}:{message.user_id}"
-    return staff.union_ids, f"staff:{staff.id}"
+        return None, frozenset(), f"{message.channel}:{message.user_id}"
+    return staff, staff.union_ids, f"staff:{staff.id}"
 
 
-def _not_staff(t: Translator) -> Text:
-    return Text(t("只有登记过的本工会工作人员才能审核入会申请。如需开通，请联系管理员。"))
+def _not_staff(t: Translator) -> Alert:
+    return refused(t("只有登记过的本工会工作人员才能审核入会申请。如需开通，请联系管理员。"))
 
 
 def _target(payload: str) -> tuple[int, int] | None:
@@ -413,51 +418,121 @@ def _target(payload: str) -> tuple[int, int] | None:
     return int(parts[0]), int(parts[1])
 
 
+def _card_buttons(t: Translator, target: tuple[int, int]) -> tuple[tuple[Button, ...], ...]:
+    """The card's own buttons (as `membership.staff_notice` made them), to put back."""
+    tail = f"{target[0]}:{target[1]}"
+    return (
+        (
+            Button(t("✅ 通过"), data=f"{_staff_prefix('approve')}{tail}"),
+            Button(t("❌ 不通过"), data=f"{_staff_prefix('reject')}{tail}"),
+        ),
+    )
+
+
 @router.message(Data(_staff_prefix("approve")))
 async def staff_approve(
-    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
-) -> Text:
-    target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
-    if target is None or not union_ids:
+    payload: str,
+    message: Message,
+    directory: Directory,
+    enrollments: Enrollments,
+    clock: Clock,
+    t: Translator,
+) -> Edit | Alert:
+    target = _target(payload)
+    staff, union_ids, actor = await _staff_scope(message, directory)
+    if target is None or staff is None or not union_ids:
         return _not_staff(t)
     try:
         decision = await enrollments.approve(
             target[0], actor=actor, union_ids=union_ids, revision=target[1]
         )
     except EnrollmentError as exc:
-        return Text(f"#{target[0]}：{exc}")
+        return refused(f"#{target[0]}：{exc}")
     e = decision.enrollment
-    done = t("已通过") if decision.changed else t("早已通过")
-    return Text(f"✅ #{e.id} {done}，{t('会员号')} {e.member_number}")
+    if not decision.changed:
+        return refused(
+            t("#{id} 早已通过，会员号 {number}。").format(id=e.id, number=e.member_number)
+        )
+    what = t("✅ 已通过，会员号 {number}").format(number=e.member_number)
+    return decided_card(message, signed(t, what, staff, clock))
+
+
+async def _undecided(
+    enrollments: Enrollments, target: tuple[int, int], union_ids: frozenset[int], t: Translator
+) -> Alert | None:
+    """Why this presser cannot look at choices for the application now (None: they can)."""
+    found = await enrollments.get(target[0])
+    if found is None or found.union_id not in union_ids:
+        return refused(t("没有找到这份入会申请，或它不归您的工会审核。"))
+    if found.revision != target[1]:
+        return refused(t("申请人已修改并重新提交了申请，请按最新一条消息审核。"))
+    if found.status != "submitted":
+        return refused(t("这份申请已经处理过了。"))
+    return None
 
 
 @router.message(Data(_staff_prefix("reject")))
-async def staff_reject(payload: str, message: Message, directory: Directory, t: Translator) -> Text:
-    target, (union_ids, _actor) = _target(payload), await _staff_scope(message, directory)
-    if target is None or not union_ids:
+async def staff_reject(
+    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
+) -> Edit | Alert:
+    """The card's buttons become the reasons to choose from (and a way back)."""
+    target = _target(payload)
+    staff, union_ids, _actor = await _staff_scope(message, directory)
+    if target is None or staff is None or not union_ids:
         return _not_staff(t)
+    why_not = await _undecided(enrollments, target, union_ids, t)
+    if why_not is not None:
+        return why_not
     rows = tuple(
         (Button(t(reason), data=f"{_staff_prefix('why')}{target[0]}:{target[1]}:{i}"),)
         for i, reason in enumerate(REJECT_REASONS)
     )
-    return Text(
-        t("#{id} 不通过的原因是？（其他原因请在工作台填写）").format(id=target[0]), buttons=rows
+    back = ((Button(t("↩ 返回"), data=f"{_staff_prefix('back')}{target[0]}:{target[1]}"),),)
+    return Edit(
+        t("#{id} 不通过的原因是？（其他原因请在工作台填写）").format(id=target[0]),
+        rows + back,
+        markup_only=True,
     )
+
+
+@router.message(Data(_staff_prefix("back")))
+async def staff_back(
+    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
+) -> Edit | Alert:
+    target = _target(payload)
+    staff, union_ids, _actor = await _staff_scope(message, directory)
+    if target is None or staff is None or not union_ids:
+        return _not_staff(t)
+    why_not = await _undecided(enrollments, target, union_ids, t)
+    if why_not is not None:
+        return why_not
+    return Edit(t("请审核。"), _card_buttons(t, target), markup_only=True)
 
 
 @router.message(Data(_staff_prefix("why")))
 async def staff_reason(
-    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
-) -> Text:
-    target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
+    payload: str,
+    message: Message,
+    directory: Directory,
+    enrollments: Enrollments,
+    clock: Clock,
+    t: Translator,
+) -> Edit | Alert:
+    target = _target(payload)
+    staff, union_ids, actor = await _staff_scope(message, directory)
     index = payload.split(":")[-1]
-    if target is None or not union_ids or not index.isdigit() or int(index) >= len(REJECT_REASONS):
+    if target is None or staff is None or not union_ids:
         return _not_staff(t)
+    if not index.isdigit() or int(index) >= len(REJECT_REASONS):
+        return refused(t("这个按钮已经过期了。"))
     reason = REJECT_REASONS[int(index)]
     try:
         decision = await enrollments.reject(
             target[0], reason, actor=actor, union_ids=union_ids, revision=target[1]
         )
     except EnrollmentError as exc:
-        return Text(f"#{target[0]}：{exc}")
-    return Text(f"❌ #{decision.enrollment.id} {t('未通过')}：{reason}")
+        return refused(f"#{target[0]}：{exc}")
+    if not decision.changed:
+        return refused(t("#{id} 早已处理为不通过。").format(id=decision.enrollment.id))
+    what = t("❌ 未通过：{reason}").format(reason=t(reason))
+    return decided_card(message, signed(t, what, staff, clock))
