@@ -53,6 +53,7 @@ position without a message to answer (WeChat's silent location report).
 from ._cards import HOTLINE
 from ._conversation import Conversation, build_root
 from ._i18n import Translator, language_of, translator
+from ._language import language_for, localize_notice, remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import (
     REMOVE_KEYBOARD,
@@ -120,9 +121,12 @@ __all__ = [
     "UserLock",
     "build_root",
     "every_language",
+    "language_for",
     "language_of",
     "last_location",
+    "localize_notice",
     "main_keyboard",
+    "remember_language",
     "remember_location",
     "translator",
     "user_key",

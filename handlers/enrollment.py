@@ -33,10 +33,10 @@ from membership import (
     clean_id_number,
     clean_mobile,
     clean_name,
-    outcome_text,
 )
 
 from ._i18n import Translator
+from ._language import remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import REMOVE_KEYBOARD, Alert, Button, Edit, Keyboard, KeyButton, Message, Text
 from ._router import Command, Data, InState, KindIs, Router, TextIs
@@ -282,6 +282,9 @@ async def submit(
     cipher: PiiCipher,
     enrollments: Enrollments,
     state: DialogState,
+    store: Store,
+    user_key: str,
+    lang: str,
     t: Translator,
 ) -> Text:
     app = _application(cipher, message, state.data)
@@ -296,9 +299,16 @@ async def submit(
     except EnrollmentError as exc:
         return Text(t("还有信息需要改正：{problems}").format(problems=str(exc)))
     await state.clear()
+    # The review's outcome follows in the language the worker uses now, unless they chose.
+    await remember_language(store, user_key, lang, only_new=True)
     if not created:
         return Text(status_text(t, view), keyboard=main_keyboard(t))
-    return Text(outcome_text(view), keyboard=main_keyboard(t))
+    return Text(
+        t("您的入会申请已提交，{union}会尽快审核，结果会第一时间告诉您。").format(
+            union=view.union_name
+        ),
+        keyboard=main_keyboard(t),
+    )
 
 
 async def next_step(

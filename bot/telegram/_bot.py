@@ -20,11 +20,11 @@ from typing import Any
 
 from core.logging import mask_pii
 from core.outbox import GiveUp, OutboxMessage, RetryLater
-from handlers import Services
+from handlers import Services, language_for
 from integrations import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 
 from ._commit import GroupCommit
-from ._notices import send_notice_with
+from ._notices import NOTICE_KIND, send_notice_with
 from ._render import Call, alert_of, calls_for, is_private, message_of
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,9 @@ class TelegramBot:
         client = self.client()
         if client is None:
             raise RetryLater("TELEGRAM_BOT_TOKEN 未配置")
-        return await send_notice_with(client, row)
+        # A worker's notice in the language they chose (a staff group has none: as it is).
+        language = await language_for(self.context.store, NOTICE_KIND, row.recipient)
+        return await send_notice_with(client, row, language=language)
 
     async def send(self, row: OutboxMessage) -> dict[str, Any] | None:
         """The sender for kind "telegram_replies": the row's calls in order, each sent once."""
