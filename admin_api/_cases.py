@@ -28,7 +28,7 @@ from referrals import (
     status_label,
 )
 
-from ._auth import require_staff
+from ._auth import not_found, require_staff
 
 log = logging.getLogger(__name__)
 CHANNEL = "admin_api"
@@ -114,10 +114,8 @@ async def get_case(request: web.Request) -> web.Response:
     service = request.app[SERVICES_KEY].referrals
     try:
         case = await service.get_for(_case_id(request), staff)
-    except CaseNotFound as exc:
-        raise Problem(404, "没有找到", str(exc)) from None
-    except NotAllowed as exc:
-        raise Problem(403, "没有权限", str(exc)) from None
+    except (CaseNotFound, NotAllowed):  # another union's case looks like no case at all
+        raise not_found("条求助") from None
     assert case.id is not None
     events = [
         {
@@ -165,10 +163,8 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
                 done = await service.reopen(case_id, staff, body.text, CHANNEL)
             else:
                 done = await service.mark_duplicate(case_id, staff, body.number, CHANNEL)
-        except CaseNotFound as exc:
-            raise Problem(404, "没有找到", str(exc)) from None
-        except NotAllowed as exc:
-            raise Problem(403, "没有权限", str(exc)) from None
+        except (CaseNotFound, NotAllowed):
+            raise not_found("条求助") from None
         except CaseError as exc:
             raise Problem(409, "现在不能这样操作", str(exc)) from None
         return json_response(

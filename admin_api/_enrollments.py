@@ -1,6 +1,7 @@
 """`/admin/v1/enrollments…`: staff list, read and decide their own union's enrollments.
 
-Phones and ID numbers are masked in every answer; another union's enrollment is a 403.
+Phones and ID numbers are masked in every answer; another union's enrollment is a 404, the
+same answer as a missing one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from membership import (
     StaffInfo,
 )
 
-from ._auth import require_staff, require_union
+from ._auth import not_found, require_staff, require_union
 
 
 def enrollment_json(e: EnrollmentView) -> dict[str, Any]:
@@ -50,7 +51,15 @@ def enrollment_json(e: EnrollmentView) -> dict[str, Any]:
 
 async def whoami(request: web.Request) -> web.Response:
     staff = await require_staff(request)
-    return json_response({"id": staff.id, "name": staff.name, "union_ids": sorted(staff.union_ids)})
+    return json_response(
+        {
+            "id": staff.id,
+            "name": staff.name,
+            "role": staff.role,
+            "union_ids": sorted(staff.union_ids),
+            "held_union_ids": sorted(staff.held_union_ids),
+        }
+    )
 
 
 def _int(value: str, name: str, *, low: int = 0, high: int = 10**9) -> int:
@@ -81,8 +90,8 @@ async def _own(request: web.Request) -> tuple[StaffInfo, EnrollmentView]:
     enrollment_id = _int(request.match_info["enrollment_id"], "申请编号")
     enrollment = await request.app[SERVICES_KEY].enrollments.get(enrollment_id)
     if enrollment is None:
-        raise Problem(404, "没有找到这份入会申请", "请核对申请编号。")
-    require_union(staff, enrollment.union_id)
+        raise not_found("份入会申请")
+    require_union(staff, enrollment.union_id, "份入会申请")
     return staff, enrollment
 
 
@@ -119,7 +128,7 @@ def _problem(exc: EnrollmentError) -> Problem:
         )
     if isinstance(exc, EnrollmentLocked | ReviewConflict):
         return Problem(409, "申请状态已变化", str(exc))
-    return Problem(404, "没有找到这份入会申请", str(exc))
+    return not_found("份入会申请")
 
 
 async def decide(request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ from ._enrollments import decide, enrollment_page
 from ._pages import CONSOLE, Console, console_middleware, setup_templates
 from ._queue import queue
 from ._session import Guard, Sessions
-from ._signin import login, logout
+from ._signin import login, logout, password_form, password_set
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,6 +38,8 @@ def setup(app: web.Application, services: Services) -> None:
     console.router.add_get("/", queue)
     console.router.add_post("/login", login)
     console.router.add_post("/logout", logout)
+    console.router.add_get("/password/{token}", password_form)
+    console.router.add_post("/password/{token}", password_set)
     console.router.add_get("/cases/{case_id}", case_page)
     console.router.add_post(f"/cases/{{case_id}}/{{action:{'|'.join(ACTIONS)}}}", case_action)
     console.router.add_get("/enrollments/{enrollment_id}", enrollment_page)

@@ -1,4 +1,5 @@
-"""`GET /console/` for a visitor (the sign-in form), `POST /console/login`, `POST /console/logout`.
+"""`GET /console/` for a visitor (the sign-in form), `POST /console/login`, `POST /console/logout`,
+and the one-time set-password link `GET|POST /console/password/{token}` (`yizhan staff link`).
 
 The sign-in form carries its own CSRF token before any session exists (double submit: the same
 random value in an HttpOnly cookie and in a hidden field; another site can set neither), so a
@@ -12,6 +13,8 @@ import hmac
 import math
 
 from aiohttp import web
+
+from membership import CredentialError
 
 from ._pages import (
     Refused,
@@ -27,13 +30,18 @@ MAX_FIELD = 200
 
 
 def sign_in_page(
-    request: web.Request, *, error: str = "", login: str = "", status: int = 200
+    request: web.Request,
+    *,
+    error: str = "",
+    login: str = "",
+    status: int = 200,
+    notice: str = "",
 ) -> web.Response:
     token = new_token()
     response = render(
         request,
         "login.html",
-        {"login_csrf": token, "error": error, "login": login[:MAX_FIELD]},
+        {"login_csrf": token, "error": error, "login": login[:MAX_FIELD], "notice": notice},
         status=status,
     )
     response.set_cookie(
@@ -91,3 +99,58 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = see_other("/console/")
     response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response
+
+
+def _password_page(
+    request: web.Request, token: str, login: str, *, error: str = "", status: int = 200
+) -> web.Response:
+    csrf = new_token()
+    response = render(
+        request,
+        "password.html",
+        {"login_csrf": csrf, "error": error, "login": login, "token": token},
+        status=status,
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        csrf,
+        max_age=3600,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+    return response
+
+
+_LINK_GONE = ("链接已失效", "这个设置密码的链接已经用过或过期了，请向管理员要一个新的。")
+
+
+async def password_form(request: web.Request) -> web.Response:
+    """`GET /console/password/{token}`: the one-time link's form to choose a password."""
+    token = request.match_info["token"]
+    found = await console_of(request).credentials.link_login(token)
+    if found is None:
+        raise Refused(404, *_LINK_GONE)
+    return _password_page(request, token, found[1])
+
+
+async def password_set(request: web.Request) -> web.StreamResponse:
+    """`POST /console/password/{token}`: set the password once, then sign in with it."""
+    token = request.match_info["token"]
+    form = await request.post()
+    sent, kept = form.get("csrf"), request.cookies.get(LOGIN_COOKIE, "")
+    if not isinstance(sent, str) or not kept or not hmac.compare_digest(sent, kept):
+        raise Refused(403, "页面已过期", "为了安全，请重新打开链接再设置。")
+    credentials = console_of(request).credentials
+    found = await credentials.link_login(token)
+    if found is None:
+        raise Refused(404, *_LINK_GONE)
+    password = str(form.get("password") or "")
+    if password != str(form.get("again") or ""):
+        return _password_page(request, token, found[1], error="两次输入的密码不一样。", status=400)
+    try:
+        await credentials.use_link(token, password)
+    except CredentialError as exc:
+        return _password_page(request, token, found[1], error=str(exc), status=400)
+    return sign_in_page(request, notice="密码设置好了，请用它登录。", login=found[1])

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
 
     # Staff web console (/console/): hours a sign-in lasts (sessions live in the shared store).
     console_session_hours: float = 12.0
+    # Days a staff member's /admin/v1 bearer token works (`yizhan staff token` makes a new one).
+    staff_token_days: float = 90.0
+    # Where people reach this server (https://yizhan.example.org): links in staff cards and
+    # set-password links; empty: cards say where to go without a link.
+    public_url: str = ""
 
     # Telegram
     telegram_bot_token: SecretStr | None = None

@@ -2,7 +2,7 @@
 
 The door
 --------
-- `Directory(db)`: the unions and their staff. `import_unions(rows)`, `all_unions()`,
+- `Directory(db, clock=, token_days=)`: the unions and their staff. `import_unions(rows)`, `all_unions()`,
   `get_union(id)`, `find_union(key_or_name)`, `union_for_place(league, county)`,
   `assign_union(league=, county=, occupation=, employer=)`, `unions_above(id)`,
   `unions_for_chat(channel, address)`; `add_staff(name, union_keys, identities=)`,
@@ -13,7 +13,13 @@ The door
   `approve(id, …)`, `reject(id, reason, …)`. New applications go to the union's staff chats
   and decisions to the worker as `core.notices.Notice`s, queued in the same transaction;
   `on_enqueue()` runs after such a commit (the outbox dispatcher's `wake`).
-- `Credentials(db)`: staff sign-in for the console (`set_password`, `verify`, `account`).
+- `Credentials(db)`: staff sign-in for the console (`set_password`, `verify`, `account`;
+  one-time set-password links `make_link`, `link_login`, `use_link`).
+- Access (one check for `/admin/v1`, the console and chat buttons; roles from the union
+  tree): `Role` (staff | admin), `may_act(staff, union_id)`, `may_manage(staff, union_id)`,
+  `unions_visible_to(staff)`. `StaffInfo` / `StaffAccount` carry `role`, `held_union_ids`
+  and `union_ids` (what they see: held, and for an admin everything below). Staff tokens:
+  `Directory.rotate_token(id)`, `set_role(id, role)`, `get_staff(id)`.
 - Values: `UnionInfo` (`chats`: the union's staff chats as `Recipient`s), `StaffInfo`
   (`identities`: their chat accounts), `UnionRow`, `EnrollmentView`, `EnrollResult`,
   `Decision`, `Application`. Union files: `read_union_file`, `parse_union_csv`. Checks:
@@ -40,11 +46,22 @@ that validate a single field turn it into their own message.
 
 from __future__ import annotations
 
+from ._access import (
+    ROLE_LABELS,
+    Access,
+    Role,
+    clean_role,
+    may_act,
+    may_manage,
+    unions_visible_to,
+)
 from ._credentials import (
+    LINK_HOURS,
     CredentialError,
     Credentials,
     StaffAccount,
     StaffCredential,
+    StaffPasswordLink,
     check_password,
     clean_login,
 )
@@ -98,10 +115,13 @@ __all__ = [
     "CALLBACK_PREFIX",
     "ID_POLICY_VERSION",
     "ID_PURPOSE",
+    "LINK_HOURS",
     "OCCUPATIONS",
     "POLICY_VERSION",
     "PURPOSE",
     "REJECT_REASONS",
+    "ROLE_LABELS",
+    "Access",
     "Application",
     "CredentialError",
     "Credentials",
@@ -122,11 +142,13 @@ __all__ = [
     "InvalidField",
     "MembershipError",
     "ReviewConflict",
+    "Role",
     "StaffAccount",
     "StaffCredential",
     "StaffIdentity",
     "StaffInfo",
     "StaffMember",
+    "StaffPasswordLink",
     "StaffUnion",
     "Union",
     "UnionChat",
@@ -140,6 +162,9 @@ __all__ = [
     "clean_login",
     "clean_mobile",
     "clean_name",
+    "clean_role",
+    "may_act",
+    "may_manage",
     "member_number",
     "occupation_code",
     "outcome_notice",
@@ -148,4 +173,5 @@ __all__ = [
     "read_union_file",
     "rotate_enrollment_keys",
     "staff_notice",
+    "unions_visible_to",
 ]

@@ -9,9 +9,11 @@ known one (a dummy hash), so the answer time does not tell which logins exist.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,8 +23,11 @@ from sqlmodel import Field, SQLModel, col
 
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.notices import Notice, Recipient, send_notice
+from core.outbox import AwareDateTime
 
-from ._models import StaffMember, StaffUnion
+from ._access import Role, scope_in
+from ._models import StaffIdentity, StaffMember, StaffUnion
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128  # Argon2 takes any length; a cap keeps a megabyte "password" off the CPU
@@ -62,6 +67,21 @@ class StaffCredential(SQLModel, table=True):
     changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class StaffPasswordLink(SQLModel, table=True):
+    """A one-time link to choose a console password: only its SHA-256 is kept."""
+
+    __tablename__ = "staff_password_links"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_members.id", index=True)
+    login: str = Field(max_length=32)
+    expires_at: datetime = Field(sa_column=Column(AwareDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+
+
+LINK_HOURS = 72.0
+
+
 @dataclass(frozen=True, slots=True)
 class StaffAccount:
     """A signed-in staff member: fits `referrals.Staff` (id, name, union_ids)."""
@@ -72,6 +92,8 @@ class StaffAccount:
     union_ids: frozenset[int]
     # When the password last changed: a session started before that is no longer valid.
     changed_at: datetime
+    role: str = Role.STAFF
+    held_union_ids: frozenset[int] = frozenset()
 
     def serves(self, union_id: int | None) -> bool:
         return union_id is not None and union_id in self.union_ids
@@ -198,6 +220,7 @@ class Credentials:
                         col(StaffMember.name),
                         col(StaffCredential.login),
                         col(StaffCredential.changed_at),
+                        col(StaffMember.role),
                     )
                     .join(StaffCredential, col(StaffCredential.staff_id) == col(StaffMember.id))
                     .where(col(StaffMember.id) == staff_id, col(StaffMember.active))
@@ -205,13 +228,16 @@ class Credentials:
             ).first()
             if found is None:
                 return None
-            unions = (
-                await session.execute(
-                    select(col(StaffUnion.union_id)).where(col(StaffUnion.staff_id) == staff_id)
-                )
-            ).scalars()
-            name, login, changed_at = found
-            return StaffAccount(staff_id, name, login, frozenset(unions), changed_at)
+            held = frozenset(
+                (
+                    await session.execute(
+                        select(col(StaffUnion.union_id)).where(col(StaffUnion.staff_id) == staff_id)
+                    )
+                ).scalars()
+            )
+            name, login, changed_at, role = found
+            union_ids = await scope_in(session, role, held)
+            return StaffAccount(staff_id, name, login, union_ids, changed_at, role, held)
 
     async def login_taken(self, login: str) -> bool:
         async with self.db.session() as session:
@@ -223,6 +249,109 @@ class Credentials:
             return found.first() is not None
 
     async def login_of(self, staff_id: int) -> str | None:
+        """Their login, or the one a set-password link was made for."""
         async with self.db.session() as session:
             row = await session.get(StaffCredential, staff_id)
-            return row.login if row is not None else None
+            if row is not None:
+                return row.login
+            return (
+                await session.execute(
+                    select(col(StaffPasswordLink.login))
+                    .where(col(StaffPasswordLink.staff_id) == staff_id)
+                    .order_by(col(StaffPasswordLink.expires_at).desc())
+                    .limit(1)
+                )
+            ).scalar()
+
+    # -- one-time set-password links ------------------------------------------------------
+
+    async def make_link(self, staff_id: int, login: str, *, hours: float = LINK_HOURS) -> str:
+        """A one-time token with which an active staff member chooses their own password
+        (under `login`); earlier unused links of theirs stop working. Shown once."""
+        login = clean_login(login)
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            staff = await session.get(StaffMember, staff_id)
+            if staff is None or not staff.active:
+                raise CredentialError(f"没有找到在岗的工作人员 {staff_id}。")
+            taken = (
+                await session.execute(
+                    select(col(StaffCredential.staff_id)).where(col(StaffCredential.login) == login)
+                )
+            ).scalar()
+            if taken is not None and taken != staff_id:
+                raise CredentialError(f"登录名“{login}”已有人使用，请换一个。")
+            old = await session.execute(
+                select(StaffPasswordLink).where(
+                    col(StaffPasswordLink.staff_id) == staff_id,
+                    col(StaffPasswordLink.used_at).is_(None),
+                )
+            )
+            for link in old.scalars():
+                link.used_at = now
+            session.add(
+                StaffPasswordLink(
+                    token_hash=_link_hash(token),
+                    staff_id=staff_id,
+                    login=login,
+                    expires_at=now + timedelta(hours=hours),
+                )
+            )
+        return token
+
+    async def link_login(self, token: str) -> tuple[int, str] | None:
+        """(staff id, login) of an unused, unexpired link, else None."""
+        if not token or len(token) > 100:
+            return None
+        async with self.db.session() as session:
+            link = await session.get(StaffPasswordLink, _link_hash(token))
+            if link is None or link.used_at is not None:
+                return None
+            if _aware(link.expires_at) <= self.clock.now():
+                return None
+            staff = await session.get(StaffMember, link.staff_id)
+            if staff is None or not staff.active:
+                return None
+            return link.staff_id, link.login
+
+    async def use_link(self, token: str, password: str) -> int:
+        """Set the password through a link (once); the staff id. CredentialError when the link
+        is no good or the password is refused (the link then still works)."""
+        found = await self.link_login(token)
+        if found is None:
+            raise CredentialError("这个设置密码的链接已失效（用过或过期），请向管理员要一个新的。")
+        staff_id, login = found
+        await self.set_password(staff_id, login, password)
+        async with self.db.transaction() as session:
+            link = await session.get(StaffPasswordLink, _link_hash(token))
+            if link is not None:
+                link.used_at = self.clock.now()
+        return staff_id
+
+    async def send_link(self, staff_id: int, url: str) -> int:
+        """Queue the set-password link to each chat account of the staff member (the outbox
+        delivers it); how many accounts."""
+        notice = Notice(
+            f"您好！这是驿站通工作台设置密码的链接，{LINK_HOURS:.0f} 小时内有效、只能用一次，"
+            f"请勿转发：\n{url}"
+        )
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(col(StaffIdentity.channel), col(StaffIdentity.address)).where(
+                        col(StaffIdentity.staff_id) == staff_id
+                    )
+                )
+            ).all()
+            for channel, address in rows:
+                await send_notice(session, Recipient(channel, address), notice)
+        return len(rows)
+
+
+def _link_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -8,43 +8,26 @@ Every reading method takes an optional `session=`: a use case that reads the dir
 its own transaction passes its session, so nothing opens a second connection under a write
 (on SQLite that would wait for the writer it is part of).
 
-Staff authenticate with a bearer token that is shown once; only its SHA-256 is stored (a token
-is 256 random bits, so a fast hash is enough), and the stored hash is compared in constant time.
+The staff half (adding staff, tokens, roles, chat accounts) is `StaffRoster` in `_staff`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.db import Database
 from core.notices import Recipient
 
 from ._errors import DirectoryError
-from ._models import StaffIdentity, StaffMember, StaffUnion, Union, UnionChat, utcnow
+from ._models import Union, UnionChat, utcnow
+from ._staff import StaffInfo, StaffRoster
 from ._unions import UnionInfo, choose_union, place_choice
 
-TOKEN_PREFIX = "yzs_"
-
-
-@dataclass(frozen=True, slots=True)
-class StaffInfo:
-    id: int
-    name: str
-    union_ids: frozenset[int]
-    # The chat accounts they press buttons from.
-    identities: tuple[Recipient, ...] = ()
-
-    def serves(self, union_id: int | None) -> bool:
-        return union_id is not None and union_id in self.union_ids
+__all__ = ["Directory", "ImportSummary", "StaffInfo", "UnionRow"]
 
 
 @dataclass(slots=True)
@@ -128,49 +111,8 @@ async def _infos(session: AsyncSession, unions: Sequence[Union]) -> list[UnionIn
     return [_info(u, chats.get(u.id or 0, ())) for u in unions]
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def _staff_info(session: AsyncSession, staff: StaffMember) -> StaffInfo:
-    union_ids = (
-        (
-            await session.execute(
-                select(col(StaffUnion.union_id)).where(col(StaffUnion.staff_id) == staff.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    identities = (
-        await session.execute(
-            select(col(StaffIdentity.channel), col(StaffIdentity.address))
-            .where(col(StaffIdentity.staff_id) == staff.id)
-            .order_by(col(StaffIdentity.id))
-        )
-    ).all()
-    assert staff.id is not None
-    return StaffInfo(
-        staff.id,
-        staff.name,
-        frozenset(union_ids),
-        tuple(Recipient(channel, address) for channel, address in identities),
-    )
-
-
-class Directory:
+class Directory(StaffRoster):
     """The union directory and its staff, over one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    @asynccontextmanager
-    async def _reading(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
-        if session is not None:
-            yield session
-            return
-        async with self.db.session() as own:
-            yield own
 
     # -- unions ----------------------------------------------------------------------------
 
@@ -297,127 +239,3 @@ class Directory:
             return []
         chat = Recipient(channel, address)
         return [u for u in await self.all_unions(session=session) if chat in u.chats]
-
-    # -- staff -----------------------------------------------------------------------------
-
-    async def add_staff(
-        self, name: str, union_keys: Sequence[str], *, identities: Sequence[Recipient] = ()
-    ) -> tuple[StaffInfo, str]:
-        """Create a staff member serving the named unions, with the chat accounts they press
-        buttons from; returns them and their token (shown once). An account still linked to an
-        active staff member is refused; one of a removed staff member moves to the new one."""
-        name = name.strip()
-        if not name:
-            raise DirectoryError("请写上工作人员的姓名。")
-        if not union_keys:
-            raise DirectoryError("请用 --union 指定至少一个所服务的工会。")
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        identities = tuple(dict.fromkeys(i for i in identities if i.address))
-        async with self.db.transaction() as session:
-            union_ids: list[int] = []
-            for key in union_keys:
-                union = await self.find_union(key, session=session)
-                if union is None:
-                    raise DirectoryError(f"名录里没有“{key}”这个工会，请先导入工会名录。")
-                union_ids.append(union.id)
-            for identity in identities:
-                held = (
-                    await session.execute(
-                        select(StaffIdentity, StaffMember)
-                        .join(StaffMember, col(StaffMember.id) == col(StaffIdentity.staff_id))
-                        .where(
-                            col(StaffIdentity.channel) == identity.channel,
-                            col(StaffIdentity.address) == identity.address,
-                        )
-                    )
-                ).first()
-                if held is None:
-                    continue
-                if held[1].active:
-                    raise DirectoryError(
-                        f"账号 {identity.address} 已登记给工作人员 {held[1].name}"
-                        f"（编号 {held[1].id}），请先停用。"
-                    )
-                await session.delete(held[0])
-            await session.flush()
-            staff = StaffMember(name=name, token_hash=hash_token(token))
-            session.add(staff)
-            await session.flush()
-            assert staff.id is not None
-            for uid in dict.fromkeys(union_ids):
-                session.add(StaffUnion(staff_id=staff.id, union_id=uid))
-            for identity in identities:
-                session.add(
-                    StaffIdentity(
-                        staff_id=staff.id, channel=identity.channel, address=identity.address
-                    )
-                )
-            info = StaffInfo(staff.id, staff.name, frozenset(union_ids), identities)
-        return info, token
-
-    async def staff_for_token(
-        self, token: str, *, session: AsyncSession | None = None
-    ) -> StaffInfo | None:
-        """The active staff member holding this bearer token, or None."""
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-            return None
-        digest = hash_token(token)
-        async with self._reading(session) as s:
-            staff = (
-                await s.execute(select(StaffMember).where(col(StaffMember.token_hash) == digest))
-            ).scalar()
-            # The index lookup finds the row; the constant-time compare is the actual check.
-            if (
-                staff is None
-                or not staff.active
-                or not hmac.compare_digest(staff.token_hash, digest)
-            ):
-                return None
-            return await _staff_info(s, staff)
-
-    async def staff_for_identity(
-        self, channel: str, address: str, *, session: AsyncSession | None = None
-    ) -> StaffInfo | None:
-        """The active staff member linked to this chat account (who pressed a button)."""
-        if not address:
-            return None
-        async with self._reading(session) as s:
-            staff = (
-                (
-                    await s.execute(
-                        select(StaffMember)
-                        .join(StaffIdentity, col(StaffIdentity.staff_id) == col(StaffMember.id))
-                        .where(
-                            col(StaffIdentity.channel) == channel,
-                            col(StaffIdentity.address) == address,
-                            col(StaffMember.active),
-                        )
-                    )
-                )
-                .scalars()
-                .first()
-            )
-            return await _staff_info(s, staff) if staff is not None else None
-
-    async def deactivate_staff(self, staff_id: int) -> bool:
-        async with self.db.transaction() as session:
-            staff = await session.get(StaffMember, staff_id)
-            if staff is None or not staff.active:
-                return False
-            staff.active = False
-            return True
-
-    async def list_staff(self, *, session: AsyncSession | None = None) -> list[StaffInfo]:
-        async with self._reading(session) as s:
-            rows = (
-                (
-                    await s.execute(
-                        select(StaffMember)
-                        .where(col(StaffMember.active))
-                        .order_by(col(StaffMember.id))
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            return [await _staff_info(s, staff) for staff in rows]

@@ -8,6 +8,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from core.outbox import AwareDateTime
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -62,6 +64,12 @@ class StaffMember(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # membership.Role: "staff" act on their unions' work; "admin" also below them, and manage.
+    role: str = Field(default="staff", max_length=16)
+    # The bearer token stops working then (None: tokens made before expiry existed).
+    token_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(AwareDateTime(), nullable=True)
+    )
 
 
 class UnionChat(SQLModel, table=True):

@@ -17,8 +17,10 @@ WORKER_TEXT = "站里没有热水，我的电话 13812345678，身份证 1101051
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-async def staff_with_login(ctx: Services, name: str, login: str, *unions: str) -> int:
-    info, _token = await ctx.directory.add_staff(name, list(unions))
+async def staff_with_login(
+    ctx: Services, name: str, login: str, *unions: str, role: str = "staff"
+) -> int:
+    info, _token = await ctx.directory.add_staff(name, list(unions), role=role)
     await Credentials(ctx.db, clock=ctx.clock).set_password(info.id, login, PASSWORD)
     return info.id
 

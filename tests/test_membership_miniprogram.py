@@ -1,5 +1,5 @@
 """一键入会 through the mini-program API and a fake WeChat: enroll with a phone code, duplicate,
-race, reject → correct → approve, the worker's notices, and staff of another union get 403."""
+race, reject → correct → approve, the worker's notices, and staff of another union get 404."""
 
 from __future__ import annotations
 
@@ -111,8 +111,8 @@ async def test_enroll_duplicate_reject_correct_approve(
     courier = {"Authorization": f"Bearer {courier_token}"}
     baotou = {"Authorization": f"Bearer {baotou_token}"}
     path = f"/admin/v1/enrollments/{first['id']}"
-    assert (await api.get(path, headers=baotou)).status == 403
-    assert (await api.post(f"{path}/approve", headers=baotou)).status == 403
+    assert (await api.get(path, headers=baotou)).status == 404
+    assert (await api.post(f"{path}/approve", headers=baotou)).status == 404
 
     await api.post(f"{path}/reject", headers=courier, json={"reason": "请写明所在网点"})
     mine = await (await api.get("/api/v1/membership/me", headers=me)).json()

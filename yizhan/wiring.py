@@ -57,7 +57,7 @@ def build_services(
     outbox = Dispatcher.from_settings(db, settings)
     finder = StationFinder(db, store, clock, poll_seconds=settings.station_refresh_seconds)
     closed_reports = ClosedReports(db, clock, finder, store)
-    directory = Directory(db)
+    directory = Directory(db, clock=clock, token_days=settings.staff_token_days)
     enrollments = Enrollments(db, clock, cipher, directory, on_enqueue=outbox.wake)
     referrals = Referrals(
         db,
