@@ -160,7 +160,15 @@ def _refusal(check: Callable[[str], object], bad: str) -> str:
 def _dialog_texts() -> set[str]:
     found: set[str] = set()
     parts = sorted(p.name for p in (ROOT / "handlers").glob("_case*.py"))  # cases.py's modules
-    for name in ("enrollment.py", "cases.py", "_staff.py", "_private.py", "_language.py", *parts):
+    for name in (
+        "enrollment.py",
+        "cases.py",
+        "_staff.py",
+        "_private.py",
+        "_language.py",
+        "_enrollment_staff.py",
+        *parts,
+    ):
         for _line, text, _comments, _ctx in extract_from_file(
             "python", str(ROOT / "handlers" / name), keywords={"t": None}
         ):
