@@ -53,14 +53,18 @@ position without a message to answer (WeChat's silent location report).
 from ._cards import HOTLINE
 from ._conversation import Conversation, build_root
 from ._i18n import Translator, language_of, translator
+from ._language import language_for, localize_notice, remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import (
     FULL_CAPS,
     REMOVE_KEYBOARD,
+    Alert,
+    Attachment,
     Button,
     Caps,
     Channel,
     Contact,
+    Edit,
     Keyboard,
     KeyButton,
     Message,
@@ -90,6 +94,8 @@ __all__ = [
     "REMOVE_KEYBOARD",
     "SERVICES_KEY",
     "STATE_TTL",
+    "Alert",
+    "Attachment",
     "Busy",
     "Button",
     "Caps",
@@ -99,6 +105,7 @@ __all__ = [
     "Conversation",
     "Data",
     "DialogState",
+    "Edit",
     "Filter",
     "InState",
     "KeyButton",
@@ -118,9 +125,12 @@ __all__ = [
     "UserLock",
     "build_root",
     "every_language",
+    "language_for",
     "language_of",
     "last_location",
+    "localize_notice",
     "main_keyboard",
+    "remember_language",
     "remember_location",
     "translator",
     "user_key",

@@ -94,7 +94,11 @@ def _clock(at: datetime) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"  # strftime("%H:%M"), at a quarter of its cost
 
 
-def station_text(match: Match, now: datetime, t: Translator, language: str) -> str:
+def station_text(
+    match: Match, now: datetime, t: Translator, language: str, *, place: str | None = None
+) -> str:
+    """`place`: the distance was measured from a place the worker named (its seat), not from
+    where they stand, and the text says so instead of a walking time."""
     s = match.station
     title = s.name
     if s.most_beautiful:
@@ -104,11 +108,7 @@ def station_text(match: Match, now: datetime, t: Translator, language: str) -> s
     lines = [
         title,
         t("地址：{address}").format(address=s.address),
-        t("距离 {distance}，步行约 {walk} 分钟，骑电动车约 {ebike} 分钟").format(
-            distance=distance_text(match.distance_m, t),
-            walk=match.walk_minutes,
-            ebike=match.ebike_minutes,
-        ),
+        _distance_line(match, t, place),
         hours_text(match, now, t),
     ]
     if s.services:
@@ -126,6 +126,25 @@ def station_text(match: Match, now: datetime, t: Translator, language: str) -> s
         )
         lines.insert(1, warning)
     return "\n".join(lines)
+
+
+def _distance_line(match: Match, t: Translator, place: str | None) -> str:
+    if place:
+        return t("距{place}中心约 {distance}（按地名估算，发送位置会更准）").format(
+            place=place, distance=_rough_distance(match.distance_m, t)
+        )
+    return t("距离 {distance}，步行约 {walk} 分钟，骑电动车约 {ebike} 分钟").format(
+        distance=distance_text(match.distance_m, t),
+        walk=match.walk_minutes,
+        ebike=match.ebike_minutes,
+    )
+
+
+def _rough_distance(metres: float, t: Translator) -> str:
+    """From a place's centre, metres mean nothing: "不到 1 公里" or whole-ish kilometres."""
+    if metres < 1000:
+        return t("不到 1 公里")
+    return distance_text(metres, t)
 
 
 @lru_cache(maxsize=4096)
@@ -240,11 +259,13 @@ def station_reply(
     now: datetime,
     t: Translator,
     language: str,
+    *,
+    place: str | None = None,
 ) -> list[Place | Text]:
     return [
         place_of(match.station),
         Text(
-            station_text(match, now, t, language),
+            station_text(match, now, t, language, place=place),
             buttons=station_buttons(match, origin, services, offset, t),
         ),
     ]

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.clock import Clock
+from core.pii import PiiCipher
 from membership import Directory, StaffInfo
 from referrals import CaseError, CaseView, Referrals
 
 from ._case_steps import free_text
 from ._i18n import Translator
-from ._messages import Button, Message, Text
+from ._messages import Alert, Button, Edit, Message, Text
 from ._router import Data, InState, Router, Skip
+from ._staff import decided_card, refused, signed, staff_of
 from ._state import DialogState
 
 router = Router("cases.staff")
@@ -27,13 +30,24 @@ async def _staff_and_case(
 ) -> tuple[StaffInfo | None, int | None]:
     head = payload.split(":", 1)[0]
     case_id = int(head) if head.isdigit() else None
-    return await directory.staff_for_identity(message.channel, message.user_id), case_id
+    return await staff_of(message, directory), case_id
 
 
-def _not_staff(t: Translator) -> Text:
-    return Text(
-        t("只有登记过的工会工作人员才能处理求助。请联系管理员把您的 Telegram 账号登记为工作人员。")
+def _not_staff(t: Translator) -> Alert:
+    return refused(
+        t("只有登记过的工会工作人员才能处理求助。请联系管理员把您的聊天账号登记为工作人员。")
     )
+
+
+def _card_buttons(t: Translator, case_id: int, *, claimed: bool) -> tuple[tuple[Button, ...], ...]:
+    """The card's buttons (as `referrals` made them); once claimed, without "认领"."""
+    row = [
+        Button(t("回复"), data=f"{STAFF}reply:{case_id}"),
+        Button(t("办结"), data=f"{STAFF}resolve:{case_id}"),
+    ]
+    if not claimed:
+        row.insert(0, Button(t("认领"), data=f"{STAFF}claim:{case_id}"))
+    return (tuple(row),)
 
 
 # Asks the staff member for the text of a step, given the case they pressed the button on.
@@ -48,25 +62,40 @@ async def _begin(
     referrals: Referrals,
     directory: Directory,
     state: DialogState,
+    cipher: PiiCipher,
     t: Translator,
 ) -> Text:
     """A case button that needs typed text next: if the presser is staff who may act on the
     case, the chat's dialog waits in `casestaff:<step>` and `ask` says what to type; else the
-    reply that says why not."""
+    alert that says why not. The card is remembered (its text sealed: it holds the worker's
+    words) so the typed outcome can mark it decided."""
     staff, case_id = await _staff_and_case(message, directory, payload)
     if staff is None or case_id is None:
         return _not_staff(t)
     try:
         case = await referrals.get_for(case_id, staff)
     except CaseError as exc:
-        return Text(str(exc))
-    await state.set(f"casestaff:{step}", {"case_id": case.id, "chat": message.chat_id})
+        return refused(str(exc))
+    await state.set(
+        f"casestaff:{step}",
+        {
+            "case_id": case.id,
+            "chat": message.chat_id,
+            "card": message.card_id,
+            "card_text": cipher.encrypt(message.card_text) if message.card_text else "",
+        },
+    )
     return ask(t, staff, case)
 
 
 @router.message(Data(f"{STAFF}claim:"))
 async def staff_claim(
-    message: Message, payload: str, referrals: Referrals, directory: Directory, t: Translator
+    message: Message,
+    payload: str,
+    referrals: Referrals,
+    directory: Directory,
+    clock: Clock,
+    t: Translator,
 ) -> Text:
     staff, case_id = await _staff_and_case(message, directory, payload)
     if staff is None or case_id is None:
@@ -74,11 +103,10 @@ async def staff_claim(
     try:
         result = await referrals.claim(case_id, staff, message.channel)
     except CaseError as exc:
-        return Text(str(exc))
-    told = t("已告诉求助人。") if result.notified_worker else ""
-    return Text(
-        t("✅ {name} 已认领 {number}。").format(name=staff.name, number=result.case.number) + told
-    )
+        return refused(str(exc))
+    told = " " + t("已告诉求助人。") if result.notified_worker else ""
+    line = signed(t, t("🙋 已认领"), staff, clock) + told
+    return decided_card(message, line, _card_buttons(t, case_id, claimed=True))
 
 
 @router.message(Data(f"{STAFF}reply:"))
@@ -88,9 +116,12 @@ async def staff_reply_begin(
     referrals: Referrals,
     directory: Directory,
     state: DialogState,
+    cipher: PiiCipher,
     t: Translator,
 ) -> Text:
-    return await _begin("reply", _ask_reply, message, payload, referrals, directory, state, t)
+    return await _begin(
+        "reply", _ask_reply, message, payload, referrals, directory, state, cipher, t
+    )
 
 
 def _ask_reply(t: Translator, staff: StaffInfo, case: CaseView) -> Text:
@@ -109,12 +140,17 @@ async def staff_resolve_begin(
     referrals: Referrals,
     directory: Directory,
     state: DialogState,
+    cipher: PiiCipher,
     t: Translator,
 ) -> Text:
-    return await _begin("resolve", _ask_outcome, message, payload, referrals, directory, state, t)
+    return await _begin(
+        "resolve", _ask_outcome, message, payload, referrals, directory, state, cipher, t
+    )
 
 
 def _ask_outcome(t: Translator, _staff: StaffInfo, case: CaseView) -> Text:
+    """The card's buttons become the common outcomes; the question itself is a message, since
+    a typed outcome is also welcome."""
     rows = tuple((Button(t(o), data=f"{STAFF}done:{case.id}:{i}"),) for i, o in enumerate(OUTCOMES))
     return Text(
         t("{number} 的处理结果是？点一个，或直接输入（求助人会看到）。").format(number=case.number),
@@ -129,13 +165,17 @@ async def staff_resolve_button(
     referrals: Referrals,
     directory: Directory,
     state: DialogState,
+    clock: Clock,
+    cipher: PiiCipher,
     t: Translator,
-) -> Text:
+) -> list[Text]:
     index = payload.rsplit(":", 1)[-1]
     if not index.isdigit() or int(index) >= len(OUTCOMES):
-        return Text(t("这个按钮已经过期了，请重新点“办结”。"))
+        return [refused(t("这个按钮已经过期了，请重新点“办结”。"))]
     # The worker reads the outcome: store the Chinese one whatever the staff member's language.
-    return await _resolve(message, payload, OUTCOMES[int(index)], referrals, directory, state, t)
+    return await _resolve(
+        message, payload, OUTCOMES[int(index)], referrals, directory, state, clock, cipher, t
+    )
 
 
 async def _resolve(
@@ -145,34 +185,55 @@ async def _resolve(
     referrals: Referrals,
     directory: Directory,
     state: DialogState,
+    clock: Clock,
+    cipher: PiiCipher,
     t: Translator,
-) -> Text:
+) -> list[Text]:
+    """Resolve, then mark it where staff look: the outcome question (when a button of it was
+    pressed) and the case card (remembered when "办结" was pressed) lose their buttons."""
     staff, case_id = await _staff_and_case(message, directory, payload)
     if staff is None or case_id is None:
-        return _not_staff(t)
-    if state.name and state.name.startswith("casestaff:"):
+        return [_not_staff(t)]
+    data: dict[str, Any] = state.data if (state.name or "").startswith("casestaff:") else {}
+    if data:
         await state.clear()
     try:
         result = await referrals.resolve(case_id, staff, outcome, message.channel)
     except CaseError as exc:
-        return Text(str(exc))
-    told = t("已告诉求助人。") if result.notified_worker else ""
-    return Text(
-        t("☑️ {number} 已办结：{outcome}。").format(number=result.case.number, outcome=outcome)
-        + told
-    )
+        return [refused(str(exc))]
+    told = " " + t("已告诉求助人。") if result.notified_worker else ""
+    what = t("☑️ {number} 已办结：{outcome}").format(number=result.case.number, outcome=outcome)
+    line = signed(t, what, staff, clock) + told
+    replies: list[Text] = []
+    if message.kind == "button":
+        replies.append(Edit(line))  # the outcome question
+    card, sealed = str(data.get("card", "")), str(data.get("card_text", ""))
+    if card and data.get("case_id") == case_id:
+        body = cipher.decrypt(sealed) if sealed else ""
+        replies.append(Edit(f"{body}\n\n{line}" if body else line, target=card))
+    if message.kind != "button":
+        replies.append(Text(line))
+    return replies
 
 
 @router.message(InState("casestaff"), free_text)
 async def staff_typed(
-    message: Message, referrals: Referrals, directory: Directory, state: DialogState, t: Translator
-) -> Text:
+    message: Message,
+    referrals: Referrals,
+    directory: Directory,
+    state: DialogState,
+    clock: Clock,
+    cipher: PiiCipher,
+    t: Translator,
+) -> Text | list[Text]:
     data: dict[str, Any] = state.data
     if data.get("chat") != message.chat_id:
         raise Skip  # the same person talking to the bot elsewhere
     text = (message.text or "").strip()
     if state.name == "casestaff:resolve":
-        return await _resolve(message, str(data["case_id"]), text, referrals, directory, state, t)
+        return await _resolve(
+            message, str(data["case_id"]), text, referrals, directory, state, clock, cipher, t
+        )
     staff, case_id = await _staff_and_case(message, directory, str(data["case_id"]))
     if staff is None or case_id is None:
         await state.clear()
@@ -180,7 +241,7 @@ async def staff_typed(
     try:
         result = await referrals.reply(case_id, staff, text, message.channel)
     except CaseError as exc:
-        return Text(str(exc))
+        return Text(str(exc))  # typed, not pressed: a text in the chat they typed in
     await state.clear()
     told = (
         t("已转给求助人。")

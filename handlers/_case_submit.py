@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from core.clock import CHINA_TZ
 from core.pii import PiiCipher
+from core.store import Store
 from locations import Point
 from referrals import (
+    HOTLINES,
+    URGENT_NOTE,
     CaseError,
     NewCase,
     Referrals,
+    Submitted,
     category_label,
     kind_label,
     status_label,
@@ -17,6 +21,7 @@ from referrals import (
 
 from ._case_steps import WORKER
 from ._i18n import Translator
+from ._language import remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import Button, Message, Text
 from ._router import Command, Data, InState, Router, TextIs
@@ -41,6 +46,25 @@ async def ask_consent(state: DialogState, t: Translator, note: str = "") -> Text
     )
 
 
+def acknowledgement(t: Translator, got: Submitted) -> str:
+    """What `referrals` says on submission (`Submitted.acknowledgement`), in the worker's
+    language."""
+    case = got.case
+    lines = [t("已收到，您的求助编号是 {number}。").format(number=case.number)]
+    if got.routed_to:
+        lines.append(t("已转给{union}，有进展会第一时间告诉您。").format(union=got.routed_to))
+    else:
+        lines.append(t("工会工作人员会尽快处理，有进展会告诉您。"))
+    if case.kind == "legal_aid":
+        lines.append(
+            t(URGENT_NOTE)
+            if got.urgent
+            else t("也可拨打{hotlines}咨询。").format(hotlines=t(HOTLINES))
+        )
+    lines.append(t("可随时在“我的求助”里查看进度。"))
+    return "\n".join(lines)
+
+
 @router.message(InState("case:consent"), Data(f"{WORKER}ok:"))
 async def submit(
     message: Message,
@@ -48,6 +72,9 @@ async def submit(
     referrals: Referrals,
     cipher: PiiCipher,
     state: DialogState,
+    store: Store,
+    user_key: str,
+    lang: str,
     t: Translator,
 ) -> Text:
     data = state.data
@@ -58,7 +85,7 @@ async def submit(
         kind=data.get("kind", ""),
         category=data.get("category", ""),
         channel=message.channel,
-        worker_ref=message.chat_id,
+        worker_ref=message.user_id,  # the account, not the chat: only they are told
         description=description,
         source_ref=f"dialog:{data.get('token', '')}",
         station_id=data.get("station_id"),
@@ -72,7 +99,9 @@ async def submit(
         await state.clear()
         return Text(t("没能提交：{why}").format(why=str(exc)), keyboard=main_keyboard(t))
     await state.clear()
-    return Text(got.acknowledgement, keyboard=main_keyboard(t))
+    # Notices about the case follow in the language the worker uses now, unless they chose.
+    await remember_language(store, user_key, lang, only_new=True)
+    return Text(acknowledgement(t, got), keyboard=main_keyboard(t))
 
 
 # -- 我的求助 ---------------------------------------------------------------------------------
@@ -80,7 +109,7 @@ async def submit(
 
 @router.message(Command("cases") | TextIs(*every_language("我的求助")))
 async def my_cases(message: Message, referrals: Referrals, t: Translator) -> Text:
-    cases = await referrals.of_worker(message.channel, message.chat_id, limit=10)
+    cases = await referrals.of_worker(message.channel, message.user_id, limit=10)
     if not cases:
         return Text(
             t("您还没有提交过求助。点“反馈问题”或“法律援助”，几步就能提交。"),

@@ -16,6 +16,7 @@ from core.store import Store
 
 from ._i18n import language_of, translator
 from ._intents import offered_station, remember_offered
+from ._language import chosen_language
 from ._messages import Message, Reply, Text
 from ._router import HandlerResult, Router
 from ._state import Busy, DialogState, UserLock, user_key
@@ -33,16 +34,22 @@ class Injectables(Protocol):
 
 
 def build_root(dialogs: Iterable[Router] = ()) -> Router:
-    """The router tree: commands, free text understood (`_intents`), the dialogs given (in
-    order), entry placeholders, stations, fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
-    from . import _intents, _menu, _stations
+    """The router tree: what a group may hear (staff business; workers are pointed to the
+    private chat), `/start <payload>`, commands, free text understood (`_intents`), the dialogs
+    given (in order), entry placeholders, stations, silence for the rest of a group's talk,
+    fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
+    from . import _intents, _language, _menu, _private, _stations
 
     root = Router("root")
     said, understood = _intents.router_for(root)
-    root.include(_menu.commands, said, understood)
+    root.include(
+        _private.groups, _private.deep_links, _language.router, _menu.commands, said, understood
+    )
     for dialog in dialogs:
         root.include(dialog)
-    root.include(_intents.human, _menu.entries, _stations.router, _menu.fallback)
+    root.include(
+        _intents.human, _menu.entries, _stations.router, _private.silence, _menu.fallback
+    )
     return root
 
 
@@ -74,9 +81,12 @@ class Conversation:
         return self._injectable
 
     async def handle(self, message: Message) -> list[Reply]:
-        t = translator(message.language)
         user = user_key(message.channel, message.user_id)
         store = self.services.store
+        # The worker's own choice (/lang) wins over what their app reports: many Chinese
+        # riders' phones say "en".
+        tag = await chosen_language(store, user) or message.language
+        t = translator(tag)
         try:
             async with UserLock(store, user, read=DialogState.key(user)) as lock:
                 state = DialogState(store, user, lock.read_value)
@@ -86,7 +96,7 @@ class Conversation:
                     "state": state,
                     "raw_state": state.name,
                     "t": t,
-                    "lang": language_of(message.language),
+                    "lang": language_of(tag),
                     "user_key": user,
                 }
                 replies = _as_list(await self.root.dispatch(message, data))

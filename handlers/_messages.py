@@ -16,7 +16,7 @@ from locations import Point
 # A channel is named by its adapter (`core.notices` lists the shipped ones); the conversation
 # treats the name as data and never branches on it.
 Channel = str
-Kind = Literal["text", "location", "button", "contact", "other"]
+Kind = Literal["text", "location", "button", "contact", "media", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,28 @@ FULL_CAPS = Caps()
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something sent that is not text: a photo, a voice message, a sticker, a file.
+
+    `ref` is the channel's own handle for the content (e.g. a Telegram `file_id`), to fetch
+    or keep it; `caption` the words sent with it."""
+
+    kind: Literal["photo", "voice", "sticker", "video", "document"]
+    ref: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One thing a worker sent: text, a location, a button press or a contact."""
+    """One thing a worker sent: text, a location, a button press, a contact or an attachment.
+
+    Beside the content, neutral facts about where it was sent, which the adapter knows and the
+    conversation needs: whether the chat is a private one with the bot (`private`, False in a
+    group), whether the channel can share the sender's own verified number
+    (`can_share_contact`), a link that opens a private chat with the bot and takes a start
+    payload appended to it (`direct_link`, "" when the channel has none), and for a button
+    press the message that carried the button (`card_id`, `card_text`), so a reply can change
+    it in place."""
 
     channel: Channel
     user_id: str
@@ -58,9 +78,17 @@ class Message:
     message_id: str = ""
     live: bool = False  # a live-location refresh rather than a fresh share
     caps: Caps = FULL_CAPS  # what the channel can show and take
+    private: bool = True
+    can_share_contact: bool = False
+    direct_link: str = ""
+    card_id: str = ""
+    card_text: str = ""
+    attachment: Attachment | None = None
 
     @property
     def kind(self) -> Kind:
+        if self.attachment is not None:
+            return "media"
         if self.location is not None:
             return "location"
         if self.data is not None:
@@ -160,6 +188,40 @@ class Place:
 _place_title, _place_address, _place_point, _place_station_id = _slot_setters(
     Place, "title", "address", "point", "station_id"
 )
+
+
+class Alert(Text):
+    """A short notice only the person who pressed a button sees (a refusal, "already done").
+    Channels with such a notice show it there (Telegram: an alert on the button press); the
+    others show it as a text, which in their private chats is the same thing."""
+
+    __slots__ = ()
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+
+
+class Edit(Text):
+    """The new look of a message the bot sent before: by default the one whose button was just
+    pressed (`target` names another by its `card_id`). `buttons` replace its buttons (none:
+    they go); with `markup_only` only the buttons change and `text` is what channels that cannot
+    edit show instead. Channels that cannot edit show it as a new text."""
+
+    __slots__ = ("markup_only", "target")
+    markup_only: bool
+    target: str
+
+    def __init__(
+        self,
+        text: str,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        *,
+        markup_only: bool = False,
+        target: str = "",
+    ) -> None:
+        super().__init__(text, buttons)
+        object.__setattr__(self, "markup_only", markup_only)
+        object.__setattr__(self, "target", target)
 
 
 Reply = Text | Place

@@ -15,6 +15,8 @@ from ._cards import (
     HOTLINE,
     decode_point,
     decode_services,
+    distance_text,
+    encode_point,
     encode_services,
     filter_buttons,
     navigation_buttons,
@@ -25,13 +27,16 @@ from ._cards import (
 )
 from ._i18n import Translator
 from ._menu import every_language, main_keyboard, share_hint
-from ._messages import FULL_CAPS, Caps, Message, Reply, Text
+from ._messages import FULL_CAPS, Button, Caps, Message, Reply, Text
 from ._router import Command, Data, KindIs, Predicate, Router, TextIs
 from ._words import PlaceHit, asks_nearby, find_place, service_label, services_in
 
 router = Router("stations")
 
 NEARBY_RADIUS_M = 10_000  # "nothing open nearby" means within this distance
+FARTHER_M = 30_000  # with nothing open nearby, an open station this far is still offered
+MAX_REACH_M = 120_000  # "search further" goes no further than this
+OUT_OF_REGION_M = 150_000  # no station at all this close: the place is outside the region
 LAST_LOCATION_TTL = 2 * 3600.0  # a courier moves; an old position is worse than asking again
 WANTED_TTL = 10 * 60.0  # services asked for before sharing a location
 
@@ -86,20 +91,24 @@ async def answer_near(
     offset: int = 0,
     place: str | None = None,
     demoted: Collection[int] = (),
+    radius_m: float = NEARBY_RADIUS_M,
 ) -> list[Reply]:
     """The `offset`-th nearest open station offering `services`, or what to do when none is.
-    `demoted` is the same for every page, so "next station" walks one consistent order."""
+    `demoted` is the same for every page, so "next station" walks one consistent order.
+    `place`: the place the worker named, measured from (its seat) and said so."""
     now = clock.now()
     matches = finder.nearest_open(
         origin,
         at=now,
         services=services,
         limit=offset + 1,
-        max_distance=NEARBY_RADIUS_M,
+        max_distance=radius_m,
         demoted=demoted,
     )
     if len(matches) > offset:
-        replies = station_reply(matches[offset], origin, services, offset, now, t, lang)
+        replies = station_reply(
+            matches[offset], origin, services, offset, now, t, lang, place=place
+        )
         heading = []
         if place:
             heading.append(t("{place}附近：").format(place=place))
@@ -120,7 +129,7 @@ async def answer_near(
                 )
             )
         ]
-    return nothing_open(finder, clock, t, lang, origin, services)
+    return nothing_open(finder, clock, t, lang, origin, services, radius_m=radius_m)
 
 
 def nothing_open(
@@ -130,24 +139,107 @@ def nothing_open(
     lang: str,
     origin: Point,
     services: list[str],
+    *,
+    radius_m: float = NEARBY_RADIUS_M,
 ) -> list[Reply]:
+    """Nothing open within `radius_m`: never a dead end. Outside the region, which regions are
+    served; else the nearest station open now further away (with the e-bike time) and the one
+    that opens soonest, and a button that searches further."""
     now = clock.now()
+    anywhere = finder.nearest_open(origin, at=now, limit=1, open_now=False)
+    if not anywhere or anywhere[0].distance_m > OUT_OF_REGION_M:
+        return [out_of_region(finder, t)]
+    km = f"{radius_m / 1000:.0f}"
     if services:
-        head = t("附近 10 公里内暂时没有提供“{services}”的开放驿站。").format(
-            services=_labels(services, lang)
+        head = t("附近 {km} 公里内暂时没有提供“{services}”的开放驿站。").format(
+            km=km, services=_labels(services, lang)
         )
     else:
-        head = t("附近 10 公里内暂时没有开放的驿站。")
+        head = t("附近 {km} 公里内暂时没有开放的驿站。").format(km=km)
     hotline = t("有困难可以拨打职工服务热线 {hotline}。").format(hotline=HOTLINE)
+    replies: list[Reply] = []
+    reach = max(radius_m * 3, FARTHER_M)
+    farther = finder.nearest_open(origin, at=now, services=services, limit=1, max_distance=reach)
+    if farther:
+        match = farther[0]
+        intro = t("现在开着的最近一个离您 {distance}，骑电动车约 {ebike} 分钟：").format(
+            distance=distance_text(match.distance_m, t), ebike=match.ebike_minutes
+        )
+        replies += [
+            place_of(match.station),
+            Text(
+                f"{head}\n{intro}\n\n{station_text(match, now, t, lang)}",
+                buttons=(navigation_buttons(match.station, t),),
+            ),
+        ]
+        head = ""
     soonest = finder.soonest_opening(origin, at=now, services=services)
-    if soonest is None:
-        return [Text(f"{head}\n{hotline}")]
-    body = t("最早开门的是这一个（{when}）：").format(when=opens_text(soonest, now, t))
-    text = f"{head}\n{body}\n\n{station_text(soonest, now, t, lang)}\n\n{hotline}"
-    return [
-        place_of(soonest.station),
-        Text(text, buttons=(navigation_buttons(soonest.station, t),)),
-    ]
+    if soonest is not None and not (farther and soonest.station.id == farther[0].station.id):
+        body = t("最早开门的是这一个（{when}）：").format(when=opens_text(soonest, now, t))
+        lines = [head, body] if head else [body]
+        replies += [
+            place_of(soonest.station),
+            Text(
+                "\n".join(lines) + f"\n\n{station_text(soonest, now, t, lang)}",
+                buttons=(navigation_buttons(soonest.station, t),),
+            ),
+        ]
+        head = ""
+    further = encode_point(origin)
+    wider = max(reach, radius_m) * 2
+    tail = f"{head}\n{hotline}" if head else hotline
+    if wider <= MAX_REACH_M:
+        button = Button(
+            t("🔎 扩大到 {km} 公里再找").format(km=f"{wider / 1000:.0f}"),
+            data=f"w:{further}:{int(wider)}:{encode_services(services)}",
+        )
+        return [*replies, Text(tail, buttons=((button,),))]
+    return [*replies, Text(tail)]
+
+
+def served_regions(finder: StationFinder) -> list[str]:
+    """The leagues and cities with stations, as the worker reads them."""
+    _codes, leagues = finder.index.stations.shared("league")
+    return sorted({str(name) for name in leagues if name})
+
+
+def out_of_region(finder: StationFinder, t: Translator) -> Text:
+    regions = served_regions(finder)
+    where = "、".join(regions) if regions else t("内蒙古自治区")
+    return Text(
+        t(
+            "这个位置不在驿站通的服务范围内，附近没有登记的工会驿站。\n"
+            "目前服务的地区：{regions}。\n在这些地区，发送位置或输入地名就能找到驿站。"
+        ).format(regions=where)
+    )
+
+
+@router.message(Data("w:"))
+async def search_further(
+    payload: str,
+    finder: StationFinder,
+    clock: Clock,
+    t: Translator,
+    lang: str,
+    closed_reports: ClosedReports,
+) -> list[Reply]:
+    """`w:<lat>,<lng>:<metres>:<services>` — the same search, further out."""
+    parts = payload.split(":")
+    origin = decode_point(parts[0]) if parts else None
+    if origin is None or len(parts) != 3 or not parts[1].isdigit():
+        return [Text(t("这个按钮已经过期了，请重新发送位置或输入要找的内容。"))]
+    radius = min(float(parts[1]), MAX_REACH_M)
+    services = decode_services(parts[2]) if parts[2] else []
+    return await answer_near(
+        finder,
+        clock,
+        t,
+        lang,
+        origin,
+        services,
+        radius_m=radius,
+        demoted=await closed_reports.demoted(),
+    )
 
 
 def ask_for_location(t: Translator, caps: Caps = FULL_CAPS) -> Text:

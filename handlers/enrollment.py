@@ -22,7 +22,6 @@ from membership import (
     ID_PURPOSE,
     OCCUPATIONS,
     PURPOSE,
-    REJECT_REASONS,
     Application,
     Directory,
     EnrollmentError,
@@ -32,10 +31,11 @@ from membership import (
     clean_id_number,
     clean_mobile,
     clean_name,
-    outcome_text,
 )
 
+from . import _enrollment_staff
 from ._i18n import Translator
+from ._language import remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import REMOVE_KEYBOARD, Button, Keyboard, KeyButton, Message, Text
 from ._router import Command, Data, InState, KindIs, Router, TextIs
@@ -54,9 +54,6 @@ EMPLOYERS: dict[str, tuple[str, ...]] = {
     "ride_hailing": ("滴滴出行", "高德打车", "曹操出行"),
 }
 SELF_EMPLOYED = "个人/灵活就业"
-# Channels where a worker can share their own, verified number; elsewhere (WeChat Official
-# Account, the terminal) the mini-program's phone button does it.
-CONTACT_CHANNELS = frozenset({"telegram"})
 _CB = "join:"
 
 
@@ -81,7 +78,9 @@ def status_text(t: Translator, e: EnrollmentView) -> str:
 
 @router.message(Command("member") | TextIs(*every_language("我的会员")))
 async def my_membership(message: Message, enrollments: Enrollments, t: Translator) -> Text:
-    found = await enrollments.enrollment_of(message.channel, message.chat_id)
+    # The account that applied, never the chat: in a shared chat one member must not read
+    # another's application.
+    found = await enrollments.enrollment_of(message.channel, message.user_id)
     if found is None:
         return Text(
             t("您还没有申请入会。点“一键入会”，一分钟就能办好。"), keyboard=main_keyboard(t)
@@ -93,11 +92,13 @@ async def my_membership(message: Message, enrollments: Enrollments, t: Translato
 async def begin(
     message: Message, enrollments: Enrollments, state: DialogState, t: Translator
 ) -> Text:
-    found = await enrollments.enrollment_of(message.channel, message.chat_id)
+    found = await enrollments.enrollment_of(message.channel, message.user_id)
     if found is not None and found.status == "approved":
         await state.clear()
         return Text(status_text(t, found), keyboard=main_keyboard(t))
-    if message.channel not in CONTACT_CHANNELS:
+    # Where a worker cannot share their own, verified number (WeChat Official Account, the
+    # terminal), the mini-program's phone button does it.
+    if not message.can_share_contact:
         return Text(
             t("请打开“驿站通”小程序，点“一键入会”：手机号一键授权，不用手动填写。"),
             keyboard=main_keyboard(t),
@@ -279,6 +280,9 @@ async def submit(
     cipher: PiiCipher,
     enrollments: Enrollments,
     state: DialogState,
+    store: Store,
+    user_key: str,
+    lang: str,
     t: Translator,
 ) -> Text:
     app = _application(cipher, message, state.data)
@@ -293,9 +297,16 @@ async def submit(
     except EnrollmentError as exc:
         return Text(t("还有信息需要改正：{problems}").format(problems=str(exc)))
     await state.clear()
+    # The review's outcome follows in the language the worker uses now, unless they chose.
+    await remember_language(store, user_key, lang, only_new=True)
     if not created:
         return Text(status_text(t, view), keyboard=main_keyboard(t))
-    return Text(outcome_text(view), keyboard=main_keyboard(t))
+    return Text(
+        t("您的入会申请已提交，{union}会尽快审核，结果会第一时间告诉您。").format(
+            union=view.union_name
+        ),
+        keyboard=main_keyboard(t),
+    )
 
 
 async def next_step(
@@ -381,83 +392,11 @@ def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> A
         league=data.get("league", ""),
         county=data.get("county", ""),
         channel=message.channel,
-        channel_user=message.chat_id,
+        channel_user=message.user_id,
         consent=True,
         id_number=cipher.decrypt(data["id_number"]) if data.get("id_number") else "",
         id_consent=bool(data.get("id_consent")),
     )
 
 
-# -- staff, in their union's chat ------------------------------------------------------------
-
-
-async def _staff_scope(message: Message, directory: Directory) -> tuple[frozenset[int], str]:
-    """The unions the presser may decide for, and who they are. Only registered staff decide,
-    and only for their own unions (`Enrollments` refuses an application of any other): being
-    in the group where the card was posted is not enough, since anyone can be added to a group.
-    An unregistered presser gets no unions and so a refusal."""
-    staff = await directory.staff_for_identity(message.channel, message.user_id)
-    if staff is None:
-        return frozenset(), f"{message.channel}:{message.user_id}"
-    return staff.union_ids, f"staff:{staff.id}"
-
-
-def _not_staff(t: Translator) -> Text:
-    return Text(t("只有登记过的本工会工作人员才能审核入会申请。如需开通，请联系管理员。"))
-
-
-def _target(payload: str) -> tuple[int, int] | None:
-    parts = payload.split(":")
-    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
-        return None
-    return int(parts[0]), int(parts[1])
-
-
-@router.message(Data(_staff_prefix("approve")))
-async def staff_approve(
-    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
-) -> Text:
-    target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
-    if target is None or not union_ids:
-        return _not_staff(t)
-    try:
-        decision = await enrollments.approve(
-            target[0], actor=actor, union_ids=union_ids, revision=target[1]
-        )
-    except EnrollmentError as exc:
-        return Text(f"#{target[0]}：{exc}")
-    e = decision.enrollment
-    done = t("已通过") if decision.changed else t("早已通过")
-    return Text(f"✅ #{e.id} {done}，{t('会员号')} {e.member_number}")
-
-
-@router.message(Data(_staff_prefix("reject")))
-async def staff_reject(payload: str, message: Message, directory: Directory, t: Translator) -> Text:
-    target, (union_ids, _actor) = _target(payload), await _staff_scope(message, directory)
-    if target is None or not union_ids:
-        return _not_staff(t)
-    rows = tuple(
-        (Button(t(reason), data=f"{_staff_prefix('why')}{target[0]}:{target[1]}:{i}"),)
-        for i, reason in enumerate(REJECT_REASONS)
-    )
-    return Text(
-        t("#{id} 不通过的原因是？（其他原因请在工作台填写）").format(id=target[0]), buttons=rows
-    )
-
-
-@router.message(Data(_staff_prefix("why")))
-async def staff_reason(
-    payload: str, message: Message, directory: Directory, enrollments: Enrollments, t: Translator
-) -> Text:
-    target, (union_ids, actor) = _target(payload), await _staff_scope(message, directory)
-    index = payload.split(":")[-1]
-    if target is None or not union_ids or not index.isdigit() or int(index) >= len(REJECT_REASONS):
-        return _not_staff(t)
-    reason = REJECT_REASONS[int(index)]
-    try:
-        decision = await enrollments.reject(
-            target[0], reason, actor=actor, union_ids=union_ids, revision=target[1]
-        )
-    except EnrollmentError as exc:
-        return Text(f"#{target[0]}：{exc}")
-    return Text(f"❌ #{decision.enrollment.id} {t('未通过')}：{reason}")
+router.include(_enrollment_staff.router)  # the staff chat's buttons

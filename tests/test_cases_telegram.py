@@ -66,6 +66,25 @@ class Chat:
             if c.params["chat_id"] == str(self.chat)
         ]
 
+    async def tap(self, data: str, card: Call) -> tuple[str, list[Call]]:
+        """A press on a button of `card` (a message the bot sent to this chat): the alert
+        only the presser saw ("" for none), and every call the bot made to the chat."""
+        Chat.update_id += 1
+        before, answers = len(self.fake.calls), len(self.fake.sent("answerCallbackQuery"))
+        query = self.query(data)
+        query["message"].update(message_id=card.result["message_id"], text=card.params["text"])
+        resp = await self.client.post(
+            "/telegram/webhook",
+            json={"update_id": Chat.update_id, "callback_query": query},
+            headers=WEBHOOK_HEADERS,
+        )
+        assert resp.status == 200, await resp.text()
+        await delivered(self.client)
+        answer = (await self.fake.wait_for(answers + 1, "answerCallbackQuery"))[-1]
+        alert = str(answer.params.get("text", "")) if answer.params.get("show_alert") else ""
+        made = [c for c in self.fake.calls[before:] if c.params.get("chat_id") == str(self.chat)]
+        return alert, made
+
     def message(self, **content: Any) -> dict[str, Any]:
         return {
             "message_id": Chat.update_id,
@@ -92,12 +111,16 @@ class Chat:
             "message": {
                 "message_id": 7,
                 "date": 1764000000,
-                "chat": {"id": self.chat, "type": "private"},
+                "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
             },
         }
 
     async def press(self, data: str) -> Call:
         return (await self.post("callback_query", self.query(data)))[-1]
+
+
+def card_case_id(actions: dict[str, str]) -> str:
+    return actions["认领"].rsplit(":", 1)[-1]
 
 
 def to_chat(fake: FakeTelegram, chat: str) -> list[Call]:
@@ -261,16 +284,32 @@ async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
     card = to_chat(fake_telegram, COUNTY_CHAT)[0]
     actions = buttons(card)
 
-    stranger = Chat(bot, fake_telegram, 999, chat=int(COUNTY_CHAT))
-    assert "登记" in (await stranger.press(actions["认领"])).params["text"]
+    # Not registered, staff of another union (in their own group or in this one), the worker
+    # themselves: every button refused with a private alert, nothing sent or edited.
     league_staff = Chat(bot, fake_telegram, 502, chat=int(LEAGUE_CHAT))
-    assert "不归您所在的工会" in (await league_staff.press(actions["认领"])).params["text"]
+    for presser, expected in (
+        (Chat(bot, fake_telegram, 999, chat=int(COUNTY_CHAT)), "登记"),
+        (league_staff, "不归您所在的工会"),
+        (Chat(bot, fake_telegram, 502, chat=int(COUNTY_CHAT)), "不归您所在的工会"),
+        (worker, "登记"),
+    ):
+        for label in ("认领", "回复", "办结"):
+            alert, made = await presser.tap(actions[label], card)
+            assert expected in alert and made == [], (presser.user, label)
+        alert, made = await presser.tap(f"case:done:{card_case_id(actions)}:0", card)
+        assert expected in alert and made == [], presser.user
+    assert "等待工会认领" in (await worker.say("我的求助")).params["text"]
 
     staff = Chat(bot, fake_telegram, 501, chat=int(COUNTY_CHAT))
-    claimed = await staff.press(actions["认领"])
-    assert "王芳 已认领" in claimed.params["text"]
+    alert, made = await staff.tap(actions["认领"], card)
+    [claimed] = made
+    assert claimed.method == "editMessageText" and alert == ""
+    assert claimed.params["text"].startswith(card.params["text"])
+    assert "已认领" in claimed.params["text"] and "王芳" in claimed.params["text"]
+    assert set(buttons(claimed)) == {"回复", "办结"}  # nothing left to claim
     told = to_chat(fake_telegram, "42")[-1].params["text"]
     assert "新城区总工会的王芳受理" in told
+    card.params["text"] = claimed.params["text"]  # what the chat shows now
 
     prompt = await staff.press(actions["回复"])
     assert "回复" in prompt.params["text"]
@@ -278,12 +317,17 @@ async def test_staff_claim_reply_resolve_by_buttons_reach_the_worker(
     assert "已转给求助人" in answer.params["text"]
     assert "明早八点前开门" in to_chat(fake_telegram, "42")[-1].params["text"]
 
-    outcomes = await staff.press(actions["办结"])
-    resolved = await staff.press(buttons(outcomes)["问题已解决"])
-    assert "已办结" in resolved.params["text"]
+    _alert, made = await staff.tap(actions["办结"], card)
+    outcomes = made[-1]
+    _alert, made = await staff.tap(buttons(outcomes)["问题已解决"], outcomes)
+    question, decided = made
+    assert question.method == "editMessageText" and "已办结" in question.params["text"]
+    assert decided.params["message_id"] == card.result["message_id"]
+    assert "已办结：问题已解决" in decided.params["text"] and "王芳" in decided.params["text"]
+    assert "reply_markup" not in decided.params  # the decided card keeps no buttons
     assert "已办结：问题已解决" in to_chat(fake_telegram, "42")[-1].params["text"]
-    again = await staff.press(actions["认领"])
-    assert "已由王芳认领" in again.params["text"] or "已办结" in again.params["text"]
+    alert, made = await staff.tap(actions["认领"], card)
+    assert ("已由王芳认领" in alert or "已办结" in alert) and made == []
 
     mine = await worker.say("我的求助")
     assert "已办结" in mine.params["text"] and "问题已解决" in mine.params["text"]
@@ -323,8 +367,8 @@ async def test_unclaimed_legal_aid_escalates_to_the_league_on_the_frozen_clock(
     assert "新城区总工会" in escalated[0].params["text"]
     assert await service.escalate_due() == 0  # nothing twice
     league_staff = Chat(bot, fake_telegram, 502, chat=int(LEAGUE_CHAT))
-    claimed = await league_staff.press(buttons(escalated[0])["认领"])
-    assert "李强 已认领" in claimed.params["text"]
+    _alert, [claimed] = await league_staff.tap(buttons(escalated[0])["认领"], escalated[0])
+    assert "已认领 · 李强" in claimed.params["text"]
     assert "呼和浩特市总工会的李强受理" in to_chat(fake_telegram, "47")[-1].params["text"]
 
 

@@ -35,15 +35,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("membership/cli.py", "Their Telegram user id (for chat buttons)."): "CLI help",
     ("membership/cli.py", "telegram_user"): "CLI flag's parameter",
     ("membership/cli.py", "TELEGRAM"): "the flag's channel (core.notices)",
-    # handlers: the lead's Services work replaces these (the Message channel literal, the
-    # channels where a worker can share a verified contact, a message naming the app).
+    # handlers: the Message channel literal (its documentation names the shipped channels).
     ("handlers/_messages.py", "telegram"): "Channel literal",
     ("handlers/_messages.py", "wechat"): "Channel literal",
-    ("handlers/enrollment.py", "telegram"): "CONTACT_CHANNELS",
-    (
-        "handlers/_case_staff.py",
-        "只有登记过的工会工作人员才能处理求助。请联系管理员把您的 Telegram 账号登记为工作人员。",
-    ): "user-facing text (translated in handlers/locale)",
 }
 
 

@@ -34,22 +34,30 @@ class Chat:
         self.taps = 0
 
     async def _post(self, kind: str, body: dict[str, Any]) -> list[Call]:
+        """Every call the bot made to this chat for the update (messages and edits), and
+        for a button press its answer (answerCallbackQuery) last."""
         Chat.update_id += 1
-        before = len(self.fake.sent("sendMessage"))
+        before = len(self.fake.calls)
+        answers = len(self.fake.sent("answerCallbackQuery"))
         update = {"update_id": Chat.update_id, kind: body}
         resp = await self.client.post("/telegram/webhook", json=update, headers=WEBHOOK_HEADERS)
         assert resp.status == 200, await resp.text()
-        await self.fake.wait_for(before + 1, "sendMessage")
         await delivered(self.client)
-        calls = self.fake.sent("sendMessage")
-        return [c for c in calls[before:] if c.params["chat_id"] == str(self.chat)]
+        if kind == "callback_query":
+            await self.fake.wait_for(answers + 1, "answerCallbackQuery")
+        calls = self.fake.calls[before:]
+        mine = [c for c in calls if c.params.get("chat_id") == str(self.chat)]
+        return mine + [c for c in calls if c.method == "answerCallbackQuery"]
+
+    def _chat(self) -> dict[str, Any]:
+        return {"id": self.chat, "type": "private" if self.chat > 0 else "group"}
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
             "message_id": Chat.update_id,
             "date": 1764000000,
             "from": {"id": self.user, "is_bot": False, "first_name": "师傅"},
-            "chat": {"id": self.chat, "type": "private" if self.chat > 0 else "group"},
+            "chat": self._chat(),
             **content,
         }
 
@@ -70,7 +78,9 @@ class Chat:
         calls = await self._post("message", self._message(contact=contact))
         return "\n".join(c.params["text"] for c in calls)
 
-    async def press(self, data: str) -> Call:
+    async def tap(self, data: str, card: Call | None = None) -> list[Call]:
+        """Press a button of `card` (a sent message; its id and text come along as Telegram
+        sends them); every call the press made, its answer last."""
         self.taps += 1
         query = {
             "id": f"cb{Chat.update_id}",
@@ -78,15 +88,26 @@ class Chat:
             "chat_instance": "1",
             "data": data,
             "message": {
-                "message_id": 7,
+                "message_id": 7 if card is None else card.result["message_id"],
                 "date": 1764000000,
-                "chat": {"id": self.chat, "type": "private"},
+                "chat": self._chat(),
+                "text": "" if card is None else card.params.get("text", ""),
             },
         }
-        calls = await self._post("callback_query", query)
-        return calls[-1]
+        return await self._post("callback_query", query)
+
+    async def press(self, data: str) -> Call:
+        """Press a worker's button: the last message or edit it brought."""
+        return [c for c in await self.tap(data) if c.method != "answerCallbackQuery"][-1]
 
     update_id = 0
+
+
+def alert_of(calls: list[Call]) -> str:
+    """The alert a button press showed its presser alone ("" for none)."""
+    answer = calls[-1]
+    assert answer.method == "answerCallbackQuery"
+    return str(answer.params.get("text", "")) if answer.params.get("show_alert") else ""
 
 
 def last_to(fake: FakeTelegram, chat: str) -> Call:
@@ -141,35 +162,51 @@ async def test_four_taps_then_staff_approve_in_their_chat(
     to_staff = [c for c in fake_telegram.sent("sendMessage") if c.params["chat_id"] == "-1004"]
     assert len(to_staff) == 1
     assert "138****5678" in to_staff[0].params["text"] and PHONE not in str(staff_msg)
-    approve = buttons(to_staff[0])["✅ 通过"]
+    card = to_staff[0]
+    approve, reject = buttons(card)["✅ 通过"], buttons(card)["❌ 不通过"]
+    why = "enr:why:" + approve.split(":", 2)[2] + ":0"
+    back = "enr:back:" + approve.split(":", 2)[2]
 
-    # A member of the courier union's group who is not registered staff: refused, nothing
-    # changes (anyone can be added to a group).
+    # Everyone but the union's registered staff: a member of the courier union's group who is
+    # not registered (anyone can be added to a group), registered staff of another union
+    # pressing in this very group, and the worker pressing the data in their own chat. Every
+    # staff button: a private alert each time, nothing posted or edited, nothing decided.
     bystander = Chat(bot, fake_telegram, 902, chat=-1004)
-    refused = await bystander.press(approve)
-    assert "只有登记过的本工会工作人员" in refused.params["text"]
-    reasons = await bystander.press(buttons(to_staff[0])["❌ 不通过"])
-    assert "只有登记过的本工会工作人员" in reasons.params["text"]
-    bystander_reject = "enr:why:" + approve.split(":", 2)[2] + ":0"
-    refused = await bystander.press(bystander_reject)
-    assert "只有登记过的本工会工作人员" in refused.params["text"]
+    other_union = Chat(bot, fake_telegram, 900, chat=-1004)
+    for presser, expected in (
+        (bystander, "只有登记过的本工会工作人员"),
+        (other_union, "不归您的工会"),
+        (worker, "只有登记过的本工会工作人员"),
+    ):
+        for data in (approve, reject, why, back):
+            calls = await presser.tap(data, card)
+            assert expected in alert_of(calls), (presser.user, data)
+            assert [c.method for c in calls] == ["answerCallbackQuery"], (presser.user, data)
     assert "正在审核" in await worker.say("我的会员")  # still waiting for a decision
 
-    # Registered staff of another union, even pressing in the courier union's own group.
-    other_union = Chat(bot, fake_telegram, 900, chat=-1004)
-    refused = await other_union.press(approve)
-    assert "不归您的工会" in refused.params["text"]
-    assert "正在审核" in await worker.say("我的会员")
-
+    # The union's staff: ❌ turns the card's buttons into reasons, ↩ brings them back.
     staff = Chat(bot, fake_telegram, 901, chat=-1004)
-    answer = await staff.press(approve)
-    assert "已通过" in answer.params["text"] and "NM2026-" in answer.params["text"]
+    calls = await staff.tap(reject, card)
+    assert [c.method for c in calls] == ["editMessageReplyMarkup", "answerCallbackQuery"]
+    assert set(buttons(calls[0])) >= {"已在其他工会入会", "↩ 返回"}
+    calls = await staff.tap(back, card)
+    assert set(buttons(calls[0])) == {"✅ 通过", "❌ 不通过"}
+
+    calls = await staff.tap(approve, card)
+    edit = calls[0]
+    assert (
+        edit.method == "editMessageText" and edit.params["message_id"] == card.result["message_id"]
+    )
+    text = edit.params["text"]
+    assert text.startswith(card.params["text"])  # the card as it was, and under it:
+    assert "✅ 已通过" in text and "NM2026-" in text and "王芳" in text and "11-24 10:00" in text
+    assert "reply_markup" not in edit.params  # no buttons left to press
+    assert alert_of(calls) == "" and not [c for c in calls if c.method == "sendMessage"]
     await delivered(bot)
     notice = fake_telegram.sent("sendMessage")
     told = [c.params["text"] for c in notice if c.params["chat_id"] == "42"]
     assert any("恭喜" in text and "NM2026-" in text for text in told)
-    again = await staff.press(approve)
-    assert "早已通过" in again.params["text"]
+    assert "早已通过" in alert_of(await staff.tap(approve, card))
 
     mine = await worker.say("/member")
     assert "会员号：NM2026-" in mine
@@ -185,9 +222,10 @@ async def test_reject_then_correct_and_resubmit(
     await _enroll_courier(worker, fake_telegram, phone="13700001111")
     staff = Chat(bot, fake_telegram, 901, chat=-1004)
     first = [c for c in fake_telegram.sent("sendMessage") if c.params["chat_id"] == "-1004"][-1]
-    reasons = await staff.press(buttons(first)["❌ 不通过"])
-    rejected = await staff.press(buttons(reasons)["信息不完整或有误，请核对后重新提交"])
-    assert "未通过" in rejected.params["text"]
+    reasons = (await staff.tap(buttons(first)["❌ 不通过"], first))[0]
+    rejected = (await staff.tap(buttons(reasons)["信息不完整或有误，请核对后重新提交"], first))[0]
+    assert rejected.method == "editMessageText" and "reply_markup" not in rejected.params
+    assert "❌ 未通过：信息不完整" in rejected.params["text"] and "王芳" in rejected.params["text"]
     await delivered(bot)
     assert "暂未通过" in await worker.say("我的会员")
 
@@ -208,8 +246,8 @@ async def test_reject_then_correct_and_resubmit(
         if c.params["chat_id"] == "-1004" and "重新提交" in c.params["text"]
     ]
     assert newest and buttons(newest[-1])["✅ 通过"].endswith(f"{mine.id}:2")
-    stale = await staff.press(buttons(first)["✅ 通过"])
-    assert "重新提交" in stale.params["text"]
+    stale = await staff.tap(buttons(first)["✅ 通过"], first)
+    assert "重新提交" in alert_of(stale)
 
 
 async def test_contact_of_someone_else_and_bad_name_are_handled(

@@ -20,12 +20,12 @@ from typing import Any
 
 from core.logging import mask_pii
 from core.outbox import GiveUp, OutboxMessage, RetryLater
-from handlers import Services
+from handlers import Services, language_for
 from integrations import TelegramClient, TelegramError, TelegramRejected, TelegramRetry
 
 from ._commit import GroupCommit
-from ._notices import send_notice_with
-from ._render import Call, calls_for, message_of
+from ._notices import NOTICE_KIND, send_notice_with
+from ._render import Call, alert_of, calls_for, is_private, message_of
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class TelegramBot:
         self._client = client
         self._tasks: set[asyncio.Task[Any]] = set()
         self._commits = GroupCommit(services.db)
+        self._username: str | None = None  # the bot's, from getMe, asked once per process
 
     def client(self) -> TelegramClient | None:
         """The Bot API client; None while no TELEGRAM_BOT_TOKEN is configured."""
@@ -81,33 +82,65 @@ class TelegramBot:
         await store.set(key, "done", ttl=UPDATE_TTL)
         return outcome
 
+    async def username(self) -> str:
+        """The bot's username (getMe), asked once per process; "" while it cannot be had."""
+        if self._username is None:
+            client = self.client()
+            if client is None:
+                return ""
+            try:
+                me = await client.call("getMe", {})
+            except TelegramError as exc:
+                log.info("telegram: getMe failed: %s", exc)
+                return ""  # asked again next time
+            self._username = str(me.get("username", "")) if isinstance(me, dict) else ""
+        return self._username
+
+    def _in_group(self, update: dict[str, Any]) -> bool:
+        raw = update.get("message") or (update.get("callback_query") or {}).get("message") or {}
+        chat = raw.get("chat") if isinstance(raw, dict) else None
+        return isinstance(chat, dict) and not is_private(chat)
+
     async def _handle(self, update: dict[str, Any], update_id: int) -> Outcome:
-        parsed = message_of(update)
+        # Only a group needs the link to the private chat: private chats skip the lookup.
+        username = await self.username() if self._in_group(update) else ""
+        parsed = message_of(update, username=username)
         if parsed is None:
             return Outcome.IGNORED
         message, _ = parsed
-        if message.kind == "button":
-            self._answer_callback(message.message_id)
         if message.live and not await self.context.store.set(
             f"tg:live:{message.user_id}", "1", ttl=LIVE_REFRESH_SECONDS, only_new=True
         ):
             return Outcome.IGNORED  # a live location moves every few seconds: refresh rarely
-        replies = await self.context.conversation.handle(message)
-        calls = calls_for(message.chat_id, replies)
+        try:
+            replies = await self.context.conversation.handle(message)
+        except BaseException:
+            if message.kind == "button":
+                self._answer_callback(message.message_id, "")
+            raise
+        if message.kind == "button":
+            # Refusals and "already done" go to the presser alone, as an alert on the button.
+            alert, replies = alert_of(replies)
+            self._answer_callback(message.message_id, alert)
+        calls = calls_for(message.chat_id, replies, card_id=message.card_id)
         if calls:
             await self.queue(message.chat_id, calls, dedupe_key=f"update:{update_id}")
         return Outcome.HANDLED
 
-    def _answer_callback(self, query_id: str) -> None:
-        """Stop the button's spinner at once. Not queued: it only matters for a few seconds,
-        and a lost one costs the worker nothing."""
+    def _answer_callback(self, query_id: str, alert: str) -> None:
+        """Stop the button's spinner, with `alert` shown to the presser alone when there is one.
+        Not queued: it only matters for a few seconds, and a lost one costs nothing but the
+        alert (a refusal changed nothing)."""
         client = self.client()
         if client is None or not query_id:
             return
+        params: dict[str, Any] = {"callback_query_id": query_id}
+        if alert:
+            params.update(text=alert, show_alert=True)
 
         async def answer() -> None:
             try:
-                await client.call("answerCallbackQuery", {"callback_query_id": query_id})
+                await client.call("answerCallbackQuery", params)
             except TelegramError as exc:
                 log.info("telegram: answerCallbackQuery failed: %s", exc)
 
@@ -128,7 +161,9 @@ class TelegramBot:
         client = self.client()
         if client is None:
             raise RetryLater("TELEGRAM_BOT_TOKEN 未配置")
-        return await send_notice_with(client, row)
+        # A worker's notice in the language they chose (a staff group has none: as it is).
+        language = await language_for(self.context.store, NOTICE_KIND, row.recipient)
+        return await send_notice_with(client, row, language=language)
 
     async def send(self, row: OutboxMessage) -> dict[str, Any] | None:
         """The sender for kind "telegram_replies": the row's calls in order, each sent once."""

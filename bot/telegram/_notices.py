@@ -14,6 +14,7 @@ from typing import Any
 from core.logging import mask_pii
 from core.notices import TELEGRAM, Notice
 from core.outbox import GiveUp, OutboxMessage, RetryLater
+from handlers import localize_notice
 from integrations import TelegramClient, TelegramRejected, TelegramRetry
 
 from ._render import Call
@@ -55,8 +56,11 @@ class TelegramNoticeSender:
         return await send_notice_with(self.client, row)
 
 
-async def send_notice_with(client: TelegramClient, row: OutboxMessage) -> dict[str, Any]:
-    notice = Notice.from_payload(row.payload or {})
+async def send_notice_with(
+    client: TelegramClient, row: OutboxMessage, *, language: str = "zh"
+) -> dict[str, Any]:
+    """`language`: the recipient's; a worker's notice is rebuilt in it from its template."""
+    notice = localize_notice(Notice.from_payload(row.payload or {}), language)
     if not notice.text and not notice.footer:
         raise GiveUp("telegram: the notice has no text")
     call = notice_call(row.recipient, notice)

@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
 # The webhook secret the app under test is given, and the header Telegram sends it back in.
 WEBHOOK_SECRET = "webhook-Secret_123"
 WEBHOOK_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+BOT_USERNAME = "yizhan_test_bot"  # what getMe answers
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float  # time.monotonic()
+    result: Any = None  # what the fake answered (a sent message carries its message_id)
 
 
 class FakeTelegram:
@@ -133,8 +135,23 @@ class FakeTelegram:
                 }
             else:
                 result["text"] = params.get("text", "")
+        elif method == "getMe":
+            result = {
+                "id": 123456,
+                "is_bot": True,
+                "first_name": "驿站通",
+                "username": BOT_USERNAME,
+            }
+        elif method in ("editMessageText", "editMessageReplyMarkup"):
+            result = {
+                "message_id": params.get("message_id"),
+                "chat": {"id": params.get("chat_id")},
+                "date": int(time.time()),
+                "text": params.get("text", ""),
+            }
         else:
             result = True
+        call.result = result
         return web.json_response({"ok": True, "result": result})
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
