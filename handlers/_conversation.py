@@ -47,9 +47,7 @@ def build_root(dialogs: Iterable[Router] = ()) -> Router:
     )
     for dialog in dialogs:
         root.include(dialog)
-    root.include(
-        _intents.human, _menu.entries, _stations.router, _private.silence, _menu.fallback
-    )
+    root.include(_intents.human, _menu.entries, _stations.router, _private.silence, _menu.fallback)
     return root
 
 

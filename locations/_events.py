@@ -1,7 +1,7 @@
 """Staff edits of one station (the console's form): reading the form as an import row, saving
 it with a record of what changed, and each station's history (edits and status changes).
 
-A form is read by the importer's own row reader (`_import._RowReader.add`), so a station typed
+A form is read by the importer's own row reader (`_import_rows.RowReader.add`), so a station typed
 into the console passes exactly the checks of a file row; the console never validates fields
 itself. Status changes keep going through `set_status` (history in `station_status_changes`);
 `station_events` records who created or edited a station and which fields changed.
@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel, col
 
 from core.db import Database
 
-from ._import import _RowReader
+from ._import_rows import RowReader
 from ._models import Station, StationStatus, StationStatusChange, utcnow
 from ._registry import StationInput
 
@@ -68,7 +68,7 @@ Areas = tuple[tuple[str, str], ...] | None  # (league, county or "" for all of i
 
 def read_station_form(values: Mapping[str, Any]) -> StationInput | str:
     """The form's fields (import field names) as a validated station, or the reasons in Chinese."""
-    reader = _RowReader()
+    reader = RowReader()
     row = {
         name: value.strip() if isinstance(value, str) else value for name, value in values.items()
     }

@@ -1,7 +1,7 @@
 """locations: who created or edited a station through the console, and which fields changed
 
 Revision ID: locations_0004
-Revises: locations_0002
+Revises: locations_0003
 """
 
 import sqlalchemy as sa
