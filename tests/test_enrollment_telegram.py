@@ -32,6 +32,7 @@ class Chat:
         self.client, self.fake, self.user = client, fake, user
         self.chat = chat if chat is not None else user
         self.taps = 0
+        self.last_texts: list[str] = []
 
     async def _post(self, kind: str, body: dict[str, Any]) -> list[Call]:
         """Every call the bot made to this chat for the update (messages and edits), and
@@ -101,8 +102,6 @@ class Chat:
         made = [c for c in await self.tap(data) if c.method != "answerCallbackQuery"]
         self.last_texts = [c.params.get("text", "") for c in made]
         return made[-1]
-
-    last_texts: list[str] = []
 
     update_id = 0
 
