@@ -16,10 +16,9 @@ from typing import Any
 from core.clock import Clock
 from core.pii import PiiCipher, mask_phone
 from core.store import Store
-from locations import Point, find_places, nearest_seat
+from locations import find_places
 from membership import (
     CALLBACK_PREFIX,
-    ID_PURPOSE,
     OCCUPATIONS,
     PURPOSE,
     Application,
@@ -34,10 +33,12 @@ from membership import (
 )
 
 from . import _enrollment_staff
+from ._enrollment_steps import CB as _CB
+from ._enrollment_steps import employers_for, next_step, place_of
 from ._i18n import Translator
 from ._language import remember_language
 from ._menu import every_language, main_keyboard
-from ._messages import REMOVE_KEYBOARD, Button, Keyboard, KeyButton, Message, Text
+from ._messages import REMOVE_KEYBOARD, Keyboard, KeyButton, Message, Text
 from ._router import Command, Data, InState, KindIs, Router, TextIs
 from ._state import DialogState
 from ._stations import last_location
@@ -45,16 +46,6 @@ from ._stations import last_location
 router = Router("enrollment")
 
 # Temporary: replaced by the composition root (`Services.enrollments` / `.directory`).
-
-# Employers offered as buttons per occupation; anything else can be typed.
-EMPLOYERS: dict[str, tuple[str, ...]] = {
-    "courier": ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "京东物流", "极兔速递", "中国邮政"),
-    "food_delivery": ("美团", "饿了么", "达达快送"),
-    "truck_driver": ("货拉拉", "满帮", "运输公司"),
-    "ride_hailing": ("滴滴出行", "高德打车", "曹操出行"),
-}
-SELF_EMPLOYED = "个人/灵活就业"
-_CB = "join:"
 
 
 def _staff_prefix(action: str) -> str:
@@ -121,6 +112,7 @@ async def begin(
 async def got_contact(
     message: Message,
     cipher: PiiCipher,
+    directory: Directory,
     enrollments: Enrollments,
     state: DialogState,
     store: Store,
@@ -143,26 +135,26 @@ async def got_contact(
 
     data: dict[str, Any] = {
         "phone": cipher.encrypt(phone),
-        "name": cipher.encrypt(message.contact.name or ""),
+        "contact_name": cipher.encrypt(message.contact.name or ""),
         "enrollment_id": existing.id if existing else None,
     }
     if existing is not None:  # correcting: start from what they sent last time
         data.update(
             name=cipher.encrypt(existing.name),
+            name_ok=True,
+            place_ok=True,
             occupation=existing.occupation,
             employer=existing.employer,
             league=existing.league,
             county=existing.county,
         )
     point = await last_location(store, user_key)
-    if point is not None and existing is None:
-        data.update(_place_of(point))
-    await state.set("join:occupation", data)
-    rows = _pairs(
-        [Button(t(label), data=f"{_CB}occ:{code}") for code, label in OCCUPATIONS.items()]
-    )
-    ask = t("手机号 {phone} 已验证。您做什么工作？").format(phone=mask_phone(phone))
-    return [Text(ask, keyboard=REMOVE_KEYBOARD), Text(t("请选择职业："), buttons=rows)]
+    if point is not None:  # offered as a choice, never taken silently
+        here = place_of(point)
+        data.update(here_league=here["league"], here_county=here["county"])
+    await state.set("join:name", data)
+    ask = t("手机号 {phone} 已验证。").format(phone=mask_phone(phone))
+    return [Text(ask, keyboard=REMOVE_KEYBOARD), *await next_step(cipher, directory, state, t)]
 
 
 @router.message(InState("join:contact"), KindIs("text"))
@@ -171,22 +163,46 @@ async def contact_typed(t: Translator) -> Text:
 
 
 @router.message(InState("join"), Data(f"{_CB}occ:"))
-async def got_occupation(payload: str, state: DialogState, t: Translator) -> Text:
+async def got_occupation(
+    payload: str, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
+) -> Text | list[Text]:
     if payload not in OCCUPATIONS:
         return Text(t("这个选项已过期，请重新选择。"))
-    await state.set("join:employer")
-    await state.update(occupation=payload)
-    choices = [*EMPLOYERS.get(payload, ()), SELF_EMPLOYED]
-    # Brand names stay as they are; the label is translated, the Chinese value is stored.
-    rows = _pairs([Button(t(name), data=f"{_CB}emp:{i}") for i, name in enumerate(choices)])
-    return Text(t("在哪个单位或平台工作？选一个，或直接输入单位名称。"), buttons=rows)
+    await state.update(occupation=payload, employer="")
+    return await next_step(cipher, directory, state, t)
+
+
+@router.message(InState("join:name"), Data(f"{_CB}nameok"))
+async def name_from_contact(
+    cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
+) -> Text | list[Text]:
+    sealed = state.data.get("contact_name") or ""
+    try:
+        name = clean_name(cipher.decrypt(sealed) if sealed else "")
+    except InvalidField as exc:
+        return Text(t(exc.message))
+    await state.update(name=cipher.encrypt(name), name_ok=True)
+    return await next_step(cipher, directory, state, t)
+
+
+@router.message(InState("join:place"), Data(f"{_CB}here"))
+async def place_from_location(
+    cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
+) -> Text | list[Text]:
+    data = state.data
+    if not data.get("here_league"):
+        return Text(t("这个选项已过期，请重新选择。"))
+    await state.update(
+        league=data["here_league"], county=data.get("here_county", ""), place_ok=True
+    )
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:employer"), Data(f"{_CB}emp:"))
 async def employer_button(
     payload: str, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
-) -> Text:
-    choices = [*EMPLOYERS.get(state.data.get("occupation", ""), ()), SELF_EMPLOYED]
+) -> Text | list[Text]:
+    choices = employers_for(state.data.get("occupation", ""))
     if not payload.isdigit() or int(payload) >= len(choices):
         return Text(t("这个选项已过期，请重新选择。"))
     await state.update(employer=choices[int(payload)])
@@ -196,7 +212,7 @@ async def employer_button(
 @router.message(InState("join:employer"), KindIs("text"))
 async def employer_typed(
     message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
-) -> Text:
+) -> Text | list[Text]:
     employer = (message.text or "").strip()
     if not employer or len(employer) > 100:
         return Text(t("请输入 100 字以内的单位或平台名称。"))
@@ -207,7 +223,7 @@ async def employer_typed(
 @router.message(InState("join:name"), KindIs("text"))
 async def got_name(
     message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
-) -> Text:
+) -> Text | list[Text]:
     try:
         name = clean_name(message.text or "")
     except InvalidField as exc:
@@ -219,23 +235,23 @@ async def got_name(
 @router.message(InState("join:place"), KindIs("location"))
 async def got_location(
     message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
-) -> Text:
+) -> Text | list[Text]:
     assert message.location is not None
-    place = _place_of(message.location)
-    await state.update(league=place["league"], county=place["county"])
+    place = place_of(message.location)
+    await state.update(league=place["league"], county=place["county"], place_ok=True)
     return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:place"), KindIs("text"))
 async def got_place(
     message: Message, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
-) -> Text:
+) -> Text | list[Text]:
     places = find_places(message.text or "")
     if not places:
         return Text(t("没有找到这个地方，请输入旗县区名称，如“赛罕区”“东胜区”，或发送位置。"))
     place = places[0]
     county = place.name if place.level == "county" else ""
-    await state.update(league=place.league, county=county)
+    await state.update(league=place.league, county=county, place_ok=True)
     return await next_step(cipher, directory, state, t)
 
 
@@ -253,7 +269,7 @@ async def got_id(
     directory: Directory,
     state: DialogState,
     t: Translator,
-) -> Text:
+) -> Text | list[Text]:
     if not state.data.get("id_consent"):
         return Text(t("请先点“同意提供身份证号”。"))
     try:
@@ -265,13 +281,14 @@ async def got_id(
 
 
 @router.message(InState("join"), Data(f"{_CB}edit:"))
-async def edit(payload: str, state: DialogState, t: Translator) -> Text:
+async def edit(
+    payload: str, cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
+) -> list[Text]:
     if payload == "name":
-        await state.set("join:name")
-        return Text(t("请输入您身份证上的姓名："))
-    await state.set("join:place")
-    await state.update(league="", county="")
-    return _ask_place(t)
+        await state.update(name_ok=False)
+    else:
+        await state.update(league="", county="", place_ok=False)
+    return await next_step(cipher, directory, state, t)
 
 
 @router.message(InState("join:confirm"), Data(f"{_CB}submit"))
@@ -307,78 +324,6 @@ async def submit(
         ),
         keyboard=main_keyboard(t),
     )
-
-
-async def next_step(
-    cipher: PiiCipher, directory: Directory, state: DialogState, t: Translator
-) -> Text:
-    """Ask for what is still missing, or show the summary with the submit button."""
-    data = state.data
-    name = cipher.decrypt(data["name"]) if data.get("name") else ""
-    try:
-        name = clean_name(name)
-    except InvalidField:
-        await state.set("join:name")
-        return Text(t("请输入您身份证上的姓名："))
-    if not data.get("league"):
-        await state.set("join:place")
-        return _ask_place(t)
-    union = await directory.assign_union(
-        league=data["league"],
-        county=data.get("county", ""),
-        occupation=data.get("occupation", ""),
-        employer=data.get("employer", ""),
-    )
-    if union is None:
-        await state.clear()
-        return Text(
-            t("这个地区暂时还没有可以受理入会的工会，请拨打 12351 咨询。"),
-            keyboard=main_keyboard(t),
-        )
-    if union.requires_id_number and not data.get("id_number"):
-        await state.set("join:id")
-        return Text(
-            t("{union}要求核验身份证号。{purpose}").format(union=union.name, purpose=t(ID_PURPOSE)),
-            buttons=((Button(t("同意提供身份证号"), data=f"{_CB}idok"),),),
-        )
-    await state.set("join:confirm")
-    lines = [
-        t("请核对："),
-        t("姓名：{v}").format(v=name),
-        t("手机：{v}").format(v=mask_phone(cipher.decrypt(data["phone"]))),
-        t("职业：{v}").format(v=_label(t, OCCUPATIONS.get(data.get("occupation", ""), ""))),
-        t("单位/平台：{v}").format(v=data.get("employer", "")),
-        t("地区：{v}").format(v=data["league"] + data.get("county", "")),
-        t("审核工会：{v}").format(v=union.name),
-    ]
-    return Text(
-        "\n".join(lines),
-        buttons=(
-            (Button(t("✅ 确认提交"), data=f"{_CB}submit"),),
-            (
-                Button(t("改姓名"), data=f"{_CB}edit:name"),
-                Button(t("改地区"), data=f"{_CB}edit:place"),
-            ),
-        ),
-    )
-
-
-def _label(t: Translator, label: str) -> str:
-    return t(label) if label else ""  # gettext("") is the catalogue header, not ""
-
-
-def _ask_place(t: Translator) -> Text:
-    keyboard = Keyboard(((KeyButton(t("发送位置"), request="location"),),), one_time=True)
-    return Text(t("您在哪个旗县区工作？请发送位置，或输入地名（如“赛罕区”）。"), keyboard=keyboard)
-
-
-def _place_of(point: Point) -> dict[str, str]:
-    seat = nearest_seat(point)
-    return {"league": seat.league, "county": seat.name}
-
-
-def _pairs(buttons: list[Button]) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
 def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> Application:

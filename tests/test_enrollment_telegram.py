@@ -32,6 +32,7 @@ class Chat:
         self.client, self.fake, self.user = client, fake, user
         self.chat = chat if chat is not None else user
         self.taps = 0
+        self.last_texts: list[str] = []
 
     async def _post(self, kind: str, body: dict[str, Any]) -> list[Call]:
         """Every call the bot made to this chat for the update (messages and edits), and
@@ -98,7 +99,9 @@ class Chat:
 
     async def press(self, data: str) -> Call:
         """Press a worker's button: the last message or edit it brought."""
-        return [c for c in await self.tap(data) if c.method != "answerCallbackQuery"][-1]
+        made = [c for c in await self.tap(data) if c.method != "answerCallbackQuery"]
+        self.last_texts = [c.params.get("text", "") for c in made]
+        return made[-1]
 
     update_id = 0
 
@@ -128,18 +131,22 @@ async def bot(
 
 
 async def _enroll_courier(worker: Chat, fake: FakeTelegram, phone: str = PHONE) -> str:
-    """Location known: 一键入会, then contact, occupation, employer, submit."""
+    """Location known: 一键入会, then contact, name, place, occupation, employer, submit."""
     await worker.location(*XINCHENG)
     intro = await worker.say("一键入会")
     assert "同意" in intro
     keyboard = last_to(fake, str(worker.chat)).params["reply_markup"]["keyboard"]
     assert keyboard[0][0]["request_contact"] is True
     worker.taps = 0
-    await worker.share_contact("+86" + phone)
-    occ = last_to(fake, str(worker.chat))
+    asked = await worker.share_contact("+86" + phone)
+    assert "身份证上的姓名" in asked  # asked, with the contact's name offered
+    place = await worker.press(buttons(last_to(fake, str(worker.chat)))["就是“张三”"])
+    assert "哪个旗县区" in str(worker.last_texts)
+    occ = await worker.press(buttons(place)["就在呼和浩特市新城区"])  # the last location
     employer = await worker.press(buttons(occ)["快递员"])
     summary = await worker.press(buttons(employer)["顺丰速运"])
-    assert "呼和浩特市新城区" in summary.params["text"]  # suggested from the location
+    assert "呼和浩特市新城区" in summary.params["text"]
+    assert "姓名：张三" in summary.params["text"]
     assert "呼和浩特市快递行业工会" in summary.params["text"]
     done = await worker.press(buttons(summary)["✅ 确认提交"])
     return str(done.params["text"])
@@ -154,7 +161,7 @@ async def test_four_taps_then_staff_approve_in_their_chat(
     caplog.set_level(logging.DEBUG)
     worker = Chat(bot, fake_telegram, 42)
     done = await _enroll_courier(worker, fake_telegram)
-    assert worker.taps == 4
+    assert worker.taps == 6  # contact, name, place, occupation, employer, submit
     assert "已提交" in done
 
     await delivered(bot)
@@ -232,8 +239,10 @@ async def test_reject_then_correct_and_resubmit(
     status = await worker.say("一键入会")
     assert "暂未通过" in status and "验证手机号" in status
     await worker.share_contact("13700001111")
-    employer = await worker.press(buttons(last_to(fake_telegram, "44"))["快递员"])
-    summary = await worker.press(buttons(employer)["中国邮政"])
+    summary = last_to(fake_telegram, "44")  # a correction starts from the last application
+    assert "姓名：张三" in summary.params["text"] and "顺丰速运" in summary.params["text"]
+    occupations = await worker.press("join:occ:courier")
+    summary = await worker.press(buttons(occupations)["中国邮政"])
     done = await worker.press(buttons(summary)["✅ 确认提交"])
     assert "已提交" in done.params["text"]
     ctx = bot.app[SERVICES_KEY]
@@ -257,15 +266,15 @@ async def test_contact_of_someone_else_and_bad_name_are_handled(
     worker = Chat(bot, fake_telegram, 46)
     await worker.say("一键入会")
     assert "自己的手机号" in await worker.share_contact(PHONE, own=False)
-    await worker.share_contact("13600002222", name="🚚快跑")
-    employer = await worker.press(buttons(last_to(fake_telegram, "46"))["环卫工人"])
-    ask_name = await worker.press(buttons(employer)["个人/灵活就业"])
-    assert "姓名" in ask_name.params["text"]
+    ask_name = await worker.share_contact("13600002222", name="🚚快跑")
+    assert "姓名" in ask_name and not buttons(last_to(fake_telegram, "46"))  # no bad name offered
     assert "不要带数字" in await worker.say("王5")
     place = await worker.say("王五")
-    assert "旗县区" in place  # no location shared yet
-    summary = await worker.say("赛罕区")
-    assert "呼和浩特市赛罕区" in summary and "王五" in summary
+    assert "旗县区" in place  # no location shared yet: nothing to offer
+    occupations = await worker.say("赛罕区")
+    employer = await worker.press(buttons(last_to(fake_telegram, "46"))["环卫工人"])
+    summary = (await worker.press(buttons(employer)["个人/灵活就业"])).params["text"]
+    assert "呼和浩特市赛罕区" in summary and "王五" in summary and "职业" in occupations
     assert (
         await bot.app[SERVICES_KEY].enrollments.enrollment_of("telegram", "46") is None
     )  # nothing yet
@@ -282,4 +291,37 @@ async def test_channels_without_contact_sharing_are_sent_to_the_mini_program(
         Message(channel="wechat", user_id="o-1", chat_id="o-1", text="一键入会")
     )
     assert "小程序" in replies[0].text  # type: ignore[union-attr]
+    await ctx.finder.stop()
+
+
+async def test_where_no_union_accepts_the_worker_may_change_the_place(
+    backend: Callable[..., Services],
+) -> None:
+    """No union in the directory for the place: nothing typed is lost, 改地区 is offered."""
+    from handlers import Contact, Message, Text
+
+    ctx = backend()
+    await ctx.start()
+
+    async def send(**content: Any) -> list[Text]:
+        replies = await ctx.conversation.handle(
+            Message(
+                channel="telegram", user_id="77", chat_id="77", can_share_contact=True, **content
+            )
+        )
+        return [r for r in replies if isinstance(r, Text)]
+
+    await send(text="一键入会")
+    await send(contact=Contact(phone="13900001111", own=True, name="赵六"))
+    await send(data="join:nameok")
+    await send(text="阿拉善左旗")
+    await send(data="join:occ:courier")
+    [nobody] = await send(data="join:emp:0")
+    assert "暂时还没有可以受理入会的工会" in nobody.text and "阿拉善" in nobody.text
+    again = {b.label: b.data for row in nobody.buttons for b in row}
+    ask = await send(data=again["改地区"])
+    assert "哪个旗县区" in ask[0].text
+    await load_unions(ctx)
+    [summary] = await send(text="新城区")
+    assert "姓名：赵六" in summary.text and "呼和浩特市快递行业工会" in summary.text
     await ctx.finder.stop()

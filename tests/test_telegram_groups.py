@@ -135,7 +135,9 @@ async def test_a_group_gets_pointers_and_the_private_chat_the_dialog(
     contact = {"phone_number": PHONE, "first_name": "张三", "user_id": 42}
     await private.send(location={"latitude": XINCHENG[0], "longitude": XINCHENG[1]})
     await private.say("/start join")
-    occupations = (await private.send(contact=contact))[-1]
+    named = (await private.send(contact=contact))[-1]
+    here = (await private.press(buttons(named)["就是“张三”"]))[-1]
+    occupations = (await private.press(buttons(here)["就在呼和浩特市新城区"]))[-1]
     employers = (await private.press(buttons(occupations)["快递员"]))[-1]
     summary = (await private.press(buttons(employers)["顺丰速运"]))[-1]
     done = (await private.press(buttons(summary)["✅ 确认提交"]))[-1]
