@@ -15,6 +15,7 @@ server can be reached.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -206,15 +207,14 @@ async def gaps_json(request: web.Request) -> web.Response:
         return json_response({"error": "请先登录"}, status=401)
     services = services_of(request)
     leagues = () if scope.areas is None else tuple(sorted({lg for lg, _ct in scope.areas}))
-    return web.Response(
-        body=_gaps_body(services, leagues), content_type="application/json", charset="utf-8"
-    )
+    body = await _gaps_body(services, leagues)
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 _gap_cache: dict[tuple[int, tuple[str, ...]], tuple[object, bytes]] = {}
 
 
-def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
+async def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
     """The gaps of the current index as JSON (computed once per index and set of leagues:
     a reload makes a new index)."""
     key = (id(services), leagues)
@@ -223,7 +223,9 @@ def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
     if cached is not None and cached[0] is index:
         return cached[1]
     coord = _coord(services)
-    gaps = coverage_gaps(index.stations.lat, index.stations.lng, leagues=leagues)
+    gaps = await asyncio.to_thread(
+        coverage_gaps, index.stations.lat, index.stations.lng, leagues=leagues
+    )
     body = orjson.dumps(
         {
             "gaps": [
