@@ -41,7 +41,7 @@ from referrals import Boundary
 from ._pages import services_of, signed_in
 from ._scope import Scope, scope_of
 
-MAX_MARKERS = 2000
+MAX_MARKERS = 1000
 _BOUNDARY_TTL_S = 60.0
 
 
