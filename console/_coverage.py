@@ -4,11 +4,14 @@
 
 The numbers are `locations.coverage_report`'s (the same as `yizhan coverage`); the county rows
 are a plain tally beside it. Both are computed once per station index (a reload makes a new
-one), so the page costs a lookup, not a pass over every station.
+one) in a worker thread: at 200,000 stations that pass takes seconds (bench/console.py), which
+must never stall the event loop. While a new index is being measured the page shows the last
+numbers and says they are being updated; only the very first request of a process waits.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 
@@ -60,14 +63,17 @@ class Measured:
     counties: tuple[CountyRow, ...]
 
 
-_measured: dict[int, Measured] = {}  # per Services: the last index's numbers
+@dataclass
+class _Cache:
+    measured: Measured | None = None
+    task: asyncio.Task[Measured] | None = None
+    index: StationIndex | None = None  # the one the task measures
 
 
-def measure(services: Services) -> Measured:
-    index = services.finder.index
-    cached = _measured.get(id(services))
-    if cached is not None and cached.index is index:
-        return cached
+_caches: dict[int, _Cache] = {}  # per Services
+
+
+def _measure(index: StationIndex) -> Measured:
     stations = index.stations  # active only: the notice counts stations in service
     report = coverage_report(stations)
     tally: Counter[tuple[str, str]] = Counter()
@@ -82,14 +88,33 @@ def measure(services: Services) -> Measured:
         CountyRow(league, county, n, beautiful[(league, county)], smart[(league, county)])
         for (league, county), n in sorted(tally.items())
     )
-    measured = Measured(index, report, counties)
-    _measured[id(services)] = measured
-    return measured
+    return Measured(index, report, counties)
+
+
+async def measure(services: Services) -> tuple[Measured, bool]:
+    """The numbers of the current index, or the last ones while it is measured (then False)."""
+    cache = _caches.setdefault(id(services), _Cache())
+    index = services.finder.index
+    if cache.measured is not None and cache.measured.index is index:
+        return cache.measured, True
+    if cache.task is None or cache.index is not index:
+        cache.index = index
+        cache.task = asyncio.create_task(asyncio.to_thread(_measure, index))
+
+        def done(task: asyncio.Task[Measured], cache: _Cache = cache) -> None:
+            if not task.cancelled() and task.exception() is None:
+                cache.measured = task.result()
+
+        cache.task.add_done_callback(done)
+    if cache.measured is not None:
+        return cache.measured, False
+    measured = await asyncio.shield(cache.task)
+    return measured, measured.index is services.finder.index
 
 
 async def coverage_page(request: web.Request) -> web.Response:
     scope = await staff_scope(request)
-    measured = measure(services_of(request))
+    measured, fresh = await measure(services_of(request))
     report = measured.report
     if scope.areas is None:
         counties = list(measured.counties)
@@ -115,6 +140,7 @@ async def coverage_page(request: web.Request) -> web.Response:
                 "counties": counties,
                 "urban": urban,
                 "target_share": TARGET_SHARE,
+                "fresh": fresh,
                 "mark": _mark,
                 "pct": _pct,
                 **map_context(

@@ -15,6 +15,7 @@ server can be reached.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ from locations import (
     coverage_gaps,
     from_wgs84,
     in_areas,
+    in_box,
     opening_state,
 )
 from referrals import Boundary
@@ -39,8 +41,7 @@ from referrals import Boundary
 from ._pages import services_of, signed_in
 from ._scope import Scope, scope_of
 
-MAX_MARKERS = 2000
-_SCAN_LIMIT = 40_000  # stations of a view looked at for the scope before giving up
+MAX_MARKERS = 1000
 _BOUNDARY_TTL_S = 60.0
 
 
@@ -77,12 +78,22 @@ def _bbox(raw: str) -> tuple[float, float, float, float] | None:
     return south, west, north, east
 
 
-def _state(s: StationRecord, demoted: frozenset[int], now: Any) -> str:
-    if s.status != "active":
-        return "suspended"
-    if s.id in demoted:
-        return "reported"
-    return "open" if opening_state(s.opening_hours, now).is_open else "closed"
+def _states(stations: list[StationRecord], demoted: frozenset[int], now: Any) -> list[str]:
+    """Each station's marker state; "open now" is worked out once per distinct hours (a
+    city's stations share a handful of them)."""
+    open_now: dict[str, bool] = {}
+    out = []
+    for s in stations:
+        if s.status != "active":
+            out.append("suspended")
+        elif s.id in demoted:
+            out.append("reported")
+        else:
+            hours = s.opening_hours
+            if hours not in open_now:
+                open_now[hours] = opening_state(hours, now).is_open
+            out.append("open" if open_now[hours] else "closed")
+    return out
 
 
 async def stations_json(request: web.Request) -> web.Response:
@@ -94,39 +105,36 @@ async def stations_json(request: web.Request) -> web.Response:
     coord = _coord(services)
     listed = services.finder.listed  # every station but the revoked
     raw_id = request.query.get("id", "")
+    left = 0
     if raw_id.isdigit() and len(raw_id) < 12:
         one = services.finder.get(int(raw_id))
-        candidates = [one] if one is not None else []
-        left = 0
+        found = [one] if one is not None and in_areas(one.league, one.county, scope.areas) else []
     else:
         box = _bbox(request.query.get("bbox", ""))
         if box is None:
             return json_response({"error": "bbox 应写成 南,西,北,东（纬度、经度）"}, status=400)
         # The view is in the tiles' system; a WGS-84 box a little larger covers its offset.
         pad = 0.01
-        south, west, north, east = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
-        lat, lng = listed.lat, listed.lng
-        inside = np.flatnonzero((lat >= south) & (lat <= north) & (lng >= west) & (lng <= east))
-        candidates, left = [], 0
-        for n, position in enumerate(inside.tolist()):
-            if n >= _SCAN_LIMIT or len(candidates) >= MAX_MARKERS:
-                left = len(inside) - n
-                break
-            candidates.append(listed[position])
-    now = services.clock.now()
-    demoted = await services.closed_reports.demoted()
+        inside = in_box(
+            listed, box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad, areas=scope.areas
+        )
+        if len(inside) > MAX_MARKERS:  # spread over the view, not the first rows found
+            left = len(inside) - MAX_MARKERS
+            inside = inside[np.linspace(0, len(inside) - 1, MAX_MARKERS).astype(np.int64)]
+        found = [listed[p] for p in inside.tolist()]
+    states = _states(found, await services.closed_reports.demoted(), services.clock.now())
     markers = [
         {
             "id": s.id,
             "name": s.name,
             "at": _shown(s.point, coord),
-            "state": _state(s, demoted, now),
+            "state": state,
             "hours": s.opening_hours_text or s.opening_hours,
         }
-        for s in candidates
-        if in_areas(s.league, s.county, scope.areas)
+        for s, state in zip(found, states, strict=True)
     ]
-    return json_response({"stations": markers, "left_out": left})
+    body = orjson.dumps({"stations": markers, "left_out": left})
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 _features: dict[tuple[int, str], tuple[float, list[tuple[Boundary, dict[str, Any]]]]] = {}
@@ -199,15 +207,14 @@ async def gaps_json(request: web.Request) -> web.Response:
         return json_response({"error": "请先登录"}, status=401)
     services = services_of(request)
     leagues = () if scope.areas is None else tuple(sorted({lg for lg, _ct in scope.areas}))
-    return web.Response(
-        body=_gaps_body(services, leagues), content_type="application/json", charset="utf-8"
-    )
+    body = await _gaps_body(services, leagues)
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 _gap_cache: dict[tuple[int, tuple[str, ...]], tuple[object, bytes]] = {}
 
 
-def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
+async def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
     """The gaps of the current index as JSON (computed once per index and set of leagues:
     a reload makes a new index)."""
     key = (id(services), leagues)
@@ -216,7 +223,9 @@ def _gaps_body(services: Services, leagues: tuple[str, ...]) -> bytes:
     if cached is not None and cached[0] is index:
         return cached[1]
     coord = _coord(services)
-    gaps = coverage_gaps(index.stations.lat, index.stations.lng, leagues=leagues)
+    gaps = await asyncio.to_thread(
+        coverage_gaps, index.stations.lat, index.stations.lng, leagues=leagues
+    )
     body = orjson.dumps(
         {
             "gaps": [

@@ -24,6 +24,7 @@ from locations import (
     Station,
     StationEditError,
     StationStatus,
+    find_listed,
     from_wgs84,
     get_station,
     in_areas,
@@ -146,31 +147,45 @@ def with_tiles(request: web.Request, response: web.Response) -> web.Response:
 
 async def stations_page(request: web.Request) -> web.Response:
     scope = await staff_scope(request)
+    services = services_of(request)
     words = request.query.get("q", "").strip()[:100]
+    revoked = request.query.get("show") == "revoked"
     raw_page = request.query.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
     page = max(page, 1)
-    found = await list_stations(
-        services_of(request).db,
-        words=words,
-        areas=scope.areas,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
-    pages = max(1, -(-found.total // PAGE_SIZE))
+    offset = (page - 1) * PAGE_SIZE
+    if revoked:  # only the database keeps revoked stations
+        found = await list_stations(
+            services.db,
+            words=words,
+            areas=scope.areas,
+            status=StationStatus.REVOKED,
+            offset=offset,
+            limit=PAGE_SIZE,
+        )
+        rows: list[Any] = list(found.rows)
+        total = found.total
+    else:  # active and suspended: the finder's columns, no query
+        listed = services.finder.listed
+        positions = find_listed(listed, words=words.split()[:5], areas=scope.areas)
+        rows = [listed[p] for p in positions[offset : offset + PAGE_SIZE].tolist()]
+        total = len(positions)
+    pages = max(1, -(-total // PAGE_SIZE))
+    more = "&show=revoked" if revoked else ""
     return with_tiles(
         request,
         render(
             request,
             "stations.html",
             {
-                "rows": found.rows,
-                "total": found.total,
+                "rows": rows,
+                "total": total,
                 "q": words,
+                "revoked": revoked,
+                "more": more,
                 "page": page,
                 "pages": pages,
                 "status_labels": STATUS_LABELS,
-                "done": request.query.get("done", "") == "imported",
                 **map_context(request, points="/console/map/stations.json"),
             },
         ),

@@ -70,6 +70,7 @@ from ._seats import (
     urban_places,
 )
 from ._services import BY_CODE, SERVICES, Service, service_code
+from ._station_search import find_listed, in_box
 
 
 def nearest_open(
@@ -134,6 +135,7 @@ __all__ = [
     "demo_stations",
     "distance_m",
     "export_stations",
+    "find_listed",
     "find_places",
     "from_wgs84",
     "gcj02_to_bd09",
@@ -141,6 +143,7 @@ __all__ = [
     "get_station",
     "import_stations",
     "in_areas",
+    "in_box",
     "is_open",
     "is_working_day",
     "league_of",

@@ -179,16 +179,24 @@ async def test_table_search_and_paging(client: AppClient) -> None:
     items.append(
         station("BT1", 40.65, 109.84, name="包头昆区驿站", league="包头市", county="昆都仑区")
     )
+    items.append(station("XC-OLD", 40.85, 111.66, name="老车站驿站", status="revoked"))
     await add_stations(ctx, *items)
     await _as(client, "wangfang")
     first = await (await client.get("/console/stations")).text()
-    assert "共 60 个驿站" in first and "第 1 / 2 页" in first and "包头昆区驿站" not in first
+    assert "共 60 个在用（正常或暂停）的驿站" in first and "第 1 / 2 页" in first
+    assert "包头昆区驿站" not in first and "老车站驿站" not in first
     second = await (await client.get("/console/stations?page=2")).text()
-    assert "新城驿站0<" in second.replace("</a>", "<")  # oldest last
+    assert "新城驿站0</a>" in second  # newest first: the first one added is last
     found = await (await client.get("/console/stations", params={"q": "XC007"})).text()
-    assert "共 1 个驿站" in found and "新城驿站7" in found
+    assert "共 1 个" in found and "新城驿站7<" in found
+    # Every word must match, in name, address or code; a word across two names matches nothing.
+    both = await (await client.get("/console/stations", params={"q": "新城 驿站5"})).text()
+    assert "共 11 个" in both  # 5, 50-59
+    assert "共 0 个" in await (await client.get("/console/stations?q=8新城")).text()
+    revoked = await (await client.get("/console/stations?show=revoked")).text()
+    assert "共 1 个已撤销的驿站" in revoked and "老车站驿站" in revoked
     await _as(client, "limin")  # the region's staff see every station
-    assert "共 61 个驿站" in await (await client.get("/console/stations")).text()
+    assert "共 61 个在用" in await (await client.get("/console/stations")).text()
 
 
 async def test_map_json_states_and_scope(client: AppClient) -> None:
