@@ -11,6 +11,7 @@ import hashlib
 import os
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -95,6 +96,17 @@ class Database:
         # Handed to migrations as `context.config.attributes`: what a data migration needs from
         # the app, e.g. "pii_cipher" (a callable giving the `core.pii` cipher, set by AppContext).
         self.migration_attributes: dict[str, Any] = {}
+        # The `core.pii` cipher personal data in this database is sealed with (set by the
+        # composition root; code holding only a connection finds it with `Database.of`).
+        self.cipher: Any = None
+        _databases[self.engine.sync_engine] = self
+        if self._writer is not None:
+            _databases[self._writer] = self
+
+    @staticmethod
+    def of(conn: Connection) -> Database | None:
+        """The `Database` a connection (from `run_sync` or a session) belongs to."""
+        return _databases.get(conn.engine)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -171,6 +183,27 @@ class Database:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
+    async def checkpoint(self) -> bool:
+        """SQLite file: copy the write-ahead log into the database and empty it
+        (`wal_checkpoint(TRUNCATE)`), so old versions of rows (a card before it was blanked, a
+        purged row) do not linger in the `-wal` file. True when the log was emptied (readers
+        in the middle of a transaction can hold it back; the next checkpoint catches up).
+        Elsewhere nothing to do (True)."""
+        if self._writer is None:
+            return True
+
+        def truncate(conn: Connection) -> bool:
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            return busy is None or not busy[0]
+
+        if self._writer_thread is None:
+            self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        # Outside a transaction (a checkpoint cannot run inside one), in the writer thread so it
+        # never waits for the writer's own work.
+        return await asyncio.get_running_loop().run_in_executor(
+            self._writer_thread, partial(_outside_transaction, self._writer, truncate)
+        )
+
     # -- a change signal between processes on one SQLite file ----------------------------------
 
     def _generation_file(self, name: str) -> Path | None:
@@ -220,6 +253,14 @@ class Database:
             thread, self._writer_thread = self._writer_thread, None
             await asyncio.get_running_loop().run_in_executor(thread, self._writer.dispose)
             thread.shutdown(wait=False)
+
+
+_databases: weakref.WeakKeyDictionary[Engine, Database] = weakref.WeakKeyDictionary()
+
+
+def _outside_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return work(conn)
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # A send still running after this many seconds is cut and retried later (its lease is
     # renewed while it runs, so it may outlast OUTBOX_LEASE_SECONDS).
     outbox_send_timeout: float = 300.0
+    # Days a dead message keeps its (sealed) contents for staff to inspect; then only the row,
+    # its dedupe key and the last error stay.
+    outbox_dead_retention_days: float = 30.0
 
     # Reverse proxies (CIDRs, comma separated) whose X-Forwarded-For / X-Real-IP say who the
     # client is; empty: the connection's peer is the client, and those headers are ignored.

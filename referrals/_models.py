@@ -2,7 +2,7 @@
 
 A worker's story and staff's answers are personal data (names, employers, phone numbers,
 injuries), so the free texts are stored encrypted (`*_enc`, `core.pii`): `Case.description_enc`,
-`Case.outcome_enc` and `CaseEvent.detail_enc`. The service hands out `CaseView` and
+`Case.outcome_enc`, `Case.place_text_enc` and `CaseEvent.detail_enc`. The service hands out `CaseView` and
 `CaseEventView` instead: the same fields (from the shared base class) with the texts opened.
 An empty text is stored as "" (nothing to hide).
 """
@@ -79,7 +79,6 @@ class CaseBase(SQLModel):
     station_id: int | None = Field(default=None, index=True)
     lat: float | None = None  # WGS-84 of the station or the worker's place
     lng: float | None = None
-    place_text: str = Field(default="", max_length=200)
     consent_contact: bool = False
     # Who asked and where to tell them: a channel and the worker's address there.
     channel: str = Field(max_length=16)
@@ -106,6 +105,7 @@ class Case(CaseBase, table=True):
 
     description_enc: str = Field(default="", sa_column=_sealed())  # the worker's words
     outcome_enc: str = Field(default="", sa_column=_sealed())  # staff's result, read by the worker
+    place_text_enc: str = Field(default="", sa_column=_sealed())  # where, in the worker's words
 
 
 class CaseView(CaseBase):
@@ -113,6 +113,7 @@ class CaseView(CaseBase):
 
     description: str = ""
     outcome: str = ""
+    place_text: str = ""
 
 
 class CaseEventBase(SQLModel):

@@ -189,7 +189,7 @@ class Referrals:
             station_id=new.station_id,
             lat=new.point.lat if new.point else None,
             lng=new.point.lng if new.point else None,
-            place_text=new.place_text,
+            place_text_enc=seal(self.cipher, new.place_text),
             consent_contact=new.consent_contact,
             channel=new.channel,
             worker_ref=new.worker_ref,

@@ -11,7 +11,7 @@ from ._models import Case, CaseEvent, CaseEventView, CaseView
 
 # Every encrypted column of this domain, by table: what rotation (and migrations) rewrite.
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "cases": ("description_enc", "outcome_enc"),
+    "cases": ("description_enc", "outcome_enc", "place_text_enc"),
     "case_events": ("detail_enc",),
 }
 
@@ -30,6 +30,7 @@ def case_view(row: Case, cipher: PiiCipher) -> CaseView:
         update={
             "description": unseal(cipher, row.description_enc),
             "outcome": unseal(cipher, row.outcome_enc),
+            "place_text": unseal(cipher, row.place_text_enc),
         },
     )
 

@@ -29,8 +29,10 @@ async def test_work_is_committed_and_seen_by_async_sessions(
     assert await ctx.db.run_sync(lambda conn: insert_rows(conn, rows)) == [True] * 3
     assert await _count(ctx) == 3
     async with ctx.db.session() as session:
-        payload: object = (await session.execute(select(TABLE.c.payload).limit(1))).scalar_one()
-    assert payload == {"text": "您好"}  # JSON written by the writer, read back by the engine
+        raw = (await session.execute(select(TABLE.c.payload, TABLE.c.payload_enc))).first()
+        row = (await session.execute(select(OutboxMessage).limit(1))).scalar_one()
+    assert row.payload == {"text": "您好"}  # written by the writer, read back by the engine
+    assert raw is not None and raw.payload == {} and "您好" not in raw.payload_enc  # sealed
     # The same keys again: nothing new, and each row says so.
     assert await ctx.db.run_sync(lambda conn: insert_rows(conn, rows)) == [False] * 3
 

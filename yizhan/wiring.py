@@ -75,6 +75,7 @@ def build_services(
     # Migrations that encrypt existing rows use this process's key, the one the app reads them
     # with (not whatever the environment says).
     db.migration_attributes.setdefault("pii_cipher", lambda: cipher)
+    db.cipher = cipher  # outbox payloads are sealed with it (core.outbox._seal)
     http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
     services = Services(
         settings=settings,

@@ -59,6 +59,7 @@ MARK_SENT = (
         sent_at=bindparam("mark_sent_at", type_=TABLE.c.sent_at.type),
         result=bindparam("mark_result", type_=TABLE.c.result.type),
         payload={},
+        payload_enc="",
         claimed_by=None,
         lease_until=None,
         last_error="",

@@ -18,8 +18,11 @@ from sqlalchemy import select, update
 
 from ..db import Database
 from ..logging import mask_pii
+from ..pii import PiiCipher, PiiError, cipher_for
+from ..settings import get_settings
 from ._claims import MARK_SENT, Recipient, claim_rows, due_rows, held_by, held_params
 from ._model import GiveUp, OutboxMessage, OutboxStatus, RetryLater, Sender, utcnow
+from ._seal import opened
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -45,6 +48,8 @@ class Dispatcher:
         max_attempts: int = 25,
         poll_seconds: float = 1.0,
         send_timeout: float = 300.0,
+        dead_retention_days: float = 30.0,
+        checkpoint_seconds: float = 30.0,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -75,6 +80,12 @@ class Dispatcher:
         self._more = False
         self.delivered = 0
         self.failed = 0
+        # Housekeeping (see `housekeep`): dead rows' contents dropped after the retention, and
+        # SQLite's write-ahead log emptied at most every `checkpoint_seconds` after writes.
+        self.dead_retention = timedelta(days=dead_retention_days)
+        self.checkpoint_seconds = checkpoint_seconds
+        self._checkpointed_at = (0.0, 0)  # (loop time, delivered + failed then)
+        self._purged_at: float | None = None
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> Dispatcher:
@@ -88,6 +99,7 @@ class Dispatcher:
             poll_seconds=settings.outbox_poll_seconds,
             concurrency=settings.outbox_concurrency,
             send_timeout=settings.outbox_send_timeout,
+            dead_retention_days=settings.outbox_dead_retention_days,
         )
 
     def register(self, kind: str, sender: Sender) -> None:
@@ -119,6 +131,11 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.delivered + self.failed != self._checkpointed_at[1]:
+            try:  # leave no old row versions in SQLite's write-ahead log
+                await self.housekeep(force=True)
+            except Exception:
+                log.warning("outbox: final checkpoint failed", exc_info=True)
 
     async def run_forever(self) -> None:
         """Keep claiming while there is room; each row goes out in a task of its own, so a chat
@@ -131,6 +148,10 @@ class Dispatcher:
                 handled = 0
             if handled and self._more:
                 continue  # there may be more due rows: go again without sleeping
+            try:
+                await self.housekeep()
+            except Exception:
+                log.exception("outbox: housekeeping failed")
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
             # lands as the wait ends, and then stop() waits for this loop forever (seen as a
             # test teardown stalled with the loop idle). A finished delivery wakes us too.
@@ -138,6 +159,41 @@ class Dispatcher:
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
             self._wake.clear()
+
+    async def housekeep(self, *, force: bool = False) -> None:
+        """Once an hour, drop the contents of dead rows older than the retention (the row stays,
+        so its dedupe key still stops the same message; `last_error` says what failed). After
+        that, and at most every `checkpoint_seconds` while rows are being marked, empty SQLite's
+        write-ahead log, where old versions of rows would otherwise linger."""
+        now = asyncio.get_running_loop().time()
+        purged = 0
+        if force or self._purged_at is None or now - self._purged_at >= 3600:
+            self._purged_at = now
+            purged = await self.purge_dead()
+        marked = self.delivered + self.failed
+        last_time, last_marked = self._checkpointed_at
+        if purged or (
+            (force or now - last_time >= self.checkpoint_seconds) and marked != last_marked
+        ):
+            self._checkpointed_at = (now, marked)
+            await self.db.checkpoint()
+
+    async def purge_dead(self) -> int:
+        """Blank dead rows whose last attempt is older than the retention; how many."""
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        purge = (
+            update(table)
+            .where(
+                table.c.status == OutboxStatus.DEAD.value,
+                table.c.next_attempt_at < self.now() - self.dead_retention,
+                table.c.payload_enc != "",
+            )
+            .values(payload={}, payload_enc="")
+        )
+        purged = int(await self.db.run_sync(lambda conn: conn.execute(purge).rowcount))
+        if purged:
+            log.info("outbox: contents of %d dead messages dropped (retention)", purged)
+        return purged
 
     def _claim_size(self) -> int:
         """How many rows to claim now (0: not yet). Rows are claimed in batches, only for
@@ -230,7 +286,15 @@ class Dispatcher:
             limit=limit or self.batch,
             busy=list(self._busy),
         )
-        return await self.db.run_sync(claim)
+        claimed, readable = await self.db.run_sync(claim), []
+        for message in claimed:
+            try:
+                message.payload = opened(self._cipher(), message.payload_enc)
+            except PiiError as exc:  # the key that sealed it is missing: keep it for later
+                await self._finish_failed(message, str(exc))
+            else:
+                readable.append(message)
+        return readable
 
     # -- delivering ------------------------------------------------------------------------
 
@@ -368,6 +432,9 @@ class Dispatcher:
                     lease_until=None,
                 )
             )
+
+    def _cipher(self) -> PiiCipher:
+        return self.db.cipher if self.db.cipher is not None else cipher_for(get_settings())
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try: full jitter over an exponential ceiling."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import Database
 from ._model import NewMessage, OutboxMessage, OutboxStatus, utcnow
+from ._seal import cipher_of, seal
 
 
 async def enqueue(
@@ -45,6 +46,7 @@ def insert_rows(conn: Connection, rows: Sequence[NewMessage | tuple[Any, ...]]) 
     if not rows:
         return []
     now = utcnow()
+    cipher = cipher_of(conn)
     values = []
     for row in rows:
         message = NewMessage(*row)
@@ -53,7 +55,8 @@ def insert_rows(conn: Connection, rows: Sequence[NewMessage | tuple[Any, ...]]) 
                 "kind": message.kind,
                 "recipient": str(message.recipient),
                 "dedupe_key": message.dedupe_key or uuid.uuid4().hex,
-                "payload": message.payload,
+                "payload": {},  # the payload is stored sealed only (`_seal`)
+                "payload_enc": seal(cipher, message.payload),
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
                 "next_attempt_at": now,

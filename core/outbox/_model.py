@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -48,7 +48,9 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(max_length=32)  # which sender: a channel ("telegram", "wecom", …), …
     recipient: str = Field(max_length=300)  # chat id, webhook key, openid, …
     dedupe_key: str = Field(max_length=200)
+    # What the sender needs, in memory only: stored sealed in `payload_enc` (see `_seal`).
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload_enc: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(
