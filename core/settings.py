@@ -218,6 +218,15 @@ def get_settings() -> Settings:
     return Settings()
 
 
+_REASONS = {  # pydantic's error types in the words an operator reads
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "missing": "必须设置",
+}
+
+
 def setting_problems(exc: ValidationError) -> list[str]:
     """One line per bad setting, naming it as the environment spells it: `PORT="abc": …`.
     A secret's value is never shown."""
@@ -227,6 +236,6 @@ def setting_problems(exc: ValidationError) -> list[str]:
         field = Settings.model_fields.get(name.lower())
         secret = field is not None and "SecretStr" in str(field.annotation)
         given = "" if secret or "input" not in error else f"={str(error['input'])[:60]!r}"
-        reason = str(error["msg"]).removeprefix("Value error, ")
+        reason = _REASONS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"设置有误：{name}{given}：{reason}")
     return lines
