@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 from aiohttp import web
+from pydantic import ValidationError
 
 import membership
 import referrals
@@ -125,4 +126,10 @@ for command in (
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except ValidationError as exc:  # a setting refused at start-up (core.Settings validators)
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            click.echo(f"设置有误：{message}", err=True)
+        raise SystemExit(2) from None
