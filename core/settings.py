@@ -232,10 +232,13 @@ def setting_problems(exc: ValidationError) -> list[str]:
     A secret's value is never shown."""
     lines = []
     for error in exc.errors(include_url=False):
-        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        reason = _REASONS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across settings: its message names them, never the values
+            lines.append(f"设置有误：{reason}")
+            continue
+        name = str(error["loc"][0]).upper()
         field = Settings.model_fields.get(name.lower())
         secret = field is not None and "SecretStr" in str(field.annotation)
         given = "" if secret or "input" not in error else f"={str(error['input'])[:60]!r}"
-        reason = _REASONS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"设置有误：{name}{given}：{reason}")
     return lines

@@ -126,9 +126,9 @@ class AddressGeocoder:
             host = urlsplit(base).netloc if base else _PUBLIC_NOMINATIM
             qps = 1.0 if host == _PUBLIC_NOMINATIM else None
         self.qps = qps
-        # A tenth slower than the quota: requests leave evenly spaced but arrive with jitter,
-        # and the provider counts arrivals in any one second.
-        self._interval = 1.1 / qps if qps else 0.0
+        # A fifth under the quota: requests leave evenly spaced but arrive with jitter (a busy
+        # event loop), and the provider counts arrivals in any one second.
+        self._interval = 1.2 / qps if qps else 0.0
         self._next = 0.0
         self._gate = asyncio.Lock()
         self._network_failures = 0
@@ -191,12 +191,11 @@ class AddressGeocoder:
         """Start requests at most `qps` a second, however many workers ask."""
         if not self._interval:
             return
-        async with self._gate:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        async with self._gate:  # held while waiting: spacing is between real sends
+            wait = self._next - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next = time.monotonic() + self._interval
 
     async def _ask(self, lookup: Lookup) -> Located | None:
         found: GeocodeHit | None
@@ -297,7 +296,7 @@ async def geocode_addresses(
     for lookup in unique:
         queue.put_nowait(lookup)
 
-    async def worker() -> None:
+    async def worker(once: bool = False) -> None:
         while not queue.empty():
             lookup = queue.get_nowait()
             key = _cache_key(geocoder.kind, lookup)
@@ -307,8 +306,13 @@ async def geocode_addresses(
                 await _remember(cache, key, found)
             results[lookup] = found
             bar.update(1)
+            if once:
+                return
 
     try:
+        # The first answer alone: while the connection is being set up, a second request would
+        # arrive on its heels and count against the same second of quota.
+        await worker(once=True)
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(unique)))))
     finally:
         bar.close()

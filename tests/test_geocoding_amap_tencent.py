@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from core import MemoryStore, Settings, get_settings
 from locations import Point, distance_m, from_wgs84, read_station_file
 from tests.fakes.geocoder import FakeGeocoder, MapPlace
-from yizhan.cli import cli
+from yizhan.cli import EXIT_CONFIG, cli, main
 
 XINHUA = Point(40.8175, 111.6610)  # Hohhot, WGS-84
 ZHENGZHOU = Point(34.7466, 113.6253)  # 郑州, WGS-84
@@ -213,3 +213,22 @@ def test_import_with_amap_then_export_shows_which_rows_were_geocoded(
         assert "新增 0 个，更新 0 个，不变 2 个" in again.output  # the export imports back as is
     finally:
         get_settings.cache_clear()
+
+
+def test_a_command_started_with_a_missing_key_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("GEOCODER", "tencent")
+    monkeypatch.delenv("TENCENT_MAP_KEY", raising=False)
+    monkeypatch.delenv("GEOCODER_KEY", raising=False)
+    monkeypatch.setattr("sys.argv", ["yizhan", "coverage"])
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main()
+    finally:
+        get_settings.cache_clear()
+    assert stopped.value.code == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert err.strip() == "设置有误：GEOCODER=tencent 需要密钥 TENCENT_MAP_KEY，目前没有配置"
