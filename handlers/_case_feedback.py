@@ -46,8 +46,9 @@ async def begin_feedback(
 async def begin_closed(
     state: DialogState, store: Store, finder: StationFinder, user_key: str, t: Translator
 ) -> Text:
-    """A rider's "驿站关门了" (understood by `_intents`): a report of category "closed" about the station
-    last offered to the worker, confirmed with one tap; nearby ones or a typed name otherwise."""
+    """A rider's "驿站关门了" (understood by `_intents`): a report of category "closed" about
+    the station last offered to the worker, confirmed with one choice; nearby stations or a
+    typed name otherwise. "选" rather than "点": on WeChat the choices are numbers."""
     await state.set(
         "case:fb:station",
         {"token": secrets.token_hex(8), "kind": "feedback", "category": "closed"},
@@ -64,12 +65,12 @@ async def begin_closed(
         first = (Button(t("是，就是它"), data=f"{WORKER}st:{offered.id}"),)
         return Text(
             t(
-                "抱歉让您白跑一趟。是“{name}”没开门吗？点“是”确认，或点别的驿站、输入驿站名称。"
+                "抱歉让您白跑一趟。是“{name}”没开门吗？选“是，就是它”，或选别的驿站、输入驿站名称。"
             ).format(name=offered.name),
             buttons=(first, *rows),
         )
     if rows:
-        return Text(t("抱歉让您白跑一趟。是哪个驿站没开门？点一下，或输入驿站名称。"), buttons=rows)
+        return Text(t("抱歉让您白跑一趟。是哪个驿站没开门？选一个，或输入驿站名称。"), buttons=rows)
     return Text(t("抱歉让您白跑一趟。是哪个驿站没开门？请输入驿站名称（如“海东路”）。"))
 
 

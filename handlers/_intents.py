@@ -25,6 +25,7 @@ from ._i18n import Translator
 from ._menu import ENTRY_POINTS, MENU_CHOICES, SAY, every_language
 from ._messages import Button, Message, Reply, Text
 from ._router import Command, Data, Filter, HandlerResult, InState, KindIs, Router, Shape
+from ._state import DialogState
 from ._words import understand
 
 _LABELS = frozenset(
@@ -88,13 +89,18 @@ def router_for(root: Router) -> tuple[Router, Router]:
     words = Router("intents", filters=[InState(None)])
 
     @buttons.message(Data(SAY))
-    async def pressed(payload: str, message: Message, **data: Any) -> HandlerResult:
+    async def pressed(
+        payload: str, message: Message, state: DialogState, **data: Any
+    ) -> HandlerResult:
         if not payload or len(payload) > MAX_SAY:
             return None
-        # Read like typed words (a choice may be "找工会"): the label carries no button data,
-        # so this cannot come back here.
+        # A menu choice leaves any form, as a command does; then it is read like typed words
+        # (a choice may be "找工会"). The label carries no button data: no loop back here.
+        await state.clear()
         said = replace(message, text=payload, data=None)
-        return await root.dispatch(said, {**data, "message": said})
+        return await root.dispatch(
+            said, {**data, "message": said, "state": state, "raw_state": None}
+        )
 
     @words.message(KindIs("text"), Understood())
     async def understood(says: str, message: Message, **data: Any) -> HandlerResult:

@@ -98,3 +98,13 @@ async def test_terminal_tells_how_to_type_a_location(
     await run_session(context, io.StringIO("帮助\n附近驿站\n"), user="t1")
     out = capsys.readouterr().out
     assert "@纬度,经度" in out and "点下方" not in out and "[#1 附近驿站]" in out
+
+
+async def test_a_menu_choice_is_read_like_its_words(context: Services) -> None:
+    """`say:` buttons (numbered choices on WeChat, inline buttons elsewhere) work in any state."""
+    chat = context.conversation
+    pressed = Message("x", "u-say", "u-say", data="say:法律援助")
+    assert "您遇到了什么问题" in _text(await chat.handle(pressed)).text
+    # inside that form, a choice of the menu leaves it for what was chosen
+    human = Message("x", "u-say", "u-say", data="say:找工会")
+    assert "想找工会的工作人员" in _text(await chat.handle(human)).text
