@@ -5,14 +5,14 @@ A core table rather than a domain's: the mini-program and the Telegram bot recei
 so only `core` can hold it for all of them. The bytes live in the object store (`MEDIA_URL`).
 
 Revision ID: core_0004
-Revises: core_0002 (the lead relinks it after core_0003 at merge)
+Revises: core_0003 (the lead relinks it after core_0003 at merge)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0004"
-down_revision = "core_0002"
+down_revision = "core_0003"
 branch_labels = None
 depends_on = None
 
