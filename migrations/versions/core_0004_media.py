@@ -5,7 +5,7 @@ A core table rather than a domain's: the mini-program and the Telegram bot recei
 so only `core` can hold it for all of them. The bytes live in the object store (`MEDIA_URL`).
 
 Revision ID: core_0004
-Revises: core_0003 (the lead relinks it after core_0003 at merge)
+Revises: core_0003
 """
 
 import sqlalchemy as sa
