@@ -9,7 +9,7 @@ referrals_0002). Sent rows were blanked when they were sent.
 
 Downgrade opens the payloads back into `payload` (it needs the same key) and drops the column.
 
-Revision ID: core_0003_outbox_sealed
+Revision ID: core_0003
 Revises: core_0002
 """
 
@@ -23,7 +23,7 @@ from alembic import context, op
 from core.pii import PiiCipher, cipher_for
 from core.settings import get_settings
 
-revision = "core_0003_outbox_sealed"
+revision = "core_0003"
 down_revision = "core_0002"
 branch_labels = None
 depends_on = None
