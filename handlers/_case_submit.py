@@ -91,6 +91,7 @@ async def submit(
         station_id=data.get("station_id"),
         point=point,
         place_text=data.get("place", ""),
+        photo_ref=data.get("photo", ""),
         consent_contact=payload == "1",
     )
     try:
