@@ -4,6 +4,8 @@ added below by name."""
 
 from __future__ import annotations
 
+import logging
+
 import click
 from aiohttp import web
 
@@ -30,9 +32,12 @@ PII_ROTATIONS = (
 
 
 @click.group()
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also show schema migration steps (Alembic).")
+def cli(verbose: bool = False) -> None:
     """驿站通: find an open union rest station, join the union, ask for help."""
     configure_logging(get_settings().log_level)
+    if not verbose:  # "Running upgrade …" on every command is noise to whoever runs it
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @cli.command()
