@@ -39,6 +39,17 @@ returned, and every field of `Services` (`settings`, `db`, `store`, `clock`, `ci
 field of `Services`, built in `yizhan/wiring.py`; tests may pass more values to
 `Conversation(services, root, extra={...})`.
 
+Where a message came from is neutral data on `Message`, set by the adapter: `private` (False
+in a group: the bot then answers a worker only with a pointer to its private chat,
+`direct_link` + a start payload, and stays silent to chatter — `_private.py`),
+`can_share_contact`, and for a button press the message that carried it (`card_id`,
+`card_text`). Beside `Text` and `Place`, a handler may answer `Alert` (seen by the presser
+alone: refusals) and `Edit` (changes the pressed card: a decision, with who and when); other
+channels show both as texts. Staff buttons decide by who pressed (`_staff.py`, the access check
+of `membership`), never by the chat. The worker's language (`/lang`) is kept per user
+(`_language.py`), and `localize_notice` renders a worker's notice in it for the channel
+adapters.
+
 Messages of one user are handled one at a time (a lock in the store, across processes).
 User-facing text is Chinese; wrap it in `t(...)` and add the English to
 `handlers/locale/en/LC_MESSAGES/messages.po`.

@@ -28,9 +28,18 @@ MAX_OFFERED = 4
 
 @router.message(Command("feedback") | TextIs(*every_language("反馈问题")))
 async def begin_feedback(
-    state: DialogState, store: Store, finder: StationFinder, user_key: str, t: Translator
+    state: DialogState,
+    store: Store,
+    finder: StationFinder,
+    user_key: str,
+    t: Translator,
+    *,
+    carried: dict[str, str] | None = None,
 ) -> Text:
-    await state.set("case:fb:station", {"token": secrets.token_hex(8), "kind": "feedback"})
+    """`carried`: what the worker already sent (a photo and its caption) to keep in the form."""
+    await state.set(
+        "case:fb:station", {"token": secrets.token_hex(8), "kind": "feedback", **(carried or {})}
+    )
     point = await last_location(store, user_key)
     if point is not None:
         offered = _offer_near(finder, point, t)
@@ -163,6 +172,8 @@ async def _category_chosen(payload: str, state: DialogState, t: Translator) -> T
         return Text(t("这个选项已过期，请重新选择。"))
     await state.set("case:fb:desc")
     await state.update(category=payload)
+    if state.data.get("description"):  # the words came with a photo already
+        return await ask_consent(state, t)
     if payload == "other":
         return Text(t("请简单说说是什么问题。"))
     ask = (

@@ -54,7 +54,7 @@ def acknowledgement(t: Translator, got: Submitted) -> str:
     if got.routed_to:
         lines.append(t("已转给{union}，有进展会第一时间告诉您。").format(union=got.routed_to))
     else:
-        lines.append(t("工会工作人员会尽快处理，有进展会告诉您。"))
+        lines.append(t("已经保存好了，工会正在安排专人处理，有进展会告诉您。"))
     if case.kind == "legal_aid":
         lines.append(
             t(URGENT_NOTE)
@@ -91,6 +91,7 @@ async def submit(
         station_id=data.get("station_id"),
         point=point,
         place_text=data.get("place", ""),
+        photo_ref=data.get("photo", ""),
         consent_contact=payload == "1",
     )
     try:

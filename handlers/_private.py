@@ -24,7 +24,7 @@ from ._menu import every_language
 from ._messages import Alert, Button, Message, Text
 from ._router import Command, Data, InState, KindIs, Predicate, Router, Skip
 from ._state import DialogState
-from ._stations import read_request
+from ._words import SYNONYMS
 
 # Start payloads (A-Z, a-z, 0-9, _ and -) → the command that starts the dialog, and the menu
 # words that mean it.
@@ -68,7 +68,9 @@ def worker_request(message: Message) -> dict[str, Any] | bool:
         return {"start": _BY_COMMAND.get(name, "help")}
     if text.lower() in _BY_WORD:
         return {"start": _BY_WORD[text.lower()]}
-    if read_request(message):
+    # A need said on its own ("厕所") is a request; a sentence that mentions a station or a
+    # place ("海东路驿站今天人多") is talk among the group, staff groups above all.
+    if text.lower() in SYNONYMS:
         return {"start": "near"}
     return False
 

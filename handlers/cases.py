@@ -22,7 +22,7 @@ share), `_case_submit` (consent, submission and 我的求助) and `_case_staff` 
 
 from __future__ import annotations
 
-from . import _case_feedback, _case_legal, _case_staff, _case_submit
+from . import _case_feedback, _case_legal, _case_media, _case_staff, _case_submit
 from ._case_staff import OUTCOMES, STAFF
 from ._case_steps import is_menu_or_command
 from ._router import InState, Predicate, Router, Skip
@@ -41,4 +41,10 @@ async def leave_dialog(state: DialogState) -> None:
 
 
 # Tried after `leave_dialog`, in this order (the order the handlers were written in).
-router.include(_case_feedback.router, _case_legal.router, _case_submit.router, _case_staff.router)
+router.include(
+    _case_feedback.router,
+    _case_legal.router,
+    _case_submit.router,
+    _case_staff.router,
+    _case_media.router,
+)

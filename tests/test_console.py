@@ -65,3 +65,26 @@ def test_location_syntax() -> None:
     assert point is not None and (point.lat, point.lng) == (-33.5, 151.2)
     for bad in ("@91,10", "@40.8", "@a,b", "40.84,111.75"):
         assert parse_location(bad) is None
+
+
+async def test_the_terminal_demos_enrollment_short_links_and_swapped_coordinates(
+    context: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.unions import load_unions
+
+    lat, lng = 40.8580, 111.6655  # 新城区
+    await load_unions(context)
+    await add_stations(context, station("A", lat + 0.001, lng, name="海东路驿站"))
+    typed = io.StringIO(
+        f"@{lng},{lat}\n@{lat},{lng}\n一键入会\ntel:138 1234 5678\n王五\n#1\n#1\n#1\n#1\nquit\n"
+    )
+    await run_session(context, typed, user="t2")
+    text = capsys.readouterr().out
+    assert f"纬度和经度好像写反了：纬度在前。试试 @{lat},{lng}" in text
+    assert "地图：https://uri.amap.com/marker?position=" in text
+    assert max(len(line) for line in text.splitlines()) < 200  # no 500-character map URLs
+    assert "api.map.baidu.com" not in text and "apis.map.qq.com" not in text
+    assert "138****5678 已验证" in text and "请核对" in text and "姓名：王五" in text
+    assert "已提交" in text  # the summary's first button: ✅ 确认提交
+    found = await context.enrollments.enrollment_of("console", "t2")
+    assert found is not None and found.name == "王五"

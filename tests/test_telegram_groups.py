@@ -125,6 +125,7 @@ async def test_a_group_gets_pointers_and_the_private_chat_the_dialog(
     pointer(await rider.send(location={"latitude": XINCHENG[0], "longitude": XINCHENG[1]}), "near")
     assert await rider.say("大家早上好") == []  # chatter: no reply at all
     assert await rider.say("今天好冷啊，注意保暖") == []
+    assert await rider.say("海东路驿站今天人好多，附近的厕所也排队") == []
     assert len(fake_telegram.sent("getMe")) == 1  # the username is asked once
 
     # The link's payload starts the dialog in the private chat, with its private-only keyboard.

@@ -44,10 +44,13 @@ EXIT_UNAVAILABLE = 69
 
 
 @click.group()
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also show schema migration steps (Alembic).")
+def cli(verbose: bool = False) -> None:
     """驿站通: find an open union rest station, join the union, ask for help."""
     settings = _settings_or_exit()
     configure_logging(settings.log_level, fmt=settings.log_format)
+    if not verbose:  # "Running upgrade …" on every command is noise to whoever runs it
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _settings_or_exit() -> Settings:

@@ -16,6 +16,7 @@ from membership import (
     CredentialError,
     Credentials,
     DirectoryError,
+    StaffInfo,
     check_password,
     clean_login,
     read_union_file,
@@ -206,9 +207,17 @@ def staff_password(staff_id: int, login: str | None, password_stdin: bool) -> No
 
 @staff.command("list")
 def staff_list() -> None:
-    """List active staff members and the unions they serve."""
-    for s in run(lambda c: c.directory.list_staff()):
-        click.echo(f"{s.id}\t{s.name}\t工会 {','.join(str(i) for i in sorted(s.union_ids))}")
+    """List active staff members and the unions they serve (by name)."""
+
+    async def work(c: Services) -> tuple[list[StaffInfo], dict[int, str]]:
+        names = {u.id: u.name for u in await c.directory.all_unions()}
+        return await c.directory.list_staff(), names
+
+    people, names = run(work)
+    for s in people:
+        held = s.held_union_ids or s.union_ids
+        unions = "、".join(names.get(i, f"已停用的工会 #{i}") for i in sorted(held))
+        click.echo(f"{s.id}\t{s.name}\t{unions}")
 
 
 @staff.command("remove")
