@@ -12,7 +12,7 @@ from pathlib import Path
 import xstatic.pkg.leaflet as xstatic_leaflet
 from aiohttp import web
 
-from . import _coverage, _map, _station_files, _stations, _unions
+from . import _coverage, _map, _station_files, _station_form, _stations, _unions
 
 LEAFLET = Path(xstatic_leaflet.BASE_DIR)
 STATION = r"/stations/{station_id:\d+}"
@@ -22,16 +22,16 @@ UNION = r"/unions/{union_id:\d+}"
 def add_routes(console: web.Application) -> None:
     r = console.router
     r.add_get("/stations", _stations.stations_page)
-    r.add_get("/stations/new", _stations.new_station_form)
-    r.add_post("/stations/new", _stations.save_station_form)
-    r.add_get("/stations/hours", _stations.hours_preview)
+    r.add_get("/stations/new", _station_form.new_station_form)
+    r.add_post("/stations/new", _station_form.save_station_form)
+    r.add_get("/stations/hours", _station_form.hours_preview)
     r.add_get("/stations/import", _station_files.import_form)
     r.add_post("/stations/import", _station_files.upload)
     r.add_post("/stations/import/apply", _station_files.apply)
     r.add_get("/stations/export.{kind:csv|xlsx|geojson}", _station_files.export)
     r.add_get(STATION, _stations.station_page)
-    r.add_get(STATION + "/edit", _stations.edit_station_form)
-    r.add_post(STATION + "/edit", _stations.save_station_form)
+    r.add_get(STATION + "/edit", _station_form.edit_station_form)
+    r.add_post(STATION + "/edit", _station_form.save_station_form)
     r.add_post(STATION + "/{action:" + "|".join(_stations.ACTIONS) + "}", _stations.change_status)
     r.add_get("/map/stations.json", _map.stations_json)
     r.add_get("/map/boundaries.json", _map.boundaries_json)
