@@ -1,5 +1,5 @@
 """The station form (`/console/stations/new`, `/console/stations/{id}/edit`): hours typed in
-Chinese, checked as they are typed (`GET /console/stations/hours`), and the form read by the
+Chinese, checked as they are typed (`GET /console/stations/hours.json`), and the form read by the
 importer's own row reader (`locations.read_station_form`), so a station typed here passes
 exactly the checks of a file row. A saved change is live in this process's search at once.
 """
@@ -163,7 +163,7 @@ async def save_station_form(request: web.Request) -> web.Response:
 
 
 async def hours_preview(request: web.Request) -> web.Response:
-    """`GET /console/stations/hours?text=…`: the hours as the system reads them, and whether
+    """`GET /console/stations/hours.json?text=…`: the hours as the system reads them, and whether
     the station would be open now (the form shows this as staff type)."""
     if await signed_in(request) is None:
         return json_response({"error": "请先登录"}, status=401)

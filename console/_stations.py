@@ -285,7 +285,7 @@ async def change_status(request: web.Request) -> web.Response:
     if not scope.sees_stations:
         raise Refused(404, *NOT_FOUND)
     station = await own_station(request, scope)
-    action = request.match_info["action"]
+    action = request.path.rsplit("/", 1)[-1]
     new_status, _done = ACTIONS[action]
     reason = str(form.get("reason") or "").strip()
     if not reason or len(reason) > 500:

@@ -1,7 +1,7 @@
 """Routes of the station, coverage and union pages, mounted by `console.setup`.
 
 Leaflet comes from the XStatic-Leaflet package (PyPI; Leaflet's own built files as package
-data, kept in step with Leaflet releases): served at `/console/leaflet/`, so the pages load
+data, kept in step with Leaflet releases): served at `/console/static/leaflet/`, so the pages load
 nothing from another site and no build step or vendored copy is needed.
 """
 
@@ -24,11 +24,11 @@ def add_routes(console: web.Application) -> None:
     r.add_get("/stations", _stations.stations_page)
     r.add_get("/stations/new", _station_form.new_station_form)
     r.add_post("/stations/new", _station_form.save_station_form)
-    r.add_get("/stations/hours", _station_form.hours_preview)
+    r.add_get("/stations/hours.json", _station_form.hours_preview)
     r.add_get("/stations/import", _station_files.import_form)
     r.add_post("/stations/import", _station_files.upload)
     r.add_post("/stations/import/apply", _station_files.apply)
-    r.add_get("/stations/export.{kind:csv|xlsx|geojson}", _station_files.export)
+    r.add_get("/stations/export", _station_files.export)  # ?format=xlsx|csv|geojson
     r.add_get(STATION, _stations.station_page)
     r.add_get(STATION + "/edit", _station_form.edit_station_form)
     r.add_post(STATION + "/edit", _station_form.save_station_form)
@@ -44,4 +44,4 @@ def add_routes(console: web.Application) -> None:
     r.add_post(UNION + "/staff", _unions.add_staff)
     r.add_post(UNION + r"/staff/{staff_id:\d+}/remove", _unions.remove_staff)
     r.add_post(UNION + r"/staff/{staff_id:\d+}/password", _unions.reset_password)
-    r.add_static("/leaflet/", LEAFLET)
+    r.add_static("/static/leaflet/", LEAFLET)  # the longer prefix wins over /static/
