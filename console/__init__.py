@@ -21,6 +21,7 @@ from ._pages import CONSOLE, Console, console_middleware, setup_templates
 from ._queue import queue, queue_json
 from ._session import Guard, Sessions
 from ._signin import login, logout, password_form, password_set
+from ._workbench import add_routes as add_workbench_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -47,6 +48,7 @@ def setup(app: web.Application, services: Services) -> None:
     console.router.add_get("/enrollments/{enrollment_id}", enrollment_page)
     console.router.add_post("/enrollments/{enrollment_id}/{action:approve|reject}", decide)
     console.router.add_static("/static/", STATIC)
+    add_workbench_routes(console)  # stations, coverage, unions and staff
     app.add_subapp("/console/", console)
 
 

@@ -173,5 +173,8 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = render(
             request, "error.html", {"title": NOT_FOUND[0], "detail": NOT_FOUND[1]}, status=404
         )
+    csp = response.headers.get("Content-Security-Policy")  # a map page allows its tiles
     response.headers.update(SECURITY_HEADERS)
+    if csp:
+        response.headers["Content-Security-Policy"] = csp
     return response

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     # Where people reach this server (https://yizhan.example.org): links in staff cards and
     # set-password links; empty: cards say where to go without a link.
     public_url: str = ""
+    # Map tiles of the console's station and coverage maps ({z}/{x}/{y}; the default, Amap's
+    # street map, is drawn in GCJ-02, so markers are shifted to it; use wgs84 for OSM tiles).
+    console_tile_url: str = (
+        "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}"
+    )
+    console_tile_coord: str = "gcj02"  # gcj02 | wgs84 | bd09: the system the tiles are drawn in
 
     # Telegram
     telegram_bot_token: SecretStr | None = None

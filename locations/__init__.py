@@ -15,8 +15,22 @@ from ._coords import (
     wgs84_to_gcj02,
 )
 from ._coverage import CoverageReport, coverage_report
+from ._coverage_gaps import CoverageGap, coverage_gaps
 from ._demo import demo_stations
 from ._demo_load import DEMO_SEED, load_demo_if_empty
+from ._events import (
+    Areas,
+    HistoryEntry,
+    StationEditError,
+    StationEvent,
+    StationPage,
+    get_station,
+    in_areas,
+    list_stations,
+    read_station_form,
+    save_station,
+    station_history,
+)
 from ._finder import StationFinder
 from ._hours import HoursError, OpeningState, is_open, is_working_day, opening_state, validate_hours
 from ._hours_zh import parse_hours_zh
@@ -30,6 +44,7 @@ from ._import_apply import (
     plan_import,
     write_rejected,
 )
+from ._import_fields import read_hours
 from ._index import (
     EBIKE_M_PER_MIN,
     ROUTE_FACTOR,
@@ -52,6 +67,7 @@ from ._seats import (
     urban_places,
 )
 from ._services import BY_CODE, SERVICES, Service, service_code
+from ._station_search import find_listed, in_box
 
 
 def nearest_open(
@@ -77,9 +93,12 @@ __all__ = [
     "ROUTE_FACTOR",
     "SERVICES",
     "WALK_M_PER_MIN",
+    "Areas",
     "BuildMode",
     "CoordSystem",
+    "CoverageGap",
     "CoverageReport",
+    "HistoryEntry",
     "HoursError",
     "ImportOutcome",
     "ImportPlan",
@@ -92,26 +111,35 @@ __all__ = [
     "Service",
     "Station",
     "StationColumns",
+    "StationEditError",
+    "StationEvent",
     "StationFinder",
     "StationIndex",
     "StationInput",
     "StationKind",
+    "StationPage",
     "StationRecord",
     "StationStatus",
     "StationStatusChange",
     "UpsertSummary",
+    "coverage_gaps",
     "coverage_report",
     "demo_stations",
     "distance_m",
     "export_stations",
+    "find_listed",
     "find_places",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "get_station",
     "import_stations",
+    "in_areas",
+    "in_box",
     "is_open",
     "is_working_day",
     "league_of",
+    "list_stations",
     "load_demo_if_empty",
     "nearest_open",
     "nearest_seat",
@@ -119,9 +147,13 @@ __all__ = [
     "outcome_lines",
     "parse_hours_zh",
     "plan_import",
+    "read_hours",
     "read_station_file",
+    "read_station_form",
+    "save_station",
     "service_code",
     "set_status",
+    "station_history",
     "status_history",
     "to_wgs84",
     "upsert_stations",

@@ -175,6 +175,11 @@ class StationFinder:
             except Exception:  # keep serving the old index; try again next tick
                 log.exception("station index refresh failed")
 
+    @property
+    def listed(self) -> StationColumns:
+        """Every station but the revoked (active and suspended), as columns."""
+        return self._listed
+
     def get(self, station_id: int) -> StationRecord | None:
         """A listed (active or suspended) station; revoked ones are gone."""
         return self._listed.get(station_id)
