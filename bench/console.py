@@ -235,7 +235,7 @@ async def main(stations: int, cases: int, runs: int) -> None:
         await measure("region", "station page", f"/console/stations/{some}")
         await measure("region", "station edit form", f"/console/stations/{some}/edit")
         await measure(
-            "region", "hours preview JSON", "/console/stations/hours?text=周一至周五8点到18点"
+            "region", "hours preview JSON", "/console/stations/hours.json?text=周一至周五8点到18点"
         )
         await measure(
             "region",

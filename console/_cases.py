@@ -20,6 +20,7 @@ from referrals import CaseError, CaseView
 
 from . import _queries as q
 from ._pages import NOT_FOUND, Refused, form_of, render, require_staff, see_other, services_of
+from ._stations import tile_coord, with_tiles
 
 ACTIONS = ("claim", "reply", "resolve", "reopen", "duplicate")
 DONE = {
@@ -58,15 +59,20 @@ def case_id_of(request: web.Request) -> int:
     return int(raw)
 
 
-def _place(case: CaseView) -> dict[str, Any] | None:
-    """The place as coordinates and a map link (GCJ-02 for Amap, which shows it right in China);
-    the page's `#case-map` element carries them for a map widget."""
+def _place(request: web.Request, case: CaseView) -> dict[str, Any] | None:
+    """The place: WGS-84 coordinates, the spot in the map tiles' system for the Leaflet map
+    (`static/case-map.js`), and an Amap link (GCJ-02, which Amap shows right in China)."""
     if case.lat is None or case.lng is None:
         return None
-    lat, lng = from_wgs84(Point(case.lat, case.lng), "gcj02")
+    point = Point(case.lat, case.lng)
+    lat, lng = from_wgs84(point, "gcj02")
+    tile_lat, tile_lng = from_wgs84(point, tile_coord(request))
     return {
         "lat": round(case.lat, 6),
         "lng": round(case.lng, 6),
+        "tile_lat": round(tile_lat, 6),
+        "tile_lng": round(tile_lng, 6),
+        "tiles": services_of(request).settings.console_tile_url,
         "link": f"https://uri.amap.com/marker?position={lng:.6f},{lat:.6f}&coordinate=gaode",
     }
 
@@ -116,7 +122,7 @@ async def _page(
     done = DONE.get(request.query.get("done", ""), "")
     closed = case.status in ("resolved", "duplicate")
     masked = any(mask_pii(t) != t for t in (case.description, case.outcome))
-    return render(
+    response = render(
         request,
         "case.html",
         {
@@ -129,7 +135,7 @@ async def _page(
             "can_reveal": masked and not whole,
             "photo_url": q.photo_url(services, case),
             "events": events,
-            "place": _place(case),
+            "place": _place(request, case),
             "contact": await _contact(request, account, case, revealed),
             "can_claim": case.status == "new",
             "can_answer": not closed,
@@ -140,6 +146,7 @@ async def _page(
         },
         status=status,
     )
+    return with_tiles(request, response)
 
 
 async def case_page(request: web.Request) -> web.Response:

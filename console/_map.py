@@ -1,5 +1,5 @@
 """What the console's maps draw, as JSON for `static/map.js` (Leaflet, shipped by the
-XStatic-Leaflet package and served from `/console/leaflet/`, never a CDN).
+XStatic-Leaflet package and served from `/console/static/leaflet/`, never a CDN).
 
 Stations are stored in WGS-84; every position here is converted to the system the tiles are
 drawn in (`CONSOLE_TILE_COORD`, GCJ-02 for the default Amap tiles), so markers sit on the right

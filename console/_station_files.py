@@ -8,7 +8,7 @@ that id imports it, with the same `locations` importer the CLI uses. Rows outsid
 area are refused as problems of their row; `--sync` is offered only to staff who hold every
 league of the file whole (it suspends that league's stations missing from the file).
 
-`GET /console/stations/export.{csv,xlsx,geojson}` downloads every station (stations are public:
+`GET /console/stations/export?format=xlsx|csv|geojson` downloads every station (stations are public:
 the mini-program shows them to anyone).
 """
 
@@ -171,7 +171,9 @@ async def apply(request: web.Request) -> web.Response:
 
 async def export(request: web.Request) -> web.StreamResponse:
     await staff_scope(request)
-    kind = request.match_info["kind"]
+    kind = request.query.get("format", "xlsx")
+    if kind not in EXPORTS:
+        raise Refused(400, "格式不对", "可以导出 xlsx、csv 或 geojson。")
     with tempfile.TemporaryDirectory(prefix="yizhan-export-") as folder:
         path = Path(folder) / f"驿站.{kind}"
         await export_stations(services_of(request).db, path)

@@ -1,6 +1,6 @@
 """Stations (`/console/stations…`): a searchable table with a map, a page per station with its
-history, the add/edit form (hours typed in Chinese, checked as they are typed), and suspend,
-revoke or reactivate with a reason.
+history, and suspend, revoke or reactivate with a reason (the add/edit form is in
+`_station_form.py`).
 
 Every change goes through `locations` (the form is read by the importer's row reader) and is
 live in this process's search at once (`StationFinder.stations_changed`, which other processes
@@ -9,20 +9,16 @@ follow on their next poll).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from core import json_response
 from locations import (
     SERVICES,
     CoordSystem,
-    HoursError,
     Point,
     Station,
-    StationEditError,
     StationStatus,
     find_listed,
     from_wgs84,
@@ -30,9 +26,6 @@ from locations import (
     in_areas,
     list_stations,
     opening_state,
-    read_hours,
-    read_station_form,
-    save_station,
     set_status,
     station_history,
 )
@@ -47,7 +40,6 @@ from ._pages import (
     require_staff,
     see_other,
     services_of,
-    signed_in,
 )
 from ._scope import Scope, scope_of
 
@@ -116,14 +108,14 @@ def _station_id(request: web.Request) -> int:
     return int(raw)
 
 
-async def _own_station(request: web.Request, scope: Scope) -> Station:
+async def own_station(request: web.Request, scope: Scope) -> Station:
     station = await get_station(services_of(request).db, _station_id(request))
     if station is None or not in_areas(station.league, station.county, scope.areas):
         raise Refused(404, *NOT_FOUND)
     return station
 
 
-def _tile_coord(request: web.Request) -> str:
+def tile_coord(request: web.Request) -> str:
     return services_of(request).settings.console_tile_coord
 
 
@@ -194,7 +186,7 @@ async def stations_page(request: web.Request) -> web.Response:
 
 async def station_page(request: web.Request) -> web.Response:
     scope = await staff_scope(request)
-    station = await _own_station(request, scope)
+    station = await own_station(request, scope)
     return await _render_station(request, station)
 
 
@@ -248,7 +240,7 @@ async def _render_station(
             }
         )
     state = opening_state(station.opening_hours, services.clock.now())
-    lat, lng = from_wgs84(Point(station.lat, station.lng), CoordSystem(_tile_coord(request)))
+    lat, lng = from_wgs84(Point(station.lat, station.lng), CoordSystem(tile_coord(request)))
     return with_tiles(
         request,
         render(
@@ -286,127 +278,14 @@ async def _actor_name(request: web.Request, actor: str) -> str:
     return actor or "系统"
 
 
-def _form_values(station: Station | None, coord: str) -> dict[str, Any]:
-    if station is None:
-        blank: dict[str, Any] = dict.fromkeys(FORM_FIELDS, "")
-        return {
-            **blank,
-            "coord": coord,
-            "services": [],
-            "kind": "standard",
-            "build_mode": "self",
-            "most_beautiful": False,
-            "smart_24h": False,
-        }
-    lat, lng = from_wgs84(Point(station.lat, station.lng), CoordSystem(coord))
-    return {
-        **{name: getattr(station, name, "") for name in FORM_FIELDS if hasattr(station, name)},
-        "lat": f"{lat:.6f}",
-        "lng": f"{lng:.6f}",
-        "coord": coord,
-        "area_m2": "" if station.area_m2 is None else f"{station.area_m2:g}",
-        "opening_hours": station.opening_hours_text or station.opening_hours,
-        "extras": "、".join(station.extras),
-        "services": list(station.services),
-        "most_beautiful": station.most_beautiful,
-        "smart_24h": station.smart_24h,
-    }
-
-
-def _render_form(
-    request: web.Request,
-    station: Station | None,
-    values: Mapping[str, Any],
-    *,
-    error: str = "",
-    status: int = 200,
-) -> web.Response:
-    return render(
-        request,
-        "station_form.html",
-        {
-            "s": station,
-            "v": values,
-            "error": error,
-            "services": SERVICES,
-            "kinds": KIND_LABELS,
-            "builds": BUILD_LABELS,
-        },
-        status=status,
-    )
-
-
-async def new_station_form(request: web.Request) -> web.Response:
-    await staff_scope(request)
-    return _render_form(request, None, _form_values(None, _tile_coord(request)))
-
-
-async def edit_station_form(request: web.Request) -> web.Response:
-    scope = await staff_scope(request)
-    station = await _own_station(request, scope)
-    if station.status == StationStatus.REVOKED:
-        raise Refused(409, "驿站已撤销", "撤销的驿站不能再修改，历史记录仍可查看。")
-    return _render_form(request, station, _form_values(station, _tile_coord(request)))
-
-
-def _submitted(form: Mapping[str, Any], station: Station | None) -> dict[str, Any]:
-    values: dict[str, Any] = {name: str(form.get(name) or "") for name in FORM_FIELDS}
-    if station is not None:
-        values["code"] = station.code  # the stable key never changes
-    values["services"] = (
-        [str(v) for v in form.getall("services", [])] if hasattr(form, "getall") else []
-    )
-    values["most_beautiful"] = form.get("most_beautiful") == "on"
-    values["smart_24h"] = form.get("smart_24h") == "on"
-    return values
-
-
-def _as_row(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The form as an import row (the importer's reader checks it)."""
-    row = {name: values[name] for name in FORM_FIELDS}
-    row["services"] = list(values["services"])
-    row["most_beautiful"] = "是" if values["most_beautiful"] else "否"
-    row["smart_24h"] = "是" if values["smart_24h"] else "否"
-    return row
-
-
-async def save_station_form(request: web.Request) -> web.Response:
-    account, _session, form = await form_of(request)
-    services = services_of(request)
-    scope = await scope_of(services, account)
-    if not scope.sees_stations:
-        raise Refused(404, *NOT_FOUND)
-    station = await _own_station(request, scope) if "station_id" in request.match_info else None
-    values = _submitted(form, station)
-    read = read_station_form(_as_row(values))
-    if isinstance(read, str):
-        return _render_form(request, station, values, error=read, status=422)
-    if not in_areas(read.league, read.county, scope.areas):
-        areas = "、".join(f"{lg}{ct}" for lg, ct in scope.areas or ())
-        error = f"您只能登记所在工会辖区（{areas}）的驿站，请检查盟市和旗县区。"
-        return _render_form(request, station, values, error=error, status=422)
-    try:
-        station_id, changes = await save_station(
-            services.db,
-            read,
-            actor=f"staff:{account.id}",
-            station_id=station.id if station else None,
-        )
-    except StationEditError as exc:
-        return _render_form(request, station, values, error=str(exc), status=409)
-    if changes:
-        await services.finder.stations_changed()
-    return see_other(f"/console/stations/{station_id}?done=saved")
-
-
 async def change_status(request: web.Request) -> web.Response:
     account, _session, form = await form_of(request)
     services = services_of(request)
     scope = await scope_of(services, account)
     if not scope.sees_stations:
         raise Refused(404, *NOT_FOUND)
-    station = await _own_station(request, scope)
-    action = request.match_info["action"]
+    station = await own_station(request, scope)
+    action = request.path.rsplit("/", 1)[-1]
     new_status, _done = ACTIONS[action]
     reason = str(form.get("reason") or "").strip()
     if not reason or len(reason) > 500:
@@ -420,25 +299,3 @@ async def change_status(request: web.Request) -> web.Response:
         return await _render_station(request, station, error=error, status=409)
     await services.finder.stations_changed()
     return see_other(f"/console/stations/{station.id}?done={action}")
-
-
-async def hours_preview(request: web.Request) -> web.Response:
-    """`GET /console/stations/hours?text=…`: the hours as the system reads them, and whether
-    the station would be open now (the form shows this as staff type)."""
-    if await signed_in(request) is None:
-        return json_response({"error": "请先登录"}, status=401)
-    text = request.query.get("text", "").strip()[:500]
-    if not text:
-        return json_response({"ok": False, "error": "请填写开放时间，如 周一至周五 8:00-18:00"})
-    try:
-        osm, _words = read_hours(text)
-    except HoursError as exc:
-        return json_response({"ok": False, "error": str(exc)})
-    state = opening_state(osm, services_of(request).clock.now())
-    if state.always_open:
-        now = "现在开放（全天 24 小时）"
-    elif state.is_open:
-        now = "现在开放" + (f"，{local_time(state.until)}关门" if state.until else "")
-    else:
-        now = "现在不开放" + (f"，{local_time(state.opens_at)}开门" if state.opens_at else "")
-    return json_response({"ok": True, "osm": osm, "open_now": state.is_open, "now": now})

@@ -238,6 +238,9 @@ async def test_a_telegram_case_and_an_enrollment_handled_in_chromium(
             await page.get_by_role("link", name=re.compile(number)).click()
             await expect(page.get_by_text("138****5678").first).to_be_visible()
             assert "13812345678" not in await page.content()
+            # The place on the Leaflet map (its marker drawn with no tile server reachable).
+            await expect(page.locator("#case-map.leaflet-container")).to_be_visible()
+            await expect(page.locator("#case-map path.leaflet-interactive")).to_have_count(1)
             await page.get_by_role("button", name="认领").click()
             await expect(page.get_by_text("已认领，工人会收到通知。")).to_be_visible()
             await expect(page.get_by_role("heading", name="联系工人")).to_be_visible()

@@ -156,20 +156,20 @@ async def test_new_station_checks_like_an_import_row(client: AppClient) -> None:
 
 async def test_hours_preview_as_typed(client: AppClient) -> None:
     await _setup(client)
-    anonymous = await client.get("/console/stations/hours", params={"text": "每天 8-20"})
+    anonymous = await client.get("/console/stations/hours.json", params={"text": "每天 8-20"})
     assert anonymous.status == 401
     await _as(client, "wangfang")
     # Tuesday 10:00 in the tests' frozen clock.
     ok = await (
-        await client.get("/console/stations/hours", params={"text": "每天 8:00-20:00"})
+        await client.get("/console/stations/hours.json", params={"text": "每天 8:00-20:00"})
     ).json()
     assert ok["ok"] and ok["osm"] == "Mo-Su 08:00-20:00" and ok["open_now"]
     assert ok["now"].startswith("现在开放")
     shut = await (
-        await client.get("/console/stations/hours", params={"text": "周六周日 9:00-12:00"})
+        await client.get("/console/stations/hours.json", params={"text": "周六周日 9:00-12:00"})
     ).json()
     assert shut["ok"] and not shut["open_now"] and "开门" in shut["now"]
-    bad = await (await client.get("/console/stations/hours", params={"text": "看心情"})).json()
+    bad = await (await client.get("/console/stations/hours.json", params={"text": "看心情"})).json()
     assert not bad["ok"] and bad["error"]
 
 
@@ -252,11 +252,13 @@ async def test_another_union_and_visitors_are_refused(client: AppClient) -> None
         f"/console/stations/{sid}",
         f"/console/stations/{sid}/edit",
         "/console/coverage",
-        "/console/stations/export.csv",
+        "/console/stations/export?format=csv",
     )
     for path in pages:
         answer = await client.get(path, allow_redirects=False)
         assert answer.status == 303 and answer.headers["Location"] == "/console/", path
+    leaflet = await client.get("/console/static/leaflet/leaflet.js")  # ours, not a CDN's
+    assert leaflet.status == 200 and "Leaflet" in (await leaflet.text())[:2000]
     for path in (f"/console/stations/{sid}/suspend", "/console/stations/new"):
         assert (await client.post(path, data={"reason": "x"})).status == 401
     await _as(client, "zhaoqiang")  # Baotou's staff: Xincheng's station is "not found"
@@ -316,6 +318,6 @@ async def test_import_dry_run_then_apply_and_export(client: AppClient) -> None:
     )
     assert gone.status == 410
 
-    export = await client.get("/console/stations/export.csv")
+    export = await client.get("/console/stations/export?format=csv")
     assert export.status == 200 and "attachment" in export.headers["Content-Disposition"]
     assert "新城一号驿站" in (await export.read()).decode("utf-8-sig")

@@ -1,5 +1,5 @@
 /* The station form: as the hours are typed, show how the system reads them and whether the
-   station would be open now (GET /console/stations/hours). */
+   station would be open now (GET /console/stations/hours.json). */
 (function () {
   "use strict";
   var input = document.getElementById("f-hours");
@@ -11,7 +11,7 @@
     var mine = ++asked;
     var text = input.value.trim();
     if (!text) { out.textContent = "直接用中文写，如“每天 7:00-21:00”“24小时”。"; out.className = "preview"; return; }
-    fetch("/console/stations/hours?text=" + encodeURIComponent(text), { credentials: "same-origin" })
+    fetch("/console/stations/hours.json?text=" + encodeURIComponent(text), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         if (mine !== asked) { return; }
