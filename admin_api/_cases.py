@@ -1,4 +1,5 @@
-"""`/admin/v1/cases…`: staff list, read and act on the cases of their own unions.
+"""`/admin/v1/cases…`: staff list, read and act on the cases of their own unions. Phones and
+ID numbers in the texts are masked; `POST …/reveal` shows them whole and is audited.
 
 Also runs the SLA sweep (unclaimed legal-aid requests escalate) in the background while the
 app runs: a minute's delay is nothing against a four-working-hour deadline.
@@ -15,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
+from core import mask_pii
 from core.http import Problem, json_response, read_json
 from handlers import SERVICES_KEY
 from referrals import (
@@ -47,7 +49,10 @@ class ActionBody(BaseModel):
     number: str = Field(default="", max_length=12)
 
 
-def staff_case_json(case: CaseView) -> dict[str, Any]:
+def staff_case_json(case: CaseView, *, whole: bool = False) -> dict[str, Any]:
+    """A case for staff: phones and ID numbers in the texts masked unless `whole` (a reveal,
+    which is audited)."""
+    shown = (lambda text: text) if whole else mask_pii
     return {
         "id": case.id,
         "number": case.number,
@@ -57,7 +62,7 @@ def staff_case_json(case: CaseView) -> dict[str, Any]:
         "category_label": category_label(case.kind, case.category),
         "status": case.status,
         "status_label": status_label(case.status),
-        "description": case.description,
+        "description": shown(case.description),
         "photo": case.photo_ref,
         "station_id": case.station_id,
         "place": case.place_text,
@@ -67,7 +72,7 @@ def staff_case_json(case: CaseView) -> dict[str, Any]:
         "consent_contact": case.consent_contact,
         "channel": case.channel,
         "claimed_by": case.claimed_by_name,
-        "outcome": case.outcome,
+        "outcome": shown(case.outcome),
         "duplicate_of": case.duplicate_of,
         "escalations": case.escalations,
         "sla_due_at": case.sla_due_at.isoformat() if case.sla_due_at else None,
@@ -109,21 +114,17 @@ async def list_cases(request: web.Request) -> web.Response:
 _RECIPIENT_KINDS = {"wecom": "wecom_robot"}
 
 
-async def get_case(request: web.Request) -> web.Response:
-    staff = await require_staff(request)
+async def _case_json(request: web.Request, case: CaseView, *, whole: bool) -> dict[str, Any]:
     service = request.app[SERVICES_KEY].referrals
-    try:
-        case = await service.get_for(_case_id(request), staff)
-    except (CaseNotFound, NotAllowed):  # another union's case looks like no case at all
-        raise not_found("条求助") from None
     assert case.id is not None
+    shown = (lambda text: text) if whole else mask_pii
     events = [
         {
             "action": e.action,
             "actor": e.actor,
             "actor_name": e.actor_name,
             "channel": e.channel,
-            "detail": e.detail,
+            "detail": shown(e.detail),
             "at": e.at.isoformat(),
         }
         for e in await service.events(case.id)
@@ -136,7 +137,29 @@ async def get_case(request: web.Request) -> web.Response:
         }
         for r in await service.recipients(case.id)
     ]
-    return json_response({**staff_case_json(case), "events": events, "recipients": recipients})
+    return {**staff_case_json(case, whole=whole), "events": events, "recipients": recipients}
+
+
+async def get_case(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    try:
+        case = await request.app[SERVICES_KEY].referrals.get_for(_case_id(request), staff)
+    except (CaseNotFound, NotAllowed):  # another union's case looks like no case at all
+        raise not_found("条求助") from None
+    return json_response(await _case_json(request, case, whole=False))
+
+
+async def reveal_case(request: web.Request) -> web.Response:
+    """`POST /admin/v1/cases/{id}/reveal`: the case with its texts whole; the look is written
+    to the case's audit log first."""
+    staff = await require_staff(request)
+    try:
+        case = await request.app[SERVICES_KEY].referrals.reveal(
+            _case_id(request), staff, "求助原文", CHANNEL
+        )
+    except (CaseNotFound, NotAllowed):
+        raise not_found("条求助") from None
+    return json_response(await _case_json(request, case, whole=True))
 
 
 def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -195,6 +218,7 @@ async def _sweeping(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     app.router.add_get("/admin/v1/cases", list_cases)
     app.router.add_get("/admin/v1/cases/{case_id}", get_case)
+    app.router.add_post("/admin/v1/cases/{case_id}/reveal", reveal_case)
     for name in ("claim", "reply", "resolve", "reopen", "duplicate"):
         app.router.add_post(f"/admin/v1/cases/{{case_id}}/{name}", _action(name))
     app.cleanup_ctx.append(_sweeping)

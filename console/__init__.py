@@ -15,10 +15,10 @@ from aiohttp import web
 from handlers import Services
 
 from . import _queries
-from ._cases import ACTIONS, case_action, case_page
+from ._cases import ACTIONS, case_action, case_page, case_reveal
 from ._enrollments import decide, enrollment_page
 from ._pages import CONSOLE, Console, console_middleware, setup_templates
-from ._queue import queue
+from ._queue import queue, queue_json
 from ._session import Guard, Sessions
 from ._signin import login, logout, password_form, password_set
 from ._workbench import add_routes as add_workbench_routes
@@ -37,12 +37,14 @@ def setup(app: web.Application, services: Services) -> None:
     setup_templates(console)
     console.router.add_get("", _to_console)  # `/console` without the slash
     console.router.add_get("/", queue)
+    console.router.add_get("/queue.json", queue_json)
     console.router.add_post("/login", login)
     console.router.add_post("/logout", logout)
     console.router.add_get("/password/{token}", password_form)
     console.router.add_post("/password/{token}", password_set)
     console.router.add_get("/cases/{case_id}", case_page)
     console.router.add_post(f"/cases/{{case_id}}/{{action:{'|'.join(ACTIONS)}}}", case_action)
+    console.router.add_post("/cases/{case_id}/reveal", case_reveal)
     console.router.add_get("/enrollments/{enrollment_id}", enrollment_page)
     console.router.add_post("/enrollments/{enrollment_id}/{action:approve|reject}", decide)
     console.router.add_static("/static/", STATIC)

@@ -1,12 +1,13 @@
-"""Feedback about stations and legal-aid requests: cases, routing to the responsible union's
-staff chats, staff actions with an audit log, SLA escalation, the worker's view, and the
-stations demoted by "closed" reports.
+"""Feedback about stations and legal-aid requests: cases, routing to the responsible union (its
+queue, and its staff chats), staff actions with an audit log, SLA escalation, the worker's
+view, and the stations demoted by "closed" reports.
 
 The door
 --------
 - `Referrals(db, clock, finder, cipher, directory, on_enqueue, *, on_changed, areas,
   sla_hours)`: `submit(new_case)`, `escalate_due()`; staff `claim`, `reply`, `resolve`,
-  `reopen`, `mark_duplicate`; reading `get`, `get_for`, `events`, `recipients`, `of_worker`,
+  `reopen`, `mark_duplicate`, `reveal` (an audited look at unmasked text); reading `get`,
+  `get_for`, `events`, `recipients`, `of_worker`,
   `for_staff`. Composed of `CaseStore` (tables, audit log, reading), `Messenger` (staff cards
   and the worker's notices, as `core.notices.Notice`s queued in the same transaction) and
   `StaffActions`. `on_enqueue()` runs after notices were queued (the outbox's `wake`),
@@ -14,7 +15,9 @@ The door
   `ClosedReports.changed` to it for "closed" reports (`closed_listener`).
 - `ClosedReports(db, clock, finder, store)`: `demoted()`, the station ids that searches pass to
   `StationFinder.nearest_open(demoted=…)`; `changed()` after a "closed" report changes.
-- Routing: `route`, `chain_for` (a `Target`: union, level, its chats as `Recipient`s from
+- Routing: `route`, `chain_for` (a `Target`: the union that owns the case — the county of its
+  area or the nearest level above that exists, in that union's queue chats or not — its level,
+  and the chats that hear of it: its own, else the nearest above's, as `Recipient`s from
   `membership.UnionInfo.chats`). Regions: `AreaFinder`, `import_boundaries`,
   `parse_boundaries`. Working time: `add_working_hours`, `working_hours_between`. Labels and
   hotlines for adapters. Key rotation: `rotate_case_keys`.

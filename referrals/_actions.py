@@ -1,4 +1,5 @@
-"""`StaffActions`: what staff do to a case — claim, reply, resolve, reopen, mark as a duplicate.
+"""`StaffActions`: what staff do to a case — claim, reply, resolve, reopen, mark as a duplicate,
+and look at the worker's unmasked words or contact (audited, nothing sent).
 Each step is checked against the case's union and status, written to the audit log, and relayed
 to the worker as a notice, all in one transaction."""
 
@@ -162,8 +163,15 @@ class StaffActions:
                     select(Case).where(col(Case.number) == of_number.strip().upper())
                 )
             ).scalar()
-            if other is None or other.id == case.id:
-                raise CaseError("请填写另一条求助的编号（如 F7K3Q9A）。")
+            # Another union's case is answered like a number that does not exist (numbers
+            # cannot be probed), and only a case of the same union can absorb this one.
+            if (
+                other is None
+                or other.id == case.id
+                or other.union_id not in staff.union_ids
+                or other.union_id != case.union_id
+            ):
+                raise CaseError("请填写本工会另一条求助的编号（如 F7K3Q9A）。")
             if case.status in _CLOSED:
                 raise CaseError("这条求助已经办结了。")
             case.status, case.duplicate_of = CaseStatus.DUPLICATE.value, other.id
@@ -178,3 +186,11 @@ class StaffActions:
         view = self.store.view(case)
         self.on_changed(view)
         return ActionResult(view, told)
+
+    async def reveal(self, case_id: int, staff: Staff, what: str, channel: str) -> CaseView:
+        """The case, for showing `what` (e.g. "求助原文") unmasked: written to the audit log
+        first, so every look at a phone or ID number is on the record."""
+        async with self.db.transaction() as session:
+            case = await self.store.load_for(session, case_id, staff)
+            await self._staff_event(session, case, staff, channel, "revealed", what[:100])
+        return self.store.view(case)

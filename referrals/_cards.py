@@ -4,6 +4,7 @@ buttons for staff chats that have them (a footer for those that do not), and for
 
 from __future__ import annotations
 
+from core.logging import mask_pii
 from core.notices import Action, Notice
 
 from ._models import (
@@ -39,7 +40,14 @@ def is_urgent(case: CaseBase) -> bool:
     return case.kind == CaseKind.LEGAL_AID and case.category in URGENT_LEGAL
 
 
-def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = "") -> Notice:
+def case_link(public_url: str, case: CaseBase) -> str:
+    """The case's page in the staff console (absolute with `PUBLIC_URL`, else the path)."""
+    return f"{public_url.rstrip('/')}/console/cases/{case.id}"
+
+
+def staff_card(
+    case: CaseView, *, station_name: str = "", escalated_from: str = "", link: str = ""
+) -> Notice:
     head = "【超时未认领，已升级】" if escalated_from else "【新求助】"
     lines = [
         f"{head}{case.number} · {kind_label(case.kind)} · "
@@ -52,13 +60,15 @@ def staff_card(case: CaseView, *, station_name: str = "", escalated_from: str = 
     where = "，".join(x for x in (case.area_name, case.place_text) if x)
     if where:
         lines.append(f"地点：{where}")
-    if case.description:
-        lines.append(f"内容：{case.description}")
+    if case.description:  # a chat is no place for a phone or ID number: the page reveals them
+        lines.append(f"内容：{mask_pii(case.description)}")
     if case.photo_ref:
         lines.append("附有照片。")
     lines.append(
         "工人同意工会联系。" if case.consent_contact else "工人未同意电话联系，请通过本系统回复。"
     )
+    if link.startswith("http"):  # without PUBLIC_URL a bare path would be no use in a chat
+        lines.append(f"工作台：{link}")
     return Notice(
         "\n".join(lines),
         buttons=(
@@ -137,8 +147,8 @@ def acknowledgement(case: CaseBase, *, routed_to: str) -> str:
     lines = [f"已收到，您的求助编号是 {case.number}。"]
     if routed_to:
         lines.append(f"已转给{routed_to}，有进展会第一时间告诉您。")
-    else:
-        lines.append("工会工作人员会尽快处理，有进展会告诉您。")
+    else:  # the directory has no union at all: say so rather than promise a claim
+        lines.append("已经保存好了，工会正在安排专人处理，有进展会告诉您。")
     if case.kind == CaseKind.LEGAL_AID:
         lines.append(URGENT_NOTE if is_urgent(case) else f"也可拨打{HOTLINES}咨询。")
     lines.append("可随时在“我的求助”里查看进度。")

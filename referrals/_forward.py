@@ -1,6 +1,7 @@
 """`Messenger`: who is told what about a case, as `core.notices.Notice`s queued in the caller's
-transaction — the staff card to each chat of the target union (once per chat, recorded in
-`case_recipients`), and each step to the worker on their own channel."""
+transaction — the case into the target union's queue and the staff card to each chat that
+hears of it (once per chat, both recorded in `case_recipients`), and each step to the worker
+on their own channel."""
 
 from __future__ import annotations
 
@@ -16,13 +17,16 @@ from membership import Directory
 
 from . import _cards as cards
 from ._models import CaseBase, CaseEventView, CaseRecipient, CaseView
-from ._records import CaseStore
+from ._records import QUEUE, CaseStore
 from ._routing import Target
 
 
 class Messenger:
-    def __init__(self, clock: Clock, store: CaseStore, directory: Directory) -> None:
+    def __init__(
+        self, clock: Clock, store: CaseStore, directory: Directory, *, public_url: str = ""
+    ) -> None:
         self.clock, self.store, self.directory = clock, store, directory
+        self.public_url = public_url
 
     async def forward(
         self,
@@ -33,34 +37,53 @@ class Messenger:
         station_name: str = "",
         escalated_from: str = "",
     ) -> int:
-        """The staff card to the target's chats; a chat that already has the case gets nothing."""
-        card = cards.staff_card(case, station_name=station_name, escalated_from=escalated_from)
+        """Put the case in the target union's queue and send the staff card to the chats that
+        hear of it; a chat that already has the case gets nothing."""
+        card = cards.staff_card(
+            case,
+            station_name=station_name,
+            escalated_from=escalated_from,
+            link=cards.case_link(self.public_url, case),
+        )
+        await self._record(
+            session, case, target.union.id, Recipient(QUEUE, str(target.union.id)), reason
+        )
         sent = 0
         for chat in target.chats:
-            known = (
-                await session.execute(
-                    select(col(CaseRecipient.id)).where(
-                        col(CaseRecipient.case_id) == case.id,
-                        col(CaseRecipient.channel) == chat.channel,
-                        col(CaseRecipient.address) == chat.address,
-                    )
-                )
-            ).first()
-            if known is not None:
-                continue
-            session.add(
-                CaseRecipient(
-                    case_id=case.id or 0,
-                    union_id=target.union.id,
-                    channel=chat.channel,
-                    address=chat.address,
-                    reason=reason,
-                    at=self.clock.now(),
+            if await self._record(session, case, target.notified.id, chat, reason):
+                sent += await send_notice(session, chat, card, f"case:{case.id}:card")
+        detail = target.union.name
+        if target.chats_of is not None:
+            detail += f"（本工会未设工作群，已通知{target.chats_of.name}）"
+        await self.store.event(session, case, reason, "system", detail=detail)
+        return sent
+
+    async def _record(
+        self, session: AsyncSession, case: CaseView, union_id: int, to: Recipient, reason: str
+    ) -> bool:
+        """One `case_recipients` row per case and recipient; False when it was there."""
+        known = (
+            await session.execute(
+                select(col(CaseRecipient.id)).where(
+                    col(CaseRecipient.case_id) == case.id,
+                    col(CaseRecipient.channel) == to.channel,
+                    col(CaseRecipient.address) == to.address,
                 )
             )
-            sent += await send_notice(session, chat, card, f"case:{case.id}:card")
-        await self.store.event(session, case, reason, "system", detail=target.union.name)
-        return sent
+        ).first()
+        if known is not None:
+            return False
+        session.add(
+            CaseRecipient(
+                case_id=case.id or 0,
+                union_id=union_id,
+                channel=to.channel,
+                address=to.address,
+                reason=reason,
+                at=self.clock.now(),
+            )
+        )
+        return True
 
     async def tell_worker(
         self, session: AsyncSession, case: CaseBase, event: CaseEventView, text: str

@@ -22,6 +22,8 @@ from ._errors import CaseNotFound, NotAllowed
 from ._models import Case, CaseBase, CaseEvent, CaseEventView, CaseRecipient, CaseView
 from ._texts import case_view, event_view, seal
 
+QUEUE = "queue"  # as in _routing: a union's queue, not a chat
+
 
 class CaseStore:
     def __init__(self, db: Database, clock: Clock, cipher: PiiCipher) -> None:
@@ -114,12 +116,16 @@ class CaseStore:
             return [event_view(row, self.cipher) for row in rows]
 
     async def recipients(self, case_id: int) -> list[CaseRecipient]:
+        """The staff chats the case was sent to (not the unions' queues it is in)."""
         async with self.db.session() as session:
             return list(
                 (
                     await session.execute(
                         select(CaseRecipient)
-                        .where(col(CaseRecipient.case_id) == case_id)
+                        .where(
+                            col(CaseRecipient.case_id) == case_id,
+                            col(CaseRecipient.channel) != QUEUE,
+                        )
                         .order_by(col(CaseRecipient.id))
                     )
                 ).scalars()
@@ -149,9 +155,14 @@ class CaseStore:
         since: datetime | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        union_id: int | None = None,
+        claimed_by: int | None = None,
     ) -> list[CaseView]:
-        """Cases of the staff member's own unions (responsible now, or sent to them)."""
+        """Cases of the staff member's own unions (responsible now, or sent to them); with
+        `union_id` only that one of theirs, with `claimed_by` only that person's."""
         unions = list(staff.union_ids)
+        if union_id is not None:
+            unions = [union_id] if union_id in staff.union_ids else []
         sent_to = select(col(CaseRecipient.case_id)).where(col(CaseRecipient.union_id).in_(unions))
         query = select(Case).where(or_(col(Case.union_id).in_(unions), col(Case.id).in_(sent_to)))
         if status:
@@ -162,6 +173,8 @@ class CaseStore:
             query = query.where(col(Case.created_at) >= since)
         if before_id:
             query = query.where(col(Case.id) < before_id)
+        if claimed_by is not None:
+            query = query.where(col(Case.claimed_by) == claimed_by)
         async with self.db.session() as session:
             rows = (
                 await session.execute(query.order_by(col(Case.id).desc()).limit(limit))

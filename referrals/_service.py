@@ -9,6 +9,7 @@ log, reading), `Messenger` (`_forward`: staff cards and the worker's notices) an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -32,6 +33,8 @@ from ._regions import Area, AreaFinder
 from ._routing import LEVEL_LABELS, Target, next_up, route
 from ._sla import add_working_hours
 from ._texts import seal
+
+log = logging.getLogger(__name__)
 
 
 def _no_op() -> None:
@@ -64,6 +67,7 @@ class Referrals:
         on_changed: Callable[[CaseView], None] = _ignore,
         areas: AreaFinder | None = None,
         sla_hours: float = 4.0,
+        public_url: str = "",
     ) -> None:
         self.db, self.clock, self.stations, self.cipher = db, clock, finder, cipher
         self.directory = directory
@@ -71,7 +75,7 @@ class Referrals:
         self.areas = areas or AreaFinder(db)
         self.sla_hours = sla_hours
         self.store = CaseStore(db, clock, cipher)
-        self.messenger = Messenger(clock, self.store, directory)
+        self.messenger = Messenger(clock, self.store, directory, public_url=public_url)
         self.actions = StaffActions(
             db,
             clock,
@@ -116,10 +120,20 @@ class Referrals:
         since: datetime | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        union_id: int | None = None,
+        claimed_by: int | None = None,
     ) -> list[CaseView]:
-        """Cases of the staff member's own unions (responsible now, or sent to them)."""
+        """Cases of the staff member's own unions (responsible now, or sent to them); with
+        `union_id` only that one of theirs, with `claimed_by` only that person's."""
         return await self.store.for_staff(
-            staff, status=status, kind=kind, since=since, limit=limit, before_id=before_id
+            staff,
+            status=status,
+            kind=kind,
+            since=since,
+            limit=limit,
+            before_id=before_id,
+            union_id=union_id,
+            claimed_by=claimed_by,
         )
 
     # -- staff actions ---------------------------------------------------------------------
@@ -141,6 +155,10 @@ class Referrals:
     ) -> ActionResult:
         return await self.actions.mark_duplicate(case_id, staff, of_number, channel)
 
+    async def reveal(self, case_id: int, staff: Staff, what: str, channel: str) -> CaseView:
+        """The case to show `what` unmasked, the look recorded in its audit log."""
+        return await self.actions.reveal(case_id, staff, what, channel)
+
     # -- submitting and escalation ---------------------------------------------------------
 
     async def submit(self, new: NewCase) -> Submitted:
@@ -156,7 +174,8 @@ class Referrals:
             new.point, station_name = station.point, station.name
             new.place_text = new.place_text or station.address
         area = await self.areas.area_of(new.point) if new.point else None
-        target = await route(self.directory, area) if area else None
+        # Always a union when the directory has one: no area still means the region's.
+        target = await route(self.directory, area)
         now = self.clock.now()
         row = Case(
             number=case_number(new.kind),
@@ -202,6 +221,8 @@ class Referrals:
             if existing is None:
                 raise
             return await self._submitted(existing, created=False)
+        if target is None:
+            log.error("case %s belongs to no union: the union directory has none", case.number)
         self.on_enqueue()
         self.on_changed(case)
         return await self._submitted(case, created=True, target=target)
@@ -255,7 +276,7 @@ class Referrals:
                 if case.county_adcode
                 else None
             )
-            target = await next_up(self.directory, area, case.level) if area else None
+            target = await next_up(self.directory, area, case.level)
             async with self.db.transaction() as session:
                 fresh = await session.get(Case, case.id)
                 if fresh is None or fresh.status != CaseStatus.NEW:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 from sqlalchemy import bindparam, select, text
 
-from core import Database, get_settings
+from core import Database, get_settings, mask_pii
 from core.db import alembic_config
 from core.logging import configure_logging
 from core.outbox import AwareDateTime, OutboxMessage
@@ -80,7 +80,7 @@ def leaked(log: str) -> list[str]:
     ]
 
 
-async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
+async def test_texts_are_encrypted_at_rest_masked_for_staff_and_whole_for_the_worker(
     fake_wechat: FakeWeChat,
     backend: Callable[..., Services],
     aiohttp_client: Callable[..., Any],
@@ -117,14 +117,18 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
     cipher = cipher_for(ctx.settings)
     assert {STORY, REPLY, OUTCOME} <= {cipher.decrypt(v) for v in stored}
 
+    # Staff views mask phones and ID numbers; a reveal shows them whole and is on the record.
     seen = await (await api.get(f"/admin/v1/cases/{case_id}", headers=staff)).json()
-    assert seen["description"] == STORY and seen["outcome"] == OUTCOME
-    assert [e["detail"] for e in seen["events"] if e["action"] in ("replied", "resolved")] == [
+    assert seen["description"] == mask_pii(STORY) != STORY and seen["outcome"] == OUTCOME
+    listed = await (await api.get("/admin/v1/cases", headers=staff)).json()
+    assert listed["cases"][0]["description"] == mask_pii(STORY)
+    whole = await (await api.post(f"/admin/v1/cases/{case_id}/reveal", headers=staff)).json()
+    assert whole["description"] == STORY and whole["outcome"] == OUTCOME
+    assert [e["detail"] for e in whole["events"] if e["action"] in ("replied", "resolved")] == [
         REPLY,
         OUTCOME,
     ]
-    listed = await (await api.get("/admin/v1/cases", headers=staff)).json()
-    assert listed["cases"][0]["description"] == STORY
+    assert whole["events"][-1]["action"] == "revealed"
     mine = await (await api.get("/api/v1/cases/mine", headers=worker)).json()
     assert mine["cases"][0]["description"] == STORY and mine["cases"][0]["outcome"] == OUTCOME
     async with ctx.db.session() as session:
@@ -136,7 +140,8 @@ async def test_texts_are_encrypted_at_rest_and_read_whole_by_staff_and_worker(
                 )
             ).scalars()
         ]  # type: ignore[arg-type]
-    assert len(cards) == 1 and STORY in cards[0]  # the county's staff chat reads the story
+    # The county's staff chat reads the story, its phone masked.
+    assert len(cards) == 1 and mask_pii(STORY) in cards[0] and "13812345678" not in cards[0]
     log = debug_log()
     assert " DEBUG " in log and leaked(log) == []
 

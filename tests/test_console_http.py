@@ -241,7 +241,9 @@ async def test_queue_case_page_claim_reply_resolve(client: AppClient) -> None:
         f"/console/cases/{feedback.id}/resolve", data={"csrf": csrf, "text": "热水器已修好。"}
     )
     html = await resolved.text()
-    assert "已办结" in html and "热水器已修好" in html and 'action="/console/cases' not in html
+    assert "已办结" in html and "热水器已修好" in html
+    # Closed: no more answering, only reopening.
+    assert "/reply" not in html and "/resolve" not in html and "/reopen" in html
     async with ctx.db.session() as session:
         events = (
             await session.execute(select(CaseEvent).where(CaseEvent.case_id == feedback.id))

@@ -104,7 +104,7 @@ def _dispatcher(
     return dispatcher
 
 
-def legal(worker: str, point: Point, source: str | None = None, **kw: object) -> NewCase:
+def legal(worker: str, point: Point | None, source: str | None = None, **kw: object) -> NewCase:
     fields: dict[str, object] = {
         "kind": "legal_aid",
         "category": "unpaid_wages",
@@ -118,7 +118,9 @@ def legal(worker: str, point: Point, source: str | None = None, **kw: object) ->
     return NewCase(**fields)  # type: ignore[arg-type]
 
 
-async def test_routes_by_boundary_with_league_fallback(backend: Callable[..., Services]) -> None:
+async def test_routes_by_boundary_to_the_union_that_exists(
+    backend: Callable[..., Services],
+) -> None:
     ctx, service = await _world(backend)
     assert await import_boundaries(ctx.db, require_boundaries()) == 116
     service.areas = AreaFinder(ctx.db)
@@ -128,7 +130,14 @@ async def test_routes_by_boundary_with_league_fallback(backend: Callable[..., Se
     assert saihan.case.number in saihan.acknowledgement
     xincheng = await service.submit(legal("w2", XINCHENG))
     assert xincheng.case.area_name == "新城区"
-    assert xincheng.routed_to == "呼和浩特市总工会" and xincheng.case.level == "league"
+    # 新城区's union has no staff chat: the case is still its own (in its queue), and the
+    # card goes to the nearest chat above, the league's.
+    assert xincheng.routed_to == "新城区总工会" and xincheng.case.level == "county"
+    assert [(r.channel, r.address) for r in await service.recipients(xincheng.case.id or 0)] == [
+        (WECOM, "robot-hohhot")
+    ]
+    xincheng_staff, _ = await ctx.directory.add_staff("新城区工作人员", ["xincheng"])
+    assert [c.number for c in await service.for_staff(xincheng_staff)] == [xincheng.case.number]
     baotou = await service.submit(legal("w3", BAOTOU_KUN))  # no Baotou union: the region
     assert baotou.routed_to == "内蒙古自治区总工会" and baotou.case.level == "region"
 

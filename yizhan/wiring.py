@@ -67,6 +67,7 @@ def build_services(
         directory,
         outbox.wake,
         on_changed=closed_listener(closed_reports),
+        public_url=settings.public_url,
     )
     # Migrations that encrypt existing rows use this process's key, the one the app reads them
     # with (not whatever the environment says).
