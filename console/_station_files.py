@@ -103,6 +103,7 @@ async def upload(request: web.Request) -> web.Response:
     outcome = await import_stations(services.db, result, Path(name), dry_run=True, sync=True)
     token = secrets.token_urlsafe(16)
     record = {
+        "staff": account.id,  # only the person who uploaded it may apply it
         "name": Path(filename).name[:100],
         "suffix": suffix,
         "data": base64.b64encode(data).decode(),
@@ -140,9 +141,9 @@ async def apply(request: web.Request) -> web.Response:
         raise Refused(404, *NOT_FOUND)
     token = str(form.get("token") or "")
     raw = await services.store.get(_key(token)) if 0 < len(token) < 64 else None
-    if raw is None:
+    record = json.loads(raw) if raw is not None else None
+    if record is None or record.get("staff") != account.id:
         return _error(request, "这份文件已过期（保留 30 分钟），请重新上传。", status=410)
-    record = json.loads(raw)
     name = f"upload{record['suffix']}"
     result = await _read(request, base64.b64decode(record["data"]), name, scope)
     skip_invalid = form.get("skip_invalid") == "on"

@@ -307,6 +307,18 @@ async def test_import_dry_run_then_apply_and_export(client: AppClient) -> None:
         "/console/stations/import/apply", data={"csrf": csrf, "token": token.group(1)}
     )
     assert refused.status == 422 and len(ctx.finder.listed) == 0
+    await _as(client, "limin")  # someone else holding the id cannot apply the upload
+    other = await client.post(
+        "/console/stations/import/apply",
+        data={
+            "csrf": await page_csrf(client, "/console/stations/import"),
+            "token": token.group(1),
+            "skip_invalid": "on",
+        },
+    )
+    assert other.status == 410 and len(ctx.finder.listed) == 0
+    await _as(client, "wangfang")
+    csrf = await page_csrf(client, "/console/stations/import")
     applied = await client.post(
         "/console/stations/import/apply",
         data={"csrf": csrf, "token": token.group(1), "skip_invalid": "on"},
