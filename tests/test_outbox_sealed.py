@@ -10,7 +10,7 @@ from datetime import timedelta
 from pydantic import SecretStr
 from sqlalchemy import select, update
 
-from core.outbox import Dispatcher, OutboxMessage, enqueue, utcnow
+from core.outbox import Dispatcher, OutboxMessage, enqueue, rotate_outbox_keys, utcnow
 from core.pii import generate_key
 from handlers import Services
 
@@ -87,3 +87,25 @@ async def test_dead_rows_lose_their_contents_after_the_retention(
     if ctx.db.is_sqlite:  # and the write-ahead log was emptied after the purge
         wal = f"{ctx.db.url.split('///', 1)[1]}-wal"
         assert os.path.getsize(wal) == 0
+
+
+async def test_key_rotation_reseals_waiting_cards_for_the_new_key(
+    backend: Callable[..., Services],
+) -> None:
+    old_key, new_key = generate_key(), generate_key()
+    before = backend(pii_key=SecretStr(old_key))
+    await before.db.upgrade()
+    async with before.db.transaction() as session:
+        await enqueue(session, "chat", "-100", CARD, "case:1")
+    during = backend(pii_key=SecretStr(f"{new_key},{old_key}"))  # `yizhan pii rotate`
+    async with during.db.transaction() as session:
+        assert await rotate_outbox_keys(session, during.cipher) == 1
+    after = backend(pii_key=SecretStr(new_key))  # the old key dropped
+    sent: list[object] = []
+
+    async def sender(message: OutboxMessage) -> None:
+        sent.append(message.payload)
+
+    after.outbox.register("chat", sender)
+    await after.outbox.run_once()
+    assert sent == [CARD]

@@ -10,6 +10,7 @@ from aiohttp import web
 import membership
 import referrals
 from core.logging import configure_logging
+from core.outbox import rotate_outbox_keys
 from core.pii import PiiError, check_key_reads, generate_key, require_real_key
 from core.settings import get_settings
 from handlers import Services
@@ -26,6 +27,7 @@ from .wiring import build_services
 PII_ROTATIONS = (
     (membership.rotate_enrollment_keys, "份入会申请"),
     (referrals.rotate_case_keys, "条求助（含处理记录）"),
+    (rotate_outbox_keys, "条待发消息"),
 )
 
 
