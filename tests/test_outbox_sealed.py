@@ -7,11 +7,12 @@ import os
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from core.outbox import Dispatcher, OutboxMessage, enqueue, rotate_outbox_keys, utcnow
-from core.pii import generate_key
+from core.pii import PiiCipher, PiiError, generate_key
 from handlers import Services
 
 TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -109,3 +110,15 @@ async def test_key_rotation_reseals_waiting_cards_for_the_new_key(
     after.outbox.register("chat", sender)
     await after.outbox.run_once()
     assert sent == [CARD]
+
+
+def test_fast_tokens_open_with_any_listed_key_and_refuse_others() -> None:
+    old_key, new = generate_key(), generate_key()
+    old = PiiCipher([old_key])
+    token = old.encrypt_fast("电话 13912345678")
+    assert "13912345678" not in token and old.decrypt(token) == "电话 13912345678"
+    both = PiiCipher([new, old_key])
+    rotated = both.rotate(token)
+    assert PiiCipher([new]).decrypt(rotated) == "电话 13912345678"
+    with pytest.raises(PiiError):
+        PiiCipher([new]).decrypt(token)
