@@ -6,6 +6,10 @@ run `yizhan pii rotate` (re-encrypts every value with the new key and recomputes
 hashes), then drop the old key. During the change a race of two first-time enrollments of one
 person, one hashed under each key, could slip past the unique index; rotate in a quiet hour.
 
+`encrypt_fast` seals hot-path values (outbox payloads: every reply the webhook queues) with
+AES-256-GCM under a key derived (HKDF) from each Fernet key, ~30x cheaper than Fernet here;
+its tokens start with "a1." and `decrypt` / `rotate` read both kinds.
+
 The keyed hash (HMAC-SHA256) lets us find "same phone" or "same ID number" without storing
 either. Each key has its own hash key (HKDF of the Fernet key); new hashes use the newest, and
 lookups try the hashes of every listed key (`lookup_digests`), so duplicates are still found
@@ -34,12 +38,15 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .db import Database
@@ -47,6 +54,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 _DEV_LABEL = b"yizhan development PII key - not for production"
+_AEAD_PREFIX = "a1."  # tokens of `encrypt_fast`; Fernet tokens start with "gAAAA"
 
 
 class PiiError(Exception):
@@ -75,17 +83,47 @@ class PiiCipher:
             for k in keys
         ]
 
+        # AES-GCM keys for `encrypt_fast`, one per Fernet key (HKDF), found by a short id.
+        aead_keys = [
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"yizhan pii aead").derive(
+                base64.urlsafe_b64decode(k.strip().encode())
+            )
+            for k in keys
+        ]
+        self._aead = [(hashlib.sha256(k).digest()[:4], AESGCM(k)) for k in aead_keys]
+
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 
+    def encrypt_fast(self, value: str) -> str:
+        """Like `encrypt`, for hot paths: AES-256-GCM under a key derived from the newest
+        Fernet key, ~30x cheaper than Fernet here (bench/README.md). `decrypt` and `rotate`
+        read both kinds of token."""
+        key_id, aead = self._aead[0]
+        nonce = os.urandom(12)
+        sealed = aead.encrypt(nonce, value.encode(), key_id)
+        return _AEAD_PREFIX + base64.urlsafe_b64encode(key_id + nonce + sealed).decode()
+
     def decrypt(self, token: str) -> str:
         try:
+            if token.startswith(_AEAD_PREFIX):
+                return self._decrypt_fast(token)
             return self._fernet.decrypt(token.encode()).decode()
-        except (InvalidToken, ValueError) as exc:
+        except (InvalidToken, InvalidTag, ValueError) as exc:
             raise PiiError("个人信息无法解密：PII_KEY 里缺少当初加密用的密钥") from exc
 
+    def _decrypt_fast(self, token: str) -> str:
+        raw = base64.urlsafe_b64decode(token[len(_AEAD_PREFIX) :].encode())
+        key_id, nonce, sealed = raw[:4], raw[4:16], raw[16:]
+        for known, aead in self._aead:
+            if known == key_id:
+                return aead.decrypt(nonce, sealed, key_id).decode()
+        raise InvalidToken
+
     def rotate(self, token: str) -> str:
-        """The same value encrypted with the newest key."""
+        """The same value encrypted with the newest key (in the same kind of token)."""
+        if token.startswith(_AEAD_PREFIX):
+            return self.encrypt_fast(self.decrypt(token))
         try:
             return self._fernet.rotate(token.encode()).decode()
         except InvalidToken as exc:

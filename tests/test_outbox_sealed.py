@@ -7,11 +7,12 @@ import os
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select, update
 
-from core.outbox import Dispatcher, OutboxMessage, enqueue, utcnow
-from core.pii import generate_key
+from core.outbox import Dispatcher, OutboxMessage, enqueue, rotate_outbox_keys, utcnow
+from core.pii import PiiCipher, PiiError, generate_key
 from handlers import Services
 
 TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -87,3 +88,37 @@ async def test_dead_rows_lose_their_contents_after_the_retention(
     if ctx.db.is_sqlite:  # and the write-ahead log was emptied after the purge
         wal = f"{ctx.db.url.split('///', 1)[1]}-wal"
         assert os.path.getsize(wal) == 0
+
+
+async def test_key_rotation_reseals_waiting_cards_for_the_new_key(
+    backend: Callable[..., Services],
+) -> None:
+    old_key, new_key = generate_key(), generate_key()
+    before = backend(pii_key=SecretStr(old_key))
+    await before.db.upgrade()
+    async with before.db.transaction() as session:
+        await enqueue(session, "chat", "-100", CARD, "case:1")
+    during = backend(pii_key=SecretStr(f"{new_key},{old_key}"))  # `yizhan pii rotate`
+    async with during.db.transaction() as session:
+        assert await rotate_outbox_keys(session, during.cipher) == 1
+    after = backend(pii_key=SecretStr(new_key))  # the old key dropped
+    sent: list[object] = []
+
+    async def sender(message: OutboxMessage) -> None:
+        sent.append(message.payload)
+
+    after.outbox.register("chat", sender)
+    await after.outbox.run_once()
+    assert sent == [CARD]
+
+
+def test_fast_tokens_open_with_any_listed_key_and_refuse_others() -> None:
+    old_key, new = generate_key(), generate_key()
+    old = PiiCipher([old_key])
+    token = old.encrypt_fast("电话 13912345678")
+    assert "13912345678" not in token and old.decrypt(token) == "电话 13912345678"
+    both = PiiCipher([new, old_key])
+    rotated = both.rotate(token)
+    assert PiiCipher([new]).decrypt(rotated) == "电话 13912345678"
+    with pytest.raises(PiiError):
+        PiiCipher([new]).decrypt(token)

@@ -17,6 +17,7 @@ import membership
 import referrals
 from core.db import DatabaseError
 from core.logging import configure_logging
+from core.outbox import rotate_outbox_keys
 from core.pii import PiiError, check_key_reads, generate_key, require_real_key
 from core.settings import Settings, get_settings, setting_problems
 from core.store import StoreError
@@ -34,6 +35,7 @@ from .wiring import build_services
 PII_ROTATIONS = (
     (membership.rotate_enrollment_keys, "份入会申请"),
     (referrals.rotate_case_keys, "条求助（含处理记录）"),
+    (rotate_outbox_keys, "条待发消息"),
 )
 
 

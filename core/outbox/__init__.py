@@ -24,6 +24,8 @@ Public API
   update are "telegram_replies", `{"calls": [...]}`). Each kind has one sender, registered by
   the composition root (`yizhan.wiring.register_senders`).
 - `counts(db)`: rows by status (`yizhan outbox status`).
+- `rotate_outbox_keys(session, cipher)`: re-seal waiting and dead rows with the newest key
+  (`yizhan pii rotate`).
 
 Guarantees
 ----------
@@ -51,10 +53,12 @@ Guarantees
   dispatcher claims them again. The window between the remote side accepting a message and our
   commit of "sent" is the one place a duplicate can still happen (no chat API offers
   idempotency keys); it is a few milliseconds per message.
-- A sent row keeps its `result`, not its payload: what went out (a staff card carries the
-  worker's description and phone, a reply the worker's location) is blanked in the same
-  UPDATE that marks it sent. Pending rows hold it, in plaintext, until then (seconds, unless
-  the chat API is down); a dead row keeps it for staff to see what failed.
+- Payloads are sealed at rest (`_seal`): the table holds only a `core.pii` token
+  (`payload_enc`), opened when a row is claimed or loaded. A sent row keeps its `result`, not
+  its payload: what went out (a staff card carries the worker's description and phone, a
+  reply the worker's location) is blanked in the same UPDATE that marks it sent; a dead row
+  keeps it (sealed) for staff to see what failed, for OUTBOX_DEAD_RETENTION_DAYS. On SQLite
+  the write-ahead log is truncated after purges and every 30 s while rows are marked.
 - Failures back off exponentially with full jitter (`base_delay * 2**attempts`, capped), each
   one recorded in `last_error`; a sender's `retry_after` is honoured for that row and holds the
   other due rows to the same recipient too (Telegram rate limits are per chat). After
@@ -77,6 +81,7 @@ from ._model import (
     Sender,
     utcnow,
 )
+from ._seal import rotate_outbox_keys
 
 __all__ = [
     "AwareDateTime",
@@ -92,5 +97,6 @@ __all__ = [
     "enqueue",
     "enqueue_many",
     "insert_rows",
+    "rotate_outbox_keys",
     "utcnow",
 ]
