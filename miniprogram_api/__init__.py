@@ -9,7 +9,17 @@ from aiohttp import web
 
 from integrations import WeChatApi
 
-from . import _auth, _cases, _codes, _media, _membership, _openapi, _search, _stations
+from . import (
+    _auth,
+    _cases,
+    _codes,
+    _media,
+    _membership,
+    _openapi,
+    _search,
+    _stations,
+    _subscriptions,
+)
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
 from ._lang import localize
 from ._ratelimit import RateLimits, rate_limit
@@ -28,6 +38,7 @@ def setup(app: web.Application, wechat: WeChatApi) -> None:
     _cases.setup(app)
     _media.setup(app)
     _codes.setup(app)
+    _subscriptions.setup(app)
     _openapi.setup(app)
 
 

@@ -84,6 +84,8 @@ async def walk(
     settings = wechat_settings(fake_wechat) | {
         "media_url": f"file://{tmp_path / 'media'}",
         "media_max_bytes": 200_000,
+        "miniprogram_template_case": "tmpl-case",
+        "miniprogram_template_enrollment": "tmpl-enroll",
     }
     api: TestClient = await aiohttp_client(create_app(backend(**settings)))
     ctx = api.app[SERVICES_KEY]
@@ -204,6 +206,17 @@ async def test_every_answer_is_what_the_document_says(walk: Walk, fake_wechat: F
     await walk("GET", f"/api/v1/cases/{case['id']}", detail, 404, headers=them)
     await walk("GET", f"/api/v1/cases/{case['id']}", detail, 401)
     await walk("GET", "/api/v1/cases/abc", detail, 404, headers=me)
+
+    # Subscribe-message consents.
+    subs = "/api/v1/subscriptions"
+    await walk("GET", subs, subs, 200, headers=me)
+    await walk("GET", subs, subs, 401)
+    answers = {"results": {"tmpl-case": "accept", "tmpl-enroll": "reject"}}
+    got = await walk("POST", subs, subs, 201, json=answers, headers=me)
+    assert {t["kind"]: t["available"] for t in got["templates"]} == {"case": 1, "enrollment": 0}
+    await walk("POST", subs, subs, 422, json={"results": {"tmpl-other": "accept"}}, headers=me)
+    await walk("POST", subs, subs, 422, json={"results": {"tmpl-case": "maybe"}}, headers=me)
+    await walk("POST", subs, subs, 401, json=answers)
 
     out = "/api/v1/auth/logout"
     await walk("POST", out, out, 204, headers=them)
