@@ -29,8 +29,9 @@ from ._routes import api_route, read_body, read_query
 def setup(app: web.Application, wechat: WeChatApi) -> None:
     """Mount `/api/v1/…`; `wechat` is the mini-program's WeChat API client."""
     app[WECHAT] = wechat
-    app.middlewares.append(rate_limit)
+    # Outermost first: a 429 from the limiter is told in the client's language too.
     app.middlewares.append(localize)
+    app.middlewares.append(rate_limit)
     _auth.setup(app)
     _search.setup(app)  # before /stations/{station_id}, which would take "search"
     _stations.setup(app)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,17 @@ def test_staff_add_a_station_photo_from_the_command_line(
         assert missing.exit_code != 0 and "没有找到驿站 NOPE" in missing.output
     finally:
         get_settings.cache_clear()
+
+
+async def test_a_429_in_english_with_its_limits(backend: Any, aiohttp_client: Any) -> None:
+    from yizhan.app import create_app
+
+    client = await aiohttp_client(create_app(backend(miniprogram_rate_per_ip=2)))
+    english = {"Accept-Language": "en"}
+    statuses = [(await client.get("/api/v1/services", headers=english)).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    resp = await client.get("/api/v1/services", headers=english)
+    problem = await resp.json()
+    assert resp.status == 429 and problem["title"] == "Too many requests, please try again shortly"
+    assert "seconds" in problem["detail"] and resp.headers["Content-Language"] == "en"
+    assert resp.headers["RateLimit-Remaining"] == "0" and resp.headers["RateLimit-Limit"] == "2"
