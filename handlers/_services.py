@@ -21,6 +21,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from core.clock import Clock
+from core.consents import NoticeConsents
 from core.db import Database
 from core.media import Media
 from core.outbox import Dispatcher
@@ -53,6 +54,8 @@ class Services:
     http: httpx.AsyncClient
     # Photos workers upload (the media store; bytes in the object store MEDIA_URL names).
     media: Media
+    # Consents to one-time notices (the mini-program's subscribe messages), kept as rows.
+    consents: NoticeConsents
     # Set by the wiring right after construction: the conversation needs the services itself.
     conversation: Conversation = field(init=False)
     _started: bool = field(default=False, init=False, repr=False)

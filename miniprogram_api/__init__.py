@@ -9,7 +9,17 @@ from aiohttp import web
 
 from integrations import WeChatApi
 
-from . import _auth, _cases, _codes, _media, _membership, _openapi, _search, _stations
+from . import (
+    _auth,
+    _cases,
+    _codes,
+    _media,
+    _membership,
+    _openapi,
+    _search,
+    _stations,
+    _subscriptions,
+)
 from ._auth import WECHAT, MiniUser, check_text, phone_number, require_user, session_key
 from ._lang import localize
 from ._ratelimit import RateLimits, rate_limit
@@ -19,8 +29,9 @@ from ._routes import api_route, read_body, read_query
 def setup(app: web.Application, wechat: WeChatApi) -> None:
     """Mount `/api/v1/…`; `wechat` is the mini-program's WeChat API client."""
     app[WECHAT] = wechat
-    app.middlewares.append(rate_limit)
+    # Outermost first: a 429 from the limiter is told in the client's language too.
     app.middlewares.append(localize)
+    app.middlewares.append(rate_limit)
     _auth.setup(app)
     _search.setup(app)  # before /stations/{station_id}, which would take "search"
     _stations.setup(app)
@@ -28,6 +39,7 @@ def setup(app: web.Application, wechat: WeChatApi) -> None:
     _cases.setup(app)
     _media.setup(app)
     _codes.setup(app)
+    _subscriptions.setup(app)
     _openapi.setup(app)
 
 

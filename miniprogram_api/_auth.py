@@ -29,6 +29,9 @@ from integrations import ContentCheck, InvalidCode, WeChatApi, WeChatError, WeCh
 from ._routes import api_route, read_body
 
 SESSION_TTL_S = 7 * 24 * 3600
+# OpenAPI link parameters: the token a log-in returns, and the one a request was made with.
+BEARER_FROM_LOGIN = {"header.Authorization": "Bearer {$response.body#/token}"}
+SAME_BEARER = {"header.Authorization": "$request.header.Authorization"}
 _KEY_LABEL = b"yizhan/miniprogram-session/v1"
 # The mini-program's WeChat API client (login, phone numbers, content checks), handed in by the
 # composition root.
@@ -210,6 +213,11 @@ def setup(app: web.Application) -> None:
         errors=(401, 503),
         tags=("auth",),
         summary="用 wx.login 的 code 登录，换取会话令牌",
+        operation_id="login",
+        links={
+            name: {"operationId": name, "parameters": dict(BEARER_FROM_LOGIN)}
+            for name in ("enroll", "submitCase", "myCases")
+        },
     )
     api_route(
         app, "POST", "/api/v1/auth/logout", logout, auth=True, tags=("auth",), summary="退出登录"

@@ -28,7 +28,7 @@ from referrals import (
     status_label,
 )
 
-from ._auth import check_text, require_user
+from ._auth import SAME_BEARER, check_text, require_user
 from ._lang import Labels, labels_for
 from ._paging import PageQuery, decode_cursor, encode_cursor
 from ._routes import api_route, read_body, read_query
@@ -39,7 +39,11 @@ MIN_STORY = 4
 
 
 class _CaseFields(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    # Latitude and longitude come together or not at all.
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"dependentRequired": {"lat": ["lng"], "lng": ["lat"]}},
+    )
 
     lat: float | None = Field(default=None, ge=-90, le=90, title="纬度")
     lng: float | None = Field(default=None, ge=-180, le=180, title="经度")
@@ -293,6 +297,13 @@ def setup(app: web.Application) -> None:
         errors=(401, 422),
         tags=tags,
         summary="反映驿站问题或申请法律援助；立即返回求助编号（201；同一 request_id 再发返回原来那条，200）",
+        operation_id="submitCase",
+        links={
+            "getCase": {
+                "operationId": "getCase",
+                "parameters": {"case_id": "$response.body#/id", **SAME_BEARER},
+            }
+        },
     )
     api_route(
         app,
@@ -305,6 +316,7 @@ def setup(app: web.Application) -> None:
         errors=(401, 404),
         tags=tags,
         summary="我的求助：编号、状态和处理结果，新的在前，按 cursor 翻页",
+        operation_id="myCases",
     )
     api_route(
         app,
@@ -317,4 +329,5 @@ def setup(app: web.Application) -> None:
         errors=(401, 404),
         tags=tags,
         summary="求助详情和办理经过（只能看自己的）",
+        operation_id="getCase",
     )

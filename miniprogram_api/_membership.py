@@ -34,7 +34,7 @@ from membership import (
     outcome_text,
 )
 
-from ._auth import MiniUser, phone_number, require_user
+from ._auth import SAME_BEARER, MiniUser, phone_number, require_user
 from ._lang import Labels, labels_for
 from ._routes import api_route, read_body, read_query
 
@@ -336,6 +336,11 @@ def setup(app: web.Application) -> None:
         errors=(400, 401, 409, 503),
         tags=tags,
         summary="一键入会：提交入会申请",
+        operation_id="enroll",
+        links={
+            name: {"operationId": name, "parameters": dict(SAME_BEARER)}
+            for name in ("myMembership", "submitCase")
+        },
     )
     api_route(
         app,
@@ -347,6 +352,7 @@ def setup(app: web.Application) -> None:
         errors=(401, 404),
         tags=tags,
         summary="我的会员：入会状态和会员号",
+        operation_id="myMembership",
     )
     api_route(
         app,

@@ -100,7 +100,11 @@ def _parameters(
 
 
 def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": spec.summary, "tags": list(spec.tags)}
+    op: dict[str, Any] = {
+        "operationId": spec.operation_id,
+        "summary": spec.summary,
+        "tags": list(spec.tags),
+    }
     params: list[dict[str, Any]] = []
     if spec.path_params:
         params += _parameters(spec.path_params, "path", schemas[(spec.path_params, "v")])
@@ -127,7 +131,10 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
                 "application/json": {"schema": schemas[(spec.response, "s")][spec.response]}
             }
         elif spec.binary:
-            ok["content"] = {spec.binary: {"schema": {"type": "string", "format": "binary"}}}
+            # OpenAPI 3.1: raw bytes are a media type without a schema.
+            ok["content"] = {spec.binary: {}}
+        if spec.links:
+            ok["links"] = spec.links
         op["responses"][str(status)] = ok
     if not spec.response and not spec.binary and spec.success == (200,):
         op["responses"] = {"204": {"description": "成功", "headers": headers}}
@@ -161,6 +168,8 @@ def build_document(specs: list[RouteSpec]) -> dict[str, Any]:
 
     schemas = {(m, "v"): schema(m, "v") for m in inputs}
     schemas |= {(m, "s"): schema(m, "s") for m in outputs}
+    ids = [s.operation_id for s in specs]
+    assert len(ids) == len(set(ids)), f"operationIds repeat: {ids}"
     paths: dict[str, Any] = {}
     for spec in specs:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, schemas)

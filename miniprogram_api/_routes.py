@@ -42,6 +42,10 @@ class RouteSpec:
     binary: str | None = None
     # Success headers beyond the rate-limit ones every answer carries (e.g. ETag).
     headers: tuple[str, ...] = ()
+    # The operation's name in the document (links name their target by it).
+    operation_id: str = ""
+    # OpenAPI links from a success: {name: {"operationId": …, "parameters": {…}}}.
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +81,8 @@ def api_route(
     raw_body: dict[str, Any] | None = None,
     binary: str | None = None,
     headers: tuple[str, ...] = (),
+    operation_id: str = "",
+    links: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Add the route to the app and to the OpenAPI document."""
     app.router.add_route(method, path_template, handler)
@@ -96,6 +102,8 @@ def api_route(
             raw_body,
             binary,
             headers,
+            operation_id or handler.__name__,
+            links or {},
         )
     )
 

@@ -350,6 +350,7 @@ def setup(app: web.Application) -> None:
         errors=(404,),
         tags=("stations",),
         summary="驿站详情",
+        operation_id="getStation",
     )
     api_route(
         app,

@@ -42,6 +42,7 @@ class LiveApi:
         self.base_url = ""
         self._runner: web.AppRunner | None = None
         self._fake: FakeWeChat | None = None
+        self.station_ids: list[int] = []
 
     def run(self, coro: Any, timeout: float = 60) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -80,6 +81,8 @@ class LiveApi:
             ),
             station("C", LAT - 0.2, LNG + 0.3, opening_hours="Sa,Su 09:00-12:00"),
         )
+        self.station_ids = [s.id for s in context.finder.index.stations]
+        self.context = context
 
     async def _stop(self) -> None:
         if self._runner is not None:

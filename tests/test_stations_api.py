@@ -5,11 +5,15 @@ pinyin initials, station photos, labels in both languages, ETags and rate-limit 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from core import CHINA_TZ
 from handlers import SERVICES_KEY
 from tests.conftest import AppClient
-from tests.photos import phone_jpeg
+from tests.photos import has_gps, phone_jpeg
 from tests.stations import HOHHOT, add_stations, station
 
 LAT, LNG = HOHHOT
@@ -148,3 +152,54 @@ async def test_code_sets_with_labels(client: AppClient) -> None:
     assert {"code": "food_delivery", "label": "Food delivery rider"} in english["codes"]
     missing = await client.get("/api/v1/codes/planets")
     assert missing.status == 404 and "services" in (await missing.json())["detail"]
+
+
+def test_staff_add_a_station_photo_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from core import get_settings
+    from tests.photos import encoded
+    from yizhan.cli import cli
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("MEDIA_URL", f"file://{tmp_path / 'media'}")
+    get_settings.cache_clear()
+    try:
+        csv = tmp_path / "s.csv"
+        csv.write_text(
+            "编码,名称,地址,盟市,旗县区,纬度,经度,开放时间,服务项目,状态\n"
+            "P1,海东路驿站,海东路,呼和浩特市,新城区,40.85,111.66,24/7,休息、饮水,正常\n",
+            encoding="utf-8",
+        )
+        assert CliRunner().invoke(cli, ["stations", "import", str(csv)]).exit_code == 0
+        jpg = tmp_path / "front.jpg"
+        jpg.write_bytes(phone_jpeg())
+        added = CliRunner().invoke(cli, ["stations", "photo", "P1", str(jpg)])
+        assert added.exit_code == 0 and "已为驿站 P1 添加照片" in added.output
+        (stored,) = (tmp_path / "media").rglob("*.jpg")
+        assert not has_gps(stored.read_bytes())
+        gif = tmp_path / "x.gif"
+        gif.write_bytes(encoded("GIF"))
+        refused = CliRunner().invoke(cli, ["stations", "photo", "P1", str(gif)])
+        assert refused.exit_code != 0 and "JPG、PNG 或 WebP" in refused.output
+        missing = CliRunner().invoke(cli, ["stations", "photo", "NOPE", str(jpg)])
+        assert missing.exit_code != 0 and "没有找到驿站 NOPE" in missing.output
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_a_429_in_english_with_its_limits(backend: Any, aiohttp_client: Any) -> None:
+    from yizhan.app import create_app
+
+    client = await aiohttp_client(create_app(backend(miniprogram_rate_per_ip=2)))
+    english = {"Accept-Language": "en"}
+    statuses = [(await client.get("/api/v1/services", headers=english)).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    resp = await client.get("/api/v1/services", headers=english)
+    problem = await resp.json()
+    assert resp.status == 429 and problem["title"] == "Too many requests, please try again shortly"
+    assert "seconds" in problem["detail"] and resp.headers["Content-Language"] == "en"
+    assert resp.headers["RateLimit-Remaining"] == "0" and resp.headers["RateLimit-Limit"] == "2"

@@ -19,6 +19,7 @@ from bot.telegram import NOTICE_KIND, REPLIES_KIND, TelegramBot
 from bot.wechat import WeChatClients
 from bot.wechat import register_senders as register_wechat_senders
 from core import Clock, Database, Settings, Store, SystemClock, open_store
+from core.consents import NoticeConsents
 from core.media import BlobStore, Media
 from core.outbox import Dispatcher
 from core.pii import cipher_for
@@ -93,6 +94,7 @@ def build_services(
         closed_reports=closed_reports,
         http=http,
         media=Media(db, clock, media_objects(settings), cipher, max_side=settings.media_max_side),
+        consents=NoticeConsents(db, clock),
     )
     services.conversation = Conversation(services, build_root(dialogs))
     return services

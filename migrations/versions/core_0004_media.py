@@ -1,4 +1,5 @@
-"""core: the media store's table (photos workers upload, station photos)
+"""core: the media store's table (photos workers upload, station photos), and consents to
+one-time notices (the mini-program's subscribe messages)
 
 A core table rather than a domain's: the mini-program and the Telegram bot receive photos,
 `referrals` attaches them to cases and station photos belong to `locations`, the lowest domain,
@@ -38,9 +39,22 @@ def upgrade() -> None:
     op.create_index("ix_media_owner_ref", "media", ["owner_ref"])
     op.create_index("ix_media_subject", "media", ["purpose", "subject"])
     op.create_index("ix_media_check_ref", "media", ["check_ref"])
+    op.create_table(
+        "notice_consents",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("address", sa.String(100), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("template", sa.String(64), nullable=False),
+        sa.Column("result", sa.String(16), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_notice_consents_address", "notice_consents", ["address"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notice_consents_address", "notice_consents")
+    op.drop_table("notice_consents")
     op.drop_index("ix_media_check_ref", "media")
     op.drop_index("ix_media_subject", "media")
     op.drop_index("ix_media_owner_ref", "media")

@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import click
+from sqlalchemy import select
+from sqlmodel import col
 
+from core.media import MediaRejected
 from handlers import Services
 from locations import (
     DEMO_SEED,
+    Station,
     StationStatus,
     coverage_report,
     demo_stations,
@@ -128,6 +132,34 @@ def _status_command(name: str, status: StationStatus, done: str) -> click.Comman
 
     command.help = f"Mark a station {status.value}."
     return command
+
+
+@stations.command("photo")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def photo(code: str, file: Path) -> None:
+    """Add a photo (JPG, PNG or WebP) to station CODE's page in the mini-program (EXIF and GPS
+    are dropped, the size is bounded; the media store is MEDIA_URL)."""
+
+    async def work(context: Services) -> str | None:
+        async with context.db.session() as session:
+            found = (
+                await session.execute(select(col(Station.id)).where(col(Station.code) == code))
+            ).scalar_one_or_none()
+        if found is None:
+            return None
+        try:
+            media = await context.media.add(
+                file.read_bytes(), channel="cli", owner="cli", purpose="station", subject=str(found)
+            )
+        except MediaRejected as exc:
+            raise click.ClickException(str(exc)) from None
+        return media.id
+
+    media_id = run(work)
+    if media_id is None:
+        raise click.ClickException(f"没有找到驿站 {code}。")
+    click.echo(f"已为驿站 {code} 添加照片 {media_id}。")
 
 
 stations.add_command(_status_command("suspend", StationStatus.SUSPENDED, "暂停"))
