@@ -5,7 +5,7 @@ like the story itself. The column is renamed to `place_text_enc`, becomes TEXT, 
 existing value is encrypted in place with the key of the app that runs the upgrade (see
 referrals_0002, whose helpers this follows). Downgrade decrypts back (same key needed).
 
-Revision ID: referrals_0005_place_text
+Revision ID: referrals_0005
 Revises: referrals_0003
 """
 
@@ -17,7 +17,7 @@ from alembic import context, op
 from core.pii import PiiCipher, cipher_for, rewrite_columns
 from core.settings import get_settings
 
-revision = "referrals_0005_place_text"
+revision = "referrals_0005"
 down_revision = "referrals_0003"
 branch_labels = None
 depends_on = None
