@@ -83,7 +83,9 @@ async def test_json_logs_carry_the_request_id_and_stay_redacted(
     )
     assert resp.status == 200 and resp.headers["X-Request-ID"] == "req-42"
     # An id the proxy did not write is made here, and answered back.
-    other = await client.post("/telegram/webhook", json=broken, headers=WEBHOOK_HEADERS)
+    other = await client.post(
+        "/telegram/webhook", json={**broken, "update_id": 2}, headers=WEBHOOK_HEADERS
+    )
     made = other.headers["X-Request-ID"]
     assert len(made) == 32 and made != "req-42"
     odd = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
