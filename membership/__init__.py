@@ -22,7 +22,8 @@ The door
   `Directory.rotate_token(id)`, `set_role(id, role)`, `get_staff(id)`.
 - Values: `UnionInfo` (`chats`: the union's staff chats as `Recipient`s), `StaffInfo`
   (`identities`: their chat accounts), `UnionRow`, `EnrollmentView`, `EnrollResult`,
-  `Decision`, `Application`. Union files: `read_union_file`, `parse_union_csv`. Checks:
+  `Decision`, `Application`. Union files: `read_union_file`, `parse_union_csv`; `demo_unions` (the demo's
+  directory, built from locations' seats). Checks:
   `clean_name`, `clean_mobile`, `clean_id_number`. Key rotation: `rotate_enrollment_keys`.
 
 Channel names (a union's chats, a staff member's accounts, the channel a worker applied
@@ -65,6 +66,7 @@ from ._credentials import (
     check_password,
     clean_login,
 )
+from ._demo import demo_unions
 from ._directory import Directory, ImportSummary, StaffInfo, UnionRow
 from ._enrollment import (
     ID_POLICY_VERSION,
@@ -163,6 +165,7 @@ __all__ = [
     "clean_mobile",
     "clean_name",
     "clean_role",
+    "demo_unions",
     "may_act",
     "may_manage",
     "member_number",

@@ -28,6 +28,7 @@ from .app import create_app
 from .commands import channels, regions, stations
 from .commands import membership as membership_commands
 from .commands._run import run
+from .commands.membership import DEMO_ADMIN_LOGIN, load_demo_directory
 from .wiring import build_services
 
 # Each domain's `async (session, cipher) -> int` that re-encrypts its personal data with the
@@ -83,6 +84,7 @@ def _unreachable(settings: Settings, exc: BaseException) -> None:
 def serve(host: str | None, port: int | None, demo: bool) -> None:
     """Upgrade the schema and serve every HTTP surface."""
     settings = get_settings()
+    demo_link: list[str] = []
 
     async def prepare(services: Services) -> None:
         if not await services.store.ping():
@@ -91,6 +93,7 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         await check_key_reads(services.db, services.settings)
         if demo:
             await load_demo_if_empty(services.db, services.store)
+            demo_link.append(await load_demo_directory(services) or "")
 
     try:
         require_real_key(settings)
@@ -99,6 +102,14 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     except (DatabaseError, StoreError, SQLAlchemyError, OSError) as exc:
         _unreachable(settings, exc)
+    if demo_link and demo_link[0]:
+        base = (
+            "" if settings.public_url else f"http://{host or settings.host}:{port or settings.port}"
+        )
+        click.echo(
+            f"已载入演示工会目录。工作人员工作台：请在 {membership.LINK_HOURS:.0f} 小时内打开 "
+            f"{base}{demo_link[0]} 为演示管理员（登录名 {DEMO_ADMIN_LOGIN}）设置密码。"
+        )
     app = create_app(build_services(settings))
     # aiohttp's own banner is a bare print(); under LOG_FORMAT=json every line must be JSON.
     logging.getLogger("yizhan").info(

@@ -16,9 +16,11 @@ from membership import (
     CredentialError,
     Credentials,
     DirectoryError,
+    Role,
     StaffInfo,
     check_password,
     clean_login,
+    demo_unions,
     read_union_file,
 )
 
@@ -291,3 +293,20 @@ def staff_link(staff_id: int, login: str | None, send: bool) -> None:
             click.echo(f"已发到本人的 {sent} 个聊天账号。")
         else:
             click.echo("本人没有登记聊天账号，没有发送；请把链接交给本人。", err=True)
+
+
+DEMO_ADMIN_LOGIN = "demo"
+
+
+async def load_demo_directory(context: Services) -> str | None:
+    """`yizhan serve --demo`: into an empty directory, the demo unions (the region, its leagues
+    and counties) and an admin of the region's union with a one-time set-password link for the
+    console login `demo`. Returns that link's path, or None when unions or staff already exist
+    (a real directory is never touched)."""
+    directory = context.directory
+    if await directory.all_unions() or await directory.list_staff():
+        return None
+    demo = demo_unions()
+    await directory.import_unions(demo.rows)
+    info, _token = await directory.add_staff("演示管理员", [demo.rows[0].key], role=Role.ADMIN)
+    return _link_url(context, await context.credentials.make_link(info.id, DEMO_ADMIN_LOGIN))
