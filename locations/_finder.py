@@ -141,8 +141,13 @@ class StationFinder:
         self._task = asyncio.create_task(self._watch(), name="station-index-watch")
 
     async def stop(self) -> None:
+        # Cancelled again until it ends: a client library that swallows a cancel (seen as a
+        # test teardown stuck with the watch task "cancelling" in its next sleep) must not
+        # keep stop() waiting forever.
         if self._task:
-            self._task.cancel()
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
