@@ -67,10 +67,12 @@ from ._i18n import Translator, language_of, translator
 from ._language import language_for, localize_notice, remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import (
+    FULL_CAPS,
     REMOVE_KEYBOARD,
     Alert,
     Attachment,
     Button,
+    Caps,
     Channel,
     Contact,
     Edit,
@@ -98,6 +100,7 @@ from ._state import STATE_TTL, Busy, DialogState, UserLock, user_key
 from ._stations import last_location, remember_location
 
 __all__ = [
+    "FULL_CAPS",
     "HOTLINE",
     "REMOVE_KEYBOARD",
     "SERVICES_KEY",
@@ -106,6 +109,7 @@ __all__ = [
     "Attachment",
     "Busy",
     "Button",
+    "Caps",
     "Channel",
     "Command",
     "Contact",

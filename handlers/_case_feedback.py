@@ -13,6 +13,7 @@ from ._cards import distance_text
 from ._case_steps import WORKER, button_rows, free_text, location_keyboard
 from ._case_submit import ask_consent
 from ._i18n import Translator
+from ._intents import last_offered
 from ._menu import every_language
 from ._messages import Button, Message, Text
 from ._router import Command, Data, InState, KindIs, Router, TextIs
@@ -48,6 +49,38 @@ async def begin_feedback(
         t("哪个驿站有问题？请发送位置，或输入驿站名称（如“海东路”）。"),
         keyboard=location_keyboard(t),
     )
+
+
+@router.message(Command("closed"))
+async def begin_closed(
+    state: DialogState, store: Store, finder: StationFinder, user_key: str, t: Translator
+) -> Text:
+    """A rider's "驿站关门了" (understood by `_intents`): a report of category "closed" about
+    the station last offered to the worker, confirmed with one choice; nearby stations or a
+    typed name otherwise. "选" rather than "点": on WeChat the choices are numbers."""
+    await state.set(
+        "case:fb:station",
+        {"token": secrets.token_hex(8), "kind": "feedback", "category": "closed"},
+    )
+    offered = await last_offered(store, finder, user_key)
+    point = await last_location(store, user_key)
+    nearby = _offer_near(finder, point, t) if point is not None else None
+    rows = tuple(
+        row
+        for row in (nearby.buttons if nearby else ())
+        if offered is None or row[0].data != f"{WORKER}st:{offered.id}"
+    )
+    if offered is not None:
+        first = (Button(t("是，就是它"), data=f"{WORKER}st:{offered.id}"),)
+        return Text(
+            t(
+                "抱歉让您白跑一趟。是“{name}”没开门吗？选“是，就是它”，或选别的驿站、输入驿站名称。"
+            ).format(name=offered.name),
+            buttons=(first, *rows),
+        )
+    if rows:
+        return Text(t("抱歉让您白跑一趟。是哪个驿站没开门？选一个，或输入驿站名称。"), buttons=rows)
+    return Text(t("抱歉让您白跑一趟。是哪个驿站没开门？请输入驿站名称（如“海东路”）。"))
 
 
 def _offer_near(finder: StationFinder, point: Point, t: Translator) -> Text | None:
@@ -115,6 +148,10 @@ async def feedback_station_button(
 async def _station_chosen(station: StationRecord, state: DialogState, t: Translator) -> Text:
     await state.set("case:fb:category")
     await state.update(station_id=station.id, station_name=station.name)
+    preset = state.data.get("category")  # "关门了" knows the category already
+    if preset in FEEDBACK_CATEGORIES:
+        asked = await _category_chosen(preset, state, t)
+        return Text(f"{station.name}：{asked.text}", buttons=asked.buttons)
     rows = button_rows(
         [
             Button(t(label), data=f"{WORKER}cat:{code}")
@@ -127,6 +164,10 @@ async def _station_chosen(station: StationRecord, state: DialogState, t: Transla
 
 @router.message(InState("case:fb:category"), Data(f"{WORKER}cat:"))
 async def feedback_category(payload: str, state: DialogState, t: Translator) -> Text:
+    return await _category_chosen(payload, state, t)
+
+
+async def _category_chosen(payload: str, state: DialogState, t: Translator) -> Text:
     if payload not in FEEDBACK_CATEGORIES:
         return Text(t("这个选项已过期，请重新选择。"))
     await state.set("case:fb:desc")

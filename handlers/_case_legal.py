@@ -25,8 +25,14 @@ MAX_TEXT = 1000
 
 
 @router.message(Command("legal") | TextIs(*every_language("法律援助")))
-async def begin_legal(state: DialogState, t: Translator) -> Text:
+async def begin_legal(state: DialogState, t: Translator, args: str = "") -> Text | list[Reply]:
     await state.set("case:la:topic", {"token": secrets.token_hex(8), "kind": "legal_aid"})
+    if args in LEGAL_CATEGORIES:  # "/legal unpaid_wages": the topic is known ("欠薪", "受伤了")
+        replies = await _topic_chosen(args, state, t)
+        head = t("工会为职工免费提供法律援助。问题类型：{topic}。").format(
+            topic=t(LEGAL_CATEGORIES[args])
+        )
+        return [Text(head), *replies]
     rows = button_rows(
         [Button(t(label), data=f"{WORKER}topic:{code}") for code, label in LEGAL_CATEGORIES.items()]
     )
@@ -41,6 +47,10 @@ async def begin_legal(state: DialogState, t: Translator) -> Text:
 
 @router.message(InState("case:la:topic"), Data(f"{WORKER}topic:"))
 async def legal_topic(payload: str, state: DialogState, t: Translator) -> list[Reply]:
+    return await _topic_chosen(payload, state, t)
+
+
+async def _topic_chosen(payload: str, state: DialogState, t: Translator) -> list[Reply]:
     if payload not in LEGAL_CATEGORIES:
         return [Text(t("这个选项已过期，请重新选择。"))]
     await state.set("case:la:desc")

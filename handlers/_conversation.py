@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from core.store import Store
 
 from ._i18n import language_of, translator
+from ._intents import offered_station, remember_offered
 from ._language import chosen_language
 from ._messages import Message, Reply, Text
 from ._router import HandlerResult, Router
@@ -34,16 +35,20 @@ class Injectables(Protocol):
 
 def build_root(dialogs: Iterable[Router] = ()) -> Router:
     """The router tree: what a group may hear (staff business; workers are pointed to the
-    private chat), `/start <payload>`, commands, the dialogs given (in order), entry
-    placeholders, stations, silence for the rest of a group's talk, fallback. The composition
-    root names the dialogs (`yizhan.wiring.DIALOGS`)."""
-    from . import _language, _menu, _private, _stations
+    private chat), `/start <payload>`, the language switch, commands, free text understood
+    (`_intents`), the dialogs given (in order), entry placeholders, stations, silence for the
+    rest of a group's talk, fallback. The composition root names the dialogs
+    (`yizhan.wiring.DIALOGS`)."""
+    from . import _intents, _language, _menu, _private, _stations
 
     root = Router("root")
-    root.include(_private.groups, _private.deep_links, _language.router, _menu.commands)
+    said, understood = _intents.router_for(root)
+    root.include(
+        _private.groups, _private.deep_links, _language.router, _menu.commands, said, understood
+    )
     for dialog in dialogs:
         root.include(dialog)
-    root.include(_menu.entries, _stations.router, _private.silence, _menu.fallback)
+    root.include(_intents.human, _menu.entries, _stations.router, _private.silence, _menu.fallback)
     return root
 
 
@@ -93,7 +98,11 @@ class Conversation:
                     "lang": language_of(tag),
                     "user_key": user,
                 }
-                return _as_list(await self.root.dispatch(message, data))
+                replies = _as_list(await self.root.dispatch(message, data))
+                offered = offered_station(replies)
+                if offered is not None:  # what "关门了" is about
+                    await remember_offered(store, user, offered)
+                return replies
         except Busy:
             return [Text(t("上一条消息还在处理，请稍等一下再发。"))]
         except Exception:

@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 
 from ._cards import HOTLINE
 from ._i18n import Translator, available_languages, translator
-from ._messages import Keyboard, KeyButton, Text
+from ._messages import FULL_CAPS, Button, Caps, Keyboard, KeyButton, Message, Text
 from ._router import Command, KindIs, Router, TextIs
 from ._state import DialogState
+
+SAY = "say:"  # a button that hands the conversation its label, as if the worker typed it
 
 commands = Router("commands")
 entries = Router("entries")
@@ -34,37 +36,71 @@ def main_keyboard(t: Translator) -> Keyboard:
     )
 
 
-def welcome_text(t: Translator) -> str:
+def share_hint(t: Translator, caps: Caps) -> str:
+    """How to send a position on the worker's channel, as the middle of a sentence."""
+    if caps.share_location == "attach":
+        return t("点输入框旁的“+”，选“位置”发给我")
+    if caps.share_location == "typed":
+        return t("输入“@纬度,经度”（如 @40.84,111.75）发送位置")
+    return t("点下方“发送位置”")
+
+
+# The menu where there is no reply keyboard: numbered choices or a chat's own buttons, each
+# handing the conversation its label (see `_intents.SAY`).
+MENU_CHOICES = ("附近驿站", "一键入会", "反馈问题", "法律援助", "我的会员", "我的求助", "找工会")
+
+
+def menu_choices(t: Translator, caps: Caps) -> tuple[tuple[Button, ...], ...]:
+    """The main menu as buttons where the channel has no reply keyboard; none where it has."""
+    if caps.keyboard:
+        return ()
+    buttons = [Button(t(label), data=f"{SAY}{label}") for label in MENU_CHOICES]
+    return tuple(tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4))
+
+
+def welcome_text(t: Translator, caps: Caps = FULL_CAPS) -> str:
     return t(
         "您好！我是驿站通，帮您找附近开着门的工会驿站。\n"
-        "点下方“发送位置”，马上告诉您最近的驿站；也可以直接说“厕所”“热饭”“充电”，"
+        "{share}，马上告诉您最近的驿站；也可以直接说“厕所”“热饭”“充电”，"
         "或输入地名，比如“包头”“呼和浩特 赛罕区”。\n"
         "遇到困难可拨打职工服务热线 12351。"
-    )
+    ).format(share=share_hint(t, caps))
 
 
-def help_text(t: Translator) -> str:
-    return t(
-        "可以这样用：\n"
-        "· 发送位置：找最近的开放驿站，附带导航\n"
-        "· 说需要什么：厕所、热饭、喝水、充电、换电、药、雨伞……\n"
-        "· 输入地名：包头、东胜、呼和浩特 赛罕区\n"
-        "· /near 用上次的位置再找一次\n"
-        "· 一键入会、反馈问题、法律援助：点下方按钮\n"
-        "· /cancel 退出正在进行的填写\n"
-        "职工服务热线：12351"
+def help_text(t: Translator, caps: Caps = FULL_CAPS) -> str:
+    lines = [
+        t("可以这样用："),
+        t("· 发送位置（{share}）：找最近的开放驿站，附带导航").format(share=share_hint(t, caps)),
+        t("· 说需要什么：厕所、热饭、喝水、充电、换电、药、雨伞……"),
+        t("· 输入地名：包头、东胜、呼和浩特 赛罕区"),
+        t("· /near 用上次的位置再找一次")
+        if caps.commands
+        else t("· 说“附近驿站”：用上次的位置再找一次"),
+    ]
+    if caps.keyboard:
+        lines.append(t("· 一键入会、反馈问题、法律援助：点下方按钮"))
+    elif caps.buttons:
+        lines.append(t("· 入会、反馈问题、法律援助、找工会：直接说，或点下面的按钮"))
+    else:
+        lines.append(t("· 入会、反馈问题、法律援助、找工会：直接说，或回复下面的数字"))
+    lines.append(
+        t("· /cancel 退出正在进行的填写") if caps.commands else t("· 说“取消”退出正在进行的填写")
     )
+    lines.append(t("职工服务热线：12351"))
+    return "\n".join(lines)
 
 
 @commands.message(Command("start"))
-async def start(state: DialogState, t: Translator) -> Text:
+async def start(message: Message, state: DialogState, t: Translator) -> Text:
     await state.clear()  # /start is the way out of anything
-    return Text(welcome_text(t), keyboard=main_keyboard(t))
+    caps = message.caps
+    return Text(welcome_text(t, caps), buttons=menu_choices(t, caps), keyboard=main_keyboard(t))
 
 
 @commands.message(Command("help") | TextIs(*every_language("帮助"), "?", "？"))
-async def help_(t: Translator) -> Text:
-    return Text(help_text(t), keyboard=main_keyboard(t))
+async def help_(message: Message, t: Translator) -> Text:
+    caps = message.caps
+    return Text(help_text(t, caps), buttons=menu_choices(t, caps), keyboard=main_keyboard(t))
 
 
 @commands.message(Command("cancel") | TextIs(*every_language("取消")))
@@ -113,12 +149,23 @@ async def stale_button(t: Translator) -> Text:
     return Text(t("这个按钮已经过期了，请重新发送位置或输入要找的内容。"))
 
 
+@fallback.message(KindIs("other"))
+async def cannot_read(message: Message, t: Translator) -> Text:
+    """A picture, a sticker, a voice message the channel could not turn into words, …"""
+    return Text(
+        t("这种消息我还看不懂。请用文字告诉我需要什么，或发送位置找驿站。"),
+        buttons=menu_choices(t, message.caps),
+        keyboard=main_keyboard(t),
+    )
+
+
 @fallback.message()
-async def not_understood(t: Translator) -> Text:
+async def not_understood(message: Message, t: Translator) -> Text:
     return Text(
         t(
             "没太明白您的意思。可以发送位置找驿站，或者直接说“厕所”“热饭”“充电”，"
             "也可以输入地名。发送“帮助”看看还能做什么。"
         ),
+        buttons=menu_choices(t, message.caps),
         keyboard=main_keyboard(t),
     )

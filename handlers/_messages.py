@@ -39,6 +39,23 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Caps:
+    """What the worker's channel can show and take, set by its adapter. Handlers word their
+    help and prompts by it ("点下方按钮" only where there is a keyboard) and never by the
+    channel's name. The defaults are a chat app's with everything (Telegram's private chat)."""
+
+    keyboard: bool = True  # a reply keyboard under the input, with a "发送位置" key
+    buttons: bool = True  # inline buttons; False: the adapter shows them as numbered choices
+    commands: bool = True  # slash commands (/near, /cancel)
+    # How a position is sent: "key" (the keyboard's key), "attach" (the chat's + menu),
+    # "typed" (coordinates typed, as in the terminal).
+    share_location: Literal["key", "attach", "typed"] = "key"
+
+
+FULL_CAPS = Caps()
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One thing a worker sent: text, a location, a button press, a contact or an attachment.
 
@@ -66,6 +83,7 @@ class Message:
     card_id: str = ""
     card_text: str = ""
     attachment: Attachment | None = None
+    caps: Caps = FULL_CAPS  # what the channel can show and take
 
     @property
     def kind(self) -> Kind:

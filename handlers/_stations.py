@@ -26,8 +26,8 @@ from ._cards import (
     station_text,
 )
 from ._i18n import Translator
-from ._menu import every_language, main_keyboard
-from ._messages import Button, Message, Reply, Text
+from ._menu import every_language, main_keyboard, share_hint
+from ._messages import FULL_CAPS, Button, Caps, Message, Reply, Text
 from ._router import Command, Data, KindIs, Predicate, Router, TextIs
 from ._words import PlaceHit, asks_nearby, find_place, service_label, services_in
 
@@ -242,11 +242,10 @@ async def search_further(
     )
 
 
-def ask_for_location(t: Translator) -> Text:
+def ask_for_location(t: Translator, caps: Caps = FULL_CAPS) -> Text:
     return Text(
-        t(
-            "请点下方“发送位置”，把您的位置发给我，马上帮您找最近的开放驿站。"
-            "也可以直接输入地名，比如“包头”。"
+        t("请{share}，马上帮您找最近的开放驿站。也可以直接输入地名，比如“包头”。").format(
+            share=share_hint(t, caps)
         ),
         keyboard=main_keyboard(t),
     )
@@ -283,6 +282,7 @@ def read_request(message: Message) -> dict[str, Any] | bool:
 
 @router.message(Command("near") | TextIs(*every_language("附近驿站")))
 async def near(
+    message: Message,
     store: Store,
     finder: StationFinder,
     clock: Clock,
@@ -293,7 +293,7 @@ async def near(
 ) -> list[Reply]:
     origin = await last_location(store, user_key)
     if origin is None:
-        return [ask_for_location(t)]
+        return [ask_for_location(t, message.caps)]
     return await answer_near(
         finder, clock, t, lang, origin, [], demoted=await closed_reports.demoted()
     )
@@ -301,6 +301,7 @@ async def near(
 
 @router.message(KindIs("text"), Predicate(read_request))
 async def typed_request(
+    message: Message,
     services: list[str],
     place: PlaceHit | None,
     store: Store,
@@ -326,7 +327,7 @@ async def typed_request(
     if origin is None:
         if services:  # apply them to the location the worker is about to share
             await store.set(_wanted_key(user_key), encode_services(services), ttl=WANTED_TTL)
-        return [ask_for_location(t)]
+        return [ask_for_location(t, message.caps)]
     return await answer_near(
         finder, clock, t, lang, origin, services, demoted=await closed_reports.demoted()
     )

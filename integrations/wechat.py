@@ -1,5 +1,5 @@
 """The WeChat server API over httpx: access tokens, mini-program login, phone numbers, the content
-check, customer-service messages and any other `access_token` call (`WeChatApi.call`).
+check, customer-service messages, the Official Account's menu and any other `access_token` call (`WeChatApi.call`).
 
 `WeChatApi(base_url, http, store, appid=…, secret=…)` is one account (the Official Account or the
 mini-program) over the process's shared `httpx.AsyncClient` (a test passes one over
@@ -314,6 +314,11 @@ class WeChatApi:
             label=int(label) if isinstance(label, int | str) and str(label).isdigit() else None,
             trace_id=trace_id if isinstance(trace_id, str) else None,
         )
+
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """Replace the Official Account's custom menu (`cgi-bin/menu/create`); WeChat's
+        errcodes for a menu it refuses (40016–40019, 40023, …) raise `WeChatApiError`."""
+        await self.call("POST", "cgi-bin/menu/create", menu)
 
     async def send_text(self, openid: str, content: str) -> None:
         """A customer-service text message (Official Account), within 48 h of the user's last

@@ -102,12 +102,12 @@ def outcome_text(view: EnrollmentView) -> str:
     if view.status == EnrollmentStatus.APPROVED:
         return (
             f"恭喜！您的入会申请已通过，欢迎加入{view.union_name}。\n"
-            f"会员号：{view.member_number}\n随时发送“我的会员”可以查看。"
+            f"会员号：{view.member_number}\n随时可以在“我的会员”里查看。"
         )
     if view.status == EnrollmentStatus.REJECTED:
         return (
             f"您的入会申请暂未通过。\n原因：{view.reject_reason}\n"
-            "修改后可以重新提交：发送“一键入会”即可。有疑问请拨打 12351。"
+            "修改信息后可以重新申请入会。有疑问请拨打 12351。"
         )
     return f"您的入会申请已提交，{view.union_name}会尽快审核，结果会第一时间告诉您。"
 

@@ -125,6 +125,7 @@ for command in (
     channels.outbox,
     channels.bot,
     channels.chat,
+    channels.wechat,
 ):
     cli.add_command(command)
 

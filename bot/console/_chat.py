@@ -18,7 +18,7 @@ from typing import TextIO
 
 import click
 
-from handlers import Button, Contact, Message, Place, Reply, Services, Text
+from handlers import Button, Caps, Contact, Message, Place, Reply, Services, Text
 from locations import Point, wgs84_to_gcj02
 
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
@@ -31,6 +31,8 @@ USAGE = (
     "输入文字和驿站通聊天；@纬度,经度 发送位置（如 @40.84,111.75）；#序号 点按钮；"
     "tel:手机号 分享手机号（演示一键入会）；quit 退出。"
 )
+# Inline buttons are pressed with "#n"; the keyboard is only shown, and a position is typed.
+CAPS = Caps(keyboard=False, buttons=True, commands=True, share_location="typed")
 
 
 def parse_location(text: str) -> Point | None:
@@ -115,6 +117,7 @@ async def run_session(
             chat_id=user,
             language=language,
             can_share_contact=True,  # through `tel:` (see the module's docstring)
+            caps=CAPS,
             **content,  # type: ignore[arg-type]
         )
         text, pressable = render(await conversation.handle(message))

@@ -91,9 +91,26 @@ def encode_choices(choices: list[str]) -> str:
     return json.dumps(choices, ensure_ascii=False)
 
 
+# Voice input writes small numbers as words and ends with a full stop ("一。").
+_SPOKEN = {
+    "一": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
+_TRAILING = " \t\n。.！!？?，,、~～"
+
+
 def choice_data(raw: str | None, answer: str) -> str | None:
     """The button data a numeric answer stands for, if the last reply offered choices."""
-    answer = answer.strip()
+    answer = answer.strip().strip(_TRAILING)
+    answer = _SPOKEN.get(answer, answer)
     if not raw or not answer.isdigit():
         return None
     try:

@@ -23,7 +23,7 @@ from core.http import Problem
 from core.notices import WECHAT, Notice
 from core.outbox import Dispatcher, GiveUp, OutboxMessage, RetryLater, enqueue
 from core.settings import Settings
-from handlers import Message, Reply, Services, remember_location, user_key
+from handlers import Caps, Message, Reply, Services, remember_location, user_key
 from integrations import OutOfWindow, WeChatApi, WeChatError, WeChatNotConfigured
 from locations import CoordSystem, to_wgs84
 
@@ -51,6 +51,9 @@ WORKING = "收到，正在为您查询，稍后把结果发给您。"
 # The periodic LOCATION event reports the phone's GPS position (WGS-84), unlike location
 # messages, which come from WeChat's Tencent map picker in GCJ-02.
 LOCATION_EVENT_COORD = CoordSystem.WGS84
+# No reply keyboard, no inline buttons (numbered choices instead, see `_render`), no commands;
+# a position is sent from the "+" panel or the menu's location picker.
+CAPS = Caps(keyboard=False, buttons=False, commands=False, share_location="attach")
 
 
 class OfficialAccount:
@@ -197,21 +200,23 @@ class OfficialAccount:
             "user_id": openid,
             "chat_id": openid,
             "message_id": str(message.id or ""),
+            "caps": CAPS,
         }
         kind = message.type
-        if kind == "text":
-            data = choice_data(
-                await self.context.store.get(f"wechat:choices:{openid}"), message.content
-            )
+        # A voice message carries WeChat's recognition of it (when the account has it on):
+        # the same words as if typed, numbered answers ("一。") included.
+        said = message.content if kind == "text" else getattr(message, "recognition", None)
+        if kind in ("text", "voice") and said and str(said).strip():
+            data = choice_data(await self.context.store.get(f"wechat:choices:{openid}"), said)
             if data is not None:
                 return Message(**base, data=data)
-            return Message(**base, text=str(message.content or ""))
+            return Message(**base, text=str(said))
         if kind == "location":
             lat, lng = (float(v) for v in message.location)  # Location_X is the latitude
             return Message(**base, location=to_wgs84(lat, lng, CoordSystem.GCJ02))
         if kind == "event":
             return await self._event(message, base)
-        return Message(**base)  # image, voice, …: the conversation says what it can do
+        return Message(**base)  # image, unrecognised voice, …: the conversation says what it can do
 
     async def _event(self, message: Any, base: dict[str, Any]) -> Message | None:
         event = str(message.event).lower()
@@ -221,6 +226,13 @@ class OfficialAccount:
             point = to_wgs84(
                 float(message.latitude), float(message.longitude), LOCATION_EVENT_COORD
             )
+            await remember_location(self.context.store, user_key(CHANNEL, base["user_id"]), point)
+            return None
+        if event == "location_select":
+            # The menu's location picker: the place picked also comes as a location message
+            # (GCJ-02, from the same Tencent map picker), which is what gets the answer.
+            lat, lng = (float(v) for v in message.location)
+            point = to_wgs84(lat, lng, CoordSystem.GCJ02)
             await remember_location(self.context.store, user_key(CHANNEL, base["user_id"]), point)
             return None
         if event == "click" and message.key:

@@ -2,7 +2,7 @@
 
 Serves: `GET /cgi-bin/token`, `GET /sns/jscode2session`, `POST /wxa/business/getuserphonenumber`,
 `POST /wxa/msg_sec_check`, `POST /cgi-bin/message/custom/send`,
-`POST /cgi-bin/message/subscribe/send`. Every call is recorded in `calls` as
+`POST /cgi-bin/message/subscribe/send`, `POST /cgi-bin/menu/create`. Every call is recorded in `calls` as
 `(path, query, json body)`.
 
 Knobs a test turns:
@@ -20,6 +20,9 @@ Knobs a test turns:
   another app (40003); `templates`: when set, other template ids get 40037; `subscribe_errcode`
   answers every send with that errcode (e.g. 45009); `released_pages`: when set, other pages get
   41030. Values longer than WeChat allows for their field type, or empty, get 47003.
+- The Official Account's menu: an accepted `menu/create` body is `menu`. WeChat's checks:
+  1–3 top buttons (40016), 1–5 sub-buttons (40023), names of at most 16 / 60 bytes (40018),
+  known types (40017), a key of at most 128 bytes where the type needs one (40019).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class FakeWeChat:
         self.templates: set[str] | None = None
         self.released_pages: set[str] | None = None
         self.subscribe_errcode: int | None = None
+        self.menu: dict[str, Any] | None = None
         self._valid: dict[str, str] = {}  # token → appid
         self._serial = itertools.count(1)
         self._used_codes: set[str] = set()
@@ -59,6 +63,7 @@ class FakeWeChat:
         app.router.add_post("/wxa/msg_sec_check", self._sec_check)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
         app.router.add_post("/cgi-bin/message/subscribe/send", self._subscribe_send)
+        app.router.add_post("/cgi-bin/menu/create", self._menu_create)
         self._server = TestServer(app, host="127.0.0.1")
 
     @property
@@ -208,6 +213,58 @@ class FakeWeChat:
             return error(43101, "user refuse to accept the msg")
         self.subscribed.append({**body, "appid": app})
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": next(self._serial)})
+
+    async def _menu_create(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        app = self._token_app(request)
+        if isinstance(app, web.Response):
+            return app
+        errcode = menu_error(body)
+        if errcode:
+            return web.json_response({"errcode": errcode, "errmsg": f"invalid menu ({errcode})"})
+        self.menu = body
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+MENU_TYPES_WITH_KEY = frozenset(
+    {
+        "click",
+        "scancode_push",
+        "scancode_waitmsg",
+        "pic_sysphoto",
+        "pic_photo_or_album",
+        "pic_weixin",
+        "location_select",
+    }
+)
+MENU_TYPES = MENU_TYPES_WITH_KEY | {"view", "miniprogram", "media_id", "article_id"}
+
+
+def menu_error(body: Any) -> int:
+    """The errcode WeChat's menu/create gives a body, 0 when it is accepted."""
+    tops = body.get("button") if isinstance(body, dict) else None
+    if not isinstance(tops, list) or not 1 <= len(tops) <= 3:
+        return 40016
+    for top in tops:
+        subs = top.get("sub_button")
+        if len(str(top.get("name", "")).encode()) > 16 or not top.get("name"):
+            return 40018
+        if subs is None:
+            leaves = [top]
+        elif not isinstance(subs, list) or not 1 <= len(subs) <= 5:
+            return 40023
+        else:
+            leaves = subs
+        for leaf in leaves:
+            if leaf is not top and (not leaf.get("name") or len(str(leaf["name"]).encode()) > 60):
+                return 40018
+            kind = leaf.get("type")
+            if kind not in MENU_TYPES:
+                return 40017
+            key = leaf.get("key")
+            if kind in MENU_TYPES_WITH_KEY and (not key or len(str(key).encode()) > 128):
+                return 40019
+    return 0
 
 
 # What WeChat's subscribe/send accepts per field type (characters).

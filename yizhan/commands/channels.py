@@ -1,10 +1,12 @@
-"""`yizhan bot …` (Telegram long polling and webhook registration), `yizhan chat` (the
-terminal channel) and `yizhan outbox …` (delivering what waits to go out)."""
+"""`yizhan bot …` (Telegram long polling and webhook registration), `yizhan wechat menu` (the
+Official Account's menu), `yizhan chat` (the terminal channel) and `yizhan outbox …`
+(delivering what waits to go out)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sys
 
@@ -12,10 +14,11 @@ import click
 
 from bot.console import quiet_logs, run_session
 from bot.telegram import poll, set_webhook
+from bot.wechat import official_menu
 from core.outbox import counts
 from core.settings import get_settings
 from handlers import Services
-from integrations import TelegramError
+from integrations import TelegramError, WeChatApiError, WeChatError, WeChatNotConfigured
 from locations import load_demo_if_empty
 
 from ..wiring import build_channels, register_senders, running
@@ -75,6 +78,40 @@ def set_webhook_command(url: str) -> None:
 
     run(work)
     click.echo(f"已设置 Webhook：{url}")
+
+
+@click.group("wechat")
+def wechat() -> None:
+    """WeChat Official Account: its custom menu."""
+
+
+@wechat.command("menu")
+@click.option("--show", is_flag=True, help="Print the menu as JSON instead of sending it.")
+def wechat_menu(show: bool) -> None:
+    """Create the Official Account's menu (找驿站 / 入会 / 求助) from the code."""
+    menu = official_menu()
+    if show:
+        click.echo(json.dumps(menu, ensure_ascii=False, indent=2))
+        return
+
+    async def work(services: Services) -> None:
+        official = build_channels(services).wechat.official
+        try:
+            await official.create_menu(menu)
+        except WeChatNotConfigured:
+            raise click.ClickException(
+                "没有配置 WECHAT_APPID 和 WECHAT_SECRET，无法设置公众号菜单。"
+            ) from None
+        except WeChatApiError as exc:
+            raise click.ClickException(
+                f"微信拒绝了这个菜单（错误码 {exc.errcode}：{exc.errmsg}）。"
+            ) from None
+        except WeChatError as exc:
+            raise click.ClickException(f"连不上微信，请稍后再试：{exc}") from None
+
+    run(work, upgrade=False)
+    buttons = "、".join(top["name"] for top in menu["button"])
+    click.echo(f"已设置公众号菜单：{buttons}。微信客户端最长 5 分钟后显示新菜单。")
 
 
 @click.command("chat")
