@@ -35,9 +35,10 @@ class Injectables(Protocol):
 
 def build_root(dialogs: Iterable[Router] = ()) -> Router:
     """The router tree: what a group may hear (staff business; workers are pointed to the
-    private chat), `/start <payload>`, commands, free text understood (`_intents`), the dialogs
-    given (in order), entry placeholders, stations, silence for the rest of a group's talk,
-    fallback. The composition root names the dialogs (`yizhan.wiring.DIALOGS`)."""
+    private chat), `/start <payload>`, the language switch, commands, free text understood
+    (`_intents`), the dialogs given (in order), entry placeholders, stations, silence for the
+    rest of a group's talk, fallback. The composition root names the dialogs
+    (`yizhan.wiring.DIALOGS`)."""
     from . import _intents, _language, _menu, _private, _stations
 
     root = Router("root")

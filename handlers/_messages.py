@@ -27,6 +27,18 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something sent that is not text: a photo, a voice message, a sticker, a file.
+
+    `ref` is the channel's own handle for the content (e.g. a Telegram `file_id`), to fetch
+    or keep it; `caption` the words sent with it."""
+
+    kind: Literal["photo", "voice", "sticker", "video", "document"]
+    ref: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Caps:
     """What the worker's channel can show and take, set by its adapter. Handlers word their
     help and prompts by it ("点下方按钮" only where there is a keyboard) and never by the
@@ -41,18 +53,6 @@ class Caps:
 
 
 FULL_CAPS = Caps()
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """Something sent that is not text: a photo, a voice message, a sticker, a file.
-
-    `ref` is the channel's own handle for the content (e.g. a Telegram `file_id`), to fetch
-    or keep it; `caption` the words sent with it."""
-
-    kind: Literal["photo", "voice", "sticker", "video", "document"]
-    ref: str = ""
-    caption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +77,13 @@ class Message:
     language: str = "zh"  # IETF tag as the channel reports it ("zh-hans", "en", "en-US", …)
     message_id: str = ""
     live: bool = False  # a live-location refresh rather than a fresh share
-    caps: Caps = FULL_CAPS  # what the channel can show and take
     private: bool = True
     can_share_contact: bool = False
     direct_link: str = ""
     card_id: str = ""
     card_text: str = ""
     attachment: Attachment | None = None
+    caps: Caps = FULL_CAPS  # what the channel can show and take
 
     @property
     def kind(self) -> Kind:

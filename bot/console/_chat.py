@@ -27,12 +27,12 @@ _TEL = re.compile(r"^tel[:：]\s*(\+?[\d\s-]{6,20})$", re.IGNORECASE)
 _MAP_HOSTS = ("uri.amap.com", "apis.map.qq.com", "api.map.baidu.com")
 LONG_URL = 80
 _QUIT = frozenset({"quit", "exit", "退出", "/quit"})
-# Inline buttons are pressed with "#n"; the keyboard is only shown, and a position is typed.
-CAPS = Caps(keyboard=False, buttons=True, commands=True, share_location="typed")
 USAGE = (
     "输入文字和驿站通聊天；@纬度,经度 发送位置（如 @40.84,111.75）；#序号 点按钮；"
     "tel:手机号 分享手机号（演示一键入会）；quit 退出。"
 )
+# Inline buttons are pressed with "#n"; the keyboard is only shown, and a position is typed.
+CAPS = Caps(keyboard=False, buttons=True, commands=True, share_location="typed")
 
 
 def parse_location(text: str) -> Point | None:
@@ -116,8 +116,8 @@ async def run_session(
             user_id=user,
             chat_id=user,
             language=language,
-            caps=CAPS,
             can_share_contact=True,  # through `tel:` (see the module's docstring)
+            caps=CAPS,
             **content,  # type: ignore[arg-type]
         )
         text, pressable = render(await conversation.handle(message))
