@@ -96,9 +96,11 @@ async def test_nothing_planted_in_an_enrollment_and_a_case_rests_in_plaintext(
             f"/admin/v1/cases/{case['id']}/{action}", headers=staff, json={"text": text}
         )
         assert done.status == 200, await done.text()
-    # The people who may read it still read it whole.
+    # The people who may read it still read it whole (masked first; whole on an audited reveal).
     seen = await (await api.get(f"/admin/v1/cases/{case['id']}", headers=staff)).json()
-    assert seen["description"] == STORY and seen["place"] == PLACE
+    assert "13700001111" not in seen["description"] and seen["place"] == PLACE
+    revealed = await api.post(f"/admin/v1/cases/{case['id']}/reveal", headers=staff)
+    assert (await revealed.json())["description"] == STORY
     await ctx.outbox.stop()  # as a server stopping; rows still pending stay sealed
 
     if ctx.db.is_sqlite:
