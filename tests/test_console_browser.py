@@ -161,9 +161,11 @@ class Worker:
             while len(self._mine()) <= before:
                 await asyncio.sleep(0.02)
             seen = 0
-            while seen != len(self._mine()):  # an answer may be several messages
+            # An answer may be several messages, and a private chat gets about one a second
+            # (Telegram's limit, kept by the sender): wait until the chat has been quiet longer.
+            while seen != len(self._mine()):
                 seen = len(self._mine())
-                await asyncio.sleep(0.3)
+                await asyncio.sleep(1.5)
         return self._mine()[-1]
 
     def _message(self, **content: Any) -> dict[str, Any]:
