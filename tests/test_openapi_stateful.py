@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import positive_data_acceptance
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import FlakyStrategyDefinition
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from membership import POLICY_VERSION
 from tests.test_openapi import LiveApi
@@ -112,28 +113,57 @@ def test_links_login_enroll_case_detail(live: LiveApi) -> None:
             # Every check, stateful ones included (a created case can be read back, and not by
             # another user), but which schema-valid input a domain accepts (a real name, a
             # known occupation) is the domain's business.
+            excluded = [positive_data_acceptance]
+            if case.operation.path == "/api/v1/membership":
+                # The hook above turns every application into a valid one, negative ones too;
+                # what the form refuses is tested field by field in test_openapi_answers.
+                excluded.append(negative_data_rejection)
             case.validate_response(
                 response,
                 additional_checks=additional_checks,
-                excluded_checks=[positive_data_acceptance],
+                excluded_checks=excluded,
                 transport_kwargs=kwargs or None,
                 recorder=getattr(self, "recorder", None),
             )
 
-    Machine.run(
-        settings=settings(
-            max_examples=80,
-            stateful_step_count=8,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
+    # The server keeps what each step made (cases, applications), so the rules a chain can take
+    # depend on earlier chains; hypothesis now and then notices that as "flaky generation" and
+    # stops. That is the harness, not a finding (a finding is a FailureGroup, raised at once):
+    # start again, a few times at most, also until a chain has read a case back.
+    for attempt in range(5):
+        try:
+            Machine.run(
+                settings=settings(
+                    max_examples=200,
+                    stateful_step_count=8,
+                    deadline=None,
+                    database=None,
+                    derandomize=False,
+                    # No shrinking: replaying a chain against a server that kept what it made
+                    # draws differently (reported as flaky generation, not the failure).
+                    phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
+            )
+        except FlakyStrategyDefinition:
+            if attempt == 4:
+                raise
+            continue
+        if _walked(live):
+            break
+    # The chains were walked to their end: cases made by a logged-in user and read back.
+    assert _walked(live)
+
+
+def _walked(live: LiveApi) -> bool:
+    metrics = httpx.get(f"{live.base_url}/metrics", timeout=10).text
+    return all(
+        _count(metrics, route, status) > 0
+        for route, status in (
+            ("/api/v1/auth/login", 200),
+            ("/api/v1/cases", 201),
+            ("/api/v1/cases/{case_id}", 200),
+            ("/api/v1/membership", 201),
+            ("/api/v1/membership/me", 200),
         )
     )
-    # The chains were walked to their end: cases made by a logged-in user and read back.
-    metrics = httpx.get(f"{live.base_url}/metrics", timeout=10).text
-    assert _count(metrics, "/api/v1/auth/login", 200) > 0
-    assert _count(metrics, "/api/v1/cases", 201) > 0
-    assert _count(metrics, "/api/v1/cases/{case_id}", 200) > 0
-    assert _count(metrics, "/api/v1/membership", 201) > 0
-    assert _count(metrics, "/api/v1/membership/me", 200) > 0
