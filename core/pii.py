@@ -143,6 +143,21 @@ class PiiCipher:
         return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def sealed_column() -> sa.Column:
+    """The column for a sealed free text (`*_enc`). Text, not a sized string: a Fernet token is
+    about four times the length of its text."""
+    return sa.Column(sa.Text, nullable=False, server_default="")
+
+
+def seal(cipher: PiiCipher, text: str) -> str:
+    """A free text for a `*_enc` column: encrypted, and empty stays empty (nothing to hide)."""
+    return cipher.encrypt(text) if text else ""
+
+
+def unseal(cipher: PiiCipher, token: str) -> str:
+    return cipher.decrypt(token) if token else ""
+
+
 def rewrite_columns(
     conn: sa.Connection,
     table: str,

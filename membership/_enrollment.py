@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db import Database
-from core.pii import PiiCipher
+from core.pii import PiiCipher, seal
 
 from ._directory import Directory, StaffInfo, UnionInfo
 from ._errors import EnrollmentInvalid, EnrollmentLocked, EnrollmentNotFound
@@ -209,7 +209,7 @@ class Enrollments:
             id_number_enc=cipher.encrypt(clean.id_number) if clean.id_number else None,
             id_hash=id_hash,
             occupation=clean.occupation,
-            employer=clean.employer,
+            employer_enc=seal(cipher, clean.employer),
             league=app.league.strip(),
             county=app.county.strip(),
             channel=app.channel,
@@ -261,13 +261,14 @@ class Enrollments:
                 row.name_enc = cipher.encrypt(clean.name)
                 row.id_number_enc = cipher.encrypt(clean.id_number) if clean.id_number else None
                 row.id_hash = id_hash
-                row.occupation, row.employer = clean.occupation, clean.employer
+                row.occupation = clean.occupation
+                row.employer_enc = seal(cipher, clean.employer)
                 row.league, row.county = app.league.strip(), app.county.strip()
                 row.channel, row.channel_user = app.channel, app.channel_user
                 row.consent_version, row.consent_at = POLICY_VERSION, now
                 row.id_consent_version = ID_POLICY_VERSION if clean.id_number else None
                 row.id_consent_at = now if clean.id_number else None
-                row.status, row.reject_reason, row.decided_at, row.decided_by = (
+                row.status, row.reject_reason_enc, row.decided_at, row.decided_by = (
                     EnrollmentStatus.SUBMITTED,
                     "",
                     None,

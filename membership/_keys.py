@@ -5,9 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.pii import PiiCipher
+from core.pii import PiiCipher, rewrite_columns
 
 from ._models import Enrollment
+
+# The sealed free texts, by table: rotation rewrites them as they are (no lookup hash).
+SEALED_TEXTS: dict[str, tuple[str, ...]] = {
+    "enrollments": ("employer_enc", "reject_reason_enc"),
+    "enrollment_events": ("note_enc",),
+}
 
 
 async def rotate_enrollment_keys(session: AsyncSession, cipher: PiiCipher) -> int:
@@ -27,4 +33,7 @@ async def rotate_enrollment_keys(session: AsyncSession, cipher: PiiCipher) -> in
             row.id_hash = cipher.digest("id", cipher.decrypt(row.id_number_enc))
         count += 1
     await session.flush()
+    conn = await session.connection()
+    for table, columns in SEALED_TEXTS.items():
+        await conn.run_sync(rewrite_columns, table, columns, cipher.rotate)
     return count

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.outbox import AwareDateTime
+from core.pii import sealed_column
 
 
 def utcnow() -> datetime:
@@ -124,7 +125,9 @@ class Enrollment(SQLModel, table=True):
     id_number_enc: str | None = Field(default=None, max_length=500)
     id_hash: str | None = Field(default=None, max_length=64, unique=True)
     occupation: str = Field(max_length=32)
-    employer: str = Field(max_length=100)
+    employer_enc: str = Field(
+        default="", sa_column=sealed_column()
+    )  # a small employer can name a person
     league: str = Field(default="", max_length=50)
     county: str = Field(default="", max_length=50)
     # Where the worker applied from and is told the outcome: a channel and the user there.
@@ -135,14 +138,16 @@ class Enrollment(SQLModel, table=True):
     id_consent_version: str | None = Field(default=None, max_length=20)
     id_consent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     member_number: str | None = Field(default=None, max_length=20, unique=True)
-    reject_reason: str = Field(default="", max_length=500)
+    reject_reason_enc: str = Field(
+        default="", sa_column=sealed_column()
+    )  # staff may quote the worker
     decided_by: str = Field(default="", max_length=100)  # "staff:12", "<channel>:<user id>"
     submitted_at: datetime = Field(sa_column=_ts())
     decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class EnrollmentEvent(SQLModel, table=True):
-    """What happened to an enrollment, for the record (no personal data in here)."""
+    """What happened to an enrollment, for the record; the free-text note is sealed."""
 
     __tablename__ = "enrollment_events"
 
@@ -150,5 +155,5 @@ class EnrollmentEvent(SQLModel, table=True):
     enrollment_id: int = Field(foreign_key="enrollments.id", index=True)
     action: str = Field(max_length=16)  # submitted | resubmitted | approved | rejected
     actor: str = Field(default="", max_length=100)
-    note: str = Field(default="", max_length=500)
+    note_enc: str = Field(default="", sa_column=sealed_column())
     at: datetime = Field(sa_column=_ts())

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.notices import Action, Notice, Recipient, can_push, send_notice
-from core.pii import PiiCipher
+from core.pii import PiiCipher, seal
 
 from ._directory import Directory, UnionInfo
 from ._errors import EnrollmentLocked, EnrollmentNotFound, ReviewConflict
@@ -170,7 +170,7 @@ async def decide(
     if approve:
         values["member_number"] = member_number(enrollment_id, now.year)
     else:
-        values["reject_reason"] = reason
+        values["reject_reason_enc"] = seal(cipher, reason)
     # Conditional on the status we read: of two staff pressing at once, one decides.
     result = await session.execute(
         update(Enrollment)
@@ -186,7 +186,11 @@ async def decide(
         raise ReviewConflict("这份申请刚刚被其他工作人员处理了。")
     session.add(
         EnrollmentEvent(
-            enrollment_id=enrollment_id, action=target.value, actor=actor, note=reason, at=at
+            enrollment_id=enrollment_id,
+            action=target.value,
+            actor=actor,
+            note_enc=seal(cipher, reason),
+            at=at,
         )
     )
     await session.refresh(row)

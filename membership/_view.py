@@ -1,11 +1,12 @@
-"""`EnrollmentView`: an enrollment as the domain hands it out, personal data opened."""
+"""`EnrollmentView`: an enrollment as the domain hands it out, personal data opened (name,
+phone, ID number, and the free texts: employer and reject reason)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.pii import PiiCipher, mask_id_number, mask_name, mask_phone
+from core.pii import PiiCipher, mask_id_number, mask_name, mask_phone, unseal
 
 from ._directory import UnionInfo
 from ._models import Enrollment
@@ -73,13 +74,13 @@ def view_of(row: Enrollment, union: UnionInfo | None, cipher: PiiCipher) -> Enro
         phone=cipher.decrypt(row.phone_enc),
         id_number=cipher.decrypt(row.id_number_enc) if row.id_number_enc else None,
         occupation=row.occupation,
-        employer=row.employer,
+        employer=unseal(cipher, row.employer_enc),
         league=row.league,
         county=row.county,
         channel=row.channel,
         channel_user=row.channel_user,
         member_number=row.member_number,
-        reject_reason=row.reject_reason,
+        reject_reason=unseal(cipher, row.reject_reason_enc),
         submitted_at=_aware(row.submitted_at) or row.submitted_at,
         decided_at=_aware(row.decided_at),
         consent_version=row.consent_version,

@@ -13,19 +13,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from core.outbox import AwareDateTime, utcnow
+from core.pii import sealed_column
 
 
 def _ts(nullable: bool = False) -> Column:
     return Column(AwareDateTime(), nullable=nullable)
-
-
-def _sealed() -> Column:
-    # Text, not a sized string: a Fernet token is about four times the length of its text.
-    return Column(Text, nullable=False, server_default="")
 
 
 class CaseKind(StrEnum):
@@ -103,9 +99,13 @@ class Case(CaseBase, table=True):
     __tablename__ = "cases"
     __table_args__ = (UniqueConstraint("channel", "source_ref", name="uq_cases_source"),)
 
-    description_enc: str = Field(default="", sa_column=_sealed())  # the worker's words
-    outcome_enc: str = Field(default="", sa_column=_sealed())  # staff's result, read by the worker
-    place_text_enc: str = Field(default="", sa_column=_sealed())  # where, in the worker's words
+    description_enc: str = Field(default="", sa_column=sealed_column())  # the worker's words
+    outcome_enc: str = Field(
+        default="", sa_column=sealed_column()
+    )  # staff's result, read by the worker
+    place_text_enc: str = Field(
+        default="", sa_column=sealed_column()
+    )  # where, in the worker's words
 
 
 class CaseView(CaseBase):
@@ -134,7 +134,7 @@ class CaseEvent(CaseEventBase, table=True):
 
     __tablename__ = "case_events"
 
-    detail_enc: str = Field(default="", sa_column=_sealed())
+    detail_enc: str = Field(default="", sa_column=sealed_column())
 
 
 class CaseEventView(CaseEventBase):

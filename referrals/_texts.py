@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.pii import PiiCipher, rewrite_columns
+from core.pii import PiiCipher, rewrite_columns, seal, unseal
 
 from ._models import Case, CaseEvent, CaseEventView, CaseView
 
 # Every encrypted column of this domain, by table: what rotation (and migrations) rewrite.
+__all__ = ["SEALED_COLUMNS", "case_view", "event_view", "rotate_case_keys", "seal", "unseal"]
+
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("description_enc", "outcome_enc", "place_text_enc"),
     "case_events": ("detail_enc",),
 }
-
-
-def seal(cipher: PiiCipher, text: str) -> str:
-    return cipher.encrypt(text) if text else ""
-
-
-def unseal(cipher: PiiCipher, token: str) -> str:
-    return cipher.decrypt(token) if token else ""
 
 
 def case_view(row: Case, cipher: PiiCipher) -> CaseView:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from core import Settings, get_settings, mask_pii
 from core.logging import PiiMaskingFilter
@@ -27,6 +28,7 @@ from core.pii import (
 from handlers import Services
 from membership import (
     Application,
+    EnrollmentEvent,
     InvalidField,
     clean_id_number,
     clean_mobile,
@@ -133,6 +135,9 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., Services]) ->
         consent=True,
     )
     first = (await ctx.enrollments.enroll(app)).enrollment
+    await ctx.enrollments.reject(
+        first.id, "单位请写顺丰的全称", actor="staff:1", union_ids=frozenset({first.union_id})
+    )
     during = backend(pii_key=SecretStr(f"{new},{old}"))
     assert (
         await during.enrollments.enroll(app)
@@ -142,6 +147,15 @@ async def test_rotate_keeps_lookups_working(backend: Callable[..., Services]) ->
     after = backend(pii_key=SecretStr(new))
     found = await after.enrollments.for_phone("13900001111")
     assert found is not None and found.id == first.id and found.name == "王五"
+    # The free texts were re-sealed too: the new key alone opens them, the decision note included.
+    assert (found.employer, found.reject_reason) == ("顺丰", "单位请写顺丰的全称")
+    async with after.db.session() as session:
+        note = (
+            await session.execute(
+                select(EnrollmentEvent.note_enc).where(EnrollmentEvent.action == "rejected")
+            )
+        ).scalar_one()
+    assert cipher_for(after.settings).decrypt(note) == "单位请写顺丰的全称"
     assert (await after.enrollments.enroll(app)).created is False
 
 

@@ -1,6 +1,7 @@
 """Personal data sealed wherever it rests: a worker enrolls (phone, ID number, name) and asks for
 legal aid (a story with another phone, a place in their own words) through the mini-program
-API, staff approve, reply and resolve through the admin API; then the SQLite file and its WAL
+API; staff reject the first application with a reason that quotes it, the worker corrects it
+(naming a one-person employer) and staff approve; staff reply and resolve through the admin API; then the SQLite file and its WAL
 (or every PostgreSQL row of the run), Redis (when served) and the captured DEBUG logs are
 searched for what was planted, and none of it is found."""
 
@@ -28,7 +29,19 @@ NAME = "赵铁柱"
 STORY = "我在幸福里工地干了三个月，老板拖欠工资不给，工友电话13700001111也能作证"
 PLACE = "幸福里小区七号楼东门"
 REPLY = "您好，请带上考勤记录到区总工会二楼，我们帮您联系劳动监察"
-PLANTED = (PHONE, "13700001111", ID_NUMBER, NAME, "拖欠工资", "幸福里小区七号楼", "考勤记录")
+EMPLOYER = "赵铁柱家电维修部"  # a one-person shop: the employer names the worker
+REASON = "单位写的某建筑公司查无此单位，请写营业执照上的名称"
+PLANTED = (
+    PHONE,
+    "13700001111",
+    ID_NUMBER,
+    NAME,
+    "拖欠工资",
+    "幸福里小区七号楼",
+    "考勤记录",
+    "家电维修部",
+    "查无此单位",
+)
 
 
 def _found(data: bytes) -> list[str]:
@@ -71,10 +84,32 @@ async def test_nothing_planted_in_an_enrollment_and_a_case_rests_in_plaintext(
     )
     assert enrolled.status == 201, await enrolled.text()
     application = await enrolled.json()
+    rejected = await api.post(
+        f"/admin/v1/enrollments/{application['id']}/reject", headers=staff, json={"reason": REASON}
+    )
+    assert rejected.status == 200, await rejected.text()
+    corrected = await api.put(
+        "/api/v1/membership/me",
+        headers=worker,
+        json={
+            "name": NAME,
+            "occupation": "construction",
+            "employer": EMPLOYER,
+            "league": "呼和浩特市",
+            "county": "新城区",
+            "id_number": ID_NUMBER,
+            "id_consent": True,
+            "consent": True,
+            "consent_version": POLICY_VERSION,
+        },
+    )
+    assert corrected.status == 200, await corrected.text()
     decided = await api.post(
         f"/admin/v1/enrollments/{application['id']}/approve", headers=staff, json={}
     )
     assert decided.status == 200, await decided.text()
+    # Staff still read the employer whole, and the reason is on record in the decision log.
+    assert (await decided.json())["employer"] == EMPLOYER
 
     lat, lng = wgs84_to_gcj02(*XINCHENG)
     made = await api.post(
