@@ -94,11 +94,12 @@ async def next_step(
         rows = pairs([Button(t(name), data=f"{CB}emp:{i}") for i, name in enumerate(choices)])
         return [Text(t("在哪个单位或平台工作？选一个，或直接输入单位名称。"), buttons=rows)]
     name = cipher.decrypt(data["name"])
+    employer = cipher.decrypt(data["employer"])  # sealed in the store, like the name
     union = await directory.assign_union(
         league=data["league"],
         county=data.get("county", ""),
         occupation=data.get("occupation", ""),
-        employer=data.get("employer", ""),
+        employer=employer,
     )
     if union is None:
         # Keep what they typed: another place (where they work) may have a union.
@@ -128,7 +129,7 @@ async def next_step(
         t("姓名：{v}").format(v=name),
         t("手机：{v}").format(v=mask_phone(cipher.decrypt(data["phone"]))),
         t("职业：{v}").format(v=_label(t, OCCUPATIONS.get(data.get("occupation", ""), ""))),
-        t("单位/平台：{v}").format(v=data.get("employer", "")),
+        t("单位/平台：{v}").format(v=employer),
         t("地区：{v}").format(v=data["league"] + data.get("county", "")),
         t("审核工会：{v}").format(v=union.name),
     ]

@@ -144,7 +144,7 @@ async def got_contact(
             name_ok=True,
             place_ok=True,
             occupation=existing.occupation,
-            employer=existing.employer,
+            employer=cipher.encrypt(existing.employer),
             league=existing.league,
             county=existing.county,
         )
@@ -205,7 +205,7 @@ async def employer_button(
     choices = employers_for(state.data.get("occupation", ""))
     if not payload.isdigit() or int(payload) >= len(choices):
         return Text(t("这个选项已过期，请重新选择。"))
-    await state.update(employer=choices[int(payload)])
+    await state.update(employer=cipher.encrypt(choices[int(payload)]))
     return await next_step(cipher, directory, state, t)
 
 
@@ -216,7 +216,7 @@ async def employer_typed(
     employer = (message.text or "").strip()
     if not employer or len(employer) > 100:
         return Text(t("请输入 100 字以内的单位或平台名称。"))
-    await state.update(employer=employer)
+    await state.update(employer=cipher.encrypt(employer))
     return await next_step(cipher, directory, state, t)
 
 
@@ -333,7 +333,7 @@ def _application(cipher: PiiCipher, message: Message, data: dict[str, Any]) -> A
         phone=cipher.decrypt(data["phone"]),
         phone_via=f"{message.channel}_contact",
         occupation=data.get("occupation", ""),
-        employer=data.get("employer", ""),
+        employer=cipher.decrypt(data["employer"]) if data.get("employer") else "",
         league=data.get("league", ""),
         county=data.get("county", ""),
         channel=message.channel,
