@@ -1,11 +1,13 @@
 """`/api/v1/cases…`: report a station problem or ask for legal aid, and "我的求助".
 
 A client may send `request_id` (or an `Idempotency-Key` header): sending the same request again
-returns the case made the first time instead of a second one.
+returns the case made the first time instead of a second one. The key is the user's own: another
+user sending the same key gets a case of their own, never the first user's.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
@@ -203,7 +205,9 @@ async def submit(request: web.Request) -> web.Response:
     point = None
     if body.lat is not None and body.lng is not None:
         point = to_wgs84(body.lat, body.lng, body.coord)
-    source = body.request_id or request.headers.get("Idempotency-Key") or None
+    key = body.request_id or request.headers.get("Idempotency-Key") or None
+    # Scoped to the user, and hashed to fit the column whatever an openid's length.
+    source = hashlib.sha256(f"{user.openid}\0{key}".encode()).hexdigest() if key else None
     new = NewCase(
         kind=body.kind,
         category=body.category,

@@ -167,7 +167,7 @@ class Referrals:
         validate(new)
         existing = await self._by_source(new.channel, new.source_ref)
         if existing is not None:
-            return await self._submitted(existing, created=False)
+            return await self._submitted(self._resent(existing, new), created=False)
         station_name, named = "", {"league": "", "county": ""}
         if new.station_id is not None:
             station = self.stations.get(new.station_id)
@@ -223,7 +223,7 @@ class Referrals:
             existing = await self._by_source(new.channel, new.source_ref)
             if existing is None:
                 raise
-            return await self._submitted(existing, created=False)
+            return await self._submitted(self._resent(existing, new), created=False)
         if target is None:
             log.error("case %s belongs to no union: the union directory has none", case.number)
         self.on_enqueue()
@@ -244,6 +244,14 @@ class Referrals:
             cards.is_urgent(case),
             routed_to,
         )
+
+    @staticmethod
+    def _resent(existing: CaseView, new: NewCase) -> CaseView:
+        """The case a resent request made, only when the same worker sends it again: someone
+        else's case is never answered to another account, whatever key they send."""
+        if existing.worker_ref != new.worker_ref:
+            raise CaseError("这个提交编号已经用过了，请重新提交。")
+        return existing
 
     async def _by_source(self, channel: str, source_ref: str | None) -> CaseView | None:
         if not source_ref:

@@ -78,6 +78,17 @@ async def test_legal_aid_from_the_mini_program(api: TestClient, fake_wechat: Fak
     other = await login(api, fake_wechat, "o-worker-2")
     assert (await (await api.get("/api/v1/cases/mine", headers=other)).json())["cases"] == []
 
+    # The same request_id from another worker (a client that numbers its requests 1, 2, 3…)
+    # is their own request: a case of their own, never the first worker's story.
+    theirs = await api.post("/api/v1/cases", json=body, headers=other)
+    assert theirs.status == 201, await theirs.text()
+    own = await theirs.json()
+    assert own["number"] != case["number"]
+    assert own["description"] == body["description"]
+    assert await _counts(api) == (2, 2)
+    mine = await (await api.get("/api/v1/cases/mine", headers=other)).json()
+    assert [c["number"] for c in mine["cases"]] == [own["number"]]
+
 
 async def test_station_feedback_and_bad_input(api: TestClient, fake_wechat: FakeWeChat) -> None:
     auth = await login(api, fake_wechat, "o-worker-3")

@@ -2,12 +2,14 @@
 report → case detail — with the token and ids each answer gives, against a live server, and
 checks every answer (no 5xx, documented status and body, a created case can be read back).
 
-The fake WeChat here takes any log-in and phone code (each log-in a new user), so the chains
-reach the steps behind them."""
+The fake WeChat here takes any log-in and phone code, so the chains reach the steps behind
+them. Each log-in is a new user and each phone code a new number, whatever the code: hypothesis
+replays a chain's choices and expects the same answers, which a user or a number left behind by
+an earlier chain (already applied, phone taken) would change."""
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,13 +26,17 @@ from tests.unions import load_unions
 
 
 class AnyCode(dict[str, tuple[str, str]]):
-    """Every `wx.login` code is good once: a new user per code."""
+    """Every `wx.login` code is good: a new user each time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next = itertools.count(1)
 
     def __contains__(self, code: object) -> bool:
         return True
 
     def __getitem__(self, code: str) -> tuple[str, str]:
-        return f"o-{hashlib.sha256(code.encode()).hexdigest()[:12]}", "session-key"
+        return f"o-walker-{next(self._next)}", "session-key"
 
 
 class Forgetful(set[str]):
@@ -41,10 +47,14 @@ class Forgetful(set[str]):
 
 
 class AnyPhone(dict[str, str]):
-    """Every phone code stands for a (made-up, well-formed) mobile number."""
+    """Every phone code stands for a new (made-up, well-formed) mobile number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next = itertools.count(1)
 
     def get(self, code: str, default: Any = None) -> str:  # type: ignore[override]
-        return "139" + str(int(hashlib.sha256(code.encode()).hexdigest(), 16))[:8]
+        return f"139{next(self._next):08d}"
 
 
 @pytest.fixture(scope="module")

@@ -165,6 +165,20 @@ async def test_bad_input_is_refused_in_chinese_and_stores_nothing(
         assert (await session.execute(select(OutboxMessage))).first() is None
 
 
+async def test_a_resent_request_answers_only_its_own_worker(
+    backend: Callable[..., Services],
+) -> None:
+    _ctx, service = await _world(backend)
+    first = await service.submit(legal("w1", SAIHAN, "msg-7"))
+    again = await service.submit(legal("w1", SAIHAN, "msg-7"))
+    assert first.created and not again.created and again.case.number == first.case.number
+    # Another account that presents the same reference learns nothing of the first case.
+    with pytest.raises(CaseError) as err:
+        await service.submit(legal("w2", SAIHAN, "msg-7", description="别人的求助内容"))
+    assert "重新提交" in str(err.value) and first.case.number not in str(err.value)
+    assert [c.number for c in await service.of_worker("telegram", "w2")] == []
+
+
 async def test_faulty_chat_gets_every_case_exactly_once(
     backend: Callable[..., Services], wecom: FakeWeCom
 ) -> None:
