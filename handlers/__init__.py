@@ -68,6 +68,8 @@ from ._language import language_for, localize_notice, remember_language
 from ._menu import every_language, main_keyboard
 from ._messages import (
     FULL_CAPS,
+    PHOTO_NOT_KEPT,
+    PHOTO_REFUSED,
     REMOVE_KEYBOARD,
     Alert,
     Attachment,
@@ -102,6 +104,8 @@ from ._stations import last_location, remember_location
 __all__ = [
     "FULL_CAPS",
     "HOTLINE",
+    "PHOTO_NOT_KEPT",
+    "PHOTO_REFUSED",
     "REMOVE_KEYBOARD",
     "SERVICES_KEY",
     "STATE_TTL",

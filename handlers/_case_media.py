@@ -1,15 +1,17 @@
 """Photos, voice messages and stickers.
 
 A photo (with or without words like "驿站门锁了") starts a feedback report with the photo kept,
-or joins the report or legal-aid request the worker is filling in. The photo is kept as the
-channel's own reference (`Attachment.ref`, prefixed with the channel: a Telegram `file_id`),
-which staff can open from the channel; the media store of the mini-program does not take chat
-photos yet. Voice messages, stickers, videos and files get a reply that says what the bot can
-take instead.
+or joins the report or legal-aid request the worker is filling in. The channel adapter has
+already put the photo in the media store (as the mini-program's uploads are), so the case keeps
+its media id and staff see the photo in the workbench; a channel that cannot fetch its photos
+leaves its own reference, kept prefixed with the channel's name. A photo the adapter could not
+keep (`Attachment.refused`) is answered with why, and nothing else changes. Voice messages,
+stickers, videos and files get a reply that says what the bot can take instead.
 """
 
 from __future__ import annotations
 
+from core.media import is_media_id
 from core.pii import PiiCipher
 from core.store import Store
 from locations import StationFinder
@@ -29,9 +31,24 @@ def _is_photo(message: Message) -> bool:
     return message.attachment is not None and message.attachment.kind == "photo"
 
 
+def _is_refused(message: Message) -> bool:
+    return _is_photo(message) and bool(message.attachment and message.attachment.refused)
+
+
 def _photo_ref(message: Message) -> str:
     assert message.attachment is not None
-    return f"{message.channel}:{message.attachment.ref}" if message.attachment.ref else ""
+    ref = message.attachment.ref
+    if not ref or is_media_id(ref):
+        return ref
+    return f"{message.channel}:{ref}"
+
+
+@router.message(Predicate(_is_refused))
+async def photo_not_kept(message: Message, t: Translator) -> Text:
+    """The photo could not be kept (too large, not a picture, the channel did not give it):
+    say so, and leave whatever the worker is filling in as it was."""
+    assert message.attachment is not None
+    return Text(t(message.attachment.refused))
 
 
 @router.message(InState("case"), Predicate(_is_photo))

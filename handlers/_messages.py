@@ -30,12 +30,20 @@ class Contact:
 class Attachment:
     """Something sent that is not text: a photo, a voice message, a sticker, a file.
 
-    `ref` is the channel's own handle for the content (e.g. a Telegram `file_id`), to fetch
-    or keep it; `caption` the words sent with it."""
+    `ref` is the handle for the content: a media-store id (`m…`) when the adapter already
+    kept the photo, else the channel's own (e.g. a WeChat `MediaId`); `caption` the words sent
+    with it. `refused`: why the adapter could not keep the photo — one of `PHOTO_REFUSED`,
+    `PHOTO_NOT_KEPT` — said to the worker in their language instead of taking it."""
 
     kind: Literal["photo", "voice", "sticker", "video", "document"]
     ref: str = ""
     caption: str = ""
+    refused: str = ""
+
+
+# Why a photo could not be kept (`Attachment.refused`), as catalogue texts.
+PHOTO_REFUSED = "这张照片收不下，请换一张清楚些、小一些的照片再发。"
+PHOTO_NOT_KEPT = "照片这次没收到，请过一会儿再发一次。"
 
 
 @dataclass(frozen=True, slots=True)

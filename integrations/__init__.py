@@ -11,7 +11,7 @@ boundary, and no secret (bot token, appsecret, robot key, map key) appears in an
 text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adapters' job.
 
 - `telegram`: `TelegramClient(http, token, base_url=…)`, its `RateLimiter`;
-  `TelegramError` → `TelegramRetry` | `TelegramRejected`.
+  `TelegramError` → `TelegramRetry` | `TelegramRejected` → `TelegramFileTooLarge`.
 - `wechat`: `WeChatApi(base_url, http, store, appid=…, secret=…)` with its shared
   `AccessTokens`; `WeChatError` → `WeChatNotConfigured` | `WeChatUnavailable` | `WeChatApiError`
   (→ `InvalidCredential` | `InvalidCode` | `OutOfWindow`).
@@ -44,7 +44,14 @@ from .geocoding import (
     TencentGeocoder,
 )
 from .objectstore import LocalObjectStore, S3ObjectStore, object_store_from_url
-from .telegram import RateLimiter, TelegramClient, TelegramError, TelegramRejected, TelegramRetry
+from .telegram import (
+    RateLimiter,
+    TelegramClient,
+    TelegramError,
+    TelegramFileTooLarge,
+    TelegramRejected,
+    TelegramRetry,
+)
 from .wechat import (
     AccessTokens,
     ContentCheck,
@@ -87,6 +94,7 @@ __all__ = [
     "S3ObjectStore",
     "TelegramClient",
     "TelegramError",
+    "TelegramFileTooLarge",
     "TelegramRejected",
     "TelegramRetry",
     "TencentGeocoder",

@@ -7,12 +7,17 @@ burst so a pin and its details go out together, and 30 a second overall), waits 
 after that is raised as `TelegramRetry` (try later) or `TelegramRejected` (will never work); the
 outbox turns those into a later attempt or a dead row.
 
+`download(file_id, max_bytes=…)` fetches a file a user sent (a photo): `getFile`, then
+`GET {base_url}/file/bot{token}/{file_path}`, read in chunks and cut off past `max_bytes` (the
+Bot API serves files up to 20 MB to bots; ours take much less).
+
 Exceptions (httpx errors are translated here and never leave this module; the bot token is
 part of every URL, so no message carries a URL or an httpx error's text):
 
     TelegramError
     ├── TelegramRetry     worth trying later: 429 (`retry_after` seconds), 5xx, network, not JSON
     └── TelegramRejected  refused for good: 4xx other than 429 (`status`), e.g. bot blocked
+        └── TelegramFileTooLarge  a file to download is over the size asked for
 """
 
 from __future__ import annotations
@@ -46,6 +51,13 @@ class TelegramRejected(TelegramError):
     def __init__(self, reason: str, *, status: int = 400) -> None:
         super().__init__(reason)
         self.status = status
+
+
+class TelegramFileTooLarge(TelegramRejected):
+    """The file is larger than the caller takes."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, status=413)
 
 
 class TokenBucket:
@@ -203,12 +215,41 @@ class TelegramClient:
         assert last is not None
         raise last
 
+    async def download(self, file_id: str, *, max_bytes: int, timeout: float = 30.0) -> bytes:
+        """The content of a file a user sent, at most `max_bytes` of it."""
+        info = await self.call("getFile", {"file_id": file_id})
+        path = info.get("file_path") if isinstance(info, dict) else None
+        if not isinstance(path, str) or not path or ".." in path:
+            raise TelegramRejected("getFile: no file_path")
+        size = info.get("file_size")
+        if isinstance(size, int) and size > max_bytes:
+            raise TelegramFileTooLarge(f"getFile: {size} bytes")
+        url = f"{self._base}/file/bot{self._token}/{path}"
+        chunks: list[bytes] = []
+        got = 0
+        try:
+            async with self._http.stream("GET", url, timeout=timeout) as response:
+                if response.status_code != 200:
+                    reason = f"file: {response.status_code}"
+                    if response.status_code >= 500 or response.status_code == 429:
+                        raise TelegramRetry(reason)
+                    raise TelegramRejected(reason, status=response.status_code)
+                async for chunk in response.aiter_bytes():
+                    got += len(chunk)
+                    if got > max_bytes:
+                        raise TelegramFileTooLarge(f"file: over {max_bytes} bytes")
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise TelegramRetry(f"file: {type(exc).__name__}") from None  # the URL holds the token
+        return b"".join(chunks)
+
 
 __all__ = [
     "RateLimiter",
     "SlidingWindow",
     "TelegramClient",
     "TelegramError",
+    "TelegramFileTooLarge",
     "TelegramRejected",
     "TelegramRetry",
     "TokenBucket",

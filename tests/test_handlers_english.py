@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from handlers import Button, Message, Reply, Services, Text
+from handlers import PHOTO_NOT_KEPT, PHOTO_REFUSED, Button, Message, Reply, Services, Text
 from handlers._enrollment_steps import SELF_EMPLOYED
 from handlers.cases import OUTCOMES
 from locations import Point
@@ -166,18 +166,9 @@ def _refusal(check: Callable[[str], object], bad: str) -> str:
 
 def _dialog_texts() -> set[str]:
     found: set[str] = set()
-    parts = sorted(p.name for p in (ROOT / "handlers").glob("_case*.py"))  # cases.py's modules
-    for name in (
-        "enrollment.py",
-        "cases.py",
-        "_staff.py",
-        "_private.py",
-        "_language.py",
-        "_enrollment_staff.py",
-        *parts,
-    ):
+    for module in sorted((ROOT / "handlers").glob("*.py")):  # every dialog, menu and notice
         for _line, text, _comments, _ctx in extract_from_file(
-            "python", str(ROOT / "handlers" / name), keywords={"t": None}
+            "python", str(module), keywords={"t": None}
         ):
             found.add(text if isinstance(text, str) else text[0])
     # Texts from the domains that the dialogs pass through t(...) at run time.
@@ -188,6 +179,8 @@ def _dialog_texts() -> set[str]:
         *REJECT_REASONS,
         *OUTCOMES,
         URGENT_NOTE,
+        PHOTO_REFUSED,  # a photo the channel adapter could not keep (t(attachment.refused))
+        PHOTO_NOT_KEPT,
         PURPOSE,
         ID_PURPOSE,
         SELF_EMPLOYED,

@@ -7,7 +7,8 @@ is dropped when handling fails, so Telegram's retry is handled instead of being 
 
 Replies go to the outbox (`core.outbox`) as one row of kind "telegram_replies" per update —
 `{"calls": [{"method", "params"}, …]}`, the pin and its details in order — delivered by the dispatcher with retries; a call that already went out is remembered in
-the store, so a retry after a partial failure does not send the pin twice. A call Telegram
+the store, so a retry after a partial failure does not send the pin twice. A photo sent in a
+private chat is fetched into the media store first (`_photos.py`). A call Telegram
 rejects for good (4xx) makes the row dead with the error, never "sent".
 """
 
@@ -25,6 +26,7 @@ from integrations import TelegramClient, TelegramError, TelegramRejected, Telegr
 
 from ._commit import GroupCommit
 from ._notices import NOTICE_KIND, send_notice_with
+from ._photos import keep_photo
 from ._render import Call, alert_of, calls_for, is_private, message_of
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,10 @@ class TelegramBot:
             f"tg:live:{message.user_id}", "1", ttl=LIVE_REFRESH_SECONDS, only_new=True
         ):
             return Outcome.IGNORED  # a live location moves every few seconds: refresh rarely
+        services = self.context
+        message = await keep_photo(
+            message, self.client(), services.media, max_bytes=services.settings.media_max_bytes
+        )
         try:
             replies = await self.context.conversation.handle(message)
         except BaseException:

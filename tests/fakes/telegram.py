@@ -7,6 +7,9 @@ real rate-limit answer (`parameters.retry_after`), `fail_next(method, 502)` with
 Failed calls are recorded in `rejected`, not in `calls`, since Telegram did not take them.
 `getUpdates` serves `push(update)`-ed updates from the requested `offset`, and remembers the
 offsets asked for (an offset confirms every update before it).
+`files[file_id] = bytes` are what users sent: `getFile` answers their `file_path` and size
+(an unknown id is the real 400), and `GET /file/bot<token>/<file_path>` serves the bytes;
+`downloads` records the paths fetched.
 """
 
 from __future__ import annotations
@@ -50,8 +53,11 @@ class FakeTelegram:
         self._failures: dict[str, deque[tuple[int, float | None, str | None]]] = defaultdict(deque)
         self._next_message_id = 1000
         self._arrived = asyncio.Event()
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._method)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._server = TestServer(app, host="127.0.0.1")
 
     @property
@@ -142,6 +148,21 @@ class FakeTelegram:
                 "first_name": "驿站通",
                 "username": BOT_USERNAME,
             }
+        elif method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                self.calls.remove(call)
+                self.rejected.append(call)
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status=400,
+                )
+            result = {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"photos/{file_id}.jpg",
+            }
         elif method in ("editMessageText", "editMessageReplyMarkup"):
             result = {
                 "message_id": params.get("message_id"),
@@ -153,6 +174,14 @@ class FakeTelegram:
             result = True
         call.result = result
         return web.json_response({"ok": True, "result": result})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        file_id = path.removeprefix("photos/").removesuffix(".jpg")
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(path)
+        return web.Response(body=self.files[file_id], content_type="image/jpeg")
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
         offset = params.get("offset")
