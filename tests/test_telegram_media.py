@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from core.media import MediaItem, is_media_id
 from handlers import SERVICES_KEY
 from integrations import TelegramClient, TelegramFileTooLarge, TelegramRejected
-from tests.fakes.telegram import FakeTelegram, buttons
+from tests.fakes.telegram import Call, FakeTelegram, buttons
 from tests.photos import has_gps, phone_jpeg
 from tests.test_cases_telegram import COUNTY_CHAT, XINCHENG, Chat, bot, to_chat
 
@@ -33,6 +33,20 @@ SENT = phone_jpeg((1280, 960))  # what the rider's phone took, GPS in its EXIF
 def photo_on_telegram(fake_telegram: FakeTelegram) -> None:
     fake_telegram.files["large-id"] = SENT
     fake_telegram.files["small-id"] = phone_jpeg((90, 90))
+
+
+async def report_haidong(worker: Chat) -> Call:
+    """A report on 海东路驿站 begun: the question that asks what is wrong."""
+    await worker.location(*XINCHENG)
+    pick = await worker.say("反馈问题")
+    station = next(d for label, d in buttons(pick).items() if "海东路驿站" in label)
+    return await worker.press(station)
+
+
+async def finish_no_water(worker: Chat, categories: Call) -> None:
+    ask = await worker.press(buttons(categories)["没有饮水"])
+    consent = await worker.press(buttons(ask)["跳过"])
+    await worker.press(buttons(consent)["不用，在这里回复"])
 
 
 async def test_a_captioned_photo_becomes_a_report_with_the_photo(
@@ -75,15 +89,10 @@ async def test_a_photo_joins_the_report_being_filled_in(
     bot: TestClient, fake_telegram: FakeTelegram
 ) -> None:
     worker = Chat(bot, fake_telegram, 72)
-    await worker.location(*XINCHENG)
-    pick = await worker.say("反馈问题")
-    station = next(d for label, d in buttons(pick).items() if "海东路驿站" in label)
-    categories = await worker.press(station)
+    categories = await report_haidong(worker)
     joined = await worker.post("message", worker.message(photo=PHOTO))
     assert "照片收到了" in joined[-1].params["text"]
-    ask = await worker.press(buttons(categories)["没有饮水"])
-    consent = await worker.press(buttons(ask)["跳过"])
-    await worker.press(buttons(consent)["不用，在这里回复"])
+    await finish_no_water(worker, categories)
     [case] = await bot.app[SERVICES_KEY].referrals.of_worker("telegram", "72")
     assert is_media_id(case.photo_ref) and case.category == "no_water"
 
@@ -92,10 +101,7 @@ async def test_a_photo_that_cannot_be_kept_is_answered_with_why(
     bot: TestClient, fake_telegram: FakeTelegram
 ) -> None:
     worker = Chat(bot, fake_telegram, 74)
-    await worker.location(*XINCHENG)
-    pick = await worker.say("反馈问题")
-    station = next(d for label, d in buttons(pick).items() if "海东路驿站" in label)
-    categories = await worker.press(station)
+    categories = await report_haidong(worker)
 
     fake_telegram.files["large-id"] = b"%PDF-1.4 not a picture"
     refused = await worker.post("message", worker.message(photo=PHOTO, caption="门锁了"))
@@ -105,9 +111,7 @@ async def test_a_photo_that_cannot_be_kept_is_answered_with_why(
     assert "照片这次没收到" in lost[-1].params["text"]
 
     # The report being filled in is as it was: it goes on, without a photo or those words.
-    ask = await worker.press(buttons(categories)["没有饮水"])
-    consent = await worker.press(buttons(ask)["跳过"])
-    await worker.press(buttons(consent)["不用，在这里回复"])
+    await finish_no_water(worker, categories)
     [case] = await bot.app[SERVICES_KEY].referrals.of_worker("telegram", "74")
     assert case.photo_ref == "" and "门锁了" not in (case.description or "")
     async with bot.app[SERVICES_KEY].db.session() as session:
