@@ -146,7 +146,7 @@ def register_senders(services: Services, channels: Channels) -> None:
     outbox.register(REPLIES_KIND, channels.telegram.send)
     outbox.register(NOTICE_KIND, channels.telegram.send_notice)
     outbox.register(WECOM_KIND, WeComSender(channels.wecom))
-    register_wechat_senders(outbox, channels.wechat, services.settings)
+    register_wechat_senders(outbox, channels.wechat, services.settings, services.store)
 
 
 @contextlib.asynccontextmanager

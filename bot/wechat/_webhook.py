@@ -23,7 +23,17 @@ from core.http import Problem
 from core.notices import WECHAT, Notice
 from core.outbox import Dispatcher, GiveUp, OutboxMessage, RetryLater, enqueue
 from core.settings import Settings
-from handlers import Caps, Message, Reply, Services, remember_location, user_key
+from core.store import Store
+from handlers import (
+    Caps,
+    Message,
+    Reply,
+    Services,
+    language_for,
+    localize_notice,
+    remember_location,
+    user_key,
+)
 from integrations import OutOfWindow, WeChatApi, WeChatError, WeChatNotConfigured
 from locations import CoordSystem, to_wgs84
 
@@ -248,12 +258,14 @@ class OfficialAccount:
 ACCOUNT = web.AppKey("wechat_official_account", OfficialAccount)
 
 
-def customer_service_sender(official: WeChatApi) -> Any:
+def customer_service_sender(official: WeChatApi, store: Store) -> Any:
     """The outbox sender for kind "wechat": a `core.notices.Notice` to an Official Account
-    openid as a customer-service text — its text, then its footer (no buttons there)."""
+    openid as a customer-service text — its text, then its footer (no buttons there) — in the
+    language the worker chose in the chat (`语言` / `/lang`), as Telegram's notices are."""
 
     async def send(message: OutboxMessage) -> dict[str, Any] | None:
-        notice = Notice.from_payload(message.payload or {})
+        language = await language_for(store, OUTBOX_KIND, message.recipient)
+        notice = localize_notice(Notice.from_payload(message.payload or {}), language)
         text = "\n".join(part for part in (notice.text, notice.footer) if part)
         if not text:
             raise GiveUp("wechat: the notice has no text")
@@ -269,10 +281,12 @@ def customer_service_sender(official: WeChatApi) -> Any:
     return send
 
 
-def register_senders(outbox: Dispatcher, clients: WeChatClients, settings: Settings) -> None:
+def register_senders(
+    outbox: Dispatcher, clients: WeChatClients, settings: Settings, store: Store
+) -> None:
     """The Official Account's customer-service texts; mini-program users are told outcomes by
     subscribe message, with the mini-program's token."""
-    outbox.register(OUTBOX_KIND, customer_service_sender(clients.official))
+    outbox.register(OUTBOX_KIND, customer_service_sender(clients.official, store))
     outbox.register(SUBSCRIBE_KIND, SubscribeSender.from_settings(clients.mini, settings))
 
 
