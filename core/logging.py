@@ -73,6 +73,31 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class SecretRedactingFilter(logging.Filter):
+    """Redacts a record where it is made, for the loggers of the HTTP client library (which
+    writes each request's URL): every handler then sees it redacted, not only ours — a log
+    collector's, an embedding process's, pytest's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_secrets(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+# The loggers of the outbound HTTP client library: they name every URL they fetch.
+CLIENT_LOGGERS = ("httpx", "httpcore")
+
+
+def redact_client_logs() -> None:
+    """Put `SecretRedactingFilter` on the client library's loggers (once; idempotent)."""
+    for name in CLIENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, SecretRedactingFilter) for f in logger.filters):
+            logger.addFilter(SecretRedactingFilter())
+
+
 class PiiMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -104,6 +129,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    redact_client_logs()
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # aiosqlite logs every statement with its parameters at DEBUG: outbox payloads (a worker's
     # legal-aid story on its way to a staff chat) would reach the log with LOG_LEVEL=DEBUG.

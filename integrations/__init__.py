@@ -8,7 +8,7 @@ Every client takes an injected `httpx.AsyncClient` (a test passes one over
 test can point it at a loopback fake); none builds, owns or closes an httpx client. Each module
 has one exception tree, drawn in its docstring; httpx and vendor errors are translated at the
 boundary, and no secret (bot token, appsecret, robot key, map key) appears in an exception's
-text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adapters' job.
+text or in httpx's own request log lines (its loggers redact, from this package's import on). Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adapters' job.
 
 - `telegram`: `TelegramClient(http, token, base_url=…)`, its `RateLimiter`;
   `TelegramError` → `TelegramRetry` | `TelegramRejected` → `TelegramFileTooLarge`.
@@ -25,6 +25,8 @@ text. Turning these errors into the outbox's `RetryLater` / `GiveUp` is the adap
   `S3ObjectStore(bucket, prefix, endpoint_url=…, …)` (boto3, in a worker thread),
   `object_store_from_url(MEDIA_URL, …)`; errors are `core.media.BlobStoreError` / `BlobMissing`.
 """
+
+from core.logging import redact_client_logs
 
 from .geocoding import (
     AMAP_API_BASE,
@@ -110,3 +112,5 @@ __all__ = [
     "WeComRobot",
     "object_store_from_url",
 ]
+
+redact_client_logs()

@@ -93,3 +93,22 @@ def test_redaction_leaves_ordinary_text_alone() -> None:
     line = "GET /api/v1/stations/nearby?lat=40.8&lng=111.6&service=toilet_guidance EventKey=附近"
     assert redact_secrets(line) == line
     assert redact_secrets("/bot123:abc-DEF_9/getMe?x=1") == "/bot<redacted>/getMe?x=1"
+
+
+async def test_client_log_lines_are_redacted_for_every_handler(
+    caplog: pytest.LogCaptureFixture,
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> None:
+    """Not only through our own handler: a log collector's (here pytest's) gets httpx's request
+    lines with the secrets already cut out (the filter is set when `integrations` is imported,
+    as this module does)."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", _anything)
+    server = await aiohttp_server(app)
+    base = str(server.make_url("/")).rstrip("/")
+    caplog.set_level(logging.INFO, logger="httpx")
+    async with httpx.AsyncClient() as http:
+        await http.get(f"{base}/sns/jscode2session", params={"secret": MARKERS["secret"]})
+        await http.post(f"{base}/bot{BOT_TOKEN}/getFile", json={})
+    assert "jscode2session" in caplog.text and "getFile" in caplog.text
+    assert MARKERS["secret"] not in caplog.text and BOT_TOKEN.split(":")[1] not in caplog.text
