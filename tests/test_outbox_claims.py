@@ -124,7 +124,7 @@ async def test_a_send_stops_before_its_lease_ends_when_the_lease_cannot_be_renew
     async def database_down(_message: OutboxMessage) -> bool:
         raise ConnectionError("database unreachable")
 
-    monkeypatch.setattr(dispatcher, "_renew_lease", database_down)
+    monkeypatch.setattr(dispatcher.claims, "renew", database_down)
     claimed_at = loop.time()
     await asyncio.wait_for(dispatcher.run_once(), 5)
     assert stopped_at and stopped_at[0] - claimed_at < 0.6  # cut before another could claim

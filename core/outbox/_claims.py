@@ -1,8 +1,10 @@
-"""The outbox rows a dispatcher may take, and the statement that takes them.
+"""The outbox rows a dispatcher may take, the statement that takes them, and every statement
+it writes about them afterwards.
 
 A claim sets `claimed_by`, a lease (`lease_until`) and adds one to `attempts`; that count is
 the claim's fencing token (`held_by`): whatever a dispatcher writes about a row afterwards
-(lease renewed, sent, failed) only lands while the row is still under that same claim.
+(lease renewed, sent, failed, given back) only lands while the row is still under that same
+claim.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import Update, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from ._model import OutboxMessage, OutboxStatus
@@ -117,3 +119,68 @@ def claim_rows(
     # In the order they were queued: rows to one chat take their turns in that order
     # (RETURNING promises no order).
     return sorted(rows, key=lambda m: m.id or 0)
+
+
+def renew_lease(message: OutboxMessage, owner: str, until: datetime) -> Update:
+    return update(TABLE).where(held_by(message, owner)).values(lease_until=until)
+
+
+def give_back(message: OutboxMessage, owner: str, when: datetime) -> Update:
+    """The row waits again until `when`, its claim not counted as an attempt."""
+    return (
+        update(TABLE)
+        .where(held_by(message, owner))
+        .values(
+            status=OutboxStatus.PENDING.value,
+            next_attempt_at=when,
+            attempts=TABLE.c.attempts - 1,
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+
+
+def mark_failed(
+    message: OutboxMessage, owner: str, *, when: datetime, error: str, dead: bool
+) -> Update:
+    """The attempt failed: the row waits until `when`, or is dead, with `error` kept."""
+    return (
+        update(TABLE)
+        .where(held_by(message, owner))
+        .values(
+            status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
+            next_attempt_at=when,
+            last_error=error[:1000],
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+
+
+def hold_recipient(recipient: Recipient, until: datetime) -> Update:
+    """The recipient's other waiting rows wait until `until` too (the remote side throttles
+    the recipient, not the row)."""
+    kind, address = recipient
+    return (
+        update(TABLE)
+        .where(
+            TABLE.c.kind == kind,
+            TABLE.c.recipient == address,
+            TABLE.c.status == OutboxStatus.PENDING,
+            TABLE.c.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
+
+
+def blank_dead(before: datetime) -> Update:
+    """Drop the contents of dead rows whose last attempt was before `before`; the row stays."""
+    return (
+        update(TABLE)
+        .where(
+            TABLE.c.status == OutboxStatus.DEAD.value,
+            TABLE.c.next_attempt_at < before,
+            TABLE.c.payload_enc != "",
+        )
+        .values(payload={}, payload_enc="")
+    )

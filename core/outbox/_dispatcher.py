@@ -1,4 +1,7 @@
-"""`Dispatcher`: claims due rows, hands them to their kind's sender, records the outcome."""
+"""`Dispatcher`: claims due rows, hands them to their kind's sender, records the outcome.
+
+The statements it runs are in `_claims`; keeping a claim while a send runs in `_lease`; the
+tidying between rounds (dead rows' contents, SQLite's log) in `_housekeeping`."""
 
 from __future__ import annotations
 
@@ -14,24 +17,31 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..db import Database
 from ..logging import mask_pii
 from ..pii import PiiCipher, PiiError, cipher_for
 from ..settings import get_settings
-from ._claims import MARK_SENT, Recipient, claim_rows, due_rows, held_by, held_params
-from ._model import GiveUp, OutboxMessage, OutboxStatus, RetryLater, Sender, utcnow
+from ._claims import (
+    MARK_SENT,
+    Recipient,
+    claim_rows,
+    due_rows,
+    give_back,
+    held_params,
+    hold_recipient,
+    mark_failed,
+)
+from ._housekeeping import Housekeeping
+from ._lease import ClaimKeeper, ClaimLost
+from ._model import GiveUp, OutboxMessage, RetryLater, Sender, utcnow
 from ._seal import opened
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class ClaimLost(Exception):
-    """This dispatcher no longer holds the row it is sending (internal)."""
 
 
 class Dispatcher:
@@ -55,6 +65,8 @@ class Dispatcher:
         self.db = db
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease = timedelta(seconds=lease_seconds)
+        # This dispatcher's claims kept while their sends run (see `_lease`).
+        self.claims = ClaimKeeper(db, self.owner, self.lease, now)
         self.batch, self.concurrency = batch, concurrency
         self.base_delay, self.max_delay, self.max_attempts = base_delay, max_delay, max_attempts
         self.poll_seconds, self.send_timeout = poll_seconds, send_timeout
@@ -82,10 +94,12 @@ class Dispatcher:
         self.failed = 0
         # Housekeeping (see `housekeep`): dead rows' contents dropped after the retention, and
         # SQLite's write-ahead log emptied at most every `checkpoint_seconds` after writes.
-        self.dead_retention = timedelta(days=dead_retention_days)
-        self.checkpoint_seconds = checkpoint_seconds
-        self._checkpointed_at = (0.0, 0)  # (loop time, delivered + failed then)
-        self._purged_at: float | None = None
+        self.housekeeping = Housekeeping(
+            db,
+            retention=timedelta(days=dead_retention_days),
+            checkpoint_seconds=checkpoint_seconds,
+            now=now,
+        )
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> Dispatcher:
@@ -131,7 +145,7 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self.delivered + self.failed != self._checkpointed_at[1]:
+        if self.housekeeping.marked_since_checkpoint(self.delivered + self.failed):
             try:  # leave no old row versions in SQLite's write-ahead log
                 await self.housekeep(force=True)
             except Exception:
@@ -161,39 +175,9 @@ class Dispatcher:
             self._wake.clear()
 
     async def housekeep(self, *, force: bool = False) -> None:
-        """Once an hour, drop the contents of dead rows older than the retention (the row stays,
-        so its dedupe key still stops the same message; `last_error` says what failed). After
-        that, and at most every `checkpoint_seconds` while rows are being marked, empty SQLite's
-        write-ahead log, where old versions of rows would otherwise linger."""
-        now = asyncio.get_running_loop().time()
-        purged = 0
-        if force or self._purged_at is None or now - self._purged_at >= 3600:
-            self._purged_at = now
-            purged = await self.purge_dead()
-        marked = self.delivered + self.failed
-        last_time, last_marked = self._checkpointed_at
-        if purged or (
-            (force or now - last_time >= self.checkpoint_seconds) and marked != last_marked
-        ):
-            self._checkpointed_at = (now, marked)
-            await self.db.checkpoint()
-
-    async def purge_dead(self) -> int:
-        """Blank dead rows whose last attempt is older than the retention; how many."""
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        purge = (
-            update(table)
-            .where(
-                table.c.status == OutboxStatus.DEAD.value,
-                table.c.next_attempt_at < self.now() - self.dead_retention,
-                table.c.payload_enc != "",
-            )
-            .values(payload={}, payload_enc="")
-        )
-        purged = int(await self.db.run_sync(lambda conn: conn.execute(purge).rowcount))
-        if purged:
-            log.info("outbox: contents of %d dead messages dropped (retention)", purged)
-        return purged
+        """Dead rows' contents dropped after the retention, SQLite's log emptied (see
+        `_housekeeping`); `force`: both now."""
+        await self.housekeeping.run(self.delivered + self.failed, force=force)
 
     def _claim_size(self) -> int:
         """How many rows to claim now (0: not yet). Rows are claimed in batches, only for
@@ -300,7 +284,7 @@ class Dispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         sender = self.senders.get(message.kind)
-        if not self._fresh(message) and not await self._renew_lease(message):
+        if not self.claims.fresh(message) and not await self.claims.renew(message):
             return  # our claim ran out while the row queued here, and another dispatcher took it
         held = self._held.get((message.kind, message.recipient))
         if held is not None and held > self.now():
@@ -311,7 +295,7 @@ class Dispatcher:
         try:
             if sender is None:
                 raise RetryLater(f"no sender for kind {message.kind!r} in this process")
-            result = await self._send_holding_claim(sender, message)
+            result = await self.claims.send_holding(sender, message, timeout=self.send_timeout)
         except ClaimLost as exc:
             log.warning(
                 "outbox: %s #%s to %s stopped: %s",
@@ -334,66 +318,6 @@ class Dispatcher:
             await self._finish_failed(message, f"{type(exc).__name__}: {exc}")
         else:
             await self._finish_sent(message, result)
-
-    async def _send_holding_claim(
-        self, sender: Sender, message: OutboxMessage
-    ) -> dict[str, Any] | None:
-        """`sender(message)`, with the lease renewed every third of a lease while it runs: a
-        send (a Bot API call sleeping through 429s) may take longer than a lease, and another
-        dispatcher must not claim the row meanwhile. If the claim cannot be kept (the row was
-        taken over, or the database is unreachable until the lease nearly ends) the send is
-        cancelled before the lease runs out, so it never overlaps another dispatcher's send.
-        `send_timeout` bounds a send that hangs: it is cut and retried later."""
-        loop = asyncio.get_running_loop()
-        beat = self.lease.total_seconds() / 3
-        deadline = loop.time() + self.send_timeout
-        send = asyncio.ensure_future(sender(message))
-        try:
-            while True:
-                await asyncio.wait({send}, timeout=max(0.0, min(beat, deadline - loop.time())))
-                if send.done():
-                    return send.result()
-                if loop.time() >= deadline:
-                    raise RetryLater(f"发送超时（{self.send_timeout:.0f} 秒）")
-                await self._keep_claim(message)
-        finally:
-            if not send.done():
-                send.cancel()
-                await asyncio.wait({send})
-
-    async def _keep_claim(self, message: OutboxMessage) -> None:
-        """Renew the lease, or raise `ClaimLost` when the send must stop."""
-        try:
-            renewed = await self._renew_lease(message)
-        except Exception as exc:  # the database blinked: go on while the lease still holds
-            left = (message.lease_until or self.now()) - self.now()
-            if left > self.lease / 3:
-                log.info("outbox: could not renew the lease of #%s: %s", message.id, exc)
-                return
-            raise ClaimLost("the lease could not be renewed before it ran out") from exc
-        if not renewed:
-            raise ClaimLost("another dispatcher took the row over")
-
-    def _fresh(self, message: OutboxMessage) -> bool:
-        """Claimed moments ago (under a tenth of the lease): nobody else can have taken the row,
-        and its send starts with nine tenths of a lease ahead, so renewing would only cost a
-        transaction — a third of a delivery's database work when rows go out as they come."""
-        lease_until = message.lease_until
-        return lease_until is not None and lease_until - self.now() >= self.lease * 0.9
-
-    async def _renew_lease(self, message: OutboxMessage) -> bool:
-        """Restart the lease (as a queued send begins, and while it runs). A claimed row may
-        wait behind the concurrency gate and a chat's rate limit longer than its lease;
-        without this, another dispatcher could claim it meanwhile and both would send it."""
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        until = self.now() + self.lease
-        async with self.db.transaction() as session:
-            renewed = await session.execute(
-                update(table).where(held_by(message, self.owner)).values(lease_until=until)
-            )
-        if renewed.rowcount:  # type: ignore[attr-defined]
-            message.lease_until = until
-        return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
     def _fenced(self, message: OutboxMessage, outcome: str, rowcount: int) -> None:
         if not rowcount:
@@ -419,19 +343,8 @@ class Dispatcher:
         self.delivered += 1
 
     async def _release(self, message: OutboxMessage, when: datetime) -> None:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         async with self.db.transaction() as session:
-            await session.execute(
-                update(table)
-                .where(held_by(message, self.owner))
-                .values(
-                    status=OutboxStatus.PENDING.value,
-                    next_attempt_at=when,
-                    attempts=table.c.attempts - 1,
-                    claimed_by=None,
-                    lease_until=None,
-                )
-            )
+            await session.execute(give_back(message, self.owner, when))
 
     def _cipher(self) -> PiiCipher:
         return self.db.cipher if self.db.cipher is not None else cipher_for(get_settings())
@@ -449,7 +362,6 @@ class Dispatcher:
         retry_after: float | None = None,
         dead: bool = False,
     ) -> None:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
         now = self.now()
         dead = dead or message.attempts >= self.max_attempts
         delay = retry_after if retry_after is not None else self.backoff(message.attempts)
@@ -465,28 +377,10 @@ class Dispatcher:
         )
         if retry_after is not None and not dead:
             self._held[(message.kind, message.recipient)] = when
+        failed = mark_failed(message, self.owner, when=when, error=error, dead=dead)
         async with self.db.transaction() as session:
-            recorded = await session.execute(
-                update(table)
-                .where(held_by(message, self.owner))
-                .values(
-                    status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
-                    next_attempt_at=when,
-                    last_error=error[:1000],
-                    claimed_by=None,
-                    lease_until=None,
-                )
-            )
+            recorded = await session.execute(failed)
             if retry_after is not None and not dead:
                 # The remote side throttles this recipient: hold its other waiting rows too.
-                await session.execute(
-                    update(table)
-                    .where(
-                        table.c.kind == message.kind,
-                        table.c.recipient == message.recipient,
-                        table.c.status == OutboxStatus.PENDING,
-                        table.c.next_attempt_at < when,
-                    )
-                    .values(next_attempt_at=when)
-                )
+                await session.execute(hold_recipient((message.kind, message.recipient), when))
         self._fenced(message, "failed", recorded.rowcount)  # type: ignore[attr-defined]
